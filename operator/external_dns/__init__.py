@@ -1,0 +1,1 @@
+"""ExternalDNS-compatible DNS operator built on Kopf."""

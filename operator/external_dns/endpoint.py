@@ -1,0 +1,183 @@
+"""The record a source asks for, and the Kubernetes object that asked for it.
+
+An :class:`Endpoint` is ExternalDNS's unit of work: one DNS name, one record type, one set identifier, the
+targets, a TTL, ownership labels and provider-specific properties. Sources produce endpoints, the registry
+attaches ownership labels to the provider's records, the planner compares the two.
+
+Endpoints are immutable values. ``refs`` (the objects that want this record) is carried along for events but is
+not part of equality, so two sources asking for the same record compare equal.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import idna
+
+
+class RecordType(StrEnum):
+    """The record types ExternalDNS knows; the order is the one its TXT mapper tries when reading names."""
+
+    A = "A"
+    AAAA = "AAAA"
+    CNAME = "CNAME"
+    NS = "NS"
+    MX = "MX"
+    PTR = "PTR"
+    SRV = "SRV"
+    NAPTR = "NAPTR"
+    TXT = "TXT"
+    DNAME = "DNAME"
+
+
+#: Label keys with a meaning to the registry (ExternalDNS's endpoint/labels.go).
+OWNER_LABEL = "owner"
+RESOURCE_LABEL = "resource"
+OWNED_RECORD_LABEL = "ownedRecord"
+NONCE_LABEL = "txt-encryption-nonce"
+#: The raw TXT value an ownership record was read from: deletes must send the exact rdata (see registry/txt.py).
+RAW_TXT_LABEL = "txt-raw-value"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class ObjectRef:
+    """The Kubernetes object that asked for a record: enough to post an event on it."""
+
+    kind: str
+    api_version: str
+    namespace: str | None
+    name: str
+    uid: str = ""
+
+    @property
+    def display(self) -> str:
+        """``Kind ns/name`` (or ``Kind name`` for cluster-scoped objects), as people read it in logs."""
+        where = f"{self.namespace}/{self.name}" if self.namespace else self.name
+        return f"{self.kind} {where}"
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One record set: ``dns_name`` has no trailing dot; ``ttl`` 0 means "not configured"."""
+
+    dns_name: str
+    record_type: str
+    targets: tuple[str, ...]
+    ttl: int = 0
+    set_identifier: str = ""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    provider_specific: Mapping[str, str] = field(default_factory=dict)
+    refs: tuple[ObjectRef, ...] = field(default=(), compare=False)
+
+    @property
+    def key(self) -> EndpointKey:
+        """The identity of the record set in a zone: normalised name, type and set identifier."""
+        return EndpointKey(normalize_name(self.dns_name), self.record_type, self.set_identifier)
+
+    @property
+    def row(self) -> RowKey:
+        """The planner's row: all types at one name and set identifier."""
+        return RowKey(normalize_name(self.dns_name), self.set_identifier)
+
+    def with_(self, **changes: object) -> Endpoint:
+        """A copy with some fields replaced (dataclasses.replace, typed loosely for brevity)."""
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+    def with_labels(self, **labels: str) -> Endpoint:
+        return dataclasses.replace(self, labels={**self.labels, **labels})
+
+    def describe(self) -> str:
+        """``A api.example.com -> 203.0.113.10`` as written in events and logs."""
+        return f'{self.record_type} record "{self.dns_name}" -> {", ".join(self.targets)}'
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class EndpointKey:
+    name: str
+    record_type: str
+    set_identifier: str
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class RowKey:
+    name: str
+    set_identifier: str
+
+
+def normalize_name(name: str) -> str:
+    """Lower-cased ASCII form without a trailing dot (UTS-46 transitional, as ExternalDNS normalises).
+
+    Names that IDNA rejects (underscores in SRV names, wildcards) are only lower-cased.
+    """
+    name = name.strip().rstrip(".")
+    if name.isascii():
+        return name.lower()
+    try:
+        return idna.encode(name, uts46=True, transitional=True).decode("ascii").lower()
+    except idna.IDNAError:
+        return name.lower()
+
+
+def suitable_type(target: str) -> RecordType:
+    """ExternalDNS's SuitableType: IPv4 -> A, IPv6 -> AAAA, anything else -> CNAME."""
+    try:
+        address = ipaddress.ip_address(target)
+    except ValueError:
+        return RecordType.CNAME
+    return RecordType.A if address.version == 4 else RecordType.AAAA
+
+
+def same_targets(left: Iterable[str], right: Iterable[str]) -> bool:
+    """ExternalDNS's Targets.Same: order- and case-insensitive, IP addresses compared after parsing."""
+    return sorted(_canonical_target(t) for t in left) == sorted(_canonical_target(t) for t in right)
+
+
+def _canonical_target(target: str) -> str:
+    try:
+        return str(ipaddress.ip_address(target))
+    except ValueError:
+        return target.lower()
+
+
+def endpoints_for_hostname(
+    hostname: str,
+    targets: Iterable[str],
+    *,
+    ttl: int = 0,
+    set_identifier: str = "",
+    provider_specific: Mapping[str, str] | None = None,
+    resource: str = "",
+    ref: ObjectRef | None = None,
+) -> list[Endpoint]:
+    """One endpoint per record type suitable for the targets, in A, AAAA, CNAME order (EndpointsForHostname)."""
+    by_type: dict[RecordType, list[str]] = {}
+    for target in targets:
+        target = target.strip()
+        if not target:
+            continue
+        kind = suitable_type(target)
+        if kind is RecordType.CNAME:
+            target = target.rstrip(".")
+        bucket = by_type.setdefault(kind, [])
+        if target not in bucket:
+            bucket.append(target)
+    labels = {RESOURCE_LABEL: resource} if resource else {}
+    name = hostname.strip().rstrip(".")
+    return [
+        Endpoint(
+            dns_name=name,
+            record_type=kind.value,
+            targets=tuple(by_type[kind]),
+            ttl=ttl,
+            set_identifier=set_identifier,
+            labels=dict(labels),
+            provider_specific=dict(provider_specific or {}),
+            refs=(ref,) if ref else (),
+        )
+        for kind in (RecordType.A, RecordType.AAAA, RecordType.CNAME)
+        if kind in by_type
+    ]
