@@ -1,0 +1,242 @@
+"""The running operator: object stores, desired state, zone workers and events, wired together.
+
+Kopf's watch handlers (handlers.py) and the initial paged LIST both call :meth:`Application.on_object`;
+everything after that is the same path. Zone workers start only once every enabled source has finished its
+initial listing, so a restart never deletes records whose objects simply have not been seen yet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from external_dns import metrics
+from external_dns.desired import DesiredState, ObjectKey
+from external_dns.endpoint import ObjectRef
+from external_dns.events import Action, EventSink, Reason, RecordEvent
+from external_dns.kinds import Resource, SourceKind, watched_resources
+from external_dns.kube import KubeClient
+from external_dns.plan import PlanSettings
+from external_dns.providers.base import Provider, Zone
+from external_dns.reconciler import ReconcilerSettings, SyncResult, ZoneRouter, ZoneWorker
+from external_dns.registry import Registry
+from external_dns.sources.base import SourceSettings, object_ref
+from external_dns.store import Lookups, Obj, ObjectStore, object_id
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Wiring:
+    """Everything the application is built from (see factory.py)."""
+
+    provider: Provider
+    registry: Registry
+    sources: Sequence[SourceKind]
+    source_settings: SourceSettings
+    plan_settings: PlanSettings
+    reconciler_settings: ReconcilerSettings
+    events: EventSink = field(default_factory=EventSink)
+    namespace: str = ""
+    label_selector: str = ""
+
+
+class Application:
+    """The operator's state and workers; one per process."""
+
+    def __init__(self, wiring: Wiring) -> None:
+        self.wiring = wiring
+        self.provider = wiring.provider
+        self.events = wiring.events
+        self.desired = DesiredState()
+        self.sources = {kind.name: kind for kind in wiring.sources}
+        self._source_by_plural = {kind.resource.plural: kind for kind in wiring.sources}
+        self.auxiliary: dict[str, Resource] = {
+            resource.plural: resource
+            for resource in watched_resources(wiring.sources)
+            if resource.plural not in self._source_by_plural
+        }
+        self.stores = {resource.plural: ObjectStore(resource.plural) for resource in watched_resources(wiring.sources)}
+        self.lookups = Lookups(
+            self.stores.get("nodes", ObjectStore("nodes")),
+            self.stores.get("pods", ObjectStore("pods")),
+            self.stores.get("endpointslices", ObjectStore("endpointslices")),
+        )
+        self._reported_problems: dict[ObjectKey, tuple[str, ...]] = {}
+        self.router = ZoneRouter(())
+        self.workers: dict[Zone, ZoneWorker] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._pending_names: set[str] = set()
+        self.listed = asyncio.Event()
+
+        # --- input: objects --------------------------------------------------------------------------------------
+
+    def on_object(self, resource: Resource, event_type: str | None, obj: Obj) -> None:
+        """One watch event (or one listed object): update the store, re-derive what depends on it."""
+        store = self.stores[resource.plural]
+        changed = store.delete(obj) if event_type == "DELETED" else store.upsert(obj)
+        if not changed:
+            return
+        kind = self._source_by_plural.get(resource.plural)
+        if kind is not None:
+            self._derive(kind, obj, deleted=event_type == "DELETED")
+        else:
+            self._rederive_dependents(resource.plural, obj)
+
+    def on_listing(self, resource: Resource, objects: Sequence[Obj], list_rv: str) -> None:
+        """A complete LIST of the resource: objects not in it are gone."""
+        store = self.stores[resource.plural]
+        changed, gone = store.replace_all(objects, list_rv)
+        kind = self._source_by_plural.get(resource.plural)
+        for obj in changed:
+            if kind is not None:
+                self._derive(kind, obj, deleted=False)
+        for obj in gone:
+            if kind is not None:
+                self._derive(kind, obj, deleted=True)
+        if kind is None and (changed or gone):
+            for dependent in self.sources.values():
+                if resource.plural in dependent.needs:
+                    for obj in list(self.stores[dependent.resource.plural].values()):
+                        self._derive(dependent, obj, deleted=False)
+
+    async def list_all(self, kube: KubeClient) -> None:
+        """The initial (or a safety) paged LIST of every watched resource."""
+        for resource in [*self.auxiliary.values(), *(kind.resource for kind in self.sources.values())]:
+            objects: list[Obj] = []
+            list_rv = ""
+            query = {"labelSelector": self.wiring.label_selector} if (
+                self.wiring.label_selector and resource.plural in self._source_by_plural
+            ) else {}
+            namespace = self.wiring.namespace if resource.plural in self._source_by_plural else ""
+            async for page in kube.list_pages(resource.path(namespace), query=query):
+                objects.extend(page.get("items") or [])
+                list_rv = str((page.get("metadata") or {}).get("resourceVersion") or "")
+            logger.info("Listed %d %s", len(objects), resource.plural)
+            self.on_listing(resource, objects, list_rv)
+        self.listed.set()
+
+    # --- deriving endpoints ----------------------------------------------------------------------------------
+
+    def _derive(self, kind: SourceKind, obj: Obj, *, deleted: bool) -> None:
+        namespace, name = object_id(obj)
+        key = ObjectKey(kind.name, namespace, name)
+        if deleted:
+            self._reported_problems.pop(key, None)
+            self._mark(self.desired.remove(key))
+            return
+        try:
+            result = kind.derive(obj, self.wiring.source_settings, self.lookups)
+        except Exception:  # a source bug must never stop the operator; the object is reported and skipped
+            logger.exception("Source %s failed on %s/%s", kind.name, namespace, name)
+            return
+        self._report_problems(key, object_ref(obj), result.problems, kind.name)
+        if result.ignored_reason:
+            logger.debug("Ignoring %s %s/%s: %s", kind.name, namespace, name, result.ignored_reason)
+        self._mark(self.desired.update(key, result.endpoints))
+
+    def _rederive_dependents(self, plural: str, obj: Obj) -> None:
+        """A node, pod or EndpointSlice changed: re-derive the source objects that may read it."""
+        namespace, _ = object_id(obj)
+        for kind in self.sources.values():
+            if plural not in kind.needs:
+                continue
+            store = self.stores[kind.resource.plural]
+            candidates: list[Obj | None]
+            if plural == "endpointslices":
+                service = (obj.get("metadata", {}).get("labels") or {}).get("kubernetes.io/service-name")
+                candidates = [store.get(namespace, service)] if service else []
+            elif plural == "pods":
+                candidates = list(store.in_namespace(namespace))
+            else:
+                candidates = list(store.values())
+            for candidate in candidates:
+                if candidate is not None and _reads_related_objects(candidate):
+                    self._derive(kind, candidate, deleted=False)
+
+    def _report_problems(self, key: ObjectKey, ref: ObjectRef, problems: Sequence[Exception], source: str) -> None:
+        messages = tuple(str(problem) for problem in problems)
+        if self._reported_problems.get(key, ()) == messages:
+            return
+        if messages:
+            self._reported_problems[key] = messages
+        else:
+            self._reported_problems.pop(key, None)
+        for message in messages:
+            metrics.SOURCE_INVALID_ENDPOINTS.labels(source_type=source).inc()
+            logger.warning("Invalid %s: %s", ref.display, message)
+            self.events.record(RecordEvent(ref, Reason.ERROR, Action.FAILED_SYNC, f"Invalid {message}"))
+
+    # --- zones and workers -----------------------------------------------------------------------------------
+
+    def _mark(self, names: Iterable[str]) -> None:
+        if not self.workers:
+            self._pending_names.update(names)
+            return
+        for name in names:
+            zone = self.router.zone_for(name)
+            if zone is not None:
+                self.workers[zone].mark((name,))
+
+    def names_in(self, zone: Zone) -> list[str]:
+        return [name for name in self.desired.names() if self.router.zone_for(name) == zone]
+
+    async def build_workers(self) -> None:
+        zones = await self.provider.zones()
+        self.router = ZoneRouter(zones)
+        self.workers = {
+            zone: ZoneWorker(
+                zone,
+                provider=self.provider,
+                registry=self.wiring.registry,
+                desired=self.desired,
+                plan_settings=self.wiring.plan_settings,
+                events=self.events,
+                settings=self.wiring.reconciler_settings,
+                names_in_zone=lambda zone=zone: self.names_in(zone),  # type: ignore[misc]
+            )
+            for zone in zones
+        }
+        self._pending_names.clear()  # every worker plans its whole zone first
+        logger.info("Managing zones: %s", ", ".join(z.name or "." for z in zones) or "(none)")
+
+    async def start(self) -> None:
+        """Start one worker task per zone (after the initial listing)."""
+        await self.build_workers()
+        self._tasks = [
+            asyncio.create_task(worker.run(), name=f"zone-worker:{worker.label}") for worker in self.workers.values()
+        ]
+
+    async def sync_once(self) -> list[SyncResult]:
+        """--once: load and plan every zone a single time."""
+        await self.build_workers()
+        results = []
+        for worker in self.workers.values():
+            await worker.load()
+            results.append(await worker.sync_all())
+        return results
+
+    @property
+    def ready(self) -> bool:
+        """The initial listing is complete and every zone has been read from the provider."""
+        return self.listed.is_set() and bool(self.workers) and all(w.cache.loaded for w in self.workers.values())
+
+    async def wait_idle(self) -> None:
+        """Until every worker has nothing left to do (tests, demo)."""
+        for worker in self.workers.values():
+            await worker.idle.wait()
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.events.close()
+        await self.provider.close()
+
+
+def _reads_related_objects(service: Obj) -> bool:
+    """Only NodePort and headless Services read nodes, pods or EndpointSlices."""
+    spec = service.get("spec") or {}
+    return spec.get("type") == "NodePort" or spec.get("clusterIP") == "None"

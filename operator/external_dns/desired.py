@@ -1,0 +1,108 @@
+"""The desired state: which object wants which endpoints, indexed by DNS name.
+
+Each source object's endpoints are replaced as a whole whenever the object changes; the names whose wanted
+records differ afterwards are returned, so that only those are planned. The state also remembers, for a while,
+which objects last wanted a name that nobody wants any more, so that the record's deletion is reported on the
+object that had asked for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from external_dns.endpoint import Endpoint, ObjectRef, normalize_name
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class ObjectKey:
+    """A source object's identity in the desired state (kind as the source names it, e.g. ``service``)."""
+
+    kind: str
+    namespace: str
+    name: str
+
+
+class DesiredState:
+    """Endpoints per source object, and the reverse index name -> objects that want it."""
+
+    def __init__(self) -> None:
+        self._by_object: dict[ObjectKey, tuple[Endpoint, ...]] = {}
+        self._by_name: dict[str, set[ObjectKey]] = {}
+        self._former_refs: dict[str, tuple[ObjectRef, ...]] = {}
+
+    def __len__(self) -> int:
+        return len(self._by_object)
+
+    def update(self, key: ObjectKey, endpoints: Sequence[Endpoint]) -> set[str]:
+        """Replace the object's endpoints; returns the normalised names whose wanted records changed."""
+        new = tuple(endpoints)
+        old = self._by_object.get(key, ())
+        if old == new and _same_refs(old, new):
+            return set()
+        if new:
+            self._by_object[key] = new
+        else:
+            self._by_object.pop(key, None)
+        old_names = {ep.key.name for ep in old}
+        new_names = {ep.key.name for ep in new}
+        for name in old_names - new_names:
+            self._forget(name, key, old)
+        for name in new_names:
+            self._by_name.setdefault(name, set()).add(key)
+        changed = old_names ^ new_names
+        changed |= {
+            name
+            for name in old_names & new_names
+            if _at(old, name) != _at(new, name) or not _same_refs(_at(old, name), _at(new, name))
+        }
+        return changed
+
+    def remove(self, key: ObjectKey) -> set[str]:
+        """Forget the object (deleted, filtered out, or no longer producing records)."""
+        return self.update(key, ())
+
+    def keys(self) -> list[ObjectKey]:
+        return list(self._by_object)
+
+    def endpoints_of(self, key: ObjectKey) -> tuple[Endpoint, ...]:
+        return self._by_object.get(key, ())
+
+    def endpoints_at(self, names: Iterable[str]) -> list[Endpoint]:
+        """Every wanted endpoint whose normalised name is among ``names``."""
+        result: list[Endpoint] = []
+        for name in names:
+            for key in sorted(self._by_name.get(name, ())):
+                result.extend(ep for ep in self._by_object[key] if ep.key.name == name)
+        return result
+
+    def names(self) -> list[str]:
+        return list(self._by_name)
+
+    def wanted_by(self, name: str) -> list[ObjectKey]:
+        return sorted(self._by_name.get(normalize_name(name), ()))
+
+    def former_refs(self, name: str) -> tuple[ObjectRef, ...]:
+        """The objects that last wanted ``name`` before nobody did (for deletion events)."""
+        return self._former_refs.get(name, ())
+
+    def _forget(self, name: str, key: ObjectKey, old: tuple[Endpoint, ...]) -> None:
+        owners = self._by_name.get(name)
+        if owners is not None:
+            owners.discard(key)
+            if not owners:
+                del self._by_name[name]
+        refs = {ref for ep in old if ep.key.name == name for ref in ep.refs}
+        if refs:
+            self._former_refs[name] = tuple(sorted(refs))
+            if len(self._former_refs) > 50_000:  # bounded memory: drop the oldest half
+                for stale in list(self._former_refs)[:25_000]:
+                    del self._former_refs[stale]
+
+
+def _at(endpoints: tuple[Endpoint, ...], name: str) -> tuple[Endpoint, ...]:
+    return tuple(ep for ep in endpoints if ep.key.name == name)
+
+
+def _same_refs(left: Sequence[Endpoint], right: Sequence[Endpoint]) -> bool:
+    return [ep.refs for ep in left] == [ep.refs for ep in right]

@@ -1,0 +1,193 @@
+"""Builds the operator's parts from Settings: provider, registry, sources, planner and reconciler settings.
+
+The only module that knows both the flags and the constructors; every other module takes its own small
+settings value, so it can be tested without a command line.
+"""
+
+from __future__ import annotations
+
+from pydantic import SecretStr
+
+from external_dns.config import Settings, aes_key_bytes
+from external_dns.domain_filter import DomainFilter
+from external_dns.errors import ConfigError
+from external_dns.events import EventSink
+from external_dns.kinds import SourceKind, source_kind
+from external_dns.plan import PlanSettings, Policy
+from external_dns.providers.base import Provider
+from external_dns.reconciler import ReconcilerSettings
+from external_dns.registry import NoopRegistry, Registry, TXTRegistry
+from external_dns.sources.base import SourceSettings
+
+
+def domain_filter(settings: Settings) -> DomainFilter:
+    return DomainFilter(
+        include=tuple(settings.domain_filter),
+        exclude=tuple(settings.exclude_domains),
+        regex_include=settings.regex_domain_filter,
+        regex_exclude=settings.regex_domain_exclusion,
+    )
+
+
+def source_settings(settings: Settings) -> SourceSettings:
+    return SourceSettings(
+        annotation_prefix=settings.annotation_prefix,
+        publish_internal_services=settings.publish_internal_services,
+        publish_host_ip=settings.publish_host_ip,
+        always_publish_not_ready_addresses=settings.always_publish_not_ready_addresses,
+        expose_internal_ipv6=settings.expose_internal_ipv6,
+        exclude_unschedulable=settings.exclude_unschedulable,
+        service_type_filter=frozenset(settings.service_type_filter),
+        ingress_classes=frozenset(settings.ingress_class),
+        ignore_hostname_annotation=settings.ignore_hostname_annotation,
+        ignore_ingress_tls_spec=settings.ignore_ingress_tls_spec,
+        ignore_ingress_rules_spec=settings.ignore_ingress_rules_spec,
+        label_filter=settings.label_filter,
+        annotation_filter=settings.annotation_filter,
+        namespace=settings.namespace,
+        crd_kind=settings.crd_source_kind,
+        crd_api_version=settings.crd_source_apiversion,
+    )
+
+
+def sources(settings: Settings) -> list[SourceKind]:
+    try:
+        return [
+            source_kind(name, settings.crd_source_apiversion, settings.crd_source_kind)
+            for name in dict.fromkeys(settings.source)
+        ]
+    except ValueError as error:
+        raise ConfigError(f"--source: {error}") from None
+
+
+def plan_settings(settings: Settings) -> PlanSettings:
+    owner = settings.txt_owner_id if settings.registry == "txt" else ""
+    user_filter = domain_filter(settings)
+    return PlanSettings(
+        policy=Policy(settings.policy),
+        owner_id=owner,
+        old_owner_id=settings.migrate_from_txt_owner,
+        managed_types=frozenset(settings.managed_record_types),
+        exclude_types=frozenset(settings.exclude_record_types),
+        domain_filters=(user_filter,) if user_filter.is_configured else (),
+    )
+
+
+def reconciler_settings(settings: Settings) -> ReconcilerSettings:
+    return ReconcilerSettings(
+        debounce=settings.debounce,
+        resync_interval=settings.interval,
+        dry_run=settings.dry_run,
+    )
+
+
+def registry(settings: Settings) -> Registry:
+    if settings.registry == "noop":
+        return NoopRegistry()
+    key = aes_key_bytes(settings.txt_encrypt_aes_key) if settings.txt_encrypt_aes_key else None
+    return TXTRegistry(
+        settings.txt_owner_id,
+        prefix=settings.txt_prefix,
+        suffix=settings.txt_suffix,
+        wildcard_replacement=settings.txt_wildcard_replacement,
+        encrypt=settings.txt_encrypt_enabled,
+        aes_key=key,
+        managed_types=frozenset(settings.managed_record_types) - frozenset(settings.exclude_record_types),
+        old_owner_id=settings.migrate_from_txt_owner,
+    )
+
+
+def provider(settings: Settings) -> Provider:
+    """The provider named by --provider, configured from its flags (imported only when used)."""
+    name = settings.provider
+    if name == "inmemory":
+        from external_dns.providers.inmemory import InMemoryProvider
+
+        return InMemoryProvider(settings.inmemory_zone or settings.domain_filter or ["example.com"])
+    if name == "rfc2136":
+        from external_dns.providers.rfc2136 import RFC2136Config, RFC2136Provider
+
+        return RFC2136Provider(
+            RFC2136Config(
+                host=settings.rfc2136_host,
+                port=settings.rfc2136_port,
+                zones=tuple(settings.rfc2136_zone),
+                tsig_keyname=settings.rfc2136_tsig_keyname,
+                tsig_secret=_secret(settings.rfc2136_tsig_secret),
+                tsig_secret_alg=settings.rfc2136_tsig_secret_alg,
+                insecure=settings.rfc2136_insecure,
+                axfr=settings.rfc2136_axfr,
+                batch_change_size=settings.rfc2136_batch_change_size,
+                min_ttl=int(settings.rfc2136_min_ttl),
+            )
+        )
+    if name == "aws":
+        from external_dns.providers.aws import AWSConfig, AWSProvider
+
+        return AWSProvider(
+            AWSConfig(
+                zone_type=settings.aws_zone_type,
+                zone_tags=tuple(settings.aws_zone_tags),
+                zone_id_filter=tuple(settings.zone_id_filter),
+                domain_filter=domain_filter(settings),
+                prefer_cname=settings.aws_prefer_cname,
+                evaluate_target_health=settings.aws_evaluate_target_health,
+                batch_change_size=settings.aws_batch_change_size,
+                batch_change_size_bytes=settings.aws_batch_change_size_bytes,
+                batch_change_size_values=settings.aws_batch_change_size_values,
+                batch_change_interval=settings.aws_batch_change_interval,
+                api_retries=settings.aws_api_retries,
+                zones_cache_duration=settings.aws_zones_cache_duration,
+                endpoint_url=settings.aws_endpoint_url or None,
+                region=settings.aws_region,
+                dry_run=settings.dry_run,
+            )
+        )
+    if name == "cloudflare":
+        from external_dns.providers.cloudflare import CloudflareConfig, CloudflareProvider
+
+        return CloudflareProvider(
+            CloudflareConfig(
+                api_token=_secret(settings.cf_api_token),
+                api_key=_secret(settings.cf_api_key),
+                api_email=settings.cf_api_email,
+                proxied=settings.cloudflare_proxied,
+                records_per_page=settings.cloudflare_dns_records_per_page,
+                zone_id_filter=tuple(settings.zone_id_filter),
+                domain_filter=domain_filter(settings),
+                api_url=settings.cloudflare_api_url,
+                dry_run=settings.dry_run,
+            )
+        )
+    if name == "pdns":
+        from external_dns.providers.pdns import PDNSConfig, PDNSProvider
+
+        return PDNSProvider(
+            PDNSConfig(
+                server=settings.pdns_server,
+                server_id=settings.pdns_server_id,
+                api_key=_secret(settings.pdns_api_key),
+                skip_tls_verify=settings.pdns_skip_tls_verify,
+                domain_filter=domain_filter(settings),
+                dry_run=settings.dry_run,
+            )
+        )
+    if name == "webhook":
+        from external_dns.providers.webhook import WebhookConfig, WebhookProvider
+
+        return WebhookProvider(
+            WebhookConfig(
+                url=settings.webhook_provider_url,
+                read_timeout=settings.webhook_provider_read_timeout,
+                write_timeout=settings.webhook_provider_write_timeout,
+            )
+        )
+    raise ConfigError(f"--provider: unknown provider {name!r}")
+
+
+def _secret(value: SecretStr | None) -> str:
+    return value.get_secret_value() if value is not None else ""
+
+
+def event_sink(settings: Settings) -> EventSink:
+    return EventSink(settings.events_emit)

@@ -1,0 +1,99 @@
+"""The Kopf registrations: one watch per enabled kind, feeding the application; startup and cleanup.
+
+At startup the application LISTs every watched resource itself (paged, fast, and it knows exactly when the
+initial listing is complete), starts the zone workers, and only then lets Kopf's watch streams carry changes.
+Kopf replays every object when a stream starts; the object stores drop those replays by resourceVersion.
+Handlers use ``@kopf.on.event`` only: no finalizers, no annotations written, so the operator needs nothing but
+read access to the objects it watches.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import kopf
+from aiohttp import web
+
+from external_dns import factory, status_server
+from external_dns.app import Application, Wiring
+from external_dns.config import Settings
+from external_dns.events import KubeEventRecorder
+from external_dns.kinds import Resource, SourceKind, watched_resources
+from external_dns.kube import KubeClient
+
+logger = logging.getLogger(__name__)
+
+
+def configure_kopf(kopf_settings: kopf.OperatorSettings, settings: Settings) -> None:
+    """Kopf settings this operator relies on."""
+    kopf_settings.posting.enabled = False  # our own events carry a real action; Kopf's would be noise
+    kopf_settings.watching.server_timeout = 300
+    kopf_settings.watching.client_timeout = 330
+    kopf_settings.networking.request_timeout = settings.request_timeout
+    kopf_settings.peering.standalone = not settings.peering
+    if settings.peering:
+        kopf_settings.peering.name = settings.peering
+        kopf_settings.peering.mandatory = True
+        kopf_settings.peering.clusterwide = not settings.namespace
+
+
+def register(registry: kopf.OperatorRegistry, settings: Settings) -> None:
+    """Register the startup/cleanup activities and one event handler per watched resource."""
+    sources = factory.sources(settings)
+
+    @kopf.on.startup(registry=registry)
+    async def start_application(memo: kopf.Memo, settings: kopf.OperatorSettings, **_: Any) -> None:
+        configure_kopf(settings, _settings_of(memo))
+        kube = await KubeClient.connect(_settings_of(memo).kubeconfig)
+        wiring = _wiring(_settings_of(memo), sources)
+        wiring.events = KubeEventRecorder(kube, _settings_of(memo).events_emit)
+        app = Application(wiring)
+        memo["kube"] = kube
+        memo["app"] = app
+        memo["status"] = await status_server.serve(_settings_of(memo).metrics_address, lambda: app.ready)
+        await app.list_all(kube)
+        await app.start()
+        logger.info("Initial listing done: %d objects want records", len(app.desired))
+
+    @kopf.on.cleanup(registry=registry)
+    async def stop_application(memo: kopf.Memo, **_: Any) -> None:
+        app: Application | None = memo.get("app")
+        if app is not None:
+            await app.close()
+        kube: KubeClient | None = memo.get("kube")
+        if kube is not None:
+            await kube.close()
+        status: web.AppRunner | None = memo.get("status")
+        if status is not None:
+            await status.cleanup()
+
+    for resource in watched_resources(sources):
+        _register_watch(registry, resource)
+
+
+def _register_watch(registry: kopf.OperatorRegistry, resource: Resource) -> None:
+    @kopf.on.event(resource.group, resource.version, resource.plural, registry=registry, id=f"watch-{resource.plural}")
+    async def on_event(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
+        app: Application | None = memo.get("app")
+        if app is None:
+            return
+        app.on_object(resource, event.get("type"), event["object"])
+
+
+def _settings_of(memo: kopf.Memo) -> Settings:
+    settings: Settings = memo["settings"]
+    return settings
+
+
+def _wiring(settings: Settings, sources: list[SourceKind]) -> Wiring:
+    return Wiring(
+        provider=factory.provider(settings),
+        registry=factory.registry(settings),
+        sources=sources,
+        source_settings=factory.source_settings(settings),
+        plan_settings=factory.plan_settings(settings),
+        reconciler_settings=factory.reconciler_settings(settings),
+        namespace=settings.namespace,
+        label_selector=settings.label_filter,
+    )

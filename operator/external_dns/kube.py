@@ -1,0 +1,118 @@
+"""A thin JSON client for the Kubernetes API: authentication from kubernetes-asyncio, bodies as plain JSON.
+
+kubernetes-asyncio resolves kubeconfig files, in-cluster service accounts, exec plugins and TLS; its generated
+models are skipped on purpose: a paged LIST of 10,000 Services is parsed as JSON and handed to the sources as
+is, which is several times faster than building model objects that nothing here needs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from kubernetes_asyncio import client, config
+
+from external_dns.errors import ExternalDNSError
+
+logger = logging.getLogger(__name__)
+
+
+class KubeAPIError(ExternalDNSError):
+    """The API server answered with an error status."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"HTTP {status}: {message}")
+        self.status = status
+
+
+class KubeClient:
+    """GET/POST/PATCH/LIST against the API server as JSON."""
+
+    def __init__(self, api: client.ApiClient) -> None:
+        self._api = api
+
+    @classmethod
+    async def connect(cls, kubeconfig: str = "", context: str | None = None) -> KubeClient:
+        """In-cluster credentials when running in a pod (and no kubeconfig given), else the kubeconfig."""
+        configuration = client.Configuration()
+        kubeconfig = kubeconfig or os.environ.get("KUBECONFIG", "")
+        if not kubeconfig and os.environ.get("KUBERNETES_SERVICE_HOST"):
+            config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
+        else:
+            await config.load_kube_config(
+                config_file=kubeconfig or None, context=context, client_configuration=configuration
+            )
+        return cls(client.ApiClient(configuration))
+
+    async def close(self) -> None:
+        await self._api.close()
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, str] | None = None,
+        body: Any = None,
+        content_type: str = "application/json",
+        request_timeout: float = 30.0,
+    ) -> Any:
+        headers = {"Accept": "application/json"}
+        data: bytes | None = None
+        if body is not None:
+            headers["Content-Type"] = content_type
+            data = json.dumps(body).encode()
+        response = await self._api.call_api(
+            path,
+            method,
+            query_params=list((query or {}).items()),
+            header_params=headers,
+            body=data,
+            auth_settings=["BearerToken"],
+            _preload_content=False,
+            _request_timeout=request_timeout,
+        )
+        try:
+            payload = await response.read()
+            if not 200 <= response.status <= 299:
+                raise KubeAPIError(response.status, _status_message(payload))
+            return json.loads(payload) if payload else None
+        finally:
+            response.release()
+
+    async def list_pages(
+        self, path: str, *, page_size: int = 500, query: Mapping[str, str] | None = None
+    ) -> AsyncIterator[Any]:
+        """Every page of a LIST, following ``continue`` tokens."""
+        token = ""
+        while True:
+            params = {"limit": str(page_size), **(query or {})}
+            if token:
+                params["continue"] = token
+            page = await self.request("GET", path, query=params)
+            yield page
+            token = (page.get("metadata") or {}).get("continue") or ""
+            if not token:
+                return
+
+
+def _status_message(payload: bytes) -> str:
+    try:
+        status = json.loads(payload)
+    except ValueError:
+        return payload[:200].decode(errors="replace")
+    if isinstance(status, dict):
+        return str(status.get("message") or status.get("reason") or status)
+    return str(status)
+
+
+def resource_path(group: str, version: str, plural: str, namespace: str | None = None, name: str = "") -> str:
+    """The REST path of a collection or an object (core group when ``group`` is empty)."""
+    base = f"/api/{version}" if not group else f"/apis/{group}/{version}"
+    if namespace:
+        base += f"/namespaces/{namespace}"
+    base += f"/{plural}"
+    return f"{base}/{name}" if name else base

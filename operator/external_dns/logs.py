@@ -1,0 +1,37 @@
+"""Logging setup: --log-level and --log-format (text or one JSON object per line)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+
+
+class JSONFormatter(logging.Formatter):
+    """One JSON object per line, with the fields log pipelines index: time, level, logger, msg."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["error"] = self.formatException(record.exc_info)
+        return json.dumps(entry)
+
+
+def setup_logging(level: str = "info", log_format: str = "text") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    if log_format == "json":
+        handler.setFormatter(JSONFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # Kopf logs every handler invocation at INFO; one line per watch event drowns the record changes.
+    logging.getLogger("kopf.objects").setLevel(max(logging.WARNING, root.level))
+    for noisy in ("aiobotocore", "botocore", "aiohttp.access"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

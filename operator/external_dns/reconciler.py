@@ -1,0 +1,431 @@
+"""One worker per zone: wait for dirty names, plan only them, apply one batch, report on the objects.
+
+How a change flows (shared/design.md): a source object changes -> the desired state marks the names whose
+wanted records changed -> the zone worker of each name wakes, waits a short debounce to batch what arrives
+together, plans those names against its cached view of the zone, adds the ownership TXT records, sends one
+batched change to the provider, patches its cache, and turns each result into events. Failed names are retried
+with exponential backoff; other zones carry on. A slower periodic resync re-reads the zone and plans it whole.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TypeVar
+
+from external_dns import metrics
+from external_dns.desired import DesiredState
+from external_dns.endpoint import (
+    OWNED_RECORD_LABEL,
+    RESOURCE_LABEL,
+    Endpoint,
+    EndpointKey,
+    ObjectRef,
+    normalize_name,
+)
+from external_dns.errors import ProviderError
+from external_dns.events import Action, EventSink, Reason, RecordEvent
+from external_dns.plan import Plan, PlanSettings, calculate, dedup_endpoints, merge_endpoints
+from external_dns.providers.base import ApplyOutcome, Changes, Provider, Zone
+from external_dns.registry import Registry, RegistryView
+from external_dns.zonecache import ZoneCache
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcilerSettings:
+    debounce: float = 0.2
+    resync_interval: float = 60.0
+    dry_run: bool = False
+    retry_initial: float = 1.0
+    retry_max: float = 60.0
+    #: A batch this large is planned at once, without waiting for the debounce to end.
+    batch_names: int = 2000
+
+
+@dataclass(slots=True)
+class SyncResult:
+    """What one pass over some names of a zone did."""
+
+    planned: int = 0
+    applied: Changes = field(default_factory=Changes)
+    failed: list[tuple[Endpoint, str]] = field(default_factory=list)
+    skipped: int = 0
+
+
+class ZoneRouter:
+    """Maps a DNS name to the most specific zone that contains it."""
+
+    def __init__(self, zones: Iterable[Zone]) -> None:
+        self.zones = sorted(zones, key=lambda z: (-z.name.count("."), -len(z.name), z.name))
+
+    def zone_for(self, name: str) -> Zone | None:
+        for zone in self.zones:
+            if zone.contains(name):
+                return zone
+        return None
+
+
+class ZoneWorker:
+    """Keeps one zone in step with the desired state."""
+
+    def __init__(
+        self,
+        zone: Zone,
+        *,
+        provider: Provider,
+        registry: Registry,
+        desired: DesiredState,
+        plan_settings: PlanSettings,
+        events: EventSink,
+        settings: ReconcilerSettings,
+        names_in_zone: Callable[[], Iterable[str]],
+    ) -> None:
+        self.zone = zone
+        self.provider = provider
+        self.registry = registry
+        self.desired = desired
+        self.plan_settings = plan_settings
+        self.events = events
+        self.settings = settings
+        self.cache = ZoneCache()
+        self._names_in_zone = names_in_zone
+        self._dirty: set[str] = set()
+        self._retry: set[str] = set()
+        self._retry_at = math.inf
+        self._backoff = settings.retry_initial
+        self._wake = asyncio.Event()
+        self._reported_errors: dict[str, str] = {}
+        self._reported_skips: dict[EndpointKey, str] = {}
+        self._dirty_since: dict[str, float] = {}
+        self.idle = asyncio.Event()
+        self.syncs = 0
+
+    @property
+    def label(self) -> str:
+        return self.zone.name or "."
+
+    def mark(self, names: Iterable[str]) -> None:
+        now = time.monotonic()
+        for name in names:
+            self._dirty.add(name)
+            self._dirty_since.setdefault(name, now)
+        metrics.QUEUE_DEPTH.labels(zone=self.label).set(len(self._dirty) + len(self._retry))
+        self.idle.clear()
+        self._wake.set()
+
+    @property
+    def pending(self) -> int:
+        return len(self._dirty) + len(self._retry)
+
+    async def load(self) -> None:
+        """Read the zone from the provider, retrying with backoff until it answers."""
+        delay = self.settings.retry_initial
+        while True:
+            try:
+                records = await self._timed("records", self.provider.records(self.zone))
+            except ProviderError as error:
+                logger.warning("Zone %s: cannot read records (%s); retrying in %.0fs", self.label, error, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.settings.retry_max)
+                continue
+            self.cache.replace(records)
+            logger.info("Zone %s: %d records read from %s", self.label, len(records), self.provider.name)
+            return
+
+    async def run(self) -> None:
+        """The worker's life: load, then sync dirty names, retries and periodic resyncs until cancelled."""
+        await self.load()
+        await self.sync_all()
+        loop = asyncio.get_running_loop()
+        next_resync = loop.time() + self.settings.resync_interval
+        while True:
+            if not self._dirty:
+                self.idle.set()
+            timeout = max(0.0, min(next_resync, self._retry_at) - loop.time())
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout)
+            except TimeoutError:
+                pass
+            if self._wake.is_set():
+                if len(self._dirty) < self.settings.batch_names:
+                    await asyncio.sleep(self.settings.debounce)
+                self._wake.clear()
+            now = loop.time()
+            if now >= self._retry_at:
+                self._dirty |= self._retry
+                self._retry.clear()
+                self._retry_at = math.inf
+            if now >= next_resync:
+                await self._resync()
+                next_resync = loop.time() + self.settings.resync_interval
+            elif self._dirty:
+                names, self._dirty = self._dirty, set()
+                await self.sync(names)
+
+    async def _resync(self) -> None:
+        try:
+            records = await self._timed("records", self.provider.records(self.zone))
+        except ProviderError as error:
+            logger.warning("Zone %s: resync could not read records: %s", self.label, error)
+            return
+        self.cache.replace(records)
+        self._dirty.clear()
+        await self.sync_all()
+
+    async def sync_all(self) -> SyncResult:
+        """Plan the whole zone: every name the provider holds and every name wanted in it."""
+        names = self.cache.names() | set(self._names_in_zone())
+        self._dirty -= names
+        return await self.sync(names)
+
+    async def sync(self, names: set[str]) -> SyncResult:
+        """Plan and apply the given names; failed names are kept for a retry with backoff."""
+        result = SyncResult(planned=len(names))
+        if not names:
+            return result
+        self.syncs += 1
+        plan, view = self._plan(names)
+        changes = self.registry.ownership_changes(plan.changes, view)
+        changes, refused = self._refuse_outside_zone(changes)
+        self._report_skips(names, plan, refused)
+        result.skipped = len(plan.skipped) + len(refused)
+        metrics.record_plan(self.label, plan.changes)
+        if not changes.has_changes():
+            self._settled(names, failed_names=set())
+            return result
+        if self.settings.dry_run:
+            for line in describe_changes(plan.changes):
+                logger.info("DRY-RUN %s (zone %s)", line, self.label)
+            self._settled(names, failed_names=set())
+            result.applied = plan.changes
+            return result
+        try:
+            outcome = await self._timed("apply_changes", self.provider.apply_changes(self.zone, changes))
+        except ProviderError as error:
+            outcome = ApplyOutcome(failed=[(ep, str(error)) for ep in _all(changes)])
+        failed_keys, failed_names = self._failures(outcome)
+        self.cache.apply(changes, failed_keys)
+        applied = _without(plan.changes, failed_names)
+        self._log_and_report(applied)
+        result.applied = applied
+        result.failed = self._report_failures(plan.changes, outcome, failed_names)
+        self._settled(names, failed_names)
+        return result
+
+    def _plan(self, names: set[str]) -> tuple[Plan, RegistryView]:
+        related = set(names)
+        for name in names:
+            related |= self.registry.related_names(name)
+        view = self.registry.read(self.cache.at(related))
+        current = [record for record in view.records if record.key.name in names]
+        wanted = [ep for ep in self.desired.endpoints_at(names) if self.zone.contains(ep.dns_name)]
+        desired = self.provider.adjust_endpoints(combine(wanted))
+        return calculate(current, desired, self.plan_settings), view
+
+    def _refuse_outside_zone(self, changes: Changes) -> tuple[Changes, list[tuple[Endpoint, str]]]:
+        """Never create a record whose ownership TXT would fall outside the zone: it could not be owned.
+
+        ExternalDNS creates it and drops the TXT silently (the record is then stuck unowned, #449); here the
+        record is held back and the object gets a Warning naming the fix.
+        """
+        outside = {
+            txt.labels.get(OWNED_RECORD_LABEL, "")
+            for txt in changes.create
+            if txt.record_type == "TXT" and OWNED_RECORD_LABEL in txt.labels and not self.zone.contains(txt.dns_name)
+        }
+        if not outside:
+            return changes, []
+        refused: list[tuple[Endpoint, str]] = []
+        kept: list[Endpoint] = []
+        for ep in changes.create:
+            owner_name = ep.labels.get(OWNED_RECORD_LABEL, ep.dns_name)
+            if owner_name in outside:
+                if ep.record_type != "TXT" or OWNED_RECORD_LABEL not in ep.labels:
+                    refused.append(
+                        (
+                            ep,
+                            f"its ownership TXT record would fall outside zone {self.label}; "
+                            "set a templated --txt-prefix ending in a dot, e.g. "
+                            '--txt-prefix="extdns-%{record_type}."',
+                        )
+                    )
+                continue
+            kept.append(ep)
+        return replace(changes, create=kept), refused
+
+    def _failures(self, outcome: ApplyOutcome) -> tuple[set[EndpointKey], set[str]]:
+        keys: set[EndpointKey] = set()
+        names: set[str] = set()
+        for endpoint, _ in outcome.failed:
+            keys.add(endpoint.key)
+            names.add(endpoint.key.name)
+            if OWNED_RECORD_LABEL in endpoint.labels:
+                names.add(normalize_name(endpoint.labels[OWNED_RECORD_LABEL]))
+        return keys, names
+
+    def _settled(self, names: set[str], failed_names: set[str]) -> None:
+        done = names - failed_names
+        now = time.monotonic()
+        for name in done:
+            since = self._dirty_since.pop(name, None)
+            if since is not None:
+                metrics.CHANGE_LATENCY.observe(now - since)
+            self._reported_errors.pop(name, None)
+        if failed_names:
+            self._retry |= failed_names & names
+            loop = asyncio.get_running_loop()
+            self._retry_at = min(self._retry_at, loop.time() + self._backoff)
+            self._backoff = min(self._backoff * 2, self.settings.retry_max)
+        else:
+            self._backoff = self.settings.retry_initial
+        metrics.QUEUE_DEPTH.labels(zone=self.label).set(len(self._dirty) + len(self._retry))
+
+    def _log_and_report(self, applied: Changes) -> None:
+        for ep in applied.create:
+            logger.info("CREATE %s (zone %s)", _line(ep), self.label)
+            self._emit(ep.refs, Reason.READY, Action.CREATED, f"Created {ep.describe()}")
+        for old, new in zip(applied.update_old, applied.update_new, strict=True):
+            logger.info("UPDATE %s (was %s) (zone %s)", _line(new), ", ".join(old.targets), self.label)
+            self._emit(new.refs, Reason.READY, Action.UPDATED, f"Updated {new.describe()}")
+        for ep in applied.delete:
+            logger.info("DELETE %s (zone %s)", _line(ep), self.label)
+            self._emit(self._refs_of_deleted(ep), Reason.DELETED, Action.DELETED, f"Deleted {ep.describe()}")
+
+    def _report_failures(
+        self, planned: Changes, outcome: ApplyOutcome, failed_names: set[str]
+    ) -> list[tuple[Endpoint, str]]:
+        messages: dict[str, str] = {}
+        for endpoint, message in outcome.failed:
+            name = endpoint.labels.get(OWNED_RECORD_LABEL) or endpoint.dns_name
+            messages.setdefault(normalize_name(name), message)
+        failed: list[tuple[Endpoint, str]] = []
+        verbs = (("create", planned.create), ("update", planned.update_new), ("delete", planned.delete))
+        for verb, endpoints in verbs:
+            for ep in endpoints:
+                name = ep.key.name
+                if name not in failed_names:
+                    continue
+                message = messages.get(name, "failed together with other records of the batch")
+                failed.append((ep, message))
+                logger.error("FAILED %s %s (zone %s): %s", verb.upper(), _line(ep), self.label, message)
+                if self._reported_errors.get(name) == message:
+                    continue  # the same error on a retry: already reported on the object
+                self._reported_errors[name] = message
+                refs = ep.refs if verb != "delete" else self._refs_of_deleted(ep)
+                self._emit(refs, Reason.ERROR, Action.FAILED_SYNC, f"Failed to {verb} {ep.describe()}: {message}")
+        return failed
+
+    def _report_skips(self, names: set[str], plan: Plan, refused: list[tuple[Endpoint, str]]) -> None:
+        seen: set[EndpointKey] = set()
+        for endpoint, reason in [(s.endpoint, s.reason) for s in plan.skipped] + refused:
+            key = endpoint.key
+            seen.add(key)
+            if self._reported_skips.get(key) == reason:
+                continue
+            self._reported_skips[key] = reason
+            logger.warning("SKIP %s (zone %s): %s", _line(endpoint), self.label, reason)
+            self._emit(endpoint.refs, Reason.ERROR, Action.FAILED_SYNC, f"Skipped {endpoint.describe()}: {reason}")
+        for key in [k for k in self._reported_skips if k.name in names and k not in seen]:
+            del self._reported_skips[key]
+
+    def _refs_of_deleted(self, endpoint: Endpoint) -> tuple[ObjectRef, ...]:
+        refs = self.desired.former_refs(endpoint.key.name)
+        if refs:
+            return refs
+        ref = ref_from_resource_label(endpoint.labels.get(RESOURCE_LABEL, ""))
+        return (ref,) if ref else ()
+
+    def _emit(self, refs: Sequence[ObjectRef], reason: Reason, action: Action, message: str) -> None:
+        for ref in refs:
+            self.events.record(RecordEvent(ref, reason, action, message))
+
+    async def _timed(self, operation: str, call: Awaitable[T]) -> T:
+        started = time.monotonic()
+        try:
+            return await call
+        except ProviderError:
+            metrics.PROVIDER_ERRORS.labels(provider=self.provider.name, operation=operation).inc()
+            raise
+        finally:
+            metrics.PROVIDER_CALLS.labels(provider=self.provider.name, operation=operation).inc()
+            metrics.PROVIDER_LATENCY.labels(provider=self.provider.name, operation=operation).observe(
+                time.monotonic() - started
+            )
+
+
+def combine(endpoints: Sequence[Endpoint]) -> list[Endpoint]:
+    """What ExternalDNS's source pipeline does before planning: the service source merges targets of the
+    same record across Services; exact duplicates from any sources collapse into one (their refs united)."""
+    services = [ep for ep in endpoints if ep.labels.get(RESOURCE_LABEL, "").startswith("service/")]
+    others = [ep for ep in endpoints if not ep.labels.get(RESOURCE_LABEL, "").startswith("service/")]
+    services = sorted(services, key=lambda ep: ep.labels.get(RESOURCE_LABEL, ""))
+    return dedup_endpoints([*merge_endpoints(services), *others])
+
+
+def ref_from_resource_label(resource: str) -> ObjectRef | None:
+    """``service/ns/name`` -> a reference good enough for an event (no uid: the object may be gone)."""
+    parts = resource.split("/")
+    kinds = {
+        "service": ("Service", "v1"),
+        "ingress": ("Ingress", "networking.k8s.io/v1"),
+        "crd": ("DNSEndpoint", "externaldns.k8s.io/v1alpha1"),
+        "node": ("Node", "v1"),
+        "httproute": ("HTTPRoute", "gateway.networking.k8s.io/v1"),
+        "grpcroute": ("GRPCRoute", "gateway.networking.k8s.io/v1"),
+        "tlsroute": ("TLSRoute", "gateway.networking.k8s.io/v1"),
+        "tcproute": ("TCPRoute", "gateway.networking.k8s.io/v1alpha2"),
+        "udproute": ("UDPRoute", "gateway.networking.k8s.io/v1alpha2"),
+    }
+    if not parts or parts[0] not in kinds:
+        return None
+    kind, api_version = kinds[parts[0]]
+    if len(parts) == 3:
+        return ObjectRef(kind, api_version, parts[1], parts[2])
+    if len(parts) == 2:
+        return ObjectRef(kind, api_version, None, parts[1])
+    return None
+
+
+def describe_changes(changes: Changes) -> list[str]:
+    """Human-readable lines for a plan (dry runs and ``--once`` output)."""
+    lines = [f"CREATE {_line(ep)}" for ep in changes.create]
+    lines += [
+        f"UPDATE {_line(new)} (was {', '.join(old.targets)})"
+        for old, new in zip(changes.update_old, changes.update_new, strict=True)
+    ]
+    lines += [f"DELETE {_line(ep)}" for ep in changes.delete]
+    return lines
+
+
+def _line(ep: Endpoint) -> str:
+    ttl = f" ttl={ep.ttl}" if ep.ttl else ""
+    set_id = f" set={ep.set_identifier}" if ep.set_identifier else ""
+    return f"{ep.record_type} {ep.dns_name} -> {', '.join(ep.targets)}{ttl}{set_id}"
+
+
+def _all(changes: Changes) -> list[Endpoint]:
+    return [*changes.create, *changes.update_old, *changes.update_new, *changes.delete]
+
+
+def _without(changes: Changes, names: set[str]) -> Changes:
+    if not names:
+        return changes
+    pairs = [
+        (old, new)
+        for old, new in zip(changes.update_old, changes.update_new, strict=True)
+        if new.key.name not in names
+    ]
+    return Changes(
+        create=[ep for ep in changes.create if ep.key.name not in names],
+        update_old=[old for old, _ in pairs],
+        update_new=[new for _, new in pairs],
+        delete=[ep for ep in changes.delete if ep.key.name not in names],
+    )
+

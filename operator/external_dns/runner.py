@@ -1,0 +1,94 @@
+"""Running the operator: continuously under Kopf (``run``), or a single pass (``run_once``)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+
+import kopf
+
+from external_dns import factory, handlers
+from external_dns.app import Application, Wiring
+from external_dns.config import Settings
+from external_dns.events import EventSink, KubeEventRecorder
+from external_dns.kube import KubeClient
+from external_dns.logs import setup_logging
+from external_dns.reconciler import describe_changes
+
+logger = logging.getLogger(__name__)
+
+
+def kopf_arguments(settings: Settings) -> dict[str, object]:
+    """How Kopf is started for these settings: namespaces, standalone or peering."""
+    return {
+        "clusterwide": not settings.namespace,
+        "namespaces": [settings.namespace] if settings.namespace else [],
+        "standalone": not settings.peering,
+        "peering_name": settings.peering or None,
+    }
+
+
+def run(settings: Settings) -> int:
+    """Run until stopped (SIGINT/SIGTERM)."""
+    setup_logging(settings.log_level, settings.log_format)
+    if settings.kubeconfig:
+        os.environ["KUBECONFIG"] = settings.kubeconfig  # Kopf's own login reads it from there
+    if settings.peering:
+        logger.info(
+            "Peering %r: only the highest-priority instance reconciles; if the KopfPeering object is missing "
+            "the operator stops with an error instead of waiting (apply crds/ and manifests/peering.yaml)",
+            settings.peering,
+        )
+    registry = kopf.OperatorRegistry()
+    handlers.register(registry, settings)
+    kopf_settings = kopf.OperatorSettings()
+    handlers.configure_kopf(kopf_settings, settings)
+    kopf.run(
+        registry=registry,
+        settings=kopf_settings,
+        memo=kopf.Memo(settings=settings),
+        **kopf_arguments(settings),  # type: ignore[arg-type]
+    )
+    return 0
+
+
+def run_once(settings: Settings) -> int:
+    """List every source, plan and apply every zone once; 0 on success, 1 if anything failed."""
+    setup_logging(settings.log_level, settings.log_format)
+    return asyncio.run(_once(settings))
+
+
+async def _once(settings: Settings) -> int:
+    kube = await KubeClient.connect(settings.kubeconfig)
+    events: EventSink = (
+        EventSink(settings.events_emit) if settings.dry_run else KubeEventRecorder(kube, settings.events_emit)
+    )
+    wiring = Wiring(
+        provider=factory.provider(settings),
+        registry=factory.registry(settings),
+        sources=factory.sources(settings),
+        source_settings=factory.source_settings(settings),
+        plan_settings=factory.plan_settings(settings),
+        reconciler_settings=factory.reconciler_settings(settings),
+        events=events,
+        namespace=settings.namespace,
+        label_selector=settings.label_filter,
+    )
+    app = Application(wiring)
+    failed = 0
+    try:
+        await app.list_all(kube)
+        for result in await app.sync_once():
+            for line in describe_changes(result.applied):
+                print(("DRY-RUN " if settings.dry_run else "") + line)
+            for endpoint, message in result.failed:
+                print(f"FAILED {endpoint.describe()}: {message}", file=sys.stderr)
+            failed += len(result.failed)
+        if isinstance(events, KubeEventRecorder):
+            await events.flush()
+    finally:
+        await app.close()
+        await kube.close()
+    return 1 if failed else 0

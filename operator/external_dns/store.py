@@ -1,0 +1,139 @@
+"""The cluster objects the operator has seen, per kind: fed by the initial LIST and by Kopf's watch events.
+
+Sources are pure functions; the objects they read besides their own (nodes for a NodePort Service, pods and
+EndpointSlices for a headless Service) are looked up here. The store also decides whether an incoming object is
+news at all: Kopf replays every object when its watch starts, and those replays of what the initial LIST already
+gave are dropped here by resourceVersion, so a cold start does the work once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+Obj = Mapping[str, Any]
+
+
+def _rv(obj: Obj) -> str:
+    return str(obj.get("metadata", {}).get("resourceVersion", ""))
+
+
+def _is_older(candidate: str, held: str) -> bool:
+    """True when ``candidate`` is known to be older than ``held``.
+
+    resourceVersions are opaque in the API contract; every server in practice (etcd, the local emulator) uses
+    increasing integers, so they are compared as integers when both parse, and never judged older otherwise.
+    """
+    if candidate.isdigit() and held.isdigit():
+        return int(candidate) < int(held)
+    return False
+
+
+def object_id(obj: Obj) -> tuple[str, str]:
+    meta = obj.get("metadata", {})
+    return str(meta.get("namespace") or ""), str(meta.get("name") or "")
+
+
+class ObjectStore:
+    """The latest version of each object of one kind, keyed by (namespace, name)."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._objects: dict[tuple[str, str], Obj] = {}
+
+    def __len__(self) -> int:
+        return len(self._objects)
+
+    def get(self, namespace: str, name: str) -> Obj | None:
+        return self._objects.get((namespace, name))
+
+    def values(self) -> Iterable[Obj]:
+        return self._objects.values()
+
+    def in_namespace(self, namespace: str) -> list[Obj]:
+        return [obj for (ns, _), obj in self._objects.items() if ns == namespace]
+
+    def upsert(self, obj: Obj) -> bool:
+        """Store the object; False when it is the version already held (or an older one)."""
+        key = object_id(obj)
+        held = self._objects.get(key)
+        if held is not None:
+            held_rv, new_rv = _rv(held), _rv(obj)
+            if new_rv and (new_rv == held_rv or _is_older(new_rv, held_rv)):
+                return False
+        self._objects[key] = _slim(obj)
+        return True
+
+    def delete(self, obj: Obj) -> bool:
+        """Forget the object; False when it was not held or a newer version is held."""
+        key = object_id(obj)
+        held = self._objects.get(key)
+        if held is None or _is_older(_rv(obj), _rv(held)):
+            return False
+        del self._objects[key]
+        return True
+
+    def replace_all(self, objects: Iterable[Obj], list_rv: str) -> tuple[list[Obj], list[Obj]]:
+        """Reconcile with a fresh LIST: returns (objects added or changed, objects gone).
+
+        An object held at a version newer than the LIST (a watch event raced the LIST) is kept as is.
+        """
+        seen: set[tuple[str, str]] = set()
+        changed: list[Obj] = []
+        for obj in objects:
+            seen.add(object_id(obj))
+            if self.upsert(obj):
+                changed.append(self._objects[object_id(obj)])
+        gone = [
+            held
+            for key, held in self._objects.items()
+            if key not in seen and not _is_older(list_rv, _rv(held))
+        ]
+        for held in gone:
+            del self._objects[object_id(held)]
+        return changed, gone
+
+
+def _slim(obj: Obj) -> Obj:
+    """Drop managedFields and the last-applied annotation: large, and never read by a source."""
+    meta = obj.get("metadata")
+    if not isinstance(meta, Mapping) or not (
+        "managedFields" in meta
+        or "kubectl.kubernetes.io/last-applied-configuration" in (meta.get("annotations") or {})
+    ):
+        return obj
+    slim_meta = {k: v for k, v in meta.items() if k != "managedFields"}
+    annotations = meta.get("annotations")
+    if isinstance(annotations, Mapping):
+        slim_meta["annotations"] = {
+            k: v for k, v in annotations.items() if k != "kubectl.kubernetes.io/last-applied-configuration"
+        }
+    return {**obj, "metadata": slim_meta}
+
+
+class Lookups:
+    """The ClusterLookups the sources read, backed by the stores of the auxiliary kinds."""
+
+    def __init__(self, nodes: ObjectStore, pods: ObjectStore, endpoint_slices: ObjectStore) -> None:
+        self._nodes = nodes
+        self._pods = pods
+        self._slices = endpoint_slices
+
+    def node(self, name: str) -> Obj | None:
+        return self._nodes.get("", name)
+
+    def nodes(self) -> Iterable[Obj]:
+        return list(self._nodes.values())
+
+    def pods(self, namespace: str) -> Iterable[Obj]:
+        return self._pods.in_namespace(namespace)
+
+    def pod(self, namespace: str, name: str) -> Obj | None:
+        return self._pods.get(namespace, name)
+
+    def endpoint_slices(self, namespace: str, service_name: str) -> Iterable[Obj]:
+        return [
+            s
+            for s in self._slices.in_namespace(namespace)
+            if (s.get("metadata", {}).get("labels") or {}).get("kubernetes.io/service-name") == service_name
+        ]
