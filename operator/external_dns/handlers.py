@@ -20,7 +20,7 @@ from external_dns.app import Application, Wiring
 from external_dns.config import Settings
 from external_dns.events import KubeEventRecorder
 from external_dns.kinds import Resource, SourceKind, watched_resources
-from external_dns.kube import KubeClient
+from external_dns.kube import KubeClient, load_configuration
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +55,20 @@ def register(registry: kopf.OperatorRegistry, settings: Settings) -> None:
         await app.list_all(kube)
         await app.start()
         logger.info("Initial listing done: %d objects want records", len(app.desired))
+
+    @kopf.on.login(registry=registry)
+    async def login(memo: kopf.Memo, **_: Any) -> kopf.ConnectionInfo:
+        """Kopf connects with the same credentials as everything else: --kubeconfig, KUBECONFIG or in-cluster."""
+        configuration = await load_configuration(_settings_of(memo).kubeconfig)
+        authorization = (configuration.api_key or {}).get("authorization", "")
+        return kopf.ConnectionInfo(
+            server=configuration.host,
+            ca_path=configuration.ssl_ca_cert,
+            insecure=not configuration.verify_ssl,
+            token=authorization.removeprefix("Bearer ").strip() or None,
+            certificate_path=configuration.cert_file,
+            private_key_path=configuration.key_file,
+        )
 
     @kopf.on.cleanup(registry=registry)
     async def stop_application(memo: kopf.Memo, **_: Any) -> None:

@@ -36,16 +36,8 @@ class KubeClient:
 
     @classmethod
     async def connect(cls, kubeconfig: str = "", context: str | None = None) -> KubeClient:
-        """In-cluster credentials when running in a pod (and no kubeconfig given), else the kubeconfig."""
-        configuration = client.Configuration()
-        kubeconfig = kubeconfig or os.environ.get("KUBECONFIG", "")
-        if not kubeconfig and os.environ.get("KUBERNETES_SERVICE_HOST"):
-            config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
-        else:
-            await config.load_kube_config(
-                config_file=kubeconfig or None, context=context, client_configuration=configuration
-            )
-        return cls(client.ApiClient(configuration))
+        """A client with the credentials of :func:`load_configuration`."""
+        return cls(client.ApiClient(await load_configuration(kubeconfig, context)))
 
     async def close(self) -> None:
         await self._api.close()
@@ -61,16 +53,14 @@ class KubeClient:
         request_timeout: float = 30.0,
     ) -> Any:
         headers = {"Accept": "application/json"}
-        data: bytes | None = None
         if body is not None:
-            headers["Content-Type"] = content_type
-            data = json.dumps(body).encode()
+            headers["Content-Type"] = content_type  # any JSON type: the client serialises ``body`` itself
         response = await self._api.call_api(
             path,
             method,
             query_params=list((query or {}).items()),
             header_params=headers,
-            body=data,
+            body=body,
             auth_settings=["BearerToken"],
             _preload_content=False,
             _request_timeout=request_timeout,
@@ -97,6 +87,17 @@ class KubeClient:
             token = (page.get("metadata") or {}).get("continue") or ""
             if not token:
                 return
+
+
+async def load_configuration(kubeconfig: str = "", context: str | None = None) -> client.Configuration:
+    """In-cluster credentials when running in a pod (and no kubeconfig given), else the kubeconfig."""
+    configuration = client.Configuration()
+    kubeconfig = kubeconfig or os.environ.get("KUBECONFIG", "")
+    if not kubeconfig and os.environ.get("KUBERNETES_SERVICE_HOST"):
+        config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
+    else:
+        await config.load_kube_config(config_file=kubeconfig or None, context=context, client_configuration=configuration)
+    return configuration
 
 
 def _status_message(payload: bytes) -> str:

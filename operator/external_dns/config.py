@@ -1,0 +1,682 @@
+"""Settings: every ExternalDNS flag this operator understands, with its env var, default and validation.
+
+One field per flag, named like the flag with ``-`` -> ``_`` (``--txt-owner-id`` -> ``txt_owner_id``) and
+read from ``EXTERNAL_DNS_<FLAG_IN_UPPER_SNAKE>`` (kingpin's ``DefaultEnvars``), so
+``kopf run -m external_dns`` works from the environment alone and the command line (cli.py) only overrides.
+Values from the environment arrive as strings: repeatable flags are comma- or newline-separated, durations
+use Go's form (``30s``, ``1h30m``).
+
+Every field goes through one coercion step driven by its annotation (bool, int with bounds, duration, choice,
+list of those), so a bad value stops startup with a single line that names the flag, e.g.
+``--rfc2136-port: must be an integer between 1 and 65535, got "abc"``, raised as :class:`ConfigError`.
+Secrets are ``SecretStr`` and never appear in ``repr``, error messages or :meth:`Settings.redacted`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import enum
+import os
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+import annotated_types
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import model_validator as _model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings.sources.utils import parse_env_vars
+
+from external_dns.endpoint import RecordType
+from external_dns.errors import ConfigError
+from external_dns.sources.annotations import parse_go_duration
+
+ENV_PREFIX = "EXTERNAL_DNS_"
+
+SourceKind = Literal[
+    "service",
+    "ingress",
+    "crd",
+    "node",
+    "pod",
+    "gateway-httproute",
+    "gateway-grpcroute",
+    "gateway-tlsroute",
+    "gateway-tcproute",
+    "gateway-udproute",
+]
+ProviderName = Literal["inmemory", "rfc2136", "aws", "cloudflare", "pdns", "webhook"]
+PolicyName = Literal["sync", "upsert-only", "create-only"]
+RegistryName = Literal["txt", "noop"]
+EventReason = Literal["RecordReady", "RecordError", "RecordDeleted"]
+ServiceType = Literal["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"]
+TsigAlgorithm = Literal["hmac-sha1", "hmac-sha224", "hmac-sha256", "hmac-sha384", "hmac-sha512"]
+
+
+class _DurationMarker:
+    """Annotation metadata that marks a float field as a Go-style duration in seconds."""
+
+    def __repr__(self) -> str:
+        return "Duration"
+
+
+_DURATION = _DurationMarker()
+#: Seconds, written in Go's duration form on the command line and in the environment.
+Duration = Annotated[float, _DURATION]
+
+_PLAIN_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)")
+
+
+def parse_duration(text: str) -> float:
+    """Parse a Go duration (``500ms``, ``30s``, ``1h30m``, ``-1.5h``) or a plain number of seconds.
+
+    Raises ValueError on anything else, like Go's ``time.ParseDuration`` (which also rejects ``1d``). Plain
+    numbers are our leniency: Helm values and env vars often say ``interval: 60``.
+    """
+    text = text.strip()
+    if _PLAIN_NUMBER.fullmatch(text):
+        return float(text)
+    return parse_go_duration(text)
+
+
+def format_duration(seconds: float) -> str:
+    """Write seconds back in Go's short form (``1m``, ``1h30m``, ``200ms``) for help and logs."""
+    if seconds == 0:
+        return "0s"
+    if seconds < 1:
+        return f"{round(seconds * 1000)}ms"
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    text = (f"{int(hours)}h" if hours else "") + (f"{int(minutes)}m" if minutes else "")
+    if secs:
+        text += f"{secs:g}s"
+    return text
+
+
+def _setting(default: Any = ..., *, help: str, group: str, **kwargs: Any) -> Any:
+    """A field with its help text and its --help group (kept in json_schema_extra, read by cli.py)."""
+    extra = {"group": group, "env_only": kwargs.pop("env_only", False)}
+    return Field(default, description=help, json_schema_extra=extra, **kwargs)
+
+
+_KUBE = "Kubernetes"
+_SOURCES = "Sources"
+_DOMAINS = "Domains and zones"
+_REGISTRY = "Policy and TXT registry"
+_CONTROLLER = "Controller"
+_RFC2136 = "RFC2136 provider"
+_AWS = "AWS Route53 provider"
+_CLOUDFLARE = "Cloudflare provider"
+_PDNS = "PowerDNS provider"
+_WEBHOOK = "Webhook provider"
+
+#: The environment used by the next Settings() built in this context (tests and parse_args pass their own).
+_ENVIRON: ContextVar[Mapping[str, str] | None] = ContextVar("external_dns_environ", default=None)
+
+#: Fields whose value may be ``file:/path``: the secret is then the file's content (as in ExternalDNS).
+_FILE_BACKED = frozenset({"pdns_api_key", "cf_api_token"})
+
+
+class _EnvironSource(EnvSettingsSource):
+    """The env source, reading the mapping given to :meth:`Settings.load` instead of always ``os.environ``."""
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        environ = _ENVIRON.get()
+        return parse_env_vars(
+            os.environ if environ is None else environ,
+            self.case_sensitive,
+            self.env_ignore_empty,
+            self.env_parse_none_str,
+        )
+
+
+class Settings(BaseSettings):
+    """The effective configuration: defaults, overridden by ``EXTERNAL_DNS_*`` env vars, overridden by flags.
+
+    Construct with keyword arguments (field names) or via :meth:`load`; an invalid value raises
+    :class:`ConfigError` whose message names the flag. Instances are immutable.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        case_sensitive=False,
+        env_ignore_empty=True,  # kingpin treats an empty env var as unset
+        enable_decoding=False,  # lists come as "a,b" or "a\nb", not JSON; _coerce splits them
+        extra="forbid",
+        frozen=True,
+        validate_by_name=True,
+        validate_by_alias=True,
+    )
+
+    # Kubernetes API access.
+    kubeconfig: str = _setting("", help="Path to a kubeconfig file (default: in-cluster or ~/.kube)", group=_KUBE)
+    master: str = _setting("", help="URL of the Kubernetes API server (overrides the kubeconfig)", group=_KUBE)
+    namespace: str = _setting("", help="Limit sources to this namespace (default: all)", group=_KUBE)
+    kube_api_qps: int = _setting(5, help="Queries per second to the Kubernetes API", group=_KUBE, ge=1)
+    kube_api_burst: int = _setting(10, help="Burst of queries to the Kubernetes API", group=_KUBE, ge=1)
+    request_timeout: Duration = _setting(30.0, help="Timeout of Kubernetes API requests", group=_KUBE, gt=0)
+
+    # Sources and what they publish.
+    source: list[SourceKind] = _setting(help="Kinds of objects to publish records for", group=_SOURCES)
+    label_filter: str = _setting("", help="Label selector the source objects must match", group=_SOURCES)
+    annotation_filter: str = _setting(
+        "", help="Selector (label syntax) the source objects' annotations must match", group=_SOURCES
+    )
+    annotation_prefix: str = _setting(
+        "external-dns.alpha.kubernetes.io/",
+        help="Prefix of the annotations read (ends with /)",
+        group=_SOURCES,
+    )
+    ingress_class: list[str] = _setting([], help="Only Ingresses of these classes", group=_SOURCES)
+    publish_internal_services: bool = _setting(
+        False, help="Publish the ClusterIP of ClusterIP Services", group=_SOURCES
+    )
+    publish_host_ip: bool = _setting(False, help="Publish the host IP of headless Services' pods", group=_SOURCES)
+    always_publish_not_ready_addresses: bool = _setting(
+        False, help="Publish not-ready addresses of headless Services", group=_SOURCES
+    )
+    expose_internal_ipv6: bool = _setting(False, help="Also publish nodes' IPv6 InternalIP addresses", group=_SOURCES)
+    exclude_unschedulable: bool = _setting(True, help="Skip unschedulable nodes", group=_SOURCES)
+    service_type_filter: list[ServiceType] = _setting(
+        [], help="Only Services of these types (default: all)", group=_SOURCES
+    )
+    ignore_hostname_annotation: bool = _setting(
+        False, help="Ignore the hostname annotation (needs --fqdn-template)", group=_SOURCES
+    )
+    ignore_ingress_tls_spec: bool = _setting(False, help="Ignore Ingress spec.tls hosts", group=_SOURCES)
+    ignore_ingress_rules_spec: bool = _setting(False, help="Ignore Ingress spec.rules hosts", group=_SOURCES)
+    fqdn_template: list[str] = _setting([], help="Go template(s) for hostnames of objects", group=_SOURCES)
+    combine_fqdn_annotation: bool = _setting(
+        False, help="Add template hostnames to annotation hostnames", group=_SOURCES
+    )
+    crd_source_apiversion: str = _setting(
+        "externaldns.k8s.io/v1alpha1", help="API version of the DNSEndpoint CRD", group=_SOURCES
+    )
+    crd_source_kind: str = _setting("DNSEndpoint", help="Kind of the DNSEndpoint CRD", group=_SOURCES)
+    gateway_namespace: str = _setting("", help="Only Gateways in this namespace", group=_SOURCES)
+    gateway_label_filter: str = _setting("", help="Label selector Gateways must match", group=_SOURCES)
+    gateway_name: str = _setting("", help="Only routes attached to the Gateway of this name", group=_SOURCES)
+    ignore_non_host_network_pods: bool = _setting(
+        True, help="Pod source: skip pods without hostNetwork", group=_SOURCES
+    )
+    pod_source_domain: str = _setting("", help="Pod source: publish <pod-name>.<domain>", group=_SOURCES)
+    default_targets: list[str] = _setting([], help="Targets for endpoints that have none", group=_SOURCES)
+
+    # Where records go.
+    provider: ProviderName = _setting(help="The DNS provider", group=_DOMAINS)
+    inmemory_zone: list[str] = _setting([], help="Zones of the inmemory provider", group=_DOMAINS)
+    domain_filter: list[str] = _setting([], help="Only names in these domains", group=_DOMAINS)
+    exclude_domains: list[str] = _setting([], help="Never names in these domains", group=_DOMAINS)
+    regex_domain_filter: str = _setting("", help="Only names matching this regex (replaces lists)", group=_DOMAINS)
+    regex_domain_exclusion: str = _setting("", help="Never names matching this regex", group=_DOMAINS)
+    zone_id_filter: list[str] = _setting([], help="Only zones whose id ends with one of these", group=_DOMAINS)
+
+    # Policy and ownership.
+    policy: PolicyName = _setting(
+        # ExternalDNS v0.22 made --policy required; sync stays the default so older charts keep working.
+        "sync",
+        help="What may change: sync, upsert-only (never delete), create-only (ExternalDNS v0.22+ requires it)",
+        group=_REGISTRY,
+    )
+    registry: RegistryName = _setting("txt", help="How ownership is recorded", group=_REGISTRY)
+    txt_owner_id: str = _setting("default", help="Owner id written in the TXT records", group=_REGISTRY)
+    txt_prefix: str = _setting("", help="Prefix of TXT record names (excludes --txt-suffix)", group=_REGISTRY)
+    txt_suffix: str = _setting("", help="Suffix of TXT record names (excludes --txt-prefix)", group=_REGISTRY)
+    txt_wildcard_replacement: str = _setting("", help="Replaces * in TXT names of wildcards", group=_REGISTRY)
+    txt_encrypt_enabled: bool = _setting(False, help="Encrypt TXT values (needs the AES key)", group=_REGISTRY)
+    txt_encrypt_aes_key: SecretStr | None = _setting(None, help="AES-256 key: 32 bytes, raw or base64", group=_REGISTRY)
+    migrate_from_txt_owner: str = _setting("", help="Take over records owned by this owner id", group=_REGISTRY)
+    managed_record_types: list[RecordType] = _setting(
+        [RecordType.A, RecordType.AAAA, RecordType.CNAME], help="Record types managed", group=_REGISTRY
+    )
+    exclude_record_types: list[RecordType] = _setting([], help="Record types never managed", group=_REGISTRY)
+
+    # The controller loop.
+    interval: Duration = _setting(60.0, help="Full resync period", group=_CONTROLLER, gt=0)
+    min_event_sync_interval: Duration = _setting(
+        5.0, help="Upper bound of the delay between a change and its sync", group=_CONTROLLER, ge=0
+    )
+    debounce: Duration = _setting(
+        0.2, help="How long a zone worker waits after a change to batch more", group=_CONTROLLER, ge=0
+    )
+    once: bool = _setting(False, help="Plan and apply once, then exit", group=_CONTROLLER)
+    dry_run: bool = _setting(False, help="Plan and print, change nothing", group=_CONTROLLER)
+    events_emit: list[EventReason] = _setting(
+        ["RecordReady", "RecordError", "RecordDeleted"],
+        help="Kubernetes events to post on objects (none: no events)",
+        group=_CONTROLLER,
+    )
+    peering: str = _setting("", help="Kopf peering name for HA (default: standalone)", group=_CONTROLLER)
+    metrics_address: str = _setting(":7979", help="Address of /metrics and /healthz", group=_CONTROLLER)
+    log_level: Literal["debug", "info", "warning", "error"] = _setting("info", help="Log level", group=_CONTROLLER)
+    log_format: Literal["text", "json"] = _setting("text", help="Log format", group=_CONTROLLER)
+
+    # RFC2136.
+    rfc2136_host: str = _setting("", help="Address of the DNS server", group=_RFC2136)
+    rfc2136_port: int = _setting(53, help="Port of the DNS server", group=_RFC2136, ge=1, le=65535)
+    rfc2136_zone: list[str] = _setting([], help="Zones to manage", group=_RFC2136)
+    rfc2136_tsig_keyname: str = _setting("", help="TSIG key name", group=_RFC2136)
+    rfc2136_tsig_secret: SecretStr | None = _setting(None, help="TSIG secret (base64)", group=_RFC2136)
+    rfc2136_tsig_secret_alg: TsigAlgorithm = _setting("hmac-sha256", help="TSIG algorithm", group=_RFC2136)
+    rfc2136_insecure: bool = _setting(False, help="Send updates without TSIG", group=_RFC2136)
+    rfc2136_axfr: bool = _setting(True, help="Read the zones with AXFR", group=_RFC2136)
+    rfc2136_batch_change_size: int = _setting(50, help="Changes per UPDATE message", group=_RFC2136, ge=1)
+    rfc2136_min_ttl: Duration = _setting(0.0, help="Minimum TTL of records written", group=_RFC2136, ge=0)
+
+    # AWS Route53.
+    aws_zone_type: Literal["", "public", "private"] = _setting("", help="Only public or private zones", group=_AWS)
+    aws_zone_tags: list[str] = _setting([], help="Only zones with these tags (key=value)", group=_AWS)
+    aws_prefer_cname: bool = _setting(False, help="Write CNAMEs instead of aliases", group=_AWS)
+    aws_evaluate_target_health: bool = _setting(True, help="Default of alias target health", group=_AWS)
+    aws_batch_change_size: int = _setting(1000, help="Changes per batch", group=_AWS, ge=1)
+    aws_batch_change_size_bytes: int = _setting(32000, help="Bytes per batch", group=_AWS, ge=1)
+    aws_batch_change_size_values: int = _setting(1000, help="Values per batch", group=_AWS, ge=1)
+    aws_batch_change_interval: Duration = _setting(1.0, help="Pause between batches", group=_AWS, ge=0)
+    aws_api_retries: int = _setting(3, help="Attempts of a throttled call", group=_AWS, ge=0)
+    aws_zones_cache_duration: Duration = _setting(0.0, help="How long zone lists are cached", group=_AWS, ge=0)
+    aws_endpoint_url: str = _setting(
+        "",
+        help="Route53 endpoint (also AWS_ENDPOINT_URL_ROUTE_53, AWS_ENDPOINT_URL)",
+        group=_AWS,
+        validation_alias=AliasChoices(
+            "EXTERNAL_DNS_AWS_ENDPOINT_URL",
+            "AWS_ENDPOINT_URL_ROUTE_53",
+            "AWS_ENDPOINT_URL",
+        ),
+    )
+    aws_region: str = _setting(
+        "us-east-1",
+        help="AWS region (also AWS_REGION)",
+        group=_AWS,
+        validation_alias=AliasChoices("EXTERNAL_DNS_AWS_REGION", "AWS_REGION"),
+    )
+
+    # Cloudflare.
+    cloudflare_proxied: bool = _setting(False, help="Proxy records through Cloudflare", group=_CLOUDFLARE)
+    cloudflare_dns_records_per_page: int = _setting(
+        100, help="Records per page when listing", group=_CLOUDFLARE, ge=1, le=5000
+    )
+    cloudflare_api_url: str = _setting(
+        "https://api.cloudflare.com/client/v4", help="Cloudflare API base URL", group=_CLOUDFLARE
+    )
+    cf_api_token: SecretStr | None = _setting(
+        None,
+        help="API token (or file:/path)",
+        group=_CLOUDFLARE,
+        env_only=True,
+        validation_alias=AliasChoices("CF_API_TOKEN"),
+    )
+    cf_api_key: SecretStr | None = _setting(
+        None,
+        help="Global API key (with CF_API_EMAIL)",
+        group=_CLOUDFLARE,
+        env_only=True,
+        validation_alias=AliasChoices("CF_API_KEY"),
+    )
+    cf_api_email: str = _setting(
+        "",
+        help="Account email (with CF_API_KEY)",
+        group=_CLOUDFLARE,
+        env_only=True,
+        validation_alias=AliasChoices("CF_API_EMAIL"),
+    )
+
+    # PowerDNS.
+    pdns_server: str = _setting("http://localhost:8081", help="PowerDNS API base URL", group=_PDNS)
+    pdns_server_id: str = _setting("localhost", help="PowerDNS server id", group=_PDNS)
+    pdns_api_key: SecretStr | None = _setting(None, help="API key (or file:/path)", group=_PDNS)
+    pdns_skip_tls_verify: bool = _setting(False, help="Do not verify the API's certificate", group=_PDNS)
+
+    # Webhook.
+    webhook_provider_url: str = _setting("http://localhost:8888", help="Webhook provider URL", group=_WEBHOOK)
+    webhook_provider_read_timeout: Duration = _setting(5.0, help="Read timeout", group=_WEBHOOK, ge=0)
+    webhook_provider_write_timeout: Duration = _setting(10.0, help="Write timeout", group=_WEBHOOK, ge=0)
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as error:
+            # `from None`: the pydantic error echoes input values, secrets included.
+            raise ConfigError(_one_line(error)) from None
+
+    @classmethod
+    def load(cls, flags: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from flag values (field name -> value) over ``env`` (default ``os.environ``)."""
+        with _environ(env):
+            return cls(**dict(flags or {}))
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Flags (init kwargs) win over the environment; no dotenv or secrets-dir sources."""
+        return init_settings, _EnvironSource(settings_cls)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _coerce(cls, value: Any, info: ValidationInfo) -> Any:
+        assert info.field_name is not None
+        value = _coerce_field(cls.model_fields[info.field_name], value)
+        if info.field_name in _FILE_BACKED:
+            value = _read_file_secret(value)
+        if info.field_name == "source" and not value:
+            raise ValueError("required: at least one" + _allowed_suffix("source"))
+        if info.field_name == "annotation_prefix" and not value.endswith("/"):
+            raise ValueError(f'must end with "/", got "{value}"')
+        if info.field_name in {"regex_domain_filter", "regex_domain_exclusion"}:
+            _check_regex(value)
+        if info.field_name in {
+            "pdns_server",
+            "webhook_provider_url",
+            "cloudflare_api_url",
+            "aws_endpoint_url",
+        }:
+            _check_url(value)
+        if info.field_name == "aws_zone_tags":
+            _check_tags(value)
+        if info.field_name == "metrics_address":
+            _check_address(value)
+        if info.field_name == "rfc2136_tsig_secret" and value is not None:
+            _check_base64(value)
+        if info.field_name == "txt_encrypt_aes_key" and value is not None:
+            aes_key_bytes(value)
+        return value
+
+    @_model_validator(mode="after")
+    def _check_together(self) -> Settings:
+        for problem in _cross_field_problems(self):
+            raise ValueError(problem)
+        return self
+
+    def redacted(self) -> dict[str, Any]:
+        """The effective config for logging: plain JSON-able values, secrets shown only as set or not."""
+        result: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = "**********"
+            elif isinstance(value, list):
+                value = [str(item) for item in value]
+            result[name] = value
+        return result
+
+
+def aes_key_bytes(key: SecretStr | str) -> bytes:
+    """The 32-byte AES key of ``--txt-encrypt-aes-key``: used raw if 32 bytes long, else base64-decoded."""
+    text = key.get_secret_value() if isinstance(key, SecretStr) else key
+    raw = text.encode()
+    if len(raw) == 32:
+        return raw
+    try:
+        decoded = base64.b64decode(raw, validate=True)
+    except binascii.Error:
+        decoded = b""
+    if len(decoded) != 32:
+        raise ValueError("must be 32 bytes, raw or standard base64")
+    return decoded
+
+
+def flag_name(field_name: str) -> str:
+    """``txt_owner_id`` -> ``--txt-owner-id``; env-only settings (Cloudflare credentials) by their env var."""
+    field = Settings.model_fields[field_name]
+    if _extra(field).get("env_only"):
+        return env_names(field_name)[0]
+    return "--" + field_name.replace("_", "-")
+
+
+def env_names(field_name: str) -> list[str]:
+    """The env vars a setting is read from, highest priority first."""
+    alias = Settings.model_fields[field_name].validation_alias
+    if isinstance(alias, AliasChoices):
+        return [str(choice) for choice in alias.choices if str(choice).isupper()]
+    return [ENV_PREFIX + field_name.upper()]
+
+
+def _extra(field: FieldInfo) -> dict[str, Any]:
+    extra = field.json_schema_extra
+    return extra if isinstance(extra, dict) else {}
+
+
+@contextmanager
+def _environ(env: Mapping[str, str] | None) -> Iterator[None]:
+    token = _ENVIRON.set(env)
+    try:
+        yield
+    finally:
+        _ENVIRON.reset(token)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Coercion: one function per kind of value, every error message in the form "must be ..., got "..."".
+
+
+def _coerce_field(field: FieldInfo, value: Any) -> Any:
+    annotation = field.annotation
+    if _DURATION in field.metadata:
+        return _duration(value, field.metadata)
+    if get_origin(annotation) is list:
+        (item_type,) = get_args(annotation)
+        raw_items = _split(value)
+        if raw_items == ["none"] and get_args(item_type) == get_args(EventReason):
+            return []  # --events-emit=none turns events off
+        return [_scalar(item_type, item, []) for item in raw_items]
+    if get_origin(annotation) in (Union, UnionType):
+        if value is None:
+            return None
+        annotation = next(arg for arg in get_args(annotation) if arg is not type(None))
+    return _scalar(annotation, value, field.metadata)
+
+
+def _split(value: Any) -> list[Any]:
+    """A repeatable value: a list as given, or a string split on newlines (kingpin) or else commas."""
+    if isinstance(value, str):
+        parts = value.splitlines() if "\n" in value else value.split(",")
+        return [part.strip() for part in parts if part.strip()]
+    if isinstance(value, list | tuple):
+        return [item.strip() if isinstance(item, str) else item for item in value if item != ""]
+    return [value]
+
+
+def _scalar(annotation: Any, value: Any, metadata: list[Any]) -> Any:
+    if annotation is bool:
+        return _boolean(value)
+    if annotation is int or annotation is float:
+        return _number(annotation, value, metadata)
+    if get_origin(annotation) is Literal:
+        return _choice([str(arg) for arg in get_args(annotation)], value)
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return annotation(_choice([str(member.value) for member in annotation], str(value).upper()))
+    if annotation is SecretStr:
+        if isinstance(value, SecretStr | str):
+            return value
+        raise ValueError("must be a string")
+    if not isinstance(value, str):
+        raise ValueError(f'must be a string, got "{value}"')
+    return value
+
+
+_TRUE = frozenset({"true", "1", "yes", "on"})
+_FALSE = frozenset({"false", "0", "no", "off"})
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(f'must be true or false, got "{value}"')
+
+
+def _bounds(metadata: list[Any]) -> tuple[float | None, float | None, bool]:
+    """(lowest, highest, lowest is exclusive) from the field's ge/gt/le constraints."""
+    low: float | None = None
+    high: float | None = None
+    exclusive = False
+    for item in metadata:
+        if isinstance(item, annotated_types.Ge):
+            low = float(item.ge)  # type: ignore[arg-type]
+        elif isinstance(item, annotated_types.Gt):
+            low, exclusive = float(item.gt), True  # type: ignore[arg-type]
+        elif isinstance(item, annotated_types.Le):
+            high = float(item.le)  # type: ignore[arg-type]
+    return low, high, exclusive
+
+
+def _number(kind: type[int] | type[float], value: Any, metadata: list[Any]) -> int | float:
+    low, high, exclusive = _bounds(metadata)
+    noun = "an integer" if kind is int else "a number"
+    if low is not None and high is not None:
+        wanted = f"{noun} between {low:g} and {high:g}"
+    elif low is not None:
+        wanted = f"{noun} greater than {low:g}" if exclusive else f"{noun} of at least {low:g}"
+    else:
+        wanted = noun
+    try:
+        number = kind(value.strip() if isinstance(value, str) else value)
+    except (TypeError, ValueError):
+        raise ValueError(f'must be {wanted}, got "{value}"') from None
+    too_low = low is not None and (number <= low if exclusive else number < low)
+    if too_low or (high is not None and number > high) or isinstance(value, bool):
+        raise ValueError(f'must be {wanted}, got "{value}"')
+    return number
+
+
+def _duration(value: Any, metadata: list[Any]) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = float(value)
+    else:
+        try:
+            seconds = parse_duration(str(value))
+        except ValueError:
+            raise ValueError(f'must be a duration like 500ms, 30s, 1m or 1h30m, got "{value}"') from None
+    low, _, exclusive = _bounds(metadata)
+    if low is not None and (seconds <= low if exclusive else seconds < low):
+        raise ValueError(f'must be {"longer than" if exclusive else "at least"} {low:g}s, got "{value}"')
+    return seconds
+
+
+def _choice(allowed: list[str], value: Any) -> str:
+    text = str(value).strip()
+    if text in allowed:
+        return text
+    shown = ", ".join(choice or '""' for choice in allowed)
+    raise ValueError(f'must be one of {shown}, got "{value}"')
+
+
+def _read_file_secret(value: Any) -> Any:
+    """``file:/path`` -> the file's content, stripped (the secret itself never reaches an error message)."""
+    text = value.get_secret_value() if isinstance(value, SecretStr) else value
+    if not isinstance(text, str) or not text.startswith("file:"):
+        return value
+    path = text.removeprefix("file:")
+    try:
+        return SecretStr(Path(path).read_text().strip())
+    except OSError as error:
+        raise ValueError(f"cannot read {path}: {error.strerror}") from None
+
+
+def _check_regex(pattern: str) -> None:
+    try:
+        re.compile(pattern)
+    except re.error as error:
+        raise ValueError(f'must be a regular expression ({error}), got "{pattern}"') from None
+
+
+def _check_url(url: str) -> None:
+    if url and not re.fullmatch(r"https?://[^/\s]+(/\S*)?", url):
+        raise ValueError(f'must be an http:// or https:// URL, got "{url}"')
+
+
+def _check_tags(tags: list[str]) -> None:
+    for tag in tags:
+        if "=" not in tag or not tag.split("=", 1)[0]:
+            raise ValueError(f'must be key=value, got "{tag}"')
+
+
+def _check_address(address: str) -> None:
+    _host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f'must be [host]:port, got "{address}"')
+
+
+def _check_base64(secret: SecretStr | str) -> None:
+    text = secret.get_secret_value() if isinstance(secret, SecretStr) else secret
+    try:
+        base64.b64decode(text, validate=True)
+    except binascii.Error:
+        raise ValueError("must be base64") from None
+
+
+def _cross_field_problems(settings: Settings) -> Iterator[str]:
+    """Rules that involve several flags, each yielded as a finished one-line message."""
+    if settings.txt_prefix and settings.txt_suffix:
+        yield "--txt-prefix: cannot be used together with --txt-suffix"
+    if settings.txt_encrypt_enabled and settings.txt_encrypt_aes_key is None:
+        yield "--txt-encrypt-enabled: needs --txt-encrypt-aes-key"
+    if settings.ignore_hostname_annotation and not settings.fqdn_template:
+        yield "--ignore-hostname-annotation: needs --fqdn-template"
+    provider = settings.provider
+    if provider == "rfc2136":
+        if not settings.rfc2136_host:
+            yield "--rfc2136-host: required with --provider=rfc2136"
+        if not settings.rfc2136_zone:
+            yield "--rfc2136-zone: required with --provider=rfc2136"
+        if not settings.rfc2136_insecure and not settings.rfc2136_tsig_keyname:
+            yield "--rfc2136-tsig-keyname: required with --provider=rfc2136 unless --rfc2136-insecure"
+        if not settings.rfc2136_insecure and settings.rfc2136_tsig_secret is None:
+            yield "--rfc2136-tsig-secret: required with --provider=rfc2136 unless --rfc2136-insecure"
+    if provider == "pdns":
+        if settings.pdns_api_key is None:
+            yield "--pdns-api-key: required with --provider=pdns"
+        if settings.dry_run:
+            yield "--dry-run: not supported by --provider=pdns (as in ExternalDNS)"
+    if provider == "cloudflare" and settings.cf_api_token is None:
+        if settings.cf_api_key is None or not settings.cf_api_email:
+            yield "CF_API_TOKEN: required with --provider=cloudflare (or CF_API_KEY and CF_API_EMAIL)"
+
+
+def _one_line(error: ValidationError) -> str:
+    """The first problem of a pydantic error as ``--flag: what is wrong``."""
+    first = error.errors(include_url=False)[0]
+    cause = first.get("ctx", {}).get("error")
+    message = str(cause) if cause is not None else str(first["msg"])
+    if not first["loc"]:  # a cross-field rule: its message already names the flags
+        return message
+    field_name = _field_of(str(first["loc"][0]))
+    if first["type"] == "extra_forbidden":
+        return f"unknown setting {first['loc'][0]}"
+    if first["type"] == "missing":
+        message = "required" + _allowed_suffix(field_name)
+    return f"{flag_name(field_name)}: {message}"
+
+
+def _field_of(loc: str) -> str:
+    if loc in Settings.model_fields:
+        return loc
+    for name in Settings.model_fields:
+        if loc.upper() in env_names(name):
+            return name
+    return loc
+
+
+def _allowed_suffix(field_name: str) -> str:
+    annotation = Settings.model_fields[field_name].annotation
+    if get_origin(annotation) is list:
+        (annotation,) = get_args(annotation)
+    if get_origin(annotation) is Literal:
+        return " (one of " + ", ".join(str(arg) for arg in get_args(annotation)) + ")"
+    return ""

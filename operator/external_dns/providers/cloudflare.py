@@ -1,0 +1,446 @@
+"""Cloudflare DNS provider: ExternalDNS's ``--provider=cloudflare`` over the Cloudflare v4 REST API.
+
+Cloudflare stores one record per value, each with its own id; ExternalDNS (and this provider) groups them into
+one endpoint per (name, type) and turns an update into a per-target diff: records whose value is gone are
+deleted, new values are created, kept values are patched only if their TTL or proxied flag changed.
+
+Canonical form (what :meth:`CloudflareProvider.records` returns and what ``adjust_endpoints`` produces, so
+that a resync plans nothing):
+
+* TTL: Cloudflare's ``1`` means "automatic"; it is reported as ``0`` (ExternalDNS's "not configured"). A
+  desired TTL of 0 or 1 is written as 1. A proxied record always has an automatic TTL, so its TTL is 0.
+* Every endpoint carries the provider-specific property ``external-dns.kubernetes.io/cloudflare-proxied``
+  (``"true"``/``"false"``): the endpoint's own property if it parses as a boolean, else
+  ``--cloudflare-proxied``; always false for types Cloudflare cannot proxy (LOC, MX, NS, SPF, TXT, SRV).
+* MX targets are ``"<priority> <host>"`` and SRV targets ``"<priority> <weight> <port> <target>"`` as
+  everywhere in ExternalDNS; Cloudflare keeps the priority in a separate field, folded in on read and split
+  on write.
+
+Credentials are sent as headers only and never appear in logs, exceptions or the config's repr.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import ipaddress
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+
+from external_dns.endpoint import Endpoint, normalize_name
+from external_dns.errors import ConfigError, ProviderError, TransientProviderError
+from external_dns.providers.base import ApplyOutcome, Changes, Zone
+
+if TYPE_CHECKING:
+    from external_dns.domain_filter import DomainFilter
+
+logger = logging.getLogger(__name__)
+
+#: The provider-specific property ExternalDNS uses for Cloudflare's orange cloud.
+PROXIED_PROPERTY = "external-dns.kubernetes.io/cloudflare-proxied"
+#: Types Cloudflare cannot proxy: proxied is forced false (ExternalDNS: recordTypeProxyNotSupported).
+NOT_PROXIABLE_TYPES = frozenset({"LOC", "MX", "NS", "SPF", "TXT", "SRV"})
+#: Cloudflare's TTL value for "automatic".
+AUTO_TTL = 1
+#: Cloudflare caps zone listings at 50 per page.
+ZONES_PER_PAGE = 50
+#: Longest wait honoured from a Retry-After header, so a confused server cannot stall a zone worker for hours.
+MAX_RETRY_AFTER = 60.0
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class CloudflareConfig:
+    """The ``--cloudflare-*`` settings; credentials: ``CF_API_TOKEN`` or ``CF_API_KEY`` + ``CF_API_EMAIL``."""
+
+    api_token: str = field(default="", repr=False)
+    api_key: str = field(default="", repr=False)
+    api_email: str = ""
+    proxied: bool = False
+    records_per_page: int = 100
+    zone_id_filter: tuple[str, ...] = ()
+    domain_filter: DomainFilter | None = None
+    api_url: str = "https://api.cloudflare.com/client/v4"
+    dry_run: bool = False
+    max_retries: int = 5
+
+
+@dataclass(frozen=True, slots=True)
+class CloudflareRecord:
+    """One Cloudflare DNS record as the API lists it, with its value in ExternalDNS's target form."""
+
+    id: str
+    name: str
+    type: str
+    target: str
+    ttl: int
+    proxied: bool
+
+
+class CloudflareRefused(ProviderError):
+    """Cloudflare answered with a 4xx (or ``success: false``); ``message`` is its ``errors[].message``."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"Cloudflare refused the request (HTTP {status}): {message}")
+        self.status = status
+        self.message = message
+
+
+class CloudflareProvider:
+    """The Cloudflare provider (see the module docstring for the canonical record form)."""
+
+    name = "cloudflare"
+    #: How long the zone list is reused before it is listed again (zones come and go rarely).
+    zone_cache_seconds = 300.0
+
+    def __init__(
+        self,
+        config: CloudflareConfig,
+        *,
+        session: aiohttp.ClientSession | None = None,
+        backoff_seconds: float = 0.5,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        if not config.api_token and not (config.api_key and config.api_email):
+            raise ConfigError("cloudflare: set CF_API_TOKEN, or both CF_API_KEY and CF_API_EMAIL")
+        self._config = config
+        self._session = session
+        self._owns_session = session is None
+        self._backoff = backoff_seconds
+        self._sleep = sleep
+        self._zones: list[Zone] | None = None
+        self._zones_at = 0.0
+
+    # -- the Provider protocol ---------------------------------------------------------------------------
+
+    async def zones(self) -> list[Zone]:
+        """Every zone the credentials can see, after the zone id and domain filters (cached)."""
+        if self._zones is not None and time.monotonic() - self._zones_at < self.zone_cache_seconds:
+            return list(self._zones)
+        zones = [
+            Zone(name=str(item["name"]).rstrip("."), id=str(item["id"]))
+            async for item in self._paginate("/zones", ZONES_PER_PAGE)
+        ]
+        self._zones = [zone for zone in zones if self._zone_wanted(zone)]
+        self._zones_at = time.monotonic()
+        return list(self._zones)
+
+    async def records(self, zone: Zone) -> list[Endpoint]:
+        """The zone's records, one endpoint per (name, type) with every value as a target."""
+        grouped: dict[tuple[str, str], list[CloudflareRecord]] = {}
+        for record in await self._list_records(zone):
+            grouped.setdefault((record.name, record.type), []).append(record)
+        return [_endpoint_from(records) for records in grouped.values()]
+
+    def adjust_endpoints(self, endpoints: Sequence[Endpoint]) -> list[Endpoint]:
+        """Add the proxied property every read record carries, and the automatic TTL of proxied records."""
+        adjusted = []
+        for endpoint in endpoints:
+            proxied = self._should_be_proxied(endpoint)
+            ttl = 0 if proxied or endpoint.ttl == AUTO_TTL else endpoint.ttl
+            properties = {**endpoint.provider_specific, PROXIED_PROPERTY: _flag(proxied)}
+            adjusted.append(endpoint.with_(ttl=ttl, provider_specific=properties))
+        return adjusted
+
+    async def apply_changes(self, zone: Zone, changes: Changes) -> ApplyOutcome:
+        """Apply the batch record by record; a refused endpoint is reported and the others carry on."""
+        if self._config.dry_run:
+            for action, endpoint in _actions(changes):
+                logger.info("Desired change: %s %s %s (dry run)", action, endpoint.dns_name, endpoint.record_type)
+            return ApplyOutcome()
+        existing: dict[tuple[str, str], list[CloudflareRecord]] = {}
+        if changes.update_new or changes.delete:
+            # Deletes and updates need record ids, which only a fresh listing gives reliably.
+            for record in await self._list_records(zone):
+                existing.setdefault((normalize_name(record.name), record.type), []).append(record)
+        work: list[tuple[Endpoint, Callable[[], Awaitable[None]]]] = []
+        for endpoint in changes.create:
+            work.append((endpoint, _bind(self._create_all, zone, endpoint)))
+        for endpoint in changes.update_new:
+            current = existing.get(_record_key(endpoint), [])
+            work.append((endpoint, _bind(self._update, zone, endpoint, current)))
+        for endpoint in changes.delete:
+            current = existing.get(_record_key(endpoint), [])
+            work.append((endpoint, _bind(self._delete_matching, zone, endpoint, current)))
+        return await _run_all(work)
+
+    async def close(self) -> None:
+        """Close the HTTP session if this provider created it."""
+        if self._session is not None and self._owns_session:
+            await self._session.close()
+        self._session = None
+
+    # -- record operations -------------------------------------------------------------------------------
+
+    async def _create_all(self, zone: Zone, endpoint: Endpoint) -> None:
+        for target in endpoint.targets:
+            await self._request("POST", f"/zones/{zone.id}/dns_records", body=self._record_body(endpoint, target))
+
+    async def _delete_matching(self, zone: Zone, endpoint: Endpoint, current: list[CloudflareRecord]) -> None:
+        wanted = {_canonical(endpoint.record_type, target) for target in endpoint.targets}
+        for record in current:
+            if _canonical(record.type, record.target) in wanted:
+                await self._request("DELETE", f"/zones/{zone.id}/dns_records/{record.id}")
+
+    async def _update(self, zone: Zone, endpoint: Endpoint, current: list[CloudflareRecord]) -> None:
+        # Diff against what Cloudflare holds now rather than update_old, so a drifted zone converges too.
+        desired = {_canonical(endpoint.record_type, target): target for target in endpoint.targets}
+        proxied = self._should_be_proxied(endpoint)
+        ttl = _api_ttl(endpoint.ttl, proxied)
+        seen: set[str] = set()
+        for record in current:
+            value = _canonical(record.type, record.target)
+            path = f"/zones/{zone.id}/dns_records/{record.id}"
+            if value not in desired or value in seen:
+                await self._request("DELETE", path)
+            elif record.ttl != ttl or record.proxied != proxied:
+                await self._request("PATCH", path, body={"ttl": ttl, "proxied": proxied})
+            seen.add(value)
+        for value, target in desired.items():
+            if value not in seen:
+                body = self._record_body(endpoint, target)
+                await self._request("POST", f"/zones/{zone.id}/dns_records", body=body)
+
+    def _record_body(self, endpoint: Endpoint, target: str) -> dict[str, Any]:
+        proxied = self._should_be_proxied(endpoint)
+        body: dict[str, Any] = {
+            "type": endpoint.record_type,
+            "name": endpoint.dns_name.rstrip("."),
+            "ttl": _api_ttl(endpoint.ttl, proxied),
+            "proxied": proxied,
+        }
+        parts = target.split()
+        if endpoint.record_type == "MX" and len(parts) == 2:
+            body["priority"], body["content"] = int(parts[0]), parts[1].rstrip(".")
+        elif endpoint.record_type == "SRV" and len(parts) == 4:
+            priority, weight, port, host = parts
+            body["data"] = {
+                "priority": int(priority),
+                "weight": int(weight),
+                "port": int(port),
+                "target": host.rstrip("."),
+            }
+        else:
+            body["content"] = target
+        return body
+
+    def _should_be_proxied(self, endpoint: Endpoint) -> bool:
+        if endpoint.record_type in NOT_PROXIABLE_TYPES:
+            return False
+        value = endpoint.provider_specific.get(PROXIED_PROPERTY)
+        parsed = _parse_bool(value) if value is not None else None
+        if value is not None and parsed is None:
+            logger.warning("Ignoring %s=%r on %s: not a boolean", PROXIED_PROPERTY, value, endpoint.dns_name)
+        return self._config.proxied if parsed is None else parsed
+
+    def _zone_wanted(self, zone: Zone) -> bool:
+        ids = self._config.zone_id_filter
+        if ids and not any(zone.id.endswith(wanted) for wanted in ids if wanted):
+            return False
+        domain_filter = self._config.domain_filter
+        return domain_filter is None or domain_filter.match(zone.name)
+
+    # -- HTTP --------------------------------------------------------------------------------------------
+
+    async def _list_records(self, zone: Zone) -> list[CloudflareRecord]:
+        path = f"/zones/{zone.id}/dns_records"
+        return [_parse_record(item) async for item in self._paginate(path, self._config.records_per_page)]
+
+    async def _paginate(self, path: str, per_page: int) -> AsyncIterator[dict[str, Any]]:
+        """Yield the ``result`` items of every page of a listing."""
+        page = 1
+        while True:
+            reply = await self._request("GET", path, params={"page": str(page), "per_page": str(per_page)})
+            for item in reply.get("result") or []:
+                yield item
+            total_pages = int((reply.get("result_info") or {}).get("total_pages") or 1)
+            if page >= total_pages:
+                return
+            page += 1
+
+    async def _request(
+        self, method: str, path: str, *, params: Mapping[str, str] | None = None, body: object = None
+    ) -> dict[str, Any]:
+        """One API call with retries for throttling and server errors; returns the decoded reply."""
+        session = self._ensure_session()
+        url = self._config.api_url.rstrip("/") + path
+        attempts = max(self._config.max_retries, 0) + 1
+        problem = ""
+        for attempt in range(attempts):
+            delay = self._backoff * 2**attempt
+            try:
+                async with session.request(method, url, params=params, json=body, headers=self._auth()) as reply:
+                    data = await _json_or_empty(reply)
+                    if reply.status == 429 or reply.status >= 500:
+                        delay = _retry_after(reply.headers.get("Retry-After"), delay)
+                        problem = f"HTTP {reply.status}: {_error_message(data) or reply.reason}"
+                    elif reply.status >= 400 or data.get("success") is False:
+                        raise CloudflareRefused(reply.status, _error_message(data) or str(reply.reason))
+                    else:
+                        return data
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                problem = f"{type(exc).__name__}: {exc}"
+            if attempt + 1 < attempts:
+                logger.warning("Cloudflare %s %s failed (%s); retrying in %.2fs", method, path, problem, delay)
+                await self._sleep(delay)
+        raise TransientProviderError(f"Cloudflare {method} {path} failed after {attempts} attempts: {problem}")
+
+    def _auth(self) -> dict[str, str]:
+        if self._config.api_token:
+            return {"Authorization": f"Bearer {self._config.api_token}"}
+        return {"X-Auth-Key": self._config.api_key, "X-Auth-Email": self._config.api_email}
+
+    def _ensure_session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+            self._owns_session = True
+        return self._session
+
+
+# -- helpers ---------------------------------------------------------------------------------------------
+
+
+def _bind(operation: Callable[..., Awaitable[None]], *args: object) -> Callable[[], Awaitable[None]]:
+    """A zero-argument callable running ``operation(*args)`` (defers the call until its turn)."""
+    return lambda: operation(*args)
+
+
+async def _run_all(work: list[tuple[Endpoint, Callable[[], Awaitable[None]]]]) -> ApplyOutcome:
+    """Run each endpoint's operations in order; refusals are reported, a transient failure ends the batch.
+
+    A transient failure before anything was applied is raised (the whole batch is retried later); after some
+    endpoints landed, the rest are reported failed, so the caller knows exactly what was applied.
+    """
+    outcome = ApplyOutcome()
+    for index, (endpoint, operation) in enumerate(work):
+        try:
+            await operation()
+        except CloudflareRefused as exc:
+            logger.warning("Cloudflare refused %s: %s", endpoint.describe(), exc.message)
+            outcome.failed.append((endpoint, exc.message))
+        except TransientProviderError as exc:
+            if index == 0:
+                raise
+            outcome.failed.extend((pending, str(exc)) for pending, _ in work[index:])
+            return outcome
+    return outcome
+
+
+def _actions(changes: Changes) -> Iterator[tuple[str, Endpoint]]:
+    for endpoint in changes.create:
+        yield "CREATE", endpoint
+    for endpoint in changes.update_new:
+        yield "UPDATE", endpoint
+    for endpoint in changes.delete:
+        yield "DELETE", endpoint
+
+
+def _record_key(endpoint: Endpoint) -> tuple[str, str]:
+    return normalize_name(endpoint.dns_name), endpoint.record_type
+
+
+def _endpoint_from(records: list[CloudflareRecord]) -> Endpoint:
+    first = records[0]
+    proxied = all(record.proxied for record in records)
+    return Endpoint(
+        dns_name=first.name,
+        record_type=first.type,
+        targets=tuple(record.target for record in records),
+        ttl=0 if first.ttl == AUTO_TTL or proxied else first.ttl,
+        provider_specific={PROXIED_PROPERTY: _flag(proxied)},
+    )
+
+
+def _parse_record(item: Mapping[str, Any]) -> CloudflareRecord:
+    record_type = str(item["type"])
+    content = str(item.get("content") or "")
+    priority = item.get("priority")
+    if record_type == "MX" and priority is not None:
+        content = f"{priority} {content}"
+    elif record_type == "SRV":
+        data = item.get("data") or {}
+        if data:
+            content = f"{data['priority']} {data['weight']} {data['port']} {data['target']}"
+        elif priority is not None:
+            content = f"{priority} {content}"
+    if record_type in {"CNAME", "NS", "MX", "SRV", "PTR"}:
+        content = content.rstrip(".")
+    return CloudflareRecord(
+        id=str(item["id"]),
+        name=str(item["name"]).rstrip("."),
+        type=record_type,
+        target=content,
+        ttl=int(item.get("ttl") or AUTO_TTL),
+        proxied=bool(item.get("proxied", False)),
+    )
+
+
+def _canonical(record_type: str, target: str) -> str:
+    """The form two values are compared in: parsed IP addresses, lower-case names without a trailing dot."""
+    if record_type in {"A", "AAAA"}:
+        try:
+            return str(ipaddress.ip_address(target))
+        except ValueError:
+            return target
+    if record_type == "TXT":
+        return target
+    return target.rstrip(".").lower()
+
+
+def _api_ttl(ttl: int, proxied: bool) -> int:
+    return AUTO_TTL if proxied or ttl <= AUTO_TTL else ttl
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _parse_bool(value: str) -> bool | None:
+    """Go's strconv.ParseBool, which ExternalDNS uses for the proxied annotation."""
+    text = value.strip()
+    if text in {"1", "t", "T", "true", "TRUE", "True"}:
+        return True
+    if text in {"0", "f", "F", "false", "FALSE", "False"}:
+        return False
+    return None
+
+
+def _retry_after(header: str | None, fallback: float) -> float:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP date), else the backoff delay."""
+    if not header:
+        return fallback
+    try:
+        seconds = float(header)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(header)
+        except (TypeError, ValueError):
+            return fallback
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+def _error_message(data: Mapping[str, Any]) -> str:
+    errors = data.get("errors") or []
+    parts = []
+    for error in errors:
+        if isinstance(error, Mapping):
+            code = error.get("code")
+            message = str(error.get("message", "")).strip()
+            parts.append(f"{message} (code {code})" if code is not None else message)
+    return "; ".join(part for part in parts if part)
+
+
+async def _json_or_empty(reply: aiohttp.ClientResponse) -> dict[str, Any]:
+    try:
+        data = await reply.json(content_type=None)
+    except (ValueError, aiohttp.ContentTypeError):
+        return {}
+    return data if isinstance(data, dict) else {}

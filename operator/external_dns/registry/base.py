@@ -1,0 +1,72 @@
+"""The registry protocol: who owns which record, and the ownership records that go with every change.
+
+ExternalDNS never touches a record it does not own. Ownership is stored next to the records (TXT registry) or
+not at all (noop registry). The reconciler works at two levels: providers read and write *provider-level*
+records (ownership TXT records included, as plain TXT endpoints), the planner compares *registry-level*
+records (ownership TXT removed, owner/resource labels attached to the records they own). A registry converts
+between the two:
+
+* :meth:`Registry.read` turns provider-level records into a :class:`RegistryView`;
+* :meth:`Registry.ownership_changes` turns the planner's registry-level changes into the provider-level batch;
+* :meth:`Registry.related_names` lets the reconciler read only the few names a change concerns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from external_dns.endpoint import Endpoint, RowKey
+from external_dns.providers.base import Changes
+
+
+@dataclass(slots=True)
+class RegistryView:
+    """What a registry made of some provider-level records.
+
+    ``records``: registry-level records (ownership TXT removed, labels attached).
+    ``txt_rows``: the (record name, set identifier) rows that have any registry TXT, whatever its owner.
+    ``txt_names``: the (TXT name, set identifier) of every registry TXT present (ExternalDNS's
+    ``existingTXTs``): a Create does not write a TXT that is already there, whoever owns it.
+    Names in both sets are normalised (:func:`external_dns.endpoint.normalize_name`).
+    """
+
+    records: list[Endpoint]
+    txt_rows: set[RowKey] = field(default_factory=set)
+    txt_names: set[RowKey] = field(default_factory=set)
+
+
+@runtime_checkable
+class Registry(Protocol):
+    """Ownership bookkeeping between the planner and a provider."""
+
+    #: ``--txt-owner-id``; ``""`` means no ownership (the noop registry): every record may be changed.
+    owner_id: str
+
+    def read(self, records: Sequence[Endpoint]) -> RegistryView:
+        """Registry-level view of provider-level records.
+
+        Reading a subset (the records at a few names plus :meth:`related_names` of those names) gives the same
+        answer for those names as reading the whole zone.
+        """
+        ...
+
+    def related_names(self, dns_name: str) -> set[str]:
+        """Normalised names of every record that can carry ownership of records at ``dns_name``.
+
+        Does not include ``dns_name`` itself unless a registry TXT can live there (legacy, no affix).
+        """
+        ...
+
+    def ownership_changes(self, changes: Changes, view: RegistryView) -> Changes:
+        """The provider-level batch for the planner's changes: the records plus their ownership records.
+
+        ``view`` is the :meth:`read` result the changes were planned against. ``update_old[i]`` still
+        pairs with ``update_new[i]`` in the result.
+        """
+        ...
+
+    def is_registry_record(self, endpoint: Endpoint) -> bool:
+        """Whether a provider-level record is one of the registry's own ownership records."""
+        ...

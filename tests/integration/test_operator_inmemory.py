@@ -1,0 +1,82 @@
+"""The whole operator against the local API server with the in-memory provider: records and events follow objects."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from external_dns.testing import local_cluster_in_thread
+from external_dns.testing.cluster import LocalCluster
+from tests.harness import OperatorThread, operator_settings, wait_for
+
+
+@pytest.fixture
+def cluster() -> Iterator[LocalCluster]:
+    with local_cluster_in_thread() as running:
+        yield running
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+def lb_service(name: str, hostname: str, ip: str, namespace: str = "default") -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "annotations": {"external-dns.alpha.kubernetes.io/hostname": hostname},
+        },
+        "spec": {"type": "LoadBalancer", "ports": [{"port": 80}]},
+        "status": {"loadBalancer": {"ingress": [{"ip": ip}]}},
+    }
+
+
+def records(op: OperatorThread) -> dict[tuple[str, str], tuple[str, ...]]:
+    provider: Any = op.app.provider
+    snapshot = op.call(lambda: _snapshot(provider))
+    return snapshot
+
+
+async def _snapshot(provider: Any) -> dict[tuple[str, str], tuple[str, ...]]:
+    result: dict[tuple[str, str], tuple[str, ...]] = {}
+    for zone in await provider.zones():
+        for ep in await provider.records(zone):
+            result[(ep.dns_name, ep.record_type)] = ep.targets
+    return result
+
+
+def events(cluster: LocalCluster, **selectors: str) -> list[dict[str, Any]]:
+    field_selector = ",".join(f"{k}={v}" for k, v in selectors.items())
+    return run(cluster.list("v1", "events", field_selector=field_selector or None))
+
+
+def test_service_record_created_updated_and_deleted_with_events(cluster: LocalCluster, tmp_path: Path) -> None:
+    settings = operator_settings(cluster.kubeconfig, source=["service"], provider="inmemory", inmemory_zone=["example.com"])
+    run(cluster.create("v1", "services", lb_service("web", "web.example.com", "203.0.113.10")))
+    with OperatorThread(settings) as op:
+        wait_for(lambda: records(op).get(("web.example.com", "A")) == ("203.0.113.10",), what="the A record")
+        assert records(op)[("a-web.example.com", "TXT")] == (
+            '"heritage=external-dns,external-dns/owner=default,external-dns/resource=service/default/web"',
+        )
+        ready = wait_for(lambda: events(cluster, reason="RecordReady"), what="a RecordReady event")
+        assert ready[0]["involvedObject"]["name"] == "web"
+        assert ready[0]["action"] == "Created"
+        assert ready[0]["type"] == "Normal"
+        assert "203.0.113.10" in ready[0]["message"]
+
+        run(cluster.patch("v1", "services", "web", {"status": {"loadBalancer": {"ingress": [{"ip": "203.0.113.11"}]}}},
+                          "default", subresource="status"))
+        wait_for(lambda: records(op).get(("web.example.com", "A")) == ("203.0.113.11",), what="the updated record")
+
+        run(cluster.delete("v1", "services", "web", "default"))
+        wait_for(lambda: ("web.example.com", "A") not in records(op), what="the record to be deleted")
+        assert ("a-web.example.com", "TXT") not in records(op)
+        deleted = wait_for(lambda: events(cluster, reason="RecordDeleted"), what="a RecordDeleted event")
+        assert deleted[0]["involvedObject"]["name"] == "web"
