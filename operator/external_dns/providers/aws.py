@@ -1,0 +1,379 @@
+"""The Route 53 provider: ExternalDNS's ``--provider=aws`` over aiobotocore.
+
+Reads and writes record sets in hosted zones, keeping a record and its ownership TXT in one change batch, and
+stays up under throttling: botocore's standard retryer handles most of it, an outer retry with exponential
+backoff handles the rest, and when a batch is rejected it is retried record by record so that one bad record
+does not hold back the others. Credentials come from botocore's default chain (env, profile, web identity,
+instance role) and are never logged. The record-set mapping lives in aws_records.py, batching in
+aws_batching.py, the canonical hosted zones in aws_canonical_zones.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aiobotocore.config import AioConfig
+from aiobotocore.session import AioSession, get_session
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
+
+from external_dns.domain_filter import DomainFilter
+from external_dns.endpoint import OWNED_RECORD_LABEL, Endpoint
+from external_dns.errors import ProviderError, TransientProviderError
+from external_dns.providers import aws_records
+from external_dns.providers.aws_batching import (
+    Action,
+    BatchLimits,
+    Route53Change,
+    batch_groups,
+    group_changes,
+)
+from external_dns.providers.base import ApplyOutcome, Changes, Zone
+
+log = logging.getLogger(__name__)
+
+#: Error codes Route 53 answers when it wants us to slow down.
+THROTTLING_CODES = frozenset({"Throttling", "ThrottlingException", "PriorRequestNotComplete", "RequestThrottled"})
+#: Error codes meaning "this batch is wrong": worth retrying group by group to find the bad records.
+REJECTION_CODES = frozenset({"InvalidChangeBatch", "InvalidInput"})
+RECORDS_PAGE_SIZE = "300"
+TAGS_PER_REQUEST = 10
+_MAX_BACKOFF = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class AWSConfig:
+    """The ``--aws-*`` flags (and the ones from other groups this provider honours).
+
+    ``zones_cache_duration`` 0 keeps the zone list for the provider's lifetime (zones are listed once);
+    a positive value re-lists after that many seconds.
+    """
+
+    zone_type: str = ""
+    zone_tags: tuple[str, ...] = ()
+    zone_id_filter: tuple[str, ...] = ()
+    domain_filter: DomainFilter | None = None
+    prefer_cname: bool = False
+    evaluate_target_health: bool = True
+    batch_change_size: int = 1000
+    batch_change_size_bytes: int = 32000
+    batch_change_size_values: int = 1000
+    batch_change_interval: float = 1.0
+    api_retries: int = 3
+    zones_cache_duration: float = 0.0
+    endpoint_url: str | None = None
+    region: str = "us-east-1"
+    dry_run: bool = False
+
+
+class Route53Rejected(ProviderError):
+    """Route 53 refused a request (not throttling); ``code`` and ``message`` are Route 53's own."""
+
+    def __init__(self, operation: str, code: str, message: str) -> None:
+        super().__init__(f"{operation}: {code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class AWSProvider:
+    """Route 53 as a :class:`~external_dns.providers.base.Provider`.
+
+    ``api_calls`` counts HTTP requests by operation (``ChangeResourceRecordSets``, ...), retries included.
+    """
+
+    name = "aws"
+
+    def __init__(
+        self,
+        config: AWSConfig | None = None,
+        *,
+        session: AioSession | None = None,
+        retry_base_delay: float = 0.5,
+    ) -> None:
+        self.config = config or AWSConfig()
+        self.api_calls: Counter[str] = Counter()
+        self._session = session or get_session()
+        self._retry_base_delay = retry_base_delay
+        self._limits = BatchLimits(
+            changes=self.config.batch_change_size,
+            size_bytes=self.config.batch_change_size_bytes,
+            values=self.config.batch_change_size_values,
+        )
+        self._exit_stack = contextlib.AsyncExitStack()
+        self._client: Any = None
+        self._client_lock = asyncio.Lock()
+        self._zones: list[Zone] | None = None
+        self._zones_listed_at = 0.0
+        self._zones_lock = asyncio.Lock()
+
+    # --- zones ----------------------------------------------------------------------------------------
+
+    async def zones(self) -> list[Zone]:
+        """The hosted zones that pass the filters, listed once and then served from the cache."""
+        async with self._zones_lock:
+            duration = self.config.zones_cache_duration
+            fresh = duration <= 0 or time.monotonic() - self._zones_listed_at < duration
+            if self._zones is None or not fresh:
+                self._zones = await self._list_zones()
+                self._zones_listed_at = time.monotonic()
+                log.debug("Route 53 zones: %s", ", ".join(f"{z.name} ({z.id})" for z in self._zones))
+            return list(self._zones)
+
+    def invalidate_zones(self) -> None:
+        """Forget the cached zone list: the next :meth:`zones` lists hosted zones again."""
+        self._zones = None
+
+    async def _list_zones(self) -> list[Zone]:
+        candidates: list[Zone] = []
+        params: dict[str, Any] = {}
+        while True:
+            page = await self._call("list_hosted_zones", **params)
+            for hosted_zone in page.get("HostedZones", ()):
+                zone = Zone(
+                    name=aws_records.unescape_name(hosted_zone["Name"]).lower(),
+                    id=aws_records.clean_zone_id(hosted_zone["Id"]),
+                )
+                private = bool(hosted_zone.get("Config", {}).get("PrivateZone", False))
+                if self._zone_passes(zone, private):
+                    candidates.append(zone)
+            if not page.get("IsTruncated"):
+                break
+            params = {"Marker": page["NextMarker"]}
+        if self.config.zone_tags:
+            candidates = await self._zones_with_tags(candidates)
+        return sorted(candidates, key=lambda zone: (zone.name, zone.id))
+
+    def _zone_passes(self, zone: Zone, private: bool) -> bool:
+        config = self.config
+        if config.zone_id_filter and not any(
+            zone.id.endswith(aws_records.clean_zone_id(f)) for f in config.zone_id_filter
+        ):
+            return False
+        if config.zone_type and (config.zone_type == "private") != private:
+            return False
+        return config.domain_filter is None or config.domain_filter.match(zone.name)
+
+    async def _zones_with_tags(self, zones: list[Zone]) -> list[Zone]:
+        wanted = [_parse_tag_filter(tag) for tag in self.config.zone_tags]
+        matching: set[str] = set()
+        for start in range(0, len(zones), TAGS_PER_REQUEST):
+            ids = [zone.id for zone in zones[start : start + TAGS_PER_REQUEST]]
+            answer = await self._call("list_tags_for_resources", ResourceType="hostedzone", ResourceIds=ids)
+            for tag_set in answer.get("ResourceTagSets", ()):
+                tags = {tag["Key"]: tag.get("Value", "") for tag in tag_set.get("Tags", ())}
+                if all(key in tags and (not value or tags[key] == value) for key, value in wanted):
+                    matching.add(aws_records.clean_zone_id(tag_set["ResourceId"]))
+        return [zone for zone in zones if zone.id in matching]
+
+    # --- records --------------------------------------------------------------------------------------
+
+    async def records(self, zone: Zone) -> list[Endpoint]:
+        """Every supported record set of the zone except its own SOA and NS, one endpoint each."""
+        endpoints: list[Endpoint] = []
+        params: dict[str, Any] = {"HostedZoneId": zone.id, "MaxItems": RECORDS_PAGE_SIZE}
+        apex = zone.name.lower()
+        while True:
+            page = await self._call("list_resource_record_sets", **params)
+            for record_set in page.get("ResourceRecordSets", ()):
+                for endpoint in aws_records.endpoints_from_record_set(record_set, zone.id):
+                    if endpoint.record_type in ("NS", "SOA") and endpoint.dns_name.lower() == apex:
+                        continue  # the zone's own delegation is not ours to manage
+                    endpoints.append(endpoint)
+            if not page.get("IsTruncated"):
+                return endpoints
+            params["StartRecordName"] = page["NextRecordName"]
+            params["StartRecordType"] = page["NextRecordType"]
+            if "NextRecordIdentifier" in page:
+                params["StartRecordIdentifier"] = page["NextRecordIdentifier"]
+            else:
+                params.pop("StartRecordIdentifier", None)
+
+    def adjust_endpoints(self, endpoints: Sequence[Endpoint]) -> list[Endpoint]:
+        """Alias detection, dual-stack aliases, TTL and evaluate-target-health defaults (see aws_records)."""
+        return aws_records.adjust_endpoints(
+            endpoints,
+            prefer_cname=self.config.prefer_cname,
+            evaluate_target_health=self.config.evaluate_target_health,
+        )
+
+    # --- changes --------------------------------------------------------------------------------------
+
+    async def apply_changes(self, zone: Zone, changes: Changes) -> ApplyOutcome:
+        """Send the changes in as few batches as the limits allow; see the module docstring for failures."""
+        outcome = ApplyOutcome()
+        batching = batch_groups(group_changes(self._route53_changes(zone, changes)), self._limits)
+        for group in batching.oversized:
+            log.error("Change group for %s is larger than one Route 53 batch may be; not sent", group[0].group)
+            _report(outcome, group, "the record's changes exceed the Route 53 batch size limits")
+        for batch in batching.batches:
+            for change in batch:
+                log.info(
+                    "Desired change: %s %s %s [Id: %s]",
+                    change.action,
+                    change.name,
+                    change.record_type,
+                    zone.id,
+                )
+        if self.config.dry_run:
+            return outcome
+
+        applied_any = False
+        for index, batch in enumerate(batching.batches):
+            if index:
+                # Pace writes as ExternalDNS does (--aws-batch-change-interval).
+                await asyncio.sleep(self.config.batch_change_interval)
+            try:
+                await self._submit(zone, batch)
+                applied_any = True
+            except Route53Rejected as error:
+                if error.code not in REJECTION_CODES:
+                    if not applied_any:
+                        raise  # nothing landed: the caller retries the whole set
+                    _report_remaining(outcome, batching.batches[index:], str(error))
+                    break
+                log.error("Route 53 rejected a batch for zone %s (%s)", zone.name, error)
+                applied_any = await self._submit_groups(zone, batch, outcome, error) or applied_any
+            except ProviderError as error:
+                if not applied_any:
+                    raise  # nothing landed: the caller retries the whole set
+                log.error("Giving up on the remaining batches for zone %s: %s", zone.name, error)
+                _report_remaining(outcome, batching.batches[index:], str(error))
+                break
+        return outcome
+
+    def _route53_changes(self, zone: Zone, changes: Changes) -> list[Route53Change]:
+        result: list[Route53Change] = []
+
+        def add(action: Action, endpoint: Endpoint, reported: Endpoint) -> None:
+            record_set = aws_records.record_set_for(endpoint, zone.id, self.config.evaluate_target_health)
+            group = aws_records.group_name(endpoint, OWNED_RECORD_LABEL)
+            result.append(Route53Change(action, record_set, reported, group))
+
+        for endpoint in changes.create:
+            add(Action.CREATE, endpoint, endpoint)
+        for endpoint in changes.delete:
+            add(Action.DELETE, endpoint, endpoint)
+        for old, new in zip(changes.update_old, changes.update_new, strict=True):
+            if old == new:
+                continue
+            if aws_records.requires_delete_create(old, new):
+                add(Action.DELETE, old, new)
+                add(Action.CREATE, new, new)
+            else:
+                add(Action.UPSERT, new, new)
+        return result
+
+    async def _submit(self, zone: Zone, batch: list[Route53Change]) -> None:
+        await self._call(
+            "change_resource_record_sets",
+            HostedZoneId=zone.id,
+            ChangeBatch={"Changes": [change.to_api() for change in batch]},
+        )
+
+    async def _submit_groups(
+        self, zone: Zone, batch: list[Route53Change], outcome: ApplyOutcome, rejection: Route53Rejected
+    ) -> bool:
+        """Send a rejected batch again one group at a time; report the groups Route 53 still refuses."""
+        groups = group_changes(batch)
+        if len(groups) == 1:
+            _report(outcome, batch, rejection.message)  # nothing to isolate: the only group is the bad one
+            return False
+        log.info("Retrying %d change groups for zone %s one by one", len(groups), zone.name)
+        applied_any = False
+        for group in groups:
+            try:
+                await self._submit(zone, group)
+                applied_any = True
+            except Route53Rejected as error:
+                log.error("Route 53 refused the changes for %s in zone %s: %s", group[0].group, zone.name, error)
+                _report(outcome, group, error.message)
+            except ProviderError as error:
+                log.error("Could not apply the changes for %s in zone %s: %s", group[0].group, zone.name, error)
+                _report(outcome, group, str(error))
+        return applied_any
+
+    # --- plumbing -------------------------------------------------------------------------------------
+
+    async def _call(self, operation: str, **params: Any) -> dict[str, Any]:
+        """Call the API; throttling and server errors get exponential backoff on top of botocore's."""
+        client = await self._route53()
+        attempts = max(1, self.config.api_retries)
+        for attempt in range(attempts):
+            try:
+                answer: dict[str, Any] = await getattr(client, operation)(**params)
+                return answer
+            except ClientError as error:
+                details = error.response.get("Error", {})
+                code, message = str(details.get("Code", "")), str(details.get("Message", ""))
+                if not _is_transient(error):
+                    raise Route53Rejected(operation, code, message) from error
+                failure: Exception = error
+            except (HTTPClientError, BotoConnectionError, TimeoutError) as error:
+                failure = error
+            if attempt + 1 < attempts:
+                delay = min(_MAX_BACKOFF, self._retry_base_delay * 2**attempt)
+                log.warning("Route 53 %s failed (%s); retrying in %.1fs", operation, failure, delay)
+                await asyncio.sleep(delay)
+        raise TransientProviderError(f"{operation}: {failure}") from failure
+
+    async def _route53(self) -> Any:
+        async with self._client_lock:
+            if self._client is None:
+                config = AioConfig(
+                    retries={"total_max_attempts": self.config.api_retries + 1, "mode": "standard"},
+                    connect_timeout=10,
+                    read_timeout=60,
+                )
+                client = self._session.create_client(
+                    "route53",
+                    region_name=self.config.region,
+                    endpoint_url=self.config.endpoint_url,
+                    config=config,
+                )
+                self._client = await self._exit_stack.enter_async_context(client)
+                # Count every HTTP request, retries included: these are what AWS rate-limits.
+                self._client.meta.events.register("before-send.route53", self._count_request)
+            return self._client
+
+    def _count_request(self, event_name: str = "", **_: Any) -> None:
+        self.api_calls[event_name.rsplit(".", 1)[-1]] += 1
+
+    async def close(self) -> None:
+        """Close the HTTP session."""
+        async with self._client_lock:
+            await self._exit_stack.aclose()
+            self._client = None
+
+
+def _is_transient(error: ClientError) -> bool:
+    details = error.response.get("Error", {})
+    status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+    if details.get("Code") in THROTTLING_CODES or status >= 500:
+        return True
+    return status == 400 and "Rate exceeded" in str(details.get("Message", ""))
+
+
+def _parse_tag_filter(tag: str) -> tuple[str, str]:
+    key, _, value = tag.partition("=")
+    return key.strip(), value.strip()
+
+
+def _report_remaining(outcome: ApplyOutcome, batches: Sequence[list[Route53Change]], message: str) -> None:
+    for batch in batches:
+        _report(outcome, batch, message)
+
+
+def _report(outcome: ApplyOutcome, changes: Sequence[Route53Change], message: str) -> None:
+    """Add each change's endpoint to the failures once (an update's DELETE and CREATE report the same one)."""
+    seen = {id(endpoint) for endpoint, _ in outcome.failed}
+    for change in changes:
+        if id(change.endpoint) not in seen:
+            seen.add(id(change.endpoint))
+            outcome.failed.append((change.endpoint, message))

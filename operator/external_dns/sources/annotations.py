@@ -1,0 +1,256 @@
+"""ExternalDNS's annotations, parsed once into a typed :class:`Annotations` value.
+
+Keys are ``<prefix><suffix>`` (``external-dns.alpha.kubernetes.io/hostname``). Both the configured prefix
+and ExternalDNS's current ``external-dns.kubernetes.io/`` are read, so objects written for ExternalDNS before
+or after v0.22 both work; when both carry a key, the configured prefix wins.
+
+Parsing never raises: a bad value (an invalid TTL or hostname) becomes a problem naming the annotation, and
+that value alone is left out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from external_dns.errors import InvalidEndpoint
+from external_dns.sources.base import (
+    ALPHA_PREFIX,
+    STABLE_PREFIX,
+    RecordOptions,
+    annotation_prefixes,
+    find_annotation,
+    validate_hostname,
+    validate_target,
+)
+
+TTL_MINIMUM = 1
+TTL_MAXIMUM = 2**31 - 1
+
+#: Provider-specific annotation families: ``<prefix>aws-weight`` -> ``aws/weight``.
+_PROVIDER_FAMILIES = ("aws", "scw", "webhook", "coredns")
+#: Cloudflare properties are named by their full annotation key with ExternalDNS's current prefix.
+_CLOUDFLARE_SUFFIXES = (
+    "cloudflare-proxied",
+    "cloudflare-custom-hostname",
+    "cloudflare-region-key",
+    "cloudflare-record-comment",
+    "cloudflare-tags",
+)
+
+
+class HostnameSource(StrEnum):
+    """``ingress-hostname-source`` / ``gateway-hostname-source``: which hostnames an object publishes."""
+
+    ALL = ""  # annotation absent: spec hosts and the hostname annotation
+    DEFINED_HOSTS_ONLY = "defined-hosts-only"
+    ANNOTATION_ONLY = "annotation-only"
+    INVALID = "invalid"  # an unknown value (the source decides what that means)
+
+
+@dataclass(frozen=True, slots=True)
+class Annotations:
+    """Every ExternalDNS annotation of one object, parsed. Empty strings / 0 mean "not set"."""
+
+    hostnames: tuple[str, ...] = ()
+    internal_hostnames: tuple[str, ...] = ()
+    targets: tuple[str, ...] = ()
+    ttl: int = 0
+    controller: str | None = None
+    access: str = ""
+    endpoints_type: str = ""
+    set_identifier: str = ""
+    alias: bool = False
+    record_type: str | None = None
+    ingress: str = ""
+    ingress_hostname_source: HostnameSource = HostnameSource.ALL
+    gateway_hostname_source: HostnameSource = HostnameSource.ALL
+    provider_specific: Mapping[str, str] = field(default_factory=dict)
+    problems: tuple[InvalidEndpoint, ...] = ()
+
+    @property
+    def record_options(self) -> RecordOptions:
+        """TTL, set identifier and provider-specific properties for every endpoint of the object."""
+        return RecordOptions(self.ttl, self.set_identifier, self.provider_specific)
+
+
+def parse_annotations(raw: object, prefix: str = ALPHA_PREFIX) -> Annotations:
+    """Parse ``metadata.annotations``; a non-mapping, or values that are not strings, are problems."""
+    problems: list[InvalidEndpoint] = []
+    if raw is None:
+        return Annotations()
+    if not isinstance(raw, Mapping):
+        return Annotations(problems=(InvalidEndpoint("metadata.annotations", "expected an object"),))
+    annotations: dict[str, str] = {}
+    for key, value in raw.items():
+        if isinstance(value, str):
+            annotations[str(key)] = value
+        else:
+            problems.append(InvalidEndpoint(_field(str(key)), "annotation values must be strings"))
+
+    def get(suffix: str) -> tuple[str, str] | None:
+        return find_annotation(annotations, suffix, prefix)
+
+    controller = get("controller")
+    set_identifier = get("set-identifier")
+    alias = get("alias")
+    record_type = get("record-type")
+    return Annotations(
+        hostnames=_hostnames(get("hostname"), problems),
+        internal_hostnames=_hostnames(get("internal-hostname"), problems),
+        targets=_targets(get("target"), problems),
+        ttl=_ttl(get("ttl"), problems),
+        controller=controller[1] if controller else None,
+        access=_value(get("access")),
+        endpoints_type=_value(get("endpoints-type")),
+        set_identifier=set_identifier[1] if set_identifier else "",
+        alias=alias is not None and alias[1] == "true",
+        record_type=record_type[1] if record_type else None,
+        ingress=_value(get("ingress")),
+        ingress_hostname_source=_hostname_source(get("ingress-hostname-source")),
+        gateway_hostname_source=_hostname_source(get("gateway-hostname-source")),
+        provider_specific=_provider_specific(annotations, prefix, alias is not None and alias[1] == "true"),
+        problems=tuple(problems),
+    )
+
+
+def _field(key: str) -> str:
+    return f'metadata.annotations["{key}"]'
+
+
+def _value(found: tuple[str, str] | None) -> str:
+    return found[1].strip() if found else ""
+
+
+def split_list(value: str) -> list[str]:
+    """ExternalDNS's hostname-list splitting: spaces removed, split on commas, trailing dots removed."""
+    return [item.rstrip(".") for item in value.replace(" ", "").split(",") if item.rstrip(".")]
+
+
+def _hostnames(found: tuple[str, str] | None, problems: list[InvalidEndpoint]) -> tuple[str, ...]:
+    if found is None:
+        return ()
+    key, value = found
+    valid: list[str] = []
+    for hostname in split_list(value):
+        problem = validate_hostname(hostname, _field(key))
+        if problem is None:
+            valid.append(hostname)
+        else:
+            problems.append(problem)
+    return tuple(dict.fromkeys(valid))
+
+
+def _targets(found: tuple[str, str] | None, problems: list[InvalidEndpoint]) -> tuple[str, ...]:
+    if found is None:
+        return ()
+    key, value = found
+    valid: list[str] = []
+    for target in split_list(value):
+        problem = validate_target(target, _field(key))
+        if problem is None:
+            valid.append(target)
+        else:
+            problems.append(problem)
+    return tuple(dict.fromkeys(valid))
+
+
+def _ttl(found: tuple[str, str] | None, problems: list[InvalidEndpoint]) -> int:
+    if found is None:
+        return 0
+    key, value = found
+    seconds = parse_ttl(value)
+    if seconds is None:
+        message = f"TTL {value!r} is neither seconds nor a duration like 10m"
+        problems.append(InvalidEndpoint(_field(key), message))
+        return 0
+    if not TTL_MINIMUM <= seconds <= TTL_MAXIMUM:
+        message = f"TTL {value!r} must be between {TTL_MINIMUM} and {TTL_MAXIMUM} seconds"
+        problems.append(InvalidEndpoint(_field(key), message))
+        return 0
+    return seconds
+
+
+def parse_ttl(value: str) -> int | None:
+    """Seconds from ``600`` or a Go duration (``10m``, fractions of a second truncated); None if neither.
+
+    Like ExternalDNS, the duration form is tried first, then a plain integer.
+    """
+    try:
+        return int(parse_go_duration(value))
+    except ValueError:
+        pass
+    try:
+        return int(value, 10)
+    except ValueError:
+        return None
+
+
+_DURATION_UNITS = {
+    "ns": 1e-9,
+    "us": 1e-6,
+    "µs": 1e-6,  # U+00B5 micro sign
+    "μs": 1e-6,  # U+03BC greek mu
+    "ms": 1e-3,
+    "s": 1.0,
+    "m": 60.0,
+    "h": 3600.0,
+}
+_DURATION_PART = re.compile(r"(\d*(?:\.\d*)?)(ns|us|µs|μs|ms|s|m|h)")
+
+
+def parse_go_duration(text: str) -> float:
+    """Seconds in a Go ``time.ParseDuration`` string (``300ms``, ``1h30m``, ``-1.5h``, ``0``).
+
+    Raises ValueError for anything Go would reject, notably a number without a unit other than ``0``.
+    """
+    body = text
+    sign = 1.0
+    if body[:1] in ("+", "-"):
+        sign = -1.0 if body[0] == "-" else 1.0
+        body = body[1:]
+    if body == "0":
+        return 0.0
+    if not body:
+        raise ValueError(f"invalid duration {text!r}")
+    total = 0.0
+    position = 0
+    while position < len(body):
+        match = _DURATION_PART.match(body, position)
+        if match is None or match.group(1) in ("", "."):
+            raise ValueError(f"invalid duration {text!r}")
+        total += float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+        position = match.end()
+    return sign * total
+
+
+def _hostname_source(found: tuple[str, str] | None) -> HostnameSource:
+    if found is None:
+        return HostnameSource.ALL
+    value = found[1].strip().lower()
+    for source in (HostnameSource.DEFINED_HOSTS_ONLY, HostnameSource.ANNOTATION_ONLY):
+        if value == source.value:
+            return source
+    return HostnameSource.INVALID
+
+
+def _provider_specific(annotations: Mapping[str, str], prefix: str, alias: bool) -> dict[str, str]:
+    properties: dict[str, str] = {}
+    # Lowest priority first, so the configured prefix overwrites the other one.
+    for candidate in reversed(annotation_prefixes(prefix)):
+        for key, value in annotations.items():
+            if not key.startswith(candidate):
+                continue
+            suffix = key[len(candidate) :]
+            family, _, name = suffix.partition("-")
+            if family in _PROVIDER_FAMILIES and name:
+                properties[f"{family}/{name}"] = value
+            elif suffix == "azure-tags":
+                properties["azure/tags"] = value
+            elif suffix in _CLOUDFLARE_SUFFIXES:
+                properties[STABLE_PREFIX + suffix] = value
+    if alias:
+        properties["alias"] = "true"
+    return dict(sorted(properties.items()))

@@ -1,0 +1,552 @@
+"""What every source shares: its settings, its result, cluster lookups, filters and validation.
+
+A source is a pure function ``<kind>_endpoints(obj, settings, lookups) -> SourceResult``: it reads one
+Kubernetes object (a Kopf body or any mapping shaped like the API object), plus whatever related objects it
+needs through :class:`ClusterLookups`, and returns the endpoints the object asks for. It never raises for a
+bad object: each bad part becomes an :class:`~external_dns.errors.InvalidEndpoint` naming the field at fault,
+and the good parts still yield endpoints. An object skipped on purpose (filters, controller annotation,
+class) gets an ``ignored_reason`` instead, which is not an error.
+
+The building blocks a new source needs (gateway, node, pod, templates) live here: :class:`FieldReader` to walk
+a raw object without trusting its types, :func:`validate_hostname` / :func:`validate_target`,
+:func:`passes_filters`, :func:`build_endpoints` and :func:`merge_endpoints`.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import idna
+
+from external_dns.endpoint import (
+    RESOURCE_LABEL,
+    Endpoint,
+    ObjectRef,
+    RecordType,
+    endpoints_for_hostname,
+    normalize_name,
+)
+from external_dns.errors import ConfigError, InvalidEndpoint
+
+#: A raw Kubernetes object as Kopf hands it over (``kopf.Body`` is a Mapping).
+KubeObject = Mapping[str, Any]
+
+#: ExternalDNS's annotation prefix before v0.22, this project's default.
+ALPHA_PREFIX = "external-dns.alpha.kubernetes.io/"
+#: ExternalDNS's annotation prefix since v0.22; always read too, so objects written for either version work.
+STABLE_PREFIX = "external-dns.kubernetes.io/"
+#: Any value other than this one in the ``controller`` annotation means "not for us" (ExternalDNS's rule).
+OUR_CONTROLLER = "dns-controller"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSettings:
+    """The source-related flags of ExternalDNS, with its defaults.
+
+    ``resolve_lb_hostname`` (``--resolve-service-load-balancer-hostname``) is accepted for flag compatibility
+    and ignored: a source is a pure function and does no DNS resolution, so load-balancer hostnames are
+    published as CNAME targets.
+    """
+
+    annotation_prefix: str = ALPHA_PREFIX
+    publish_internal_services: bool = False
+    publish_host_ip: bool = False
+    always_publish_not_ready_addresses: bool = False
+    expose_internal_ipv6: bool = False
+    exclude_unschedulable: bool = True
+    service_type_filter: frozenset[str] = frozenset()
+    ingress_classes: frozenset[str] = frozenset()
+    ignore_hostname_annotation: bool = False
+    ignore_ingress_tls_spec: bool = False
+    ignore_ingress_rules_spec: bool = False
+    label_filter: str = ""
+    annotation_filter: str = ""
+    namespace: str = ""
+    resolve_lb_hostname: bool = False
+    crd_kind: str = "DNSEndpoint"
+    crd_api_version: str = "externaldns.k8s.io/v1alpha1"
+    fqdn_templates: tuple[str, ...] = ()
+    combine_fqdn_annotation: bool = False
+    gateway_namespace: str = ""
+    gateway_label_filter: str = ""
+    gateway_name: str = ""
+    ignore_non_host_network_pods: bool = False
+    pod_source_domain: str = ""
+
+    @property
+    def annotation_prefixes(self) -> tuple[str, ...]:
+        """The prefixes read, the configured one first (it wins when both carry the same key)."""
+        return annotation_prefixes(self.annotation_prefix)
+
+
+@dataclass(slots=True)
+class SourceResult:
+    """The endpoints one object asks for, the problems found in it, or why it was deliberately skipped."""
+
+    endpoints: list[Endpoint] = field(default_factory=list)
+    problems: list[InvalidEndpoint] = field(default_factory=list)
+    ignored_reason: str = ""
+
+    @classmethod
+    def ignored(cls, reason: str) -> SourceResult:
+        """An object skipped on purpose (filters, controller, class): no endpoints, no problems."""
+        return cls(endpoints=[], problems=[], ignored_reason=reason)
+
+
+class ClusterLookups(Protocol):
+    """Read access to the related objects a source needs (from Kopf indexes or an informer-like cache)."""
+
+    def node(self, name: str) -> Mapping[str, Any] | None:
+        """The Node called ``name``, or None."""
+        ...
+
+    def nodes(self) -> Iterable[Mapping[str, Any]]:
+        """Every Node."""
+        ...
+
+    def pods(self, namespace: str) -> Iterable[Mapping[str, Any]]:
+        """Every Pod in the namespace."""
+        ...
+
+    def pod(self, namespace: str, name: str) -> Mapping[str, Any] | None:
+        """One Pod, or None."""
+        ...
+
+    def endpoint_slices(self, namespace: str, service_name: str) -> Iterable[Mapping[str, Any]]:
+        """The EndpointSlices labelled ``kubernetes.io/service-name=<service_name>`` in the namespace."""
+        ...
+
+
+class EmptyLookups:
+    """A cluster with nothing in it: for sources that need no related objects."""
+
+    def node(self, name: str) -> Mapping[str, Any] | None:
+        return None
+
+    def nodes(self) -> Iterable[Mapping[str, Any]]:
+        return ()
+
+    def pods(self, namespace: str) -> Iterable[Mapping[str, Any]]:
+        return ()
+
+    def pod(self, namespace: str, name: str) -> Mapping[str, Any] | None:
+        return None
+
+    def endpoint_slices(self, namespace: str, service_name: str) -> Iterable[Mapping[str, Any]]:
+        return ()
+
+
+SERVICE_NAME_LABEL = "kubernetes.io/service-name"
+
+
+class StaticLookups:
+    """In-memory lookups over plain lists of objects (tests, ``explain``, one-shot runs)."""
+
+    def __init__(
+        self,
+        *,
+        nodes: Sequence[Mapping[str, Any]] = (),
+        pods: Sequence[Mapping[str, Any]] = (),
+        endpoint_slices: Sequence[Mapping[str, Any]] = (),
+    ) -> None:
+        self._nodes = list(nodes)
+        self._pods = list(pods)
+        self._slices = list(endpoint_slices)
+
+    def node(self, name: str) -> Mapping[str, Any] | None:
+        return next((n for n in self._nodes if _meta(n).get("name") == name), None)
+
+    def nodes(self) -> Iterable[Mapping[str, Any]]:
+        return list(self._nodes)
+
+    def pods(self, namespace: str) -> Iterable[Mapping[str, Any]]:
+        return [p for p in self._pods if _meta(p).get("namespace") == namespace]
+
+    def pod(self, namespace: str, name: str) -> Mapping[str, Any] | None:
+        return next((p for p in self.pods(namespace) if _meta(p).get("name") == name), None)
+
+    def endpoint_slices(self, namespace: str, service_name: str) -> Iterable[Mapping[str, Any]]:
+        return [
+            s
+            for s in self._slices
+            if _meta(s).get("namespace") == namespace
+            and (_meta(s).get("labels") or {}).get(SERVICE_NAME_LABEL) == service_name
+        ]
+
+
+def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    metadata = obj.get("metadata")
+    return metadata if isinstance(metadata, Mapping) else {}
+
+
+# --- reading raw objects -------------------------------------------------------------------------------
+
+
+class FieldReader:
+    """Walks a raw object without trusting its types: a wrong type becomes a problem and a harmless default.
+
+    Missing fields (None) are normal in Kubernetes objects and are not problems.
+    """
+
+    def __init__(self) -> None:
+        self.problems: list[InvalidEndpoint] = []
+
+    def problem(self, path: str, message: str) -> None:
+        """Record a problem with the field at ``path``."""
+        self.problems.append(InvalidEndpoint(path, message))
+
+    def mapping(self, value: object, path: str) -> Mapping[str, Any]:
+        """``value`` if it is an object, else ``{}`` (noting a problem unless it is absent)."""
+        if isinstance(value, Mapping):
+            return value
+        if value is not None:
+            self.problem(path, f"expected an object, got {_type_name(value)}")
+        return {}
+
+    def items(self, value: object, path: str) -> list[Any]:
+        """``value`` if it is a list, else ``[]`` (noting a problem unless it is absent)."""
+        if isinstance(value, list | tuple):
+            return list(value)
+        if value is not None:
+            self.problem(path, f"expected a list, got {_type_name(value)}")
+        return []
+
+    def text(self, value: object, path: str) -> str:
+        """``value`` if it is a string, else ``""`` (noting a problem unless it is absent)."""
+        if isinstance(value, str):
+            return value
+        if value is not None:
+            self.problem(path, f"expected a string, got {_type_name(value)}")
+        return ""
+
+    def texts(self, value: object, path: str) -> list[tuple[str, str]]:
+        """The strings of a list of strings, each with its path; non-strings are problems and skipped."""
+        found: list[tuple[str, str]] = []
+        for index, item in enumerate(self.items(value, path)):
+            item_path = f"{path}[{index}]"
+            if isinstance(item, str):
+                found.append((item, item_path))
+            else:
+                self.problem(item_path, f"expected a string, got {_type_name(item)}")
+        return found
+
+
+def _type_name(value: object) -> str:
+    names = {dict: "an object", list: "a list", str: "a string", int: "a number", float: "a number"}
+    if isinstance(value, bool):
+        return "a boolean"
+    return names.get(type(value), type(value).__name__)
+
+
+def object_ref(obj: KubeObject, *, kind: str = "", api_version: str = "") -> ObjectRef:
+    """The :class:`ObjectRef` of a raw object; ``kind``/``api_version`` fill in when the body lacks them."""
+    metadata = _meta(obj)
+    namespace = metadata.get("namespace")
+    return ObjectRef(
+        kind=str(obj.get("kind") or kind),
+        api_version=str(obj.get("apiVersion") or api_version),
+        namespace=str(namespace) if namespace else None,
+        name=str(metadata.get("name") or ""),
+        uid=str(metadata.get("uid") or ""),
+    )
+
+
+def annotations_of(obj: KubeObject) -> Mapping[str, str]:
+    """The object's annotations with string values only (other values are reported by annotation parsing)."""
+    raw = _meta(obj).get("annotations")
+    if not isinstance(raw, Mapping):
+        return {}
+    return {str(k): v for k, v in raw.items() if isinstance(v, str)}
+
+
+def labels_of(obj: KubeObject) -> Mapping[str, str]:
+    """The object's labels with string values only."""
+    raw = _meta(obj).get("labels")
+    if not isinstance(raw, Mapping):
+        return {}
+    return {str(k): v for k, v in raw.items() if isinstance(v, str)}
+
+
+def annotation_prefixes(configured: str) -> tuple[str, ...]:
+    """The annotation prefixes read: the configured one first, then ExternalDNS's current one."""
+    return tuple(dict.fromkeys((configured, STABLE_PREFIX)))
+
+
+def find_annotation(annotations: Mapping[str, str], suffix: str, prefix: str) -> tuple[str, str] | None:
+    """``(key, value)`` of the annotation ``<prefix><suffix>``, trying the configured prefix first."""
+    for candidate in annotation_prefixes(prefix):
+        key = candidate + suffix
+        if key in annotations:
+            return key, annotations[key]
+    return None
+
+
+# --- label selectors -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    """One term of a label selector: ``key <operator> values``."""
+
+    key: str
+    operator: str  # one of "=", "!=", "in", "notin", "exists", "!"
+    values: frozenset[str] = frozenset()
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        """Kubernetes semantics: ``!=`` and ``notin`` also match when the key is absent."""
+        present = self.key in labels
+        value = labels.get(self.key)
+        match self.operator:
+            case "=" | "in":
+                return present and value in self.values
+            case "!=" | "notin":
+                return not present or value not in self.values
+            case "exists":
+                return present
+            case _:
+                return not present
+
+
+@dataclass(frozen=True, slots=True)
+class Selector:
+    """A parsed label selector; the empty selector matches everything."""
+
+    requirements: tuple[Requirement, ...] = ()
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        """True when every requirement holds."""
+        return all(r.matches(labels) for r in self.requirements)
+
+
+_TOKEN = re.compile(r"\s*(==|!=|=|!|\(|\)|,|[^\s=!(),]+)")
+_SELECTOR_WORD = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?")
+
+
+@functools.lru_cache(maxsize=256)
+def parse_selector(text: str) -> Selector:
+    """Parse Kubernetes label-selector syntax (``k=v``, ``k==v``, ``k!=v``, ``k in (a,b)``, ``k notin (a,b)``,
+    ``k``, ``!k``, comma-separated). Raises ConfigError on a syntax error."""
+    tokens = _tokenize(text)
+    requirements: list[Requirement] = []
+    position = 0
+
+    def take() -> str:
+        nonlocal position
+        if position >= len(tokens):
+            raise ConfigError(f"label selector {text!r}: unexpected end")
+        position += 1
+        return tokens[position - 1]
+
+    def peek() -> str:
+        return tokens[position] if position < len(tokens) else ""
+
+    while tokens:
+        requirements.append(_parse_requirement(text, take, peek))
+        if position == len(tokens):
+            break
+        if take() != ",":
+            raise ConfigError(f"label selector {text!r}: expected ',' after {requirements[-1].key!r}")
+    return Selector(tuple(requirements))
+
+
+def _tokenize(text: str) -> list[str]:
+    tokens: list[str] = []
+    position = 0
+    while position < len(text):
+        if text[position:].strip() == "":
+            break
+        match = _TOKEN.match(text, position)
+        if match is None:  # pragma: no cover - the pattern accepts every non-space character
+            raise ConfigError(f"label selector {text!r}: cannot read at {position}")
+        tokens.append(match.group(1))
+        position = match.end()
+    return tokens
+
+
+def _parse_requirement(text: str, take: Callable[[], str], peek: Callable[[], str]) -> Requirement:
+    first = take()
+    if first == "!":
+        return Requirement(_word(text, take()), "!")
+    key = _word(text, first)
+    operator = peek()
+    if operator in ("", ","):
+        return Requirement(key, "exists")
+    take()
+    if operator in ("=", "==", "!="):
+        value = peek()
+        # An empty value is legal (``k=``): the next token is then a separator or nothing.
+        value = "" if value in ("", ",") else _word(text, take())
+        return Requirement(key, "!=" if operator == "!=" else "=", frozenset({value}))
+    if operator in ("in", "notin"):
+        if take() != "(":
+            raise ConfigError(f"label selector {text!r}: expected '(' after {operator}")
+        values: set[str] = set()
+        while True:
+            token = take()
+            if token == ")":
+                break
+            if token == ",":
+                continue
+            values.add(_word(text, token))
+        return Requirement(key, operator, frozenset(values))
+    raise ConfigError(f"label selector {text!r}: unknown operator {operator!r} after {key!r}")
+
+
+def _word(text: str, token: str) -> str:
+    if not _SELECTOR_WORD.fullmatch(token):
+        raise ConfigError(f"label selector {text!r}: {token!r} is not a valid key or value")
+    return token
+
+
+def passes_filters(obj: KubeObject, settings: SourceSettings, *, check_controller: bool = True) -> str:
+    """Why the object is skipped by ``--namespace``, ``--label-filter``, ``--annotation-filter`` or the
+    ``controller`` annotation; ``""`` when it passes. Cluster-scoped objects ignore ``--namespace``."""
+    namespace = _meta(obj).get("namespace")
+    if settings.namespace and namespace and namespace != settings.namespace:
+        return f"namespace {namespace!r} is not the watched namespace {settings.namespace!r}"
+    if settings.label_filter and not parse_selector(settings.label_filter).matches(labels_of(obj)):
+        return f"labels do not match --label-filter {settings.label_filter!r}"
+    annotations = annotations_of(obj)
+    if settings.annotation_filter and not parse_selector(settings.annotation_filter).matches(annotations):
+        return f"annotations do not match --annotation-filter {settings.annotation_filter!r}"
+    if check_controller:
+        found = find_annotation(annotations, "controller", settings.annotation_prefix)
+        if found is not None and found[1] != OUR_CONTROLLER:
+            return f"annotation {found[0]}={found[1]!r} names another controller"
+    return ""
+
+
+# --- validation ----------------------------------------------------------------------------------------
+
+_LABEL = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?")
+
+
+def validate_hostname(name: str, field: str) -> InvalidEndpoint | None:
+    """None if ``name`` (trailing dot allowed) can be a DNS name, else the problem with ``field``.
+
+    RFC 1123 labels of at most 63 characters and 253 in all; ``*`` only as the whole first label; underscores
+    allowed (``_sip._tcp`` SRV-style names); the last label is not all digits (RFC 3696); non-ASCII names are
+    checked in their IDNA (punycode) form.
+    """
+    stripped = name.strip().rstrip(".")
+    if not stripped:
+        return InvalidEndpoint(field, "hostname is empty")
+    ascii_name = stripped
+    if not stripped.isascii():
+        try:
+            ascii_name = idna.encode(stripped, uts46=True).decode("ascii")
+        except idna.IDNAError as error:
+            return InvalidEndpoint(field, f"{name!r} is not a valid internationalised hostname: {error}")
+    if len(ascii_name) > 253:
+        return InvalidEndpoint(field, f"{name!r} is longer than 253 characters")
+    labels = ascii_name.split(".")
+    if labels[-1].isdigit():
+        # RFC 3696: a top-level label is never all-numeric; this catches malformed addresses like 999.1.1.1.
+        return InvalidEndpoint(field, f"{name!r} is not a valid hostname (numeric top-level label)")
+    for index, label in enumerate(labels):
+        if label == "*" and index == 0:
+            continue
+        if label == "*" or "*" in label:
+            return InvalidEndpoint(field, f"{name!r}: a wildcard is only allowed as the whole first label")
+        if len(label) > 63:
+            return InvalidEndpoint(field, f"{name!r}: label {label[:20]!r}... is longer than 63 characters")
+        if not _LABEL.fullmatch(label):
+            return InvalidEndpoint(field, f"{name!r} is not a valid hostname (label {label!r})")
+    return None
+
+
+def validate_target(target: str, field: str) -> InvalidEndpoint | None:
+    """None if ``target`` is an IP address or a valid hostname, else the problem with ``field``."""
+    try:
+        ipaddress.ip_address(target)
+    except ValueError:
+        problem = validate_hostname(target, field)
+        if problem is not None:
+            return InvalidEndpoint(field, f"target {target!r} is neither an IP address nor a valid hostname")
+    return None
+
+
+# --- building endpoints --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RecordOptions:
+    """What the annotations add to every endpoint of an object: TTL, set identifier, provider-specific."""
+
+    ttl: int = 0
+    set_identifier: str = ""
+    provider_specific: Mapping[str, str] = field(default_factory=dict)
+
+
+def build_endpoints(
+    hostname: str,
+    targets: Iterable[str],
+    options: RecordOptions,
+    *,
+    resource: str,
+    ref: ObjectRef,
+) -> list[Endpoint]:
+    """ExternalDNS's EndpointsForHostname with the name normalised: one endpoint per A/AAAA/CNAME family."""
+    return endpoints_for_hostname(
+        normalize_name(hostname),
+        targets,
+        ttl=options.ttl,
+        set_identifier=options.set_identifier,
+        provider_specific=options.provider_specific,
+        resource=resource,
+        ref=ref,
+    )
+
+
+def make_endpoint(
+    hostname: str,
+    record_type: RecordType,
+    targets: Iterable[str],
+    options: RecordOptions,
+    *,
+    resource: str,
+    ref: ObjectRef,
+) -> Endpoint:
+    """One endpoint of an explicit type (SRV, or an A/AAAA set built by hand)."""
+    return Endpoint(
+        dns_name=normalize_name(hostname),
+        record_type=record_type.value,
+        targets=tuple(dict.fromkeys(targets)),
+        ttl=options.ttl,
+        set_identifier=options.set_identifier,
+        labels={RESOURCE_LABEL: resource},
+        provider_specific=dict(options.provider_specific),
+        refs=(ref,),
+    )
+
+
+def merge_endpoints(endpoints: Iterable[Endpoint]) -> list[Endpoint]:
+    """Merge endpoints of one object that share name, type, set identifier and TTL (targets united, in order).
+
+    Like ExternalDNS's service source, CNAMEs are never merged (a CNAME has one target), only exact duplicates
+    are dropped (a host listed in both an Ingress rule and its TLS section). First-seen order is kept.
+    """
+    kept: list[Endpoint] = []
+    position: dict[tuple[object, ...], int] = {}
+    for endpoint in endpoints:
+        key: tuple[object, ...] = (
+            endpoint.dns_name,
+            endpoint.record_type,
+            endpoint.set_identifier,
+            endpoint.ttl,
+        )
+        if endpoint.record_type == RecordType.CNAME:
+            key = (*key, endpoint.targets)
+        index = position.get(key)
+        if index is None:
+            position[key] = len(kept)
+            kept.append(endpoint)
+        elif endpoint.record_type != RecordType.CNAME:
+            previous = kept[index]
+            kept[index] = previous.with_(targets=tuple(dict.fromkeys((*previous.targets, *endpoint.targets))))
+    return kept

@@ -1,0 +1,1 @@
+"""Controllers for real DNS servers on loopback, shared by integration tests and benchmarks."""

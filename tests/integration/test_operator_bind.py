@@ -1,0 +1,282 @@
+"""The whole operator against the local API server and a real BIND (RFC2136 + TSIG + AXFR).
+
+Every assertion about DNS is made on what BIND serves (AXFR), and every assertion about feedback on what the
+API server holds (Events), as a user would check them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from external_dns.testing import local_cluster_in_thread
+from external_dns.testing.cluster import LocalCluster
+from tests.backends.bind import BindServer, named_path
+from tests.harness import OperatorThread, operator_settings, wait_for
+
+ZONE = "example.com"
+
+
+def owner_txt(owner: str, resource: str) -> str:
+    return f'"heritage=external-dns,external-dns/owner={owner},external-dns/resource={resource}"'
+
+
+@pytest.fixture
+def cluster() -> Iterator[LocalCluster]:
+    with local_cluster_in_thread() as running:
+        yield running
+
+
+@pytest.fixture
+def bind(tmp_path: Path) -> Iterator[BindServer]:
+    if named_path() is None:
+        pytest.skip("BIND9 `named` is not installed (apt-get install bind9)")
+    server = BindServer()
+    server.start([ZONE], tmp_path / "bind", records={ZONE: PRE_EXISTING})
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+#: Records that exist before the operator runs: one unowned, one owned by another operator.
+PRE_EXISTING = [
+    "manual 300 IN A 192.0.2.1",
+    "theirs 300 IN A 192.0.2.2",
+    'a-theirs 300 IN TXT "heritage=external-dns,external-dns/owner=other,external-dns/resource=service/x/y"',
+]
+
+
+def settings_for(cluster: LocalCluster, bind: BindServer, **flags: Any) -> Any:
+    info = bind.info
+    base = {
+        "source": ["service", "ingress", "crd"],
+        "provider": "rfc2136",
+        "rfc2136_host": info.host,
+        "rfc2136_port": info.port,
+        "rfc2136_zone": [ZONE],
+        "rfc2136_tsig_keyname": info.key_name,
+        "rfc2136_tsig_secret": info.key_secret,
+        "rfc2136_tsig_secret_alg": info.key_algorithm,
+        "txt_owner_id": "test",
+    }
+    return operator_settings(cluster.kubeconfig, **{**base, **flags})
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+def dns(bind: BindServer) -> dict[tuple[str, str], set[str]]:
+    return bind.axfr_records_sync(ZONE)
+
+
+def serial(bind: BindServer) -> int:
+    (soa,) = dns(bind)[(ZONE, "SOA")]
+    return int(soa.split()[2])
+
+
+def events(cluster: LocalCluster, **selectors: str) -> list[dict[str, Any]]:
+    field_selector = ",".join(f"{k}={v}" for k, v in selectors.items())
+    return run(cluster.list("v1", "events", field_selector=field_selector or None))
+
+
+def service(name: str, hostname: str, ip: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {
+            "name": name,
+            "namespace": "default",
+            "annotations": {"external-dns.alpha.kubernetes.io/hostname": hostname},
+        },
+        "spec": {"type": "LoadBalancer", "ports": [{"port": 80}]},
+        "status": {"loadBalancer": {"ingress": [{"ip": ip}]}},
+    }
+
+
+def ingress(name: str, host: str, tls_host: str, ip: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": {"rules": [{"host": host}], "tls": [{"hosts": [tls_host]}]},
+        "status": {"loadBalancer": {"ingress": [{"ip": ip}]}},
+    }
+
+
+def dnsendpoint(name: str, dns_name: str, target: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "externaldns.k8s.io/v1alpha1",
+        "kind": "DNSEndpoint",
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": {"endpoints": [{"dnsName": dns_name, "recordType": "CNAME", "targets": [target]}]},
+    }
+
+
+def test_each_source_creates_updates_and_deletes_its_records(cluster: LocalCluster, bind: BindServer) -> None:
+    run(cluster.create("v1", "services", service("web", "web.example.com", "203.0.113.10")))
+    run(cluster.create("networking.k8s.io/v1", "ingresses", ingress("shop", "shop.example.com", "secure.example.com", "203.0.113.20")))
+    run(cluster.create("externaldns.k8s.io/v1alpha1", "dnsendpoints", dnsendpoint("tunnel", "tunnel.example.com", "abc.cfargotunnel.com")))
+    with OperatorThread(settings_for(cluster, bind)):
+        wait_for(lambda: ("tunnel.example.com", "CNAME") in dns(bind), what="the records in BIND")
+        records = dns(bind)
+        assert records[("web.example.com", "A")] == {"203.0.113.10"}
+        assert records[("shop.example.com", "A")] == {"203.0.113.20"}
+        assert records[("secure.example.com", "A")] == {"203.0.113.20"}
+        assert records[("tunnel.example.com", "CNAME")] == {"abc.cfargotunnel.com."}
+        assert records[("a-web.example.com", "TXT")] == {owner_txt("test", "service/default/web")}
+        assert records[("a-shop.example.com", "TXT")] == {owner_txt("test", "ingress/default/shop")}
+        assert records[("cname-tunnel.example.com", "TXT")] == {owner_txt("test", "crd/default/tunnel")}
+
+        run(cluster.patch("v1", "services", "web", {"status": {"loadBalancer": {"ingress": [{"ip": "203.0.113.11"}]}}}, "default", subresource="status"))
+        run(cluster.patch("networking.k8s.io/v1", "ingresses", "shop", {"status": {"loadBalancer": {"ingress": [{"ip": "203.0.113.21"}]}}}, "default", subresource="status"))
+        run(cluster.patch("externaldns.k8s.io/v1alpha1", "dnsendpoints", "tunnel", {"spec": {"endpoints": [{"dnsName": "tunnel.example.com", "recordType": "CNAME", "targets": ["def.cfargotunnel.com"]}]}}, "default"))
+        wait_for(lambda: dns(bind).get(("tunnel.example.com", "CNAME")) == {"def.cfargotunnel.com."}, what="the CNAME update")
+        wait_for(lambda: dns(bind).get(("web.example.com", "A")) == {"203.0.113.11"}, what="the service update")
+        wait_for(lambda: dns(bind).get(("shop.example.com", "A")) == {"203.0.113.21"}, what="the ingress update")
+
+        run(cluster.delete("v1", "services", "web", "default"))
+        run(cluster.delete("networking.k8s.io/v1", "ingresses", "shop", "default"))
+        run(cluster.delete("externaldns.k8s.io/v1alpha1", "dnsendpoints", "tunnel", "default"))
+        wait_for(lambda: ("tunnel.example.com", "CNAME") not in dns(bind) and ("web.example.com", "A") not in dns(bind), what="deletes")
+        wait_for(lambda: ("shop.example.com", "A") not in dns(bind), what="the ingress delete")
+        records = dns(bind)
+        assert not any(name.startswith(("a-web", "a-shop", "a-secure", "cname-tunnel")) for name, _ in records)
+        # what we do not own is untouched
+        assert records[("manual.example.com", "A")] == {"192.0.2.1"}
+        assert records[("theirs.example.com", "A")] == {"192.0.2.2"}
+        assert ("a-theirs.example.com", "TXT") in records
+        reasons = {(e["reason"], e["action"], e["involvedObject"]["name"]) for e in events(cluster)}
+        assert ("RecordReady", "Created", "web") in reasons
+        assert ("RecordReady", "Updated", "shop") in reasons
+        assert ("RecordDeleted", "Deleted", "tunnel") in reasons
+
+
+def test_records_of_others_are_never_touched_and_the_object_is_told(cluster: LocalCluster, bind: BindServer) -> None:
+    run(cluster.create("v1", "services", service("grab-manual", "manual.example.com", "203.0.113.30")))
+    run(cluster.create("v1", "services", service("grab-theirs", "theirs.example.com", "203.0.113.31")))
+    run(cluster.create("v1", "services", service("mine", "mine.example.com", "203.0.113.32")))
+    with OperatorThread(settings_for(cluster, bind)):
+        wait_for(lambda: ("mine.example.com", "A") in dns(bind), what="our own record")
+        skipped = wait_for(
+            lambda: [e for e in events(cluster, reason="RecordError") if e["involvedObject"]["name"].startswith("grab")],
+            what="Warning events on the services that want foreign records",
+        )
+        assert {e["type"] for e in skipped} == {"Warning"}
+        assert {e["involvedObject"]["name"] for e in skipped} == {"grab-manual", "grab-theirs"}
+        records = dns(bind)
+        assert records[("manual.example.com", "A")] == {"192.0.2.1"}
+        assert records[("theirs.example.com", "A")] == {"192.0.2.2"}
+        assert records[("a-theirs.example.com", "TXT")] == {owner_txt("other", "service/x/y")}
+
+
+def test_two_operators_with_different_owner_ids_share_a_zone(cluster: LocalCluster, bind: BindServer) -> None:
+    run(cluster.create("v1", "services", service("blue", "blue.example.com", "203.0.113.40")))
+    run(cluster.create("networking.k8s.io/v1", "ingresses", ingress("green", "green.example.com", "green-tls.example.com", "203.0.113.41")))
+    first = settings_for(cluster, bind, source=["service"], txt_owner_id="blue-team")
+    second = settings_for(cluster, bind, source=["ingress"], txt_owner_id="green-team")
+    with OperatorThread(first), OperatorThread(second) as green:
+        wait_for(lambda: ("blue.example.com", "A") in dns(bind) and ("green.example.com", "A") in dns(bind), what="both records")
+        green.wait_idle()
+        records = dns(bind)
+        assert records[("a-blue.example.com", "TXT")] == {owner_txt("blue-team", "service/default/blue")}
+        assert records[("a-green.example.com", "TXT")] == {owner_txt("green-team", "ingress/default/green")}
+        run(cluster.delete("v1", "services", "blue", "default"))
+        wait_for(lambda: ("blue.example.com", "A") not in dns(bind), what="blue's delete")
+        green.wait_idle()
+        assert dns(bind)[("green.example.com", "A")] == {"203.0.113.41"}
+
+
+def test_a_zone_written_by_externaldns_is_adopted_without_a_change(cluster: LocalCluster, tmp_path: Path) -> None:
+    if named_path() is None:
+        pytest.skip("BIND9 `named` is not installed")
+    written_by_externaldns = [
+        "web 300 IN A 203.0.113.10",
+        f"a-web 0 IN TXT {owner_txt('default', 'service/default/web')}",
+        "shop 300 IN A 203.0.113.20",
+        f"a-shop 0 IN TXT {owner_txt('default', 'ingress/default/shop')}",
+        # a record from before v0.18, owned through the legacy TXT name only
+        "old 300 IN CNAME lb.example.net.",
+        "txt.old 0 IN TXT \"heritage=external-dns,external-dns/owner=default,external-dns/resource=service/default/old\"",
+    ]
+    bind = BindServer()
+    bind.start([ZONE], tmp_path / "bind", records={ZONE: written_by_externaldns})
+    try:
+        run(cluster.create("v1", "services", service("web", "web.example.com", "203.0.113.10")))
+        run(cluster.create("networking.k8s.io/v1", "ingresses", ingress("shop", "shop.example.com", "shop.example.com", "203.0.113.20")))
+        before = serial(bind)
+        settings = settings_for(cluster, bind, txt_owner_id="default", source=["service", "ingress"])
+        with OperatorThread(settings) as op:
+            op.wait_idle()
+            assert op.app.provider.stats.updates_sent == 0  # type: ignore[attr-defined]
+        assert serial(bind) == before
+    finally:
+        bind.stop()
+
+
+def test_restart_with_unchanged_objects_changes_nothing(cluster: LocalCluster, bind: BindServer) -> None:
+    for i in range(5):
+        run(cluster.create("v1", "services", service(f"svc{i}", f"svc{i}.example.com", f"203.0.113.{50 + i}")))
+    settings = settings_for(cluster, bind)
+    with OperatorThread(settings) as op:
+        wait_for(lambda: all((f"svc{i}.example.com", "A") in dns(bind) for i in range(5)), what="five records")
+        op.wait_idle()
+    before, records_before = serial(bind), dns(bind)
+    with OperatorThread(settings) as op:
+        op.wait_idle()
+        assert op.app.provider.stats.updates_sent == 0  # type: ignore[attr-defined]
+    assert serial(bind) == before
+    assert dns(bind) == records_before
+
+
+def test_malformed_objects_get_warnings_and_the_rest_still_reconcile(cluster: LocalCluster, bind: BindServer) -> None:
+    for i in range(100):
+        bad = service(f"bad{i}", f"bad{i}..example.com", "203.0.113.60")
+        bad["metadata"]["annotations"]["external-dns.alpha.kubernetes.io/ttl"] = "forever"
+        run(cluster.create("v1", "services", bad))
+    run(cluster.create("v1", "services", service("good", "good.example.com", "203.0.113.61")))
+    run(cluster.create("externaldns.k8s.io/v1alpha1", "dnsendpoints", {
+        "apiVersion": "externaldns.k8s.io/v1alpha1", "kind": "DNSEndpoint",
+        "metadata": {"name": "half-good", "namespace": "default"},
+        "spec": {"endpoints": [
+            {"dnsName": "fine.example.com", "recordType": "A", "targets": ["203.0.113.62"]},
+            {"dnsName": "broken.example.com", "recordType": "A", "targets": ["203.0.113.63."]},
+        ]},
+    }))
+    with OperatorThread(settings_for(cluster, bind)) as op:
+        wait_for(lambda: ("good.example.com", "A") in dns(bind) and ("fine.example.com", "A") in dns(bind), what="the good records")
+        op.wait_idle()
+        wanted = {f"bad{i}" for i in range(100)} | {"half-good"}
+        warnings = wait_for(
+            lambda: (found := events(cluster, type="Warning")) and wanted <= {e["involvedObject"]["name"] for e in found} and found,
+            what="a Warning on each malformed object",
+        )
+        messages: dict[str, list[str]] = {}
+        for event in warnings:
+            messages.setdefault(event["involvedObject"]["name"], []).append(event["message"])
+        hostname_field = 'metadata.annotations["external-dns.alpha.kubernetes.io/hostname"]'
+        ttl_field = 'metadata.annotations["external-dns.alpha.kubernetes.io/ttl"]'
+        assert all(any(hostname_field in m for m in messages[f"bad{i}"]) for i in range(100))
+        assert all(any(ttl_field in m for m in messages[f"bad{i}"]) for i in range(100))
+        assert any("spec.endpoints[1].targets[0]" in m for m in messages["half-good"])
+        assert not any(name == "good" for name in messages)
+        assert ("broken.example.com", "A") not in dns(bind)
+
+
+def test_dns_server_down_gives_record_errors_and_recovers(cluster: LocalCluster, bind: BindServer) -> None:
+    with OperatorThread(settings_for(cluster, bind)) as op:
+        op.wait_idle()
+        bind.stop()
+        run(cluster.create("v1", "services", service("late", "late.example.com", "203.0.113.70")))
+        errors = wait_for(lambda: events(cluster, reason="RecordError"), what="a RecordError event")
+        assert errors[0]["type"] == "Warning"
+        assert errors[0]["involvedObject"]["name"] == "late"
+        assert errors[0]["action"] == "FailedSync"
+        bind.restart()
+        wait_for(lambda: ("late.example.com", "A") in dns(bind), timeout=30, what="the record after BIND is back")
+        wait_for(lambda: [e for e in events(cluster, reason="RecordReady") if e["involvedObject"]["name"] == "late"], what="RecordReady after recovery")
