@@ -107,9 +107,11 @@ class Application:
         for resource in [*self.auxiliary.values(), *(kind.resource for kind in self.sources.values())]:
             objects: list[Obj] = []
             list_rv = ""
-            query = {"labelSelector": self.wiring.label_selector} if (
-                self.wiring.label_selector and resource.plural in self._source_by_plural
-            ) else {}
+            query = (
+                {"labelSelector": self.wiring.label_selector}
+                if (self.wiring.label_selector and resource.plural in self._source_by_plural)
+                else {}
+            )
             namespace = self.wiring.namespace if resource.plural in self._source_by_plural else ""
             async for page in kube.list_pages(resource.path(namespace), query=query):
                 objects.extend(page.get("items") or [])

@@ -90,7 +90,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
-    return _dispatch(command, settings, args)
+    try:
+        return _dispatch(command, settings, args)
+    except ConfigError as error:  # found only when the command starts (kubeconfig, provider settings)
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 2
 
 
 def _dispatch(command: str, settings: Settings, args: list[str]) -> int:

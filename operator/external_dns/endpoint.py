@@ -111,15 +111,27 @@ class RowKey:
 def normalize_name(name: str) -> str:
     """Lower-cased ASCII form without a trailing dot (UTS-46 transitional, as ExternalDNS normalises).
 
-    Names that IDNA rejects (underscores in SRV names, wildcards) are only lower-cased.
+    Each label is converted on its own, so wildcards and underscores (SRV names) pass through lower-cased.
     """
     name = name.strip().rstrip(".")
     if name.isascii():
         return name.lower()
+    return ".".join(_ascii_label(label) for label in name.split("."))
+
+
+def _ascii_label(label: str) -> str:
+    if label.isascii():
+        return label.lower()
     try:
-        return idna.encode(name, uts46=True, transitional=True).decode("ascii").lower()
+        mapped = _transitional(idna.uts46_remap(label, std3_rules=False, transitional=False))
+        return idna.alabel(mapped).decode("ascii").lower() if not mapped.isascii() else mapped.lower()
     except idna.IDNAError:
-        return name.lower()
+        return label.lower()
+
+
+def _transitional(name: str) -> str:
+    """UTS-46 transitional processing, which idna 3.x no longer applies itself: what Go's idna.Lookup does."""
+    return name.replace("ß", "ss").replace("ς", "σ").replace("\u200c", "").replace("\u200d", "")
 
 
 def suitable_type(target: str) -> RecordType:

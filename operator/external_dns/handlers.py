@@ -62,7 +62,7 @@ def register(registry: kopf.OperatorRegistry, settings: Settings) -> None:
         configuration = await load_configuration(_settings_of(memo).kubeconfig)
         authorization = (configuration.api_key or {}).get("authorization", "")
         return kopf.ConnectionInfo(
-            server=configuration.host,
+            server=configuration.host or "",
             ca_path=configuration.ssl_ca_cert,
             insecure=not configuration.verify_ssl,
             token=authorization.removeprefix("Bearer ").strip() or None,

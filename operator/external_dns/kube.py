@@ -15,7 +15,7 @@ from typing import Any
 
 from kubernetes_asyncio import client, config
 
-from external_dns.errors import ExternalDNSError
+from external_dns.errors import ConfigError, ExternalDNSError
 
 logger = logging.getLogger(__name__)
 
@@ -93,10 +93,16 @@ async def load_configuration(kubeconfig: str = "", context: str | None = None) -
     """In-cluster credentials when running in a pod (and no kubeconfig given), else the kubeconfig."""
     configuration = client.Configuration()
     kubeconfig = kubeconfig or os.environ.get("KUBECONFIG", "")
-    if not kubeconfig and os.environ.get("KUBERNETES_SERVICE_HOST"):
-        config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
-    else:
-        await config.load_kube_config(config_file=kubeconfig or None, context=context, client_configuration=configuration)
+    try:
+        if not kubeconfig and os.environ.get("KUBERNETES_SERVICE_HOST"):
+            config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
+        else:
+            await config.load_kube_config(
+                config_file=kubeconfig or None, context=context, client_configuration=configuration
+            )
+    except (config.ConfigException, OSError) as error:
+        where = kubeconfig or "~/.kube/config (no --kubeconfig, KUBECONFIG or in-cluster service account)"
+        raise ConfigError(f"--kubeconfig: cannot use {where}: {error}") from None
     return configuration
 
 

@@ -28,9 +28,7 @@ LAST_RECONCILE = Gauge(
     "Time of the last planning pass, successful or not.",
     namespace=NAMESPACE,
 )
-NO_OP_RUNS = Counter(
-    "controller_no_op_runs", "Planning passes that found nothing to change.", namespace=NAMESPACE
-)
+NO_OP_RUNS = Counter("controller_no_op_runs", "Planning passes that found nothing to change.", namespace=NAMESPACE)
 CONSECUTIVE_SOFT_ERRORS = Gauge(
     "controller_consecutive_soft_errors", "Provider errors since the last success.", namespace=NAMESPACE
 )
@@ -56,9 +54,7 @@ CHANGE_LATENCY = Histogram(
     namespace=NAMESPACE,
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300),
 )
-PROVIDER_CALLS = Counter(
-    "provider_calls", "Calls to the DNS provider.", ["provider", "operation"], namespace=NAMESPACE
-)
+PROVIDER_CALLS = Counter("provider_calls", "Calls to the DNS provider.", ["provider", "operation"], namespace=NAMESPACE)
 PROVIDER_ERRORS = Counter(
     "provider_errors", "Failed calls to the DNS provider.", ["provider", "operation"], namespace=NAMESPACE
 )

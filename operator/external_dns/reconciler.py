@@ -418,9 +418,7 @@ def _without(changes: Changes, names: set[str]) -> Changes:
     if not names:
         return changes
     pairs = [
-        (old, new)
-        for old, new in zip(changes.update_old, changes.update_new, strict=True)
-        if new.key.name not in names
+        (old, new) for old, new in zip(changes.update_old, changes.update_new, strict=True) if new.key.name not in names
     ]
     return Changes(
         create=[ep for ep in changes.create if ep.key.name not in names],
@@ -428,4 +426,3 @@ def _without(changes: Changes, names: set[str]) -> Changes:
         update_new=[new for _, new in pairs],
         delete=[ep for ep in changes.delete if ep.key.name not in names],
     )
-

@@ -84,11 +84,7 @@ class ObjectStore:
             seen.add(object_id(obj))
             if self.upsert(obj):
                 changed.append(self._objects[object_id(obj)])
-        gone = [
-            held
-            for key, held in self._objects.items()
-            if key not in seen and not _is_older(list_rv, _rv(held))
-        ]
+        gone = [held for key, held in self._objects.items() if key not in seen and not _is_older(list_rv, _rv(held))]
         for held in gone:
             del self._objects[object_id(held)]
         return changed, gone
@@ -98,8 +94,7 @@ def _slim(obj: Obj) -> Obj:
     """Drop managedFields and the last-applied annotation: large, and never read by a source."""
     meta = obj.get("metadata")
     if not isinstance(meta, Mapping) or not (
-        "managedFields" in meta
-        or "kubectl.kubernetes.io/last-applied-configuration" in (meta.get("annotations") or {})
+        "managedFields" in meta or "kubectl.kubernetes.io/last-applied-configuration" in (meta.get("annotations") or {})
     ):
         return obj
     slim_meta = {k: v for k, v in meta.items() if k != "managedFields"}

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.backends.bind import BindServer, named_path
+from tests.harness import OperatorThread, operator_settings, wait_for
 
 from external_dns.testing import local_cluster_in_thread
 from external_dns.testing.cluster import LocalCluster
-from tests.backends.bind import BindServer, named_path
-from tests.harness import OperatorThread, operator_settings, wait_for
 
 ZONE = "example.com"
 
@@ -120,8 +120,20 @@ def dnsendpoint(name: str, dns_name: str, target: str) -> dict[str, Any]:
 
 def test_each_source_creates_updates_and_deletes_its_records(cluster: LocalCluster, bind: BindServer) -> None:
     run(cluster.create("v1", "services", service("web", "web.example.com", "203.0.113.10")))
-    run(cluster.create("networking.k8s.io/v1", "ingresses", ingress("shop", "shop.example.com", "secure.example.com", "203.0.113.20")))
-    run(cluster.create("externaldns.k8s.io/v1alpha1", "dnsendpoints", dnsendpoint("tunnel", "tunnel.example.com", "abc.cfargotunnel.com")))
+    run(
+        cluster.create(
+            "networking.k8s.io/v1",
+            "ingresses",
+            ingress("shop", "shop.example.com", "secure.example.com", "203.0.113.20"),
+        )
+    )
+    run(
+        cluster.create(
+            "externaldns.k8s.io/v1alpha1",
+            "dnsendpoints",
+            dnsendpoint("tunnel", "tunnel.example.com", "abc.cfargotunnel.com"),
+        )
+    )
     with OperatorThread(settings_for(cluster, bind)):
         wait_for(lambda: ("tunnel.example.com", "CNAME") in dns(bind), what="the records in BIND")
         records = dns(bind)
@@ -133,17 +145,58 @@ def test_each_source_creates_updates_and_deletes_its_records(cluster: LocalClust
         assert records[("a-shop.example.com", "TXT")] == {owner_txt("test", "ingress/default/shop")}
         assert records[("cname-tunnel.example.com", "TXT")] == {owner_txt("test", "crd/default/tunnel")}
 
-        run(cluster.patch("v1", "services", "web", {"status": {"loadBalancer": {"ingress": [{"ip": "203.0.113.11"}]}}}, "default", subresource="status"))
-        run(cluster.patch("networking.k8s.io/v1", "ingresses", "shop", {"status": {"loadBalancer": {"ingress": [{"ip": "203.0.113.21"}]}}}, "default", subresource="status"))
-        run(cluster.patch("externaldns.k8s.io/v1alpha1", "dnsendpoints", "tunnel", {"spec": {"endpoints": [{"dnsName": "tunnel.example.com", "recordType": "CNAME", "targets": ["def.cfargotunnel.com"]}]}}, "default"))
-        wait_for(lambda: dns(bind).get(("tunnel.example.com", "CNAME")) == {"def.cfargotunnel.com."}, what="the CNAME update")
+        run(
+            cluster.patch(
+                "v1",
+                "services",
+                "web",
+                {"status": {"loadBalancer": {"ingress": [{"ip": "203.0.113.11"}]}}},
+                "default",
+                subresource="status",
+            )
+        )
+        run(
+            cluster.patch(
+                "networking.k8s.io/v1",
+                "ingresses",
+                "shop",
+                {"status": {"loadBalancer": {"ingress": [{"ip": "203.0.113.21"}]}}},
+                "default",
+                subresource="status",
+            )
+        )
+        run(
+            cluster.patch(
+                "externaldns.k8s.io/v1alpha1",
+                "dnsendpoints",
+                "tunnel",
+                {
+                    "spec": {
+                        "endpoints": [
+                            {
+                                "dnsName": "tunnel.example.com",
+                                "recordType": "CNAME",
+                                "targets": ["def.cfargotunnel.com"],
+                            }
+                        ]
+                    }
+                },
+                "default",
+            )
+        )
+        wait_for(
+            lambda: dns(bind).get(("tunnel.example.com", "CNAME")) == {"def.cfargotunnel.com."}, what="the CNAME update"
+        )
         wait_for(lambda: dns(bind).get(("web.example.com", "A")) == {"203.0.113.11"}, what="the service update")
         wait_for(lambda: dns(bind).get(("shop.example.com", "A")) == {"203.0.113.21"}, what="the ingress update")
 
         run(cluster.delete("v1", "services", "web", "default"))
         run(cluster.delete("networking.k8s.io/v1", "ingresses", "shop", "default"))
         run(cluster.delete("externaldns.k8s.io/v1alpha1", "dnsendpoints", "tunnel", "default"))
-        wait_for(lambda: ("tunnel.example.com", "CNAME") not in dns(bind) and ("web.example.com", "A") not in dns(bind), what="deletes")
+        wait_for(
+            lambda: ("tunnel.example.com", "CNAME") not in dns(bind) and ("web.example.com", "A") not in dns(bind),
+            what="deletes",
+        )
         wait_for(lambda: ("shop.example.com", "A") not in dns(bind), what="the ingress delete")
         records = dns(bind)
         assert not any(name.startswith(("a-web", "a-shop", "a-secure", "cname-tunnel")) for name, _ in records)
@@ -164,7 +217,9 @@ def test_records_of_others_are_never_touched_and_the_object_is_told(cluster: Loc
     with OperatorThread(settings_for(cluster, bind)):
         wait_for(lambda: ("mine.example.com", "A") in dns(bind), what="our own record")
         skipped = wait_for(
-            lambda: [e for e in events(cluster, reason="RecordError") if e["involvedObject"]["name"].startswith("grab")],
+            lambda: [
+                e for e in events(cluster, reason="RecordError") if e["involvedObject"]["name"].startswith("grab")
+            ],
             what="Warning events on the services that want foreign records",
         )
         assert {e["type"] for e in skipped} == {"Warning"}
@@ -177,11 +232,20 @@ def test_records_of_others_are_never_touched_and_the_object_is_told(cluster: Loc
 
 def test_two_operators_with_different_owner_ids_share_a_zone(cluster: LocalCluster, bind: BindServer) -> None:
     run(cluster.create("v1", "services", service("blue", "blue.example.com", "203.0.113.40")))
-    run(cluster.create("networking.k8s.io/v1", "ingresses", ingress("green", "green.example.com", "green-tls.example.com", "203.0.113.41")))
+    run(
+        cluster.create(
+            "networking.k8s.io/v1",
+            "ingresses",
+            ingress("green", "green.example.com", "green-tls.example.com", "203.0.113.41"),
+        )
+    )
     first = settings_for(cluster, bind, source=["service"], txt_owner_id="blue-team")
     second = settings_for(cluster, bind, source=["ingress"], txt_owner_id="green-team")
     with OperatorThread(first), OperatorThread(second) as green:
-        wait_for(lambda: ("blue.example.com", "A") in dns(bind) and ("green.example.com", "A") in dns(bind), what="both records")
+        wait_for(
+            lambda: ("blue.example.com", "A") in dns(bind) and ("green.example.com", "A") in dns(bind),
+            what="both records",
+        )
         green.wait_idle()
         records = dns(bind)
         assert records[("a-blue.example.com", "TXT")] == {owner_txt("blue-team", "service/default/blue")}
@@ -202,13 +266,19 @@ def test_a_zone_written_by_externaldns_is_adopted_without_a_change(cluster: Loca
         f"a-shop 0 IN TXT {owner_txt('default', 'ingress/default/shop')}",
         # a record from before v0.18, owned through the legacy TXT name only
         "old 300 IN CNAME lb.example.net.",
-        "txt.old 0 IN TXT \"heritage=external-dns,external-dns/owner=default,external-dns/resource=service/default/old\"",
+        'txt.old 0 IN TXT "heritage=external-dns,external-dns/owner=default,external-dns/resource=service/default/old"',
     ]
     bind = BindServer()
     bind.start([ZONE], tmp_path / "bind", records={ZONE: written_by_externaldns})
     try:
         run(cluster.create("v1", "services", service("web", "web.example.com", "203.0.113.10")))
-        run(cluster.create("networking.k8s.io/v1", "ingresses", ingress("shop", "shop.example.com", "shop.example.com", "203.0.113.20")))
+        run(
+            cluster.create(
+                "networking.k8s.io/v1",
+                "ingresses",
+                ingress("shop", "shop.example.com", "shop.example.com", "203.0.113.20"),
+            )
+        )
         before = serial(bind)
         settings = settings_for(cluster, bind, txt_owner_id="default", source=["service", "ingress"])
         with OperatorThread(settings) as op:
@@ -240,20 +310,36 @@ def test_malformed_objects_get_warnings_and_the_rest_still_reconcile(cluster: Lo
         bad["metadata"]["annotations"]["external-dns.alpha.kubernetes.io/ttl"] = "forever"
         run(cluster.create("v1", "services", bad))
     run(cluster.create("v1", "services", service("good", "good.example.com", "203.0.113.61")))
-    run(cluster.create("externaldns.k8s.io/v1alpha1", "dnsendpoints", {
-        "apiVersion": "externaldns.k8s.io/v1alpha1", "kind": "DNSEndpoint",
-        "metadata": {"name": "half-good", "namespace": "default"},
-        "spec": {"endpoints": [
-            {"dnsName": "fine.example.com", "recordType": "A", "targets": ["203.0.113.62"]},
-            {"dnsName": "broken.example.com", "recordType": "A", "targets": ["203.0.113.63."]},
-        ]},
-    }))
+    run(
+        cluster.create(
+            "externaldns.k8s.io/v1alpha1",
+            "dnsendpoints",
+            {
+                "apiVersion": "externaldns.k8s.io/v1alpha1",
+                "kind": "DNSEndpoint",
+                "metadata": {"name": "half-good", "namespace": "default"},
+                "spec": {
+                    "endpoints": [
+                        {"dnsName": "fine.example.com", "recordType": "A", "targets": ["203.0.113.62"]},
+                        {"dnsName": "broken.example.com", "recordType": "A", "targets": ["203.0.113.63."]},
+                    ]
+                },
+            },
+        )
+    )
     with OperatorThread(settings_for(cluster, bind)) as op:
-        wait_for(lambda: ("good.example.com", "A") in dns(bind) and ("fine.example.com", "A") in dns(bind), what="the good records")
+        wait_for(
+            lambda: ("good.example.com", "A") in dns(bind) and ("fine.example.com", "A") in dns(bind),
+            what="the good records",
+        )
         op.wait_idle()
         wanted = {f"bad{i}" for i in range(100)} | {"half-good"}
         warnings = wait_for(
-            lambda: (found := events(cluster, type="Warning")) and wanted <= {e["involvedObject"]["name"] for e in found} and found,
+            lambda: (
+                (found := events(cluster, type="Warning"))
+                and wanted <= {e["involvedObject"]["name"] for e in found}
+                and found
+            ),
             what="a Warning on each malformed object",
         )
         messages: dict[str, list[str]] = {}
@@ -279,4 +365,7 @@ def test_dns_server_down_gives_record_errors_and_recovers(cluster: LocalCluster,
         assert errors[0]["action"] == "FailedSync"
         bind.restart()
         wait_for(lambda: ("late.example.com", "A") in dns(bind), timeout=30, what="the record after BIND is back")
-        wait_for(lambda: [e for e in events(cluster, reason="RecordReady") if e["involvedObject"]["name"] == "late"], what="RecordReady after recovery")
+        wait_for(
+            lambda: [e for e in events(cluster, reason="RecordReady") if e["involvedObject"]["name"] == "late"],
+            what="RecordReady after recovery",
+        )

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.harness import OperatorThread, operator_settings, wait_for
 
 from external_dns.testing import local_cluster_in_thread
 from external_dns.testing.cluster import LocalCluster
-from tests.harness import OperatorThread, operator_settings, wait_for
 
 
 @pytest.fixture
@@ -58,7 +58,9 @@ def events(cluster: LocalCluster, **selectors: str) -> list[dict[str, Any]]:
 
 
 def test_service_record_created_updated_and_deleted_with_events(cluster: LocalCluster, tmp_path: Path) -> None:
-    settings = operator_settings(cluster.kubeconfig, source=["service"], provider="inmemory", inmemory_zone=["example.com"])
+    settings = operator_settings(
+        cluster.kubeconfig, source=["service"], provider="inmemory", inmemory_zone=["example.com"]
+    )
     run(cluster.create("v1", "services", lb_service("web", "web.example.com", "203.0.113.10")))
     with OperatorThread(settings) as op:
         wait_for(lambda: records(op).get(("web.example.com", "A")) == ("203.0.113.10",), what="the A record")
@@ -71,8 +73,16 @@ def test_service_record_created_updated_and_deleted_with_events(cluster: LocalCl
         assert ready[0]["type"] == "Normal"
         assert "203.0.113.10" in ready[0]["message"]
 
-        run(cluster.patch("v1", "services", "web", {"status": {"loadBalancer": {"ingress": [{"ip": "203.0.113.11"}]}}},
-                          "default", subresource="status"))
+        run(
+            cluster.patch(
+                "v1",
+                "services",
+                "web",
+                {"status": {"loadBalancer": {"ingress": [{"ip": "203.0.113.11"}]}}},
+                "default",
+                subresource="status",
+            )
+        )
         wait_for(lambda: records(op).get(("web.example.com", "A")) == ("203.0.113.11",), what="the updated record")
 
         run(cluster.delete("v1", "services", "web", "default"))
