@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from external_dns import metrics
 from external_dns.desired import DesiredState, ObjectKey
@@ -19,10 +19,11 @@ from external_dns.events import Action, EventSink, Reason, RecordEvent
 from external_dns.kinds import Resource, SourceKind, watched_resources
 from external_dns.kube import KubeClient
 from external_dns.plan import PlanSettings
-from external_dns.providers.base import Provider, Zone
+from external_dns.providers.base import DomainFiltering, Provider, Zone
 from external_dns.reconciler import ReconcilerSettings, SyncResult, ZoneRouter, ZoneWorker
 from external_dns.registry import Registry
 from external_dns.sources.base import SourceSettings, object_ref
+from external_dns.status import EndpointState, StatusWriter, build_status
 from external_dns.store import Lookups, Obj, ObjectStore, object_id
 
 logger = logging.getLogger(__name__)
@@ -41,6 +42,8 @@ class Wiring:
     events: EventSink = field(default_factory=EventSink)
     namespace: str = ""
     label_selector: str = ""
+    #: Writes DNSEndpoint status (None: no status is written, e.g. dry runs and --once).
+    status: StatusWriter | None = None
 
 
 class Application:
@@ -59,11 +62,7 @@ class Application:
             if resource.plural not in self._source_by_plural
         }
         self.stores = {resource.plural: ObjectStore(resource.plural) for resource in watched_resources(wiring.sources)}
-        self.lookups = Lookups(
-            self.stores.get("nodes", ObjectStore("nodes")),
-            self.stores.get("pods", ObjectStore("pods")),
-            self.stores.get("endpointslices", ObjectStore("endpointslices")),
-        )
+        self.lookups = Lookups(self.stores)
         self._reported_problems: dict[ObjectKey, tuple[str, ...]] = {}
         self.router = ZoneRouter(())
         self.workers: dict[Zone, ZoneWorker] = {}
@@ -82,8 +81,7 @@ class Application:
         kind = self._source_by_plural.get(resource.plural)
         if kind is not None:
             self._derive(kind, obj, deleted=event_type == "DELETED")
-        else:
-            self._rederive_dependents(resource.plural, obj)
+        self._rederive_dependents(resource.plural, obj)
 
     def on_listing(self, resource: Resource, objects: Sequence[Obj], list_rv: str) -> None:
         """A complete LIST of the resource: objects not in it are gone."""
@@ -96,7 +94,7 @@ class Application:
         for obj in gone:
             if kind is not None:
                 self._derive(kind, obj, deleted=True)
-        if kind is None and (changed or gone):
+        if changed or gone:
             for dependent in self.sources.values():
                 if resource.plural in dependent.needs:
                     for obj in list(self.stores[dependent.resource.plural].values()):
@@ -128,6 +126,8 @@ class Application:
         if deleted:
             self._reported_problems.pop(key, None)
             self._mark(self.desired.remove(key))
+            if self.wiring.status is not None:
+                self.wiring.status.forget(key)
             return
         try:
             result = kind.derive(obj, self.wiring.source_settings, self.lookups)
@@ -138,24 +138,15 @@ class Application:
         if result.ignored_reason:
             logger.debug("Ignoring %s %s/%s: %s", kind.name, namespace, name, result.ignored_reason)
         self._mark(self.desired.update(key, result.endpoints))
+        if kind.name == "crd":
+            self._refresh_status(key)
 
     def _rederive_dependents(self, plural: str, obj: Obj) -> None:
-        """A node, pod or EndpointSlice changed: re-derive the source objects that may read it."""
-        namespace, _ = object_id(obj)
+        """A node, pod, EndpointSlice, Gateway or Namespace changed: re-derive the objects that read it."""
+        namespace, name = object_id(obj)
         for kind in self.sources.values():
-            if plural not in kind.needs:
-                continue
-            store = self.stores[kind.resource.plural]
-            candidates: list[Obj | None]
-            if plural == "endpointslices":
-                service = (obj.get("metadata", {}).get("labels") or {}).get("kubernetes.io/service-name")
-                candidates = [store.get(namespace, service)] if service else []
-            elif plural == "pods":
-                candidates = list(store.in_namespace(namespace))
-            else:
-                candidates = list(store.values())
-            for candidate in candidates:
-                if candidate is not None and _reads_related_objects(candidate):
+            if plural in kind.needs:
+                for candidate in _readers(kind.name, self.stores[kind.resource.plural], plural, namespace, name, obj):
                     self._derive(kind, candidate, deleted=False)
 
     def _report_problems(self, key: ObjectKey, ref: ObjectRef, problems: Sequence[Exception], source: str) -> None:
@@ -182,11 +173,42 @@ class Application:
             if zone is not None:
                 self.workers[zone].mark((name,))
 
+    def _on_settled(self, names: set[str]) -> None:
+        """A worker finished some names: refresh the status of the DNSEndpoints that want them."""
+        if self.wiring.status is None:
+            return
+        keys = {key for name in names for key in self.desired.wanted_by(name) if key.kind == "crd"}
+        for key in keys:
+            self._refresh_status(key)
+
+    def _refresh_status(self, key: ObjectKey) -> None:
+        if self.wiring.status is None or not self.workers:
+            return
+        kind = self.sources[key.kind]
+        obj = self.stores[kind.resource.plural].get(key.namespace, key.name)
+        if obj is None:
+            return
+        states = []
+        for endpoint in self.desired.endpoints_of(key):
+            zone = self.router.zone_for(endpoint.dns_name)
+            if zone is None:
+                states.append(EndpointState(endpoint, False, "no managed zone contains this name"))
+                continue
+            programmed, message = self.workers[zone].record_state(endpoint)
+            states.append(EndpointState(endpoint, programmed, message))
+        generation = int((obj.get("metadata") or {}).get("generation") or 0)
+        self.wiring.status.update(key, build_status(generation, states, self._reported_problems.get(key, ())))
+
     def names_in(self, zone: Zone) -> list[str]:
         return [name for name in self.desired.names() if self.router.zone_for(name) == zone]
 
     async def build_workers(self) -> None:
         zones = await self.provider.zones()
+        if isinstance(self.provider, DomainFiltering) and self.provider.domain_filter.is_configured:
+            settings = self.wiring.plan_settings
+            self.wiring.plan_settings = replace(
+                settings, domain_filters=(*settings.domain_filters, self.provider.domain_filter)
+            )
         self.router = ZoneRouter(zones)
         self.workers = {
             zone: ZoneWorker(
@@ -198,6 +220,7 @@ class Application:
                 events=self.events,
                 settings=self.wiring.reconciler_settings,
                 names_in_zone=lambda zone=zone: self.names_in(zone),  # type: ignore[misc]
+                on_settled=self._on_settled,
             )
             for zone in zones
         }
@@ -235,7 +258,26 @@ class Application:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.events.close()
+        if self.wiring.status is not None:
+            await self.wiring.status.close()
         await self.provider.close()
+
+
+def _readers(source: str, store: ObjectStore, plural: str, namespace: str, name: str, changed: Obj) -> list[Obj]:
+    """The objects of ``store`` whose endpoints may depend on ``changed`` (a ``plural`` object)."""
+    if source == "service":
+        if plural == "endpointslices":
+            service = (changed.get("metadata", {}).get("labels") or {}).get("kubernetes.io/service-name")
+            held = store.get(namespace, service) if service else None
+            candidates = [held] if held is not None else []
+        elif plural == "pods":
+            candidates = store.in_namespace(namespace)
+        else:
+            candidates = list(store.values())
+        return [service for service in candidates if _reads_related_objects(service)]
+    if source == "pod" and plural == "nodes":
+        return [pod for pod in store.values() if (pod.get("spec") or {}).get("nodeName") == name]
+    return list(store.values())  # routes: Gateways and Namespaces are few, their routes are re-derived
 
 
 def _reads_related_objects(service: Obj) -> bool:

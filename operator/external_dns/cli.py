@@ -77,7 +77,14 @@ def parse_args(
     """
     scanned = _scan(list(sys.argv[1:] if argv is None else argv))
     command, args = _command(scanned)
-    return command, Settings.load(scanned.flags, env), args
+    flags = dict(scanned.flags)
+    if command == "webhook-serve" and "source" not in flags and not _env_has_source(env):
+        flags["source"] = ["crd"]  # serving a provider reads no Kubernetes objects; --source is moot there
+    return command, Settings.load(flags, env), args
+
+
+def _env_has_source(env: Mapping[str, str]) -> bool:
+    return any(key.upper() == "EXTERNAL_DNS_SOURCE" and value for key, value in env.items())
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -131,7 +131,8 @@ def _ascii_label(label: str) -> str:
 
 def _transitional(name: str) -> str:
     """UTS-46 transitional processing, which idna 3.x no longer applies itself: what Go's idna.Lookup does."""
-    return name.replace("ß", "ss").replace("ς", "σ").replace("\u200c", "").replace("\u200d", "")
+    final_sigma, sigma = "\u03c2", "\u03c3"
+    return name.replace("ß", "ss").replace(final_sigma, sigma).replace("\u200c", "").replace("\u200d", "")
 
 
 def suitable_type(target: str) -> RecordType:

@@ -47,15 +47,19 @@ def source_settings(settings: Settings) -> SourceSettings:
         namespace=settings.namespace,
         crd_kind=settings.crd_source_kind,
         crd_api_version=settings.crd_source_apiversion,
+        fqdn_templates=tuple(settings.fqdn_template),
+        combine_fqdn_annotation=settings.combine_fqdn_annotation,
+        gateway_namespace=settings.gateway_namespace,
+        gateway_label_filter=settings.gateway_label_filter,
+        gateway_name=settings.gateway_name,
+        ignore_non_host_network_pods=settings.ignore_non_host_network_pods,
+        pod_source_domain=settings.pod_source_domain,
     )
 
 
 def sources(settings: Settings) -> list[SourceKind]:
     try:
-        return [
-            source_kind(name, settings.crd_source_apiversion, settings.crd_source_kind)
-            for name in dict.fromkeys(settings.source)
-        ]
+        return [source_kind(name, source_settings(settings)) for name in dict.fromkeys(settings.source)]
     except ValueError as error:
         raise ConfigError(f"--source: {error}") from None
 

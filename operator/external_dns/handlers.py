@@ -21,6 +21,7 @@ from external_dns.config import Settings
 from external_dns.events import KubeEventRecorder
 from external_dns.kinds import Resource, SourceKind, watched_resources
 from external_dns.kube import KubeClient, load_configuration
+from external_dns.status import StatusWriter
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +49,9 @@ def register(registry: kopf.OperatorRegistry, settings: Settings) -> None:
         kube = await KubeClient.connect(_settings_of(memo).kubeconfig)
         wiring = _wiring(_settings_of(memo), sources)
         wiring.events = KubeEventRecorder(kube, _settings_of(memo).events_emit)
+        crd = next((kind for kind in sources if kind.name == "crd"), None)
+        if crd is not None and not _settings_of(memo).dry_run:
+            wiring.status = StatusWriter(kube, crd.resource)
         app = Application(wiring)
         memo["kube"] = kube
         memo["app"] = app

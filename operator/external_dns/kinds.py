@@ -47,36 +47,69 @@ class SourceKind:
 NODES = Resource("", "v1", "nodes", "Node", namespaced=False)
 PODS = Resource("", "v1", "pods", "Pod")
 ENDPOINT_SLICES = Resource("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice")
-AUXILIARY = {"nodes": NODES, "pods": PODS, "endpointslices": ENDPOINT_SLICES}
+NAMESPACES = Resource("", "v1", "namespaces", "Namespace", namespaced=False)
+GATEWAYS = Resource("gateway.networking.k8s.io", "v1", "gateways", "Gateway")
+AUXILIARY = {
+    "nodes": NODES,
+    "pods": PODS,
+    "endpointslices": ENDPOINT_SLICES,
+    "namespaces": NAMESPACES,
+    "gateways": GATEWAYS,
+}
 
 
-def source_kind(
-    name: str, crd_api_version: str = "externaldns.k8s.io/v1alpha1", crd_kind: str = "DNSEndpoint"
-) -> SourceKind:
-    """The SourceKind for a ``--source`` value; the sources' modules are imported only when enabled."""
+def source_kind(name: str, settings: SourceSettings) -> SourceKind:
+    """The SourceKind for a ``--source`` value; the sources' modules are imported only when enabled.
+
+    Invalid ``--fqdn-template`` values raise ConfigError here, at startup.
+    """
+    from external_dns.sources.fqdn_template import compile_templates, with_templates
+
+    templates = compile_templates(settings.fqdn_templates)
     if name == "service":
         from external_dns.sources.service import service_endpoints
 
         return SourceKind(
             name,
             Resource("", "v1", "services", "Service"),
-            service_endpoints,
+            with_templates(service_endpoints, templates, settings),
             frozenset({"nodes", "pods", "endpointslices"}),
         )
     if name == "ingress":
         from external_dns.sources.ingress import ingress_endpoints
 
-        return SourceKind(name, Resource("networking.k8s.io", "v1", "ingresses", "Ingress"), ingress_endpoints)
+        return SourceKind(
+            name,
+            Resource("networking.k8s.io", "v1", "ingresses", "Ingress"),
+            with_templates(ingress_endpoints, templates, settings),
+        )
     if name == "crd":
         from external_dns.sources.crd import dnsendpoint_endpoints
 
-        group, _, version = crd_api_version.rpartition("/")
-        plural = crd_kind.lower() + "s"
-        return SourceKind(name, Resource(group, version, plural, crd_kind), dnsendpoint_endpoints)
-    raise ValueError(f"source {name!r} is not supported yet")
+        group, _, version = settings.crd_api_version.rpartition("/")
+        plural = settings.crd_kind.lower() + "s"
+        return SourceKind(name, Resource(group, version, plural, settings.crd_kind), dnsendpoint_endpoints)
+    if name == "node":
+        from external_dns.sources.node import node_endpoints
+
+        return SourceKind(name, NODES, node_endpoints)
+    if name == "pod":
+        from external_dns.sources.pod import pod_endpoints
+
+        return SourceKind(name, PODS, pod_endpoints, frozenset({"nodes"}))
+    from external_dns.sources.gateway import ROUTE_KINDS
+
+    route = ROUTE_KINDS.get(name)
+    if route is not None:
+        resource = Resource(route.group, route.version, route.plural, route.kind)
+        # The route functions take GatewayLookups; the application's lookups provide them.
+        return SourceKind(name, resource, route.endpoints, frozenset({"gateways", "namespaces"}))  # type: ignore[arg-type]
+    raise ValueError(f"source {name!r} is not supported")
 
 
 def watched_resources(sources: Sequence[SourceKind]) -> list[Resource]:
     """Every resource to LIST and watch for these sources: the source kinds, then the auxiliary ones they read."""
-    needed = sorted({need for kind in sources for need in kind.needs})
-    return [kind.resource for kind in sources] + [AUXILIARY[name] for name in needed]
+    resources = {kind.resource.plural: kind.resource for kind in sources}
+    for name in sorted({need for kind in sources for need in kind.needs}):
+        resources.setdefault(name, AUXILIARY[name])
+    return list(resources.values())

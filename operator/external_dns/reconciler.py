@@ -30,7 +30,7 @@ from external_dns.endpoint import (
 from external_dns.errors import ProviderError
 from external_dns.events import Action, EventSink, Reason, RecordEvent
 from external_dns.plan import Plan, PlanSettings, calculate, dedup_endpoints, merge_endpoints
-from external_dns.providers.base import ApplyOutcome, Changes, Provider, Zone
+from external_dns.providers.base import ApplyOutcome, Changes, Provider, RemotelyAdjusting, Zone
 from external_dns.registry import Registry, RegistryView
 from external_dns.zonecache import ZoneCache
 
@@ -86,6 +86,7 @@ class ZoneWorker:
         events: EventSink,
         settings: ReconcilerSettings,
         names_in_zone: Callable[[], Iterable[str]],
+        on_settled: Callable[[set[str]], None] | None = None,
     ) -> None:
         self.zone = zone
         self.provider = provider
@@ -96,6 +97,7 @@ class ZoneWorker:
         self.settings = settings
         self.cache = ZoneCache()
         self._names_in_zone = names_in_zone
+        self._on_settled = on_settled
         self._dirty: set[str] = set()
         self._retry: set[str] = set()
         self._retry_at = math.inf
@@ -123,6 +125,19 @@ class ZoneWorker:
     @property
     def pending(self) -> int:
         return len(self._dirty) + len(self._retry)
+
+    def record_state(self, endpoint: Endpoint) -> tuple[bool, str]:
+        """Whether the provider holds this wanted record as wanted, else why not (for object status)."""
+        key = endpoint.key
+        if key.name in self._retry:
+            return False, self._reported_errors.get(key.name, "waiting for a retry")
+        if key.name in self._dirty:
+            return False, "waiting to be applied"
+        if key.name in self._reported_errors:
+            return False, self._reported_errors[key.name]
+        if key in self._reported_skips:
+            return False, self._reported_skips[key]
+        return True, ""
 
     async def load(self) -> None:
         """Read the zone from the provider, retrying with backoff until it answers."""
@@ -191,7 +206,12 @@ class ZoneWorker:
         if not names:
             return result
         self.syncs += 1
-        plan, view = self._plan(names)
+        try:
+            plan, view = await self._plan(names)
+        except ProviderError as error:  # only a remote adjust can fail here
+            logger.warning("Zone %s: cannot plan: %s", self.label, error)
+            self._settled(names, failed_names=names)
+            return result
         changes = self.registry.ownership_changes(plan.changes, view)
         changes, refused = self._refuse_outside_zone(changes)
         self._report_skips(names, plan, refused)
@@ -219,14 +239,17 @@ class ZoneWorker:
         self._settled(names, failed_names)
         return result
 
-    def _plan(self, names: set[str]) -> tuple[Plan, RegistryView]:
+    async def _plan(self, names: set[str]) -> tuple[Plan, RegistryView]:
         related = set(names)
         for name in names:
             related |= self.registry.related_names(name)
         view = self.registry.read(self.cache.at(related))
         current = [record for record in view.records if record.key.name in names]
         wanted = [ep for ep in self.desired.endpoints_at(names) if self.zone.contains(ep.dns_name)]
-        desired = self.provider.adjust_endpoints(combine(wanted))
+        if isinstance(self.provider, RemotelyAdjusting):
+            desired = await self._timed("adjust_endpoints", self.provider.adjust_endpoints_remote(combine(wanted)))
+        else:
+            desired = self.provider.adjust_endpoints(combine(wanted))
         return calculate(current, desired, self.plan_settings), view
 
     def _refuse_outside_zone(self, changes: Changes) -> tuple[Changes, list[tuple[Endpoint, str]]]:
@@ -286,6 +309,8 @@ class ZoneWorker:
         else:
             self._backoff = self.settings.retry_initial
         metrics.QUEUE_DEPTH.labels(zone=self.label).set(len(self._dirty) + len(self._retry))
+        if self._on_settled is not None and not self.settings.dry_run:
+            self._on_settled(names)
 
     def _log_and_report(self, applied: Changes) -> None:
         for ep in applied.create:
@@ -361,12 +386,18 @@ class ZoneWorker:
 
 
 def combine(endpoints: Sequence[Endpoint]) -> list[Endpoint]:
-    """What ExternalDNS's source pipeline does before planning: the service source merges targets of the
-    same record across Services; exact duplicates from any sources collapse into one (their refs united)."""
-    services = [ep for ep in endpoints if ep.labels.get(RESOURCE_LABEL, "").startswith("service/")]
-    others = [ep for ep in endpoints if not ep.labels.get(RESOURCE_LABEL, "").startswith("service/")]
-    services = sorted(services, key=lambda ep: ep.labels.get(RESOURCE_LABEL, ""))
-    return dedup_endpoints([*merge_endpoints(services), *others])
+    """What ExternalDNS's source pipeline does before planning: the service and pod sources merge the targets of
+    one record wanted by several objects; exact duplicates from any sources collapse into one (refs united)."""
+    merged: list[Endpoint] = []
+    for kind in MERGING_KINDS:
+        same_kind = [ep for ep in endpoints if ep.refs and ep.refs[0].kind == kind]
+        merged += merge_endpoints(sorted(same_kind, key=lambda ep: ep.labels.get(RESOURCE_LABEL, "")))
+    others = [ep for ep in endpoints if not (ep.refs and ep.refs[0].kind in MERGING_KINDS)]
+    return dedup_endpoints([*merged, *others])
+
+
+#: Kinds whose source merges one record wanted by several objects into one (ExternalDNS service and pod sources).
+MERGING_KINDS = ("Service", "Pod")
 
 
 def ref_from_resource_label(resource: str) -> ObjectRef | None:

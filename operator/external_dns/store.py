@@ -107,12 +107,21 @@ def _slim(obj: Obj) -> Obj:
 
 
 class Lookups:
-    """The ClusterLookups the sources read, backed by the stores of the auxiliary kinds."""
+    """The lookups the sources read (ClusterLookups and GatewayLookups), backed by the object stores."""
 
-    def __init__(self, nodes: ObjectStore, pods: ObjectStore, endpoint_slices: ObjectStore) -> None:
-        self._nodes = nodes
-        self._pods = pods
-        self._slices = endpoint_slices
+    def __init__(self, stores: Mapping[str, ObjectStore]) -> None:
+        empty = ObjectStore("")
+        self._nodes = stores.get("nodes", empty)
+        self._pods = stores.get("pods", empty)
+        self._slices = stores.get("endpointslices", empty)
+        self._gateways = stores.get("gateways", empty)
+        self._namespaces = stores.get("namespaces", empty)
+
+    def gateway(self, namespace: str, name: str) -> Obj | None:
+        return self._gateways.get(namespace, name)
+
+    def namespace(self, name: str) -> Obj | None:
+        return self._namespaces.get("", name)
 
     def node(self, name: str) -> Obj | None:
         return self._nodes.get("", name)

@@ -90,3 +90,46 @@ def test_service_record_created_updated_and_deleted_with_events(cluster: LocalCl
         assert ("a-web.example.com", "TXT") not in records(op)
         deleted = wait_for(lambda: events(cluster, reason="RecordDeleted"), what="a RecordDeleted event")
         assert deleted[0]["involvedObject"]["name"] == "web"
+
+
+def dnsendpoint(name: str, endpoints: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "apiVersion": "externaldns.k8s.io/v1alpha1",
+        "kind": "DNSEndpoint",
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": {"endpoints": endpoints},
+    }
+
+
+def status_of(cluster: LocalCluster, name: str) -> dict[str, Any]:
+    obj = run(cluster.get("externaldns.k8s.io/v1alpha1", "dnsendpoints", name, "default"))
+    return {"generation": obj["metadata"].get("generation"), **(obj.get("status") or {})}
+
+
+def test_dnsendpoint_status_says_programmed_after_the_provider_confirmed(cluster: LocalCluster) -> None:
+    settings = operator_settings(cluster.kubeconfig, source=["crd"], provider="inmemory", inmemory_zone=["example.com"])
+    run(cluster.create("externaldns.k8s.io/v1alpha1", "dnsendpoints", dnsendpoint("api", [
+        {"dnsName": "api.example.com", "recordType": "A", "targets": ["192.0.2.7"]},
+    ])))
+    with OperatorThread(settings) as op:
+        status = wait_for(
+            lambda: (s := status_of(cluster, "api")).get("conditions") and s["conditions"][0]["status"] == "True" and s,
+            what="Programmed=True",
+        )
+        assert records(op)[("api.example.com", "A")] == ("192.0.2.7",)
+        assert status["observedGeneration"] == status["generation"]
+        assert status["conditions"][0]["reason"] == "Programmed"
+        assert status["endpoints"] == [{"dnsName": "api.example.com", "recordType": "A", "programmed": True}]
+
+        run(cluster.patch("externaldns.k8s.io/v1alpha1", "dnsendpoints", "api", {"spec": {"endpoints": [
+            {"dnsName": "api.example.com", "recordType": "A", "targets": ["192.0.2.8"]},
+            {"dnsName": "bad.example.com", "recordType": "A", "targets": ["not-an-ip"]},
+        ]}}, "default"))
+        status = wait_for(
+            lambda: (s := status_of(cluster, "api")).get("observedGeneration") == s["generation"]
+            and s["conditions"][0]["reason"] == "Invalid" and s,
+            what="the Invalid condition for the new generation",
+        )
+        assert status["conditions"][0]["status"] == "False"
+        assert "spec.endpoints[1]" in status["conditions"][0]["message"]
+        wait_for(lambda: records(op).get(("api.example.com", "A")) == ("192.0.2.8",), what="the valid endpoint applied")

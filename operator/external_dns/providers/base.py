@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
+from external_dns.domain_filter import DomainFilter
 from external_dns.endpoint import Endpoint, normalize_name
 
 
@@ -86,3 +87,21 @@ class Provider(Protocol):
     async def close(self) -> None:
         """Release connections."""
         ...
+
+
+@runtime_checkable
+class RemotelyAdjusting(Protocol):
+    """A provider whose canonical form is only known remotely (ExternalDNS webhook providers).
+
+    The reconciler awaits this instead of ``adjust_endpoints`` when a provider offers it.
+    """
+
+    async def adjust_endpoints_remote(self, endpoints: Sequence[Endpoint]) -> list[Endpoint]: ...
+
+
+@runtime_checkable
+class DomainFiltering(Protocol):
+    """A provider that announces which names it accepts (webhook negotiation); AND-ed into the plan's filters."""
+
+    @property
+    def domain_filter(self) -> DomainFilter: ...

@@ -1,0 +1,326 @@
+"""Webhook provider: ExternalDNS's ``--provider=webhook``, a client of an out-of-process DNS provider over HTTP.
+
+The remote side speaks ExternalDNS's webhook protocol (``provider/webhook/webhook.go``; JSON in
+``providers/webhook_json.py``): ``GET /`` negotiates the media type and returns the provider's domain filter,
+``GET /records`` lists every record, ``POST /records`` applies a change batch (204), ``POST /adjustendpoints``
+canonicalises desired endpoints.
+
+Why one root zone: the protocol is whole-world. The remote provider has no notion of zones on the wire: it
+returns all its records in one list and takes one batch for all of them. So :meth:`WebhookProvider.zones`
+reports a single ``Zone(name="")``, the root, which contains every name; the reconciler then plans and applies
+everything as one zone, exactly as ExternalDNS does with a webhook. The remote's domain filter (from the
+negotiation) is exposed as :attr:`WebhookProvider.domain_filter` for the planner to AND with the user's.
+
+Limitation, adjust_endpoints: our ``Provider.adjust_endpoints`` is synchronous and called on every plan, but
+the webhook's adjustment is an HTTP call. :meth:`WebhookProvider.adjust_endpoints` therefore does only the
+canonicalisation that can be done locally (ExternalDNS's ``RetainProviderProperties`` for ``--provider=webhook``:
+provider-specific properties are kept only when slash-less or ``webhook/``-prefixed), and
+:meth:`WebhookProvider.adjust_endpoints_remote` makes the real ``POST /adjustendpoints`` call for callers that
+can await it. A remote provider that rewrites endpoints (a default TTL, say) will cause repeated updates until
+the protocol's ``adjust_endpoints`` becomes async and calls the remote.
+
+Errors: connection errors, timeouts and HTTP 500-510 raise TransientProviderError (ExternalDNS's SoftError);
+any other unexpected status raises ProviderError. The negotiation is retried (5 tries, exponential backoff) on
+connection errors and 5xx only; 3xx/4xx or a wrong response Content-Type fail it at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TypeVar
+
+import aiohttp
+from prometheus_client import Counter
+
+from external_dns.domain_filter import DomainFilter
+from external_dns.endpoint import Endpoint
+from external_dns.errors import ProviderError, TransientProviderError
+from external_dns.providers.base import ApplyOutcome, Changes, Zone
+from external_dns.providers.webhook_json import (
+    MEDIA_TYPE,
+    WebhookJSONError,
+    changes_to_json,
+    decode,
+    domain_filter_from_json,
+    encode,
+    endpoints_from_json,
+    endpoints_to_json,
+)
+
+logger = logging.getLogger(__name__)
+
+#: Negotiation tries before giving up (ExternalDNS: maxRetries = 5).
+NEGOTIATION_TRIES = 5
+#: Statuses ExternalDNS treats as soft (retryable) errors.
+TRANSIENT_STATUSES = range(500, 511)
+#: The only provider-specific prefix forwarded to a webhook (RetainProviderProperties with provider "webhook").
+PROPERTY_PREFIX = "webhook/"
+
+Sleep = Callable[[float], Awaitable[None]]
+T = TypeVar("T")
+
+
+class Call(StrEnum):
+    """The protocol's calls, as counted in metrics."""
+
+    NEGOTIATE = "negotiate"
+    RECORDS = "records"
+    APPLY_CHANGES = "applychanges"
+    ADJUST_ENDPOINTS = "adjustendpoints"
+
+
+# ExternalDNS's external_dns_webhook_provider_<call>_{requests,errors} metrics (exposed with the _total suffix).
+_REQUESTS = {
+    call: Counter(
+        f"webhook_provider_{call.value}_requests",
+        f"Requests of the webhook {call.value} call.",
+        namespace="external_dns",
+    )
+    for call in Call
+}
+_ERRORS = {
+    call: Counter(
+        f"webhook_provider_{call.value}_errors", f"Failed webhook {call.value} calls.", namespace="external_dns"
+    )
+    for call in Call
+}
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookConfig:
+    """The ``--webhook-provider-*`` settings; the client timeout is read + write timeout, as upstream."""
+
+    url: str = "http://localhost:8888"
+    read_timeout: float = 5.0
+    write_timeout: float = 10.0
+    #: Largest response body accepted, in bytes (0 = unlimited).
+    max_body_size: int = 33554432
+
+
+@dataclass(slots=True)
+class WebhookCounters:
+    """Requests and failures per call of one provider instance (mutable on purpose: the provider counts)."""
+
+    requests: dict[Call, int] = field(default_factory=lambda: dict.fromkeys(Call, 0))
+    errors: dict[Call, int] = field(default_factory=lambda: dict.fromkeys(Call, 0))
+
+
+@dataclass(frozen=True, slots=True)
+class _Reply:
+    status: int
+    content_type: str
+    body: bytes
+
+
+class WebhookProvider:
+    """A :class:`~external_dns.providers.base.Provider` that forwards to a webhook (see the module docstring)."""
+
+    name = "webhook"
+
+    def __init__(
+        self,
+        config: WebhookConfig,
+        *,
+        session: aiohttp.ClientSession | None = None,
+        backoff_seconds: float = 0.5,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self._config = config
+        self._base = config.url.rstrip("/")
+        self._session = session
+        self._owns_session = session is None
+        self._backoff = backoff_seconds
+        self._sleep = sleep
+        self._domain_filter: DomainFilter | None = None
+        self._negotiation_lock = asyncio.Lock()
+        self.counters = WebhookCounters()
+
+    @property
+    def domain_filter(self) -> DomainFilter:
+        """The remote provider's domain filter; empty (matches everything) until negotiated."""
+        return self._domain_filter if self._domain_filter is not None else DomainFilter()
+
+    @property
+    def negotiated(self) -> bool:
+        """Whether the media type has been negotiated with the remote."""
+        return self._domain_filter is not None
+
+    # -- the Provider protocol ---------------------------------------------------------------------------
+
+    async def zones(self) -> list[Zone]:
+        """The single root zone (the protocol is whole-world); negotiates on first use."""
+        await self.negotiate()
+        return [Zone(name="", id="")]
+
+    async def records(self, zone: Zone) -> list[Endpoint]:
+        """``GET /records``: every record the remote holds (within ``zone``, which is normally the root)."""
+        await self.negotiate()
+        reply = await self._request(Call.RECORDS, "GET", "/records", expect=200)
+        endpoints = self._decode(Call.RECORDS, reply, endpoints_from_json)
+        return [endpoint for endpoint in endpoints if zone.contains(endpoint.dns_name)]
+
+    async def apply_changes(self, zone: Zone, changes: Changes) -> ApplyOutcome:
+        """``POST /records`` with the whole batch; all or nothing, so failures raise (nothing is known applied)."""
+        if not changes.has_changes():
+            return ApplyOutcome()
+        await self.negotiate()
+        batch = Changes(
+            create=self._retained(changes.create),
+            update_old=self._retained(changes.update_old),
+            update_new=self._retained(changes.update_new),
+            delete=self._retained(changes.delete),
+        )
+        await self._request(Call.APPLY_CHANGES, "POST", "/records", body=encode(changes_to_json(batch)), expect=204)
+        return ApplyOutcome()
+
+    def adjust_endpoints(self, endpoints: Sequence[Endpoint]) -> list[Endpoint]:
+        """The local part of the canonicalisation: drop the properties a webhook never receives.
+
+        The remote ``POST /adjustendpoints`` is :meth:`adjust_endpoints_remote` (see the module docstring).
+        """
+        return self._retained(endpoints)
+
+    async def adjust_endpoints_remote(self, endpoints: Sequence[Endpoint]) -> list[Endpoint]:
+        """``POST /adjustendpoints``: the remote provider's canonical form of ``endpoints``."""
+        await self.negotiate()
+        body = encode(endpoints_to_json(self._retained(endpoints)))
+        reply = await self._request(Call.ADJUST_ENDPOINTS, "POST", "/adjustendpoints", body=body, expect=200)
+        return self._decode(Call.ADJUST_ENDPOINTS, reply, endpoints_from_json)
+
+    async def close(self) -> None:
+        """Close the HTTP session if this provider created it."""
+        if self._session is not None and self._owns_session:
+            await self._session.close()
+        self._session = None
+
+    # -- negotiation -------------------------------------------------------------------------------------
+
+    async def negotiate(self) -> DomainFilter:
+        """``GET /`` once: check the media type and keep the remote's domain filter (retried as upstream)."""
+        async with self._negotiation_lock:
+            if self._domain_filter is None:
+                self._domain_filter = await self._negotiate()
+            return self._domain_filter
+
+    async def _negotiate(self) -> DomainFilter:
+        problem = ""
+        for attempt in range(NEGOTIATION_TRIES):
+            try:
+                reply = await self._request(Call.NEGOTIATE, "GET", "/", expect=None)
+            except TransientProviderError as error:
+                problem = str(error)
+            else:
+                if 200 <= reply.status < 300:
+                    return self._accept_negotiation(reply)
+                if reply.status < 500:
+                    self._count_error(Call.NEGOTIATE)
+                    raise ProviderError(
+                        f"webhook negotiation with {self._base} failed: HTTP {reply.status}{_snippet(reply.body)}"
+                    )
+                self._count_error(Call.NEGOTIATE)
+                problem = f"HTTP {reply.status}{_snippet(reply.body)}"
+            if attempt + 1 < NEGOTIATION_TRIES:
+                delay = self._backoff * 2**attempt
+                logger.warning("Webhook negotiation with %s failed (%s); retrying in %.2fs", self._base, problem, delay)
+                await self._sleep(delay)
+        raise TransientProviderError(
+            f"webhook negotiation with {self._base} failed after {NEGOTIATION_TRIES} tries: {problem}"
+        )
+
+    def _accept_negotiation(self, reply: _Reply) -> DomainFilter:
+        if reply.content_type != MEDIA_TYPE:
+            self._count_error(Call.NEGOTIATE)
+            raise ProviderError(
+                f"webhook at {self._base} answered the negotiation with Content-Type {reply.content_type!r}, "
+                f"expected {MEDIA_TYPE!r}"
+            )
+        domain_filter = self._decode(Call.NEGOTIATE, reply, domain_filter_from_json)
+        logger.info("Negotiated with webhook %s; its domain filter: %s", self._base, domain_filter.to_json())
+        return domain_filter
+
+    # -- HTTP --------------------------------------------------------------------------------------------
+
+    async def _request(
+        self, call: Call, method: str, path: str, *, body: bytes | None = None, expect: int | None
+    ) -> _Reply:
+        """One request. With ``expect``, any other status raises (500-510 transient); connection errors and
+        timeouts always raise TransientProviderError."""
+        self.counters.requests[call] += 1
+        _REQUESTS[call].inc()
+        headers = {"Accept": MEDIA_TYPE}
+        if body is not None:
+            headers["Content-Type"] = MEDIA_TYPE
+        url = self._base + path
+        try:
+            # No redirects: a 3xx is an answer the protocol does not allow, not a place to go.
+            async with self._ensure_session().request(
+                method, url, data=body, headers=headers, allow_redirects=False
+            ) as response:
+                reply = _Reply(response.status, response.headers.get("Content-Type", ""), await self._read(response))
+        except (aiohttp.ClientError, TimeoutError) as error:
+            self._count_error(call)
+            raise TransientProviderError(f"webhook {method} {url} failed: {type(error).__name__}: {error}") from None
+        except ProviderError:
+            self._count_error(call)
+            raise
+        if expect is None or reply.status == expect:
+            return reply
+        self._count_error(call)
+        message = f"webhook {method} {url} answered HTTP {reply.status}, expected {expect}{_snippet(reply.body)}"
+        if reply.status in TRANSIENT_STATUSES:
+            raise TransientProviderError(message)
+        raise ProviderError(message)
+
+    async def _read(self, response: aiohttp.ClientResponse) -> bytes:
+        limit = self._config.max_body_size
+        if not limit:
+            return await response.read()
+        body = bytearray()
+        async for chunk in response.content.iter_chunked(65536):
+            body += chunk
+            if len(body) > limit:
+                raise ProviderError(f"webhook {response.url} sent a body over the {limit}-byte limit")
+        return bytes(body)
+
+    def _decode(self, call: Call, reply: _Reply, parse: Callable[[object], T]) -> T:
+        try:
+            return parse(decode(reply.body))
+        except WebhookJSONError as error:
+            self._count_error(call)
+            raise ProviderError(f"webhook {self._base} sent an invalid {call.value} response: {error}") from None
+
+    def _count_error(self, call: Call) -> None:
+        self.counters.errors[call] += 1
+        _ERRORS[call].inc()
+
+    def _ensure_session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            total = self._config.read_timeout + self._config.write_timeout
+            timeout = aiohttp.ClientTimeout(total=total if total > 0 else None)
+            self._session = aiohttp.ClientSession(timeout=timeout)
+            self._owns_session = True
+        return self._session
+
+    @staticmethod
+    def _retained(endpoints: Sequence[Endpoint]) -> list[Endpoint]:
+        return [_retain_properties(endpoint) for endpoint in endpoints]
+
+
+def _retain_properties(endpoint: Endpoint) -> Endpoint:
+    """ExternalDNS's RetainProviderProperties for the webhook: drop other providers' ``aws/...`` and such."""
+    kept = {
+        name: value
+        for name, value in endpoint.provider_specific.items()
+        if "/" not in name or name.startswith(PROPERTY_PREFIX)
+    }
+    return endpoint if len(kept) == len(endpoint.provider_specific) else endpoint.with_(provider_specific=kept)
+
+
+def _snippet(body: bytes) -> str:
+    """The start of an error body, for messages (webhooks are told to keep them short, but not all do)."""
+    text = body.decode("utf-8", errors="replace").strip()
+    return f": {text[:200]}" if text else ""

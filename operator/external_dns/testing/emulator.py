@@ -1,0 +1,475 @@
+"""A KMock `KubernetesEmulator` that behaves like a real API server, for Kopf, kubectl and our tests.
+
+KMock 0.8's emulator is "a database over HTTP" (see /work/shared/reference/api-emulator.md for what it
+gets wrong). This subclass keeps KMock's request DSL for fault injection and replaces the rest:
+
+- requests first meet the reactions users added with KMock's DSL
+  (``emulator['list', kmock.resource('v1/services')][:2] << 500``); the built-in behaviour is not a
+  reaction but what answers when no user reaction matches, so a server without user reactions
+  never scans the request journal (a fast path whose cost does not grow with requests served);
+- the request journal is kept only while user reactions exist and is capped at `journal_limit`,
+  so KMock's slices such as ``[:2]`` count requests from when the first reaction was added;
+- paths, discovery and watches are parsed and served here (KMock's parser fails on
+  ``/api/v1/namespaces``, its discovery reports ``groupVersion: "/v1"``, its watches are
+  ``application/octet-stream``); objects live in an `ObjectStore`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources as package_resources
+from typing import Any
+
+import aiohttp.web
+import attrs
+from kmock import KubernetesEmulator, KubernetesError, resource
+from kmock._internal import enums, rendering
+
+from external_dns.testing.patches import PatchType, UnsupportedPatchType
+from external_dns.testing.selectors import Selector, SelectorError, parse_selector
+from external_dns.testing.store import ApiError, Gone, JsonObject, ObjectStore, ResourceType, WatchEvent
+
+logger = logging.getLogger(__name__)
+
+SERVER_VERSION: JsonObject = {
+    "major": "1",
+    "minor": "32",
+    "gitVersion": "v1.32.0",  # kubectl here is a dispatcher that picks its binary by this version
+    "gitCommit": "0000000000000000000000000000000000000000",
+    "gitTreeState": "clean",
+    "buildDate": "2024-12-11T00:00:00Z",
+    "goVersion": "go1.23.3",
+    "compiler": "gc",
+    "platform": "linux/amd64",
+}
+ALL_VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
+_VERSION_ORDER = re.compile(r"^v(\d+)(?:(alpha|beta)(\d+))?$")
+
+
+@dataclass(frozen=True, slots=True)
+class ApiPath:
+    """A request path split the way the API server routes it."""
+
+    group: str
+    version: str | None = None
+    plural: str | None = None
+    namespace: str | None = None
+    name: str | None = None
+    subresource: str | None = None
+
+
+def parse_api_path(path: str) -> ApiPath | None:
+    """Split ``/api/v1/namespaces/ns/services/name/status`` and the like; None for other paths."""
+    parts = [part for part in path.split("/") if part]
+    if len(parts) >= 2 and parts[0] == "api":
+        group, rest = "", parts[1:]
+    elif len(parts) >= 2 and parts[0] == "apis":
+        group, rest = parts[1], parts[2:]
+    else:
+        return None
+    version, rest = (rest[0], rest[1:]) if rest else (None, [])
+    namespace = None
+    # "namespaces/<ns>/<plural>..." is a namespaced path unless it is a namespace's own subresource.
+    if len(rest) >= 3 and rest[0] == "namespaces" and rest[2] not in ("status", "finalize"):
+        namespace, rest = rest[1], rest[2:]
+    padded = [*rest, None, None, None]
+    return ApiPath(group, version, padded[0], namespace, padded[1], "/".join(rest[2:]) or None)
+
+
+def load_declarations() -> list[ResourceType]:
+    """The resources every local cluster serves (resources.json next to this module)."""
+    text = package_resources.files("external_dns.testing").joinpath("resources.json").read_text()
+    return [ResourceType.from_declaration(decl) for decl in json.loads(text)]
+
+
+def json_response(body: Any, status: int = 200) -> aiohttp.web.Response:
+    """A JSON response as the API server sends it."""
+    return aiohttp.web.Response(body=json.dumps(body).encode(), status=status, content_type="application/json")
+
+
+@attrs.define(kw_only=True)
+class ApiServerEmulator(KubernetesEmulator):
+    """KMock's Kubernetes emulator with the semantics of a real API server (see the module docstring)."""
+
+    store: ObjectStore = attrs.field(factory=ObjectStore)
+    journal_limit: int = 10_000
+    bookmark_interval: float = 5.0
+
+    def __attrs_post_init__(self) -> None:
+        # Deliberately not calling KMock's post-init: it registers the built-in behaviour as
+        # fallback reactions, which makes every request scan the request journal.
+        for rtype in load_declarations():
+            self.store.declare(rtype)
+        namespaces = self.store.resolve("", "v1", "namespaces")
+        for name in ("default", "kube-system"):
+            self.store.create(namespaces, None, {"metadata": {"name": name}})
+
+    def declare(self, rtype: ResourceType) -> None:
+        """Serve one more resource (CRDs created through the API register themselves)."""
+        self.store.declare(rtype)
+
+    def drop_watches(self, group: str | None = None, version: str = "v1", plural: str | None = None) -> int:
+        """Close live watch streams, all or of one resource; returns how many were closed."""
+        rtype = self.store.resolve(group, version, plural) if group is not None and plural else None
+        return self.store.drop_watches(rtype)
+
+    # The HTTP entry point.
+
+    async def __call__(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
+        """Serve one request: user reactions first (if any), then the emulated API server."""
+        body = await raw_request.read()
+        try:
+            if self._payloads:
+                reacted = await self._react(raw_request, body)
+                if reacted is not None:
+                    return reacted
+            return await self._serve(raw_request, body)
+        except ApiError as exc:
+            return json_response(exc.status_body(), exc.code)
+        except KubernetesError as exc:  # raised by a user reaction, e.g. `<< KubernetesError(429)`
+            return await self._render_error(exc)
+        except Exception as exc:
+            logger.exception("The emulated API server failed on %s %s", raw_request.method, raw_request.path)
+            if self._errors:
+                self._errors[-1].append(exc)
+            error = ApiError(500, "InternalError", f"{type(exc).__name__}: {exc}")
+            return json_response(error.status_body(), 500)
+
+    async def _react(self, raw_request: aiohttp.web.BaseRequest, body: bytes) -> aiohttp.web.StreamResponse | None:
+        request = self._dsl_request(raw_request, body)
+        self._requests.append(request)
+        if len(self._requests) > self.journal_limit:
+            del self._requests[: len(self._requests) - self.journal_limit]
+        # The same ordering as KMock's RawHandler: highest priority first, then newest last.
+        ordered = sorted(self._payloads, key=lambda payload: [-p for p in payload.priorities] or [0])
+        for payload in ordered:
+            if payload._disabled.is_set() or request not in payload._source:
+                continue
+            try:
+                return await payload(request)
+            except rendering.ReactionMismatchError:  # the reaction is depleted: skip it from now on
+                payload._disabled.set()
+            except NotImplementedError:  # matched, but only records requests (e.g. `>> list`)
+                pass
+            except rendering.StreamingError as exc:  # a stream that fails midway just ends
+                response: aiohttp.web.StreamResponse = exc.args[0]
+                if response.prepared:
+                    await response.write_eof()
+                    return response
+                raise exc.__cause__ or exc from None
+        return None
+
+    def _dsl_request(self, raw_request: aiohttp.web.BaseRequest, body: bytes) -> rendering.Request:
+        path = parse_api_path(raw_request.path)
+        text = body.decode("utf-8", errors="replace")
+        try:
+            data = json.loads(text) if text else None
+        except ValueError:
+            data = None
+        return rendering.Request(
+            id=len(self._requests),
+            raw_request=raw_request,
+            url=raw_request.url,
+            method=raw_request.method,
+            params=dict(raw_request.query),
+            headers=dict(raw_request.headers),
+            cookies=dict(raw_request.cookies),
+            body=body,
+            text=text,
+            data=data,
+            action=_action_of(raw_request.method, path, raw_request.query.get("watch")),
+            resource=None if path is None else resource(group=path.group, version=path.version, plural=path.plural),
+            namespace=None if path is None else path.namespace,
+            name=None if path is None else path.name,
+            subresource=None if path is None else path.subresource,
+        )
+
+    # The emulated API server.
+
+    async def _serve(self, raw_request: aiohttp.web.BaseRequest, body: bytes) -> aiohttp.web.StreamResponse:
+        path = raw_request.path.rstrip("/") or "/"
+        if path == "/version":
+            return json_response(SERVER_VERSION)
+        if path in ("/healthz", "/livez", "/readyz"):
+            return aiohttp.web.Response(text="ok")
+        if path == "/":
+            return json_response({"paths": self._root_paths()})
+        if path == "/api":
+            host = raw_request.host
+            cidrs = [{"clientCIDR": "0.0.0.0/0", "serverAddress": host}]
+            return json_response({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": cidrs})
+        if path == "/apis":
+            return json_response(self._group_list())
+        parsed = parse_api_path(path)
+        if parsed is None:
+            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        if parsed.version is None:
+            return json_response(self._group(parsed.group))
+        if parsed.plural is None:
+            return json_response(self._resource_list(parsed.group, parsed.version))
+        return await self._serve_resource(raw_request, body, parsed)
+
+    async def _serve_resource(
+        self, raw_request: aiohttp.web.BaseRequest, body: bytes, path: ApiPath
+    ) -> aiohttp.web.StreamResponse:
+        assert path.version is not None and path.plural is not None
+        rtype = self.store.resolve(path.group, path.version, path.plural)
+        if path.namespace is not None and not rtype.namespaced:
+            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        if path.subresource is not None and path.subresource not in rtype.subresources:
+            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        query = raw_request.query
+        method = raw_request.method
+        if method == "GET" and query.get("watch") in ("true", "1"):
+            return await self._watch(raw_request, rtype, path)
+        if method == "GET" and path.name is None:
+            return json_response(self._list(rtype, path.namespace, query))
+        if method == "GET" and path.name is not None:
+            return json_response(self.store.get(rtype, path.namespace, path.name))
+        if method == "POST" and path.name is None:
+            return json_response(self.store.create(rtype, path.namespace, _json_body(body)), 201)
+        if method == "PUT" and path.name is not None:
+            return json_response(
+                self.store.replace(rtype, path.namespace, path.name, _json_body(body), path.subresource)
+            )
+        if method == "PATCH" and path.name is not None:
+            try:
+                patch_type = PatchType.from_content_type(raw_request.headers.get("Content-Type", ""))
+            except UnsupportedPatchType as exc:
+                raise ApiError(415, "UnsupportedMediaType", str(exc)) from exc
+            patched = self.store.patch(rtype, path.namespace, path.name, _json_body(body), patch_type, path.subresource)
+            return json_response(patched)
+        if method == "DELETE" and path.name is not None:
+            options = _json_body(body) if body else None
+            return json_response(self.store.delete(rtype, path.namespace, path.name, options))
+        if method == "DELETE" and path.name is None:
+            return json_response(self._delete_collection(rtype, path.namespace, query))
+        raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
+
+    def _list(self, rtype: ResourceType, namespace: str | None, query: Mapping[str, str]) -> JsonObject:
+        try:
+            limit = int(query.get("limit") or 0)
+        except ValueError as exc:
+            raise ApiError(400, "BadRequest", "limit must be an integer") from exc
+        page = self.store.list(
+            rtype, namespace, _selector(query), limit=limit, continue_token=query.get("continue") or None
+        )
+        metadata: JsonObject = {"resourceVersion": str(page.resource_version)}
+        if page.continue_token:
+            metadata["continue"] = page.continue_token
+            metadata["remainingItemCount"] = page.remaining
+        return {"kind": rtype.list_kind, "apiVersion": rtype.api_version, "metadata": metadata, "items": page.items}
+
+    def _delete_collection(self, rtype: ResourceType, namespace: str | None, query: Mapping[str, str]) -> JsonObject:
+        page = self.store.list(rtype, namespace, _selector(query))
+        deleted = [
+            self.store.delete(rtype, item["metadata"].get("namespace"), item["metadata"]["name"], None)
+            for item in page.items
+        ]
+        metadata = {"resourceVersion": str(self.store.resource_version)}
+        return {"kind": rtype.list_kind, "apiVersion": rtype.api_version, "metadata": metadata, "items": deleted}
+
+    # Watching.
+
+    async def _watch(
+        self, raw_request: aiohttp.web.BaseRequest, rtype: ResourceType, path: ApiPath
+    ) -> aiohttp.web.StreamResponse:
+        query = raw_request.query
+        selector = _selector(query, name=path.name)
+        since = _since(query.get("resourceVersion"))
+        timeout = float(query["timeoutSeconds"]) if query.get("timeoutSeconds") else math.inf
+        bookmarks = query.get("allowWatchBookmarks") in ("true", "1")
+        response = aiohttp.web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
+        response.enable_chunked_encoding()
+        try:
+            subscription = self.store.subscribe(rtype, since)  # before any await: no event is missed
+        except Gone as exc:
+            # The real server answers 200 and then an ERROR event carrying the 410 Status.
+            await response.prepare(raw_request)
+            await response.write(_line({"type": "ERROR", "object": exc.status_body()}))
+            await response.write_eof()
+            return response
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        try:
+            await response.prepare(raw_request)
+            for replayed in subscription.initial:
+                await self._send(response, rtype, path.namespace, selector, replayed)
+            next_bookmark = loop.time() + self.bookmark_interval
+            while (now := loop.time()) < deadline:
+                wait = min(deadline, next_bookmark if bookmarks else math.inf) - now
+                try:
+                    event: WatchEvent | None = await asyncio.wait_for(subscription.queue.get(), timeout=min(wait, 3600))
+                except TimeoutError:
+                    if bookmarks and loop.time() >= next_bookmark:
+                        await response.write(_line(self._bookmark(rtype)))
+                        next_bookmark = loop.time() + self.bookmark_interval
+                    continue
+                if event is None:  # dropped by the server (shutdown or fault injection)
+                    break
+                await self._send(response, rtype, path.namespace, selector, event)
+            await response.write_eof()
+        except (ConnectionError, aiohttp.ClientConnectionResetError):
+            pass  # the client went away; nothing to tell it
+        finally:
+            self.store.unsubscribe(subscription)
+        return response
+
+    async def _send(
+        self,
+        response: aiohttp.web.StreamResponse,
+        rtype: ResourceType,
+        namespace: str | None,
+        selector: Selector,
+        event: WatchEvent,
+    ) -> None:
+        event_type = _visible_as(event, namespace, selector)
+        if event_type is not None:
+            await response.write(_line({"type": event_type, "object": self.store.as_version(rtype, event.obj)}))
+
+    def _bookmark(self, rtype: ResourceType) -> JsonObject:
+        metadata = {"resourceVersion": str(self.store.resource_version)}
+        return {
+            "type": "BOOKMARK",
+            "object": {"kind": rtype.kind, "apiVersion": rtype.api_version, "metadata": metadata},
+        }
+
+    # Discovery.
+
+    def _root_paths(self) -> list[str]:
+        paths = {"/api", "/api/v1", "/apis", "/version", "/healthz", "/livez", "/readyz"}
+        for rtype in self.store.types:
+            if rtype.group:
+                paths |= {f"/apis/{rtype.group}", f"/apis/{rtype.group}/{rtype.version}"}
+        return sorted(paths)
+
+    def _versions_of(self, group: str) -> list[str]:
+        versions = {rtype.version for rtype in self.store.types if rtype.group == group}
+        return sorted(versions, key=_version_priority)
+
+    def _group(self, group: str) -> JsonObject:
+        versions = self._versions_of(group)
+        if not group or not versions:
+            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        entries = [{"groupVersion": f"{group}/{version}", "version": version} for version in versions]
+        return {
+            "kind": "APIGroup",
+            "apiVersion": "v1",
+            "name": group,
+            "versions": entries,
+            "preferredVersion": entries[0],
+        }
+
+    def _group_list(self) -> JsonObject:
+        groups = sorted({rtype.group for rtype in self.store.types if rtype.group})
+        return {"kind": "APIGroupList", "apiVersion": "v1", "groups": [self._group(group) for group in groups]}
+
+    def _resource_list(self, group: str, version: str) -> JsonObject:
+        rtypes = sorted(
+            (rtype for rtype in self.store.types if rtype.group == group and rtype.version == version),
+            key=lambda rtype: rtype.plural,
+        )
+        if not rtypes:
+            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        entries: list[JsonObject] = []
+        for rtype in rtypes:
+            common = {"namespaced": rtype.namespaced, "kind": rtype.kind}
+            entries.append(
+                {
+                    "name": rtype.plural,
+                    "singularName": rtype.singular,
+                    **common,
+                    "verbs": ALL_VERBS,
+                    "shortNames": list(rtype.short_names),
+                    "categories": list(rtype.categories),
+                }
+            )
+            for sub in rtype.subresources:
+                entries.append(
+                    {"name": f"{rtype.plural}/{sub}", "singularName": "", **common, "verbs": ["get", "patch", "update"]}
+                )
+        group_version = f"{group}/{version}" if group else version
+        return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": entries}
+
+
+def _action_of(method: str, path: ApiPath | None, watch: str | None) -> enums.action | None:
+    # KMock's action names for DSL filters such as emulator['list', ...]; PUT counts as an update.
+    if path is None or path.plural is None:
+        return None
+    if method == "GET":
+        return (
+            enums.action.WATCH if watch in ("true", "1") else (enums.action.FETCH if path.name else enums.action.LIST)
+        )
+    actions = {"POST": enums.action.CREATE, "PATCH": enums.action.UPDATE, "PUT": enums.action.UPDATE,
+               "DELETE": enums.action.DELETE}  # fmt: skip
+    return actions.get(method)
+
+
+def _json_body(body: bytes) -> Any:
+    try:
+        return json.loads(body) if body else {}
+    except ValueError as exc:
+        raise ApiError(400, "BadRequest", f"the body of the request is not valid JSON: {exc}") from exc
+
+
+def _selector(query: Mapping[str, str], name: str | None = None) -> Selector:
+    field_selector = query.get("fieldSelector") or ""
+    if name is not None:  # a watch on /.../name is a watch with metadata.name=<name>
+        field_selector = ",".join(filter(None, [field_selector, f"metadata.name={name}"]))
+    try:
+        return parse_selector(query.get("labelSelector"), field_selector)
+    except SelectorError as exc:
+        raise ApiError(400, "BadRequest", str(exc)) from exc
+
+
+def _since(resource_version: str | None) -> int | None:
+    # Unset or "0" means "the current state first, then changes", like the real server.
+    if resource_version in (None, "", "0"):
+        return None
+    try:
+        return int(resource_version)
+    except ValueError as exc:
+        raise ApiError(400, "BadRequest", f"invalid resource version: {resource_version}") from exc
+
+
+def _visible_as(event: WatchEvent, namespace: str | None, selector: Selector) -> str | None:
+    """How a watcher with this namespace and selector sees the event (None: not at all).
+
+    An object that starts matching is ADDED for the watcher, one that stops matching is DELETED.
+    """
+
+    def seen(obj: JsonObject | None) -> bool:
+        if obj is None:
+            return False
+        in_namespace = namespace is None or obj["metadata"].get("namespace") == namespace
+        return in_namespace and selector.matches(obj)
+
+    now_seen, was_seen = seen(event.obj), seen(event.old)
+    match event.type:
+        case "ADDED":
+            return "ADDED" if now_seen else None
+        case "DELETED":
+            return "DELETED" if now_seen or was_seen else None
+        case _:
+            if now_seen:
+                return "MODIFIED" if was_seen else "ADDED"
+            return "DELETED" if was_seen else None
+
+
+def _version_priority(version: str) -> tuple[int, int, int]:
+    # Kubernetes' ordering: GA before beta before alpha, higher numbers first.
+    match = _VERSION_ORDER.match(version)
+    if match is None:
+        return (3, 0, 0)
+    stability = {None: 0, "beta": 1, "alpha": 2}[match[2]]
+    return (stability, -int(match[1]), -int(match[3] or 0))
+
+
+def _line(payload: JsonObject) -> bytes:
+    return json.dumps(payload).encode() + b"\n"

@@ -1,0 +1,583 @@
+"""The in-memory object store behind the emulated API server: what etcd plus the generic registry do.
+
+Everything an API server decides about an object lives here, independent of HTTP: server-set
+metadata (uid, one global resourceVersion counter, generation bumped on spec changes only,
+creationTimestamp), generateName, resourceVersion preconditions, the status subresource rules in both
+directions, finalizers and deletionTimestamp, ownerReferences cascade, list with selectors and
+limit/continue, and the retained event log that watches resume from (410 Gone when it was trimmed).
+
+Stored objects are never mutated: every write stores a new dict, so watch events and responses can
+share them safely. All methods are synchronous and run on the server's event loop, which makes each
+write atomic with respect to watchers without any locks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import collections
+import datetime
+import json
+import secrets
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from external_dns.testing.patches import PatchError, PatchType, apply_patch
+from external_dns.testing.selectors import Selector
+
+JsonObject = dict[str, Any]
+StorageKey = tuple[str, str]  # (group, plural): every version of a resource shares one storage
+ObjectKey = tuple[str, str]  # (namespace or "", name)
+
+_GENERATE_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # what the real server uses: no vowels
+
+
+class ApiError(Exception):
+    """An error answered as a Kubernetes Status object with this HTTP code and reason."""
+
+    def __init__(self, code: int, reason: str, message: str, details: Mapping[str, Any] | None = None):
+        super().__init__(message)
+        self.code = code
+        self.reason = reason
+        self.message = message
+        self.details = dict(details or {})
+
+    def status_body(self) -> JsonObject:
+        """The `Status` object the real server sends for this error."""
+        body: JsonObject = {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": self.message,
+            "reason": self.reason,
+            "code": self.code,
+        }
+        if self.details:
+            body["details"] = self.details
+        return body
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceType:
+    """A declared resource: what discovery lists and what the store needs to know about it."""
+
+    group: str
+    version: str
+    plural: str
+    kind: str
+    namespaced: bool
+    singular: str = ""
+    short_names: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    subresources: tuple[str, ...] = ()
+
+    @property
+    def api_version(self) -> str:
+        """The apiVersion objects of this resource carry (``v1`` for the core group)."""
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def storage_key(self) -> StorageKey:
+        """Where objects live: shared by all versions of the same group and plural."""
+        return (self.group, self.plural)
+
+    @property
+    def has_status(self) -> bool:
+        """Whether status is a subresource (then the main endpoint ignores status changes)."""
+        return "status" in self.subresources
+
+    @property
+    def list_kind(self) -> str:
+        """The kind of list responses, e.g. ``ServiceList``."""
+        return f"{self.kind}List"
+
+    @classmethod
+    def from_declaration(cls, decl: Mapping[str, Any]) -> ResourceType:
+        """Build from one entry of resources.json."""
+        return cls(
+            group=decl["group"],
+            version=decl["version"],
+            plural=decl["plural"],
+            kind=decl["kind"],
+            namespaced=bool(decl["namespaced"]),
+            singular=decl.get("singular") or decl["kind"].lower(),
+            short_names=tuple(decl.get("shortNames", ())),
+            categories=tuple(decl.get("categories", ())),
+            subresources=tuple(decl.get("subresources", ())),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class WatchEvent:
+    """One committed write, as retained in the event log and pushed to watchers."""
+
+    resource_version: int
+    storage_key: StorageKey
+    type: str  # ADDED, MODIFIED, DELETED
+    obj: JsonObject
+    old: JsonObject | None  # the previous state, for selector transitions in watches
+
+
+@dataclass(frozen=True, slots=True)
+class ListPage:
+    """One page of a list: the items, the list's resourceVersion and where the next page starts."""
+
+    items: list[JsonObject]
+    resource_version: int
+    continue_token: str | None
+    remaining: int
+
+
+@dataclass(slots=True, eq=False)  # identity equality: subscriptions live in sets
+class Subscription:
+    """A live watch: the events to send first, then whatever arrives on the queue (None: stop)."""
+
+    storage_key: StorageKey
+    initial: list[WatchEvent]
+    queue: asyncio.Queue[WatchEvent | None] = field(default_factory=asyncio.Queue)
+
+
+class Gone(ApiError):
+    """The requested resourceVersion is older than the retained event log."""
+
+    def __init__(self, message: str):
+        super().__init__(410, "Expired", message)
+
+
+def now_rfc3339() -> str:
+    """The current time as the API server renders timestamps: seconds precision, ``Z``."""
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class ObjectStore:
+    """All objects of all resources, the global resourceVersion counter and the event log."""
+
+    def __init__(self, *, log_limit: int = 20_000) -> None:
+        self._types: dict[tuple[str, str, str], ResourceType] = {}
+        self._objects: dict[StorageKey, dict[ObjectKey, JsonObject]] = collections.defaultdict(dict)
+        self._resource_version = 0
+        self._log: collections.deque[WatchEvent] = collections.deque()
+        self._log_limit = log_limit
+        self._log_floor = 0  # the newest evicted resourceVersion: watches from before it get 410
+        self._watchers: dict[StorageKey, set[Subscription]] = collections.defaultdict(set)
+        self._has_owner_references = False  # garbage collection scans only once someone has owners
+
+    # Resource declarations.
+
+    def declare(self, rtype: ResourceType) -> None:
+        """Serve this resource from now on (idempotent)."""
+        self._types[(rtype.group, rtype.version, rtype.plural)] = rtype
+
+    def forget(self, group: str, version: str, plural: str) -> None:
+        """Stop serving a resource (its CRD was deleted); its objects stay stored but unreachable."""
+        self._types.pop((group, version, plural), None)
+
+    @property
+    def types(self) -> list[ResourceType]:
+        """Every declared resource."""
+        return list(self._types.values())
+
+    def resolve(self, group: str, version: str, plural: str) -> ResourceType:
+        """The declared resource for a URL, or 404 as the real server answers unknown resources."""
+        rtype = self._types.get((group, version, plural))
+        if rtype is None:
+            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        return rtype
+
+    @property
+    def resource_version(self) -> int:
+        """The newest committed resourceVersion."""
+        return self._resource_version
+
+    # Reads.
+
+    def get(self, rtype: ResourceType, namespace: str | None, name: str) -> JsonObject:
+        """One object, or 404 NotFound with the details clients print."""
+        obj = self._objects[rtype.storage_key].get((self._ns(rtype, namespace), name))
+        if obj is None:
+            raise self._not_found(rtype, name)
+        return self._as_version(rtype, obj)
+
+    def iter_objects(self, rtype: ResourceType, namespace: str | None) -> Iterator[JsonObject]:
+        """Every object of a resource (in one namespace, or in all when namespace is None)."""
+        for (ns, _), obj in self._objects[rtype.storage_key].items():
+            if namespace is None or ns == namespace:
+                yield obj
+
+    def list(
+        self,
+        rtype: ResourceType,
+        namespace: str | None,
+        selector: Selector,
+        *,
+        limit: int = 0,
+        continue_token: str | None = None,
+    ) -> ListPage:
+        """A page of matching objects ordered by namespace and name, as etcd keys are ordered."""
+        start = _decode_continue(continue_token) if continue_token else None
+        bucket = self._objects[rtype.storage_key]
+        keys = sorted(
+            key for key in bucket if (namespace is None or key[0] == namespace) and (start is None or key > start)
+        )
+        items: list[JsonObject] = []
+        last: ObjectKey | None = None
+        remaining = 0
+        for key in keys:
+            obj = bucket[key]
+            if not selector.matches(obj):
+                continue
+            if limit and len(items) >= limit:
+                remaining += 1
+                continue
+            items.append(self._as_version(rtype, obj))
+            last = key
+        token = _encode_continue(last) if remaining and last is not None else None
+        return ListPage(items, self._resource_version, token, remaining)
+
+    # Writes.
+
+    def create(self, rtype: ResourceType, namespace: str | None, body: Any) -> JsonObject:
+        """Store a new object with server-set metadata; 409 if the name is taken."""
+        if not isinstance(body, Mapping):
+            raise ApiError(400, "BadRequest", "the body of the request must be a JSON object")
+        meta = dict(body.get("metadata") or {})
+        ns = self._namespace_for_create(rtype, namespace, meta)
+        bucket = self._objects[rtype.storage_key]
+        name = meta.get("name") or self._generate_name(meta.get("generateName"), ns, bucket)
+        if (ns, name) in bucket:
+            raise ApiError(
+                409,
+                "AlreadyExists",
+                f'{rtype.plural}{self._dot_group(rtype)} "{name}" already exists',
+                {"name": name, "group": rtype.group, "kind": rtype.plural},
+            )
+        for server_field in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds"):
+            meta.pop(server_field, None)
+        meta.update(name=name, uid=str(uuid.uuid4()), generation=1, creationTimestamp=now_rfc3339())
+        if rtype.namespaced:
+            meta["namespace"] = ns
+        else:
+            meta.pop("namespace", None)
+        obj: JsonObject = {**body, "apiVersion": rtype.api_version, "kind": rtype.kind, "metadata": meta}
+        if rtype.has_status:
+            obj.pop("status", None)  # like the real server: status is written via /status only
+        obj = _initial_status(rtype, obj)
+        return self._commit(rtype, (ns, name), "ADDED", obj, None)
+
+    def replace(
+        self, rtype: ResourceType, namespace: str | None, name: str, body: Any, subresource: str | None
+    ) -> JsonObject:
+        """PUT: the body replaces the object (or its status), honouring resourceVersion if given."""
+        if not isinstance(body, Mapping):
+            raise ApiError(400, "BadRequest", "the body of the request must be a JSON object")
+        body_name = (body.get("metadata") or {}).get("name")
+        if body_name and body_name != name:
+            raise ApiError(400, "BadRequest", "the name of the object does not match the name on the URL")
+        old = self._stored(rtype, namespace, name)
+        candidate = dict(body)
+        candidate_meta = dict(candidate.get("metadata") or {})
+        if not candidate_meta.get("resourceVersion"):
+            candidate_meta["resourceVersion"] = old["metadata"]["resourceVersion"]  # unconditional PUT
+        candidate["metadata"] = candidate_meta
+        return self._update(rtype, old, candidate, subresource)
+
+    def patch(
+        self,
+        rtype: ResourceType,
+        namespace: str | None,
+        name: str,
+        patch: Any,
+        patch_type: PatchType,
+        subresource: str | None,
+    ) -> JsonObject:
+        """PATCH: apply the patch to the stored object (422 if it does not apply)."""
+        old = self._stored(rtype, namespace, name)
+        try:
+            candidate = apply_patch(old, patch, patch_type)
+        except PatchError as exc:
+            raise ApiError(422, "Invalid", str(exc)) from exc
+        return self._update(rtype, old, candidate, subresource)
+
+    def delete(
+        self, rtype: ResourceType, namespace: str | None, name: str, options: Mapping[str, Any] | None
+    ) -> JsonObject:
+        """DELETE: remove the object, or mark it with deletionTimestamp while finalizers remain."""
+        old = self._stored(rtype, namespace, name)
+        preconditions = (options or {}).get("preconditions") or {}
+        meta = old["metadata"]
+        for key in ("uid", "resourceVersion"):
+            if preconditions.get(key) and preconditions[key] != meta.get(key):
+                raise ApiError(409, "Conflict", f"Precondition failed: {key} in precondition does not match")
+        if not meta.get("finalizers"):
+            return self._as_version(rtype, self._remove(rtype, old, old))
+        if meta.get("deletionTimestamp"):
+            return self._as_version(rtype, old)
+        marked = {**old, "metadata": {**meta, "deletionTimestamp": now_rfc3339(), "deletionGracePeriodSeconds": 0}}
+        return self._commit(rtype, self._key_of(rtype, old), "MODIFIED", marked, old)
+
+    # Watching.
+
+    def subscribe(self, rtype: ResourceType, since: int | None) -> Subscription:
+        """Start a watch: replay from `since` (None: synthetic ADDED of the current state)."""
+        key = rtype.storage_key
+        if since is None:
+            initial = [
+                WatchEvent(self._resource_version, key, "ADDED", obj, None) for obj in self._objects[key].values()
+            ]
+        elif since < self._log_floor:
+            raise Gone(f"too old resource version: {since} ({self._log_floor + 1})")
+        else:
+            initial = [event for event in self._log if event.storage_key == key and event.resource_version > since]
+        subscription = Subscription(key, initial)
+        self._watchers[key].add(subscription)
+        return subscription
+
+    @property
+    def watch_count(self) -> int:
+        """How many watch streams are live (tests wait for a client's watch to start)."""
+        return sum(len(subscriptions) for subscriptions in self._watchers.values())
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        """End a watch (idempotent)."""
+        self._watchers[subscription.storage_key].discard(subscription)
+
+    def drop_watches(self, rtype: ResourceType | None = None) -> int:
+        """Close live watch streams (all, or of one resource), as a server restart would."""
+        dropped = 0
+        for key, subscriptions in self._watchers.items():
+            if rtype is None or key == rtype.storage_key:
+                for subscription in list(subscriptions):
+                    subscription.queue.put_nowait(None)
+                    dropped += 1
+                subscriptions.clear()
+        return dropped
+
+    def trim_log(self, keep: int = 0) -> None:
+        """Forget all but the newest `keep` events: older watch positions then get 410 Gone."""
+        while len(self._log) > keep:
+            self._log_floor = self._log.popleft().resource_version
+        if keep == 0:
+            self._log_floor = self._resource_version
+
+    def as_version(self, rtype: ResourceType, obj: JsonObject) -> JsonObject:
+        """The object as served through `rtype`'s version (apiVersion rewritten if needed)."""
+        return self._as_version(rtype, obj)
+
+    # Internals.
+
+    def _update(
+        self, rtype: ResourceType, old: JsonObject, candidate: JsonObject, subresource: str | None
+    ) -> JsonObject:
+        if subresource == "status":
+            new = {k: v for k, v in old.items() if k != "status"}
+            if candidate.get("status") is not None:
+                new["status"] = candidate["status"]
+            requested_rv = (candidate.get("metadata") or {}).get("resourceVersion")
+        else:
+            new = {k: v for k, v in candidate.items() if k != "status" or not rtype.has_status}
+            if rtype.has_status and "status" in old:
+                new["status"] = old["status"]
+            requested_rv = (candidate.get("metadata") or {}).get("resourceVersion")
+        old_meta = old["metadata"]
+        if requested_rv and str(requested_rv) != old_meta["resourceVersion"]:
+            raise ApiError(
+                409,
+                "Conflict",
+                f'Operation cannot be fulfilled on {rtype.plural}{self._dot_group(rtype)} "{old_meta["name"]}": '
+                "the object has been modified; please apply your changes to the latest version and try again",
+                {"name": old_meta["name"], "group": rtype.group, "kind": rtype.plural},
+            )
+        meta = dict(candidate.get("metadata") or {}) if subresource != "status" else dict(old_meta)
+        for server_field in (
+            "name", "namespace", "uid", "creationTimestamp", "resourceVersion",
+            "generation", "deletionTimestamp", "deletionGracePeriodSeconds",
+        ):  # fmt: skip
+            if server_field in old_meta:
+                meta[server_field] = old_meta[server_field]
+            else:
+                meta.pop(server_field, None)
+        if old_meta.get("deletionTimestamp"):
+            added = set(meta.get("finalizers") or []) - set(old_meta.get("finalizers") or [])
+            if added:
+                raise ApiError(
+                    422, "Invalid", "Forbidden: no new finalizers can be added if the object is being deleted"
+                )
+        if not meta.get("finalizers"):
+            meta.pop("finalizers", None)
+        new["metadata"] = meta
+        new["apiVersion"], new["kind"] = old["apiVersion"], old["kind"]
+        if new == old:
+            return self._as_version(rtype, old)  # a no-op write commits nothing, like the real server
+        if _spec_of(new) != _spec_of(old):
+            meta["generation"] = int(old_meta.get("generation", 1)) + 1
+        if meta.get("deletionTimestamp") and not meta.get("finalizers"):
+            # Releasing the last finalizer of a deleted object deletes it in the same write.
+            return self._as_version(rtype, self._remove(rtype, new, old))
+        return self._commit(rtype, self._key_of(rtype, old), "MODIFIED", new, old)
+
+    def _remove(self, rtype: ResourceType, final: JsonObject, previous: JsonObject) -> JsonObject:
+        self._resource_version += 1
+        gone = {**final, "metadata": {**final["metadata"], "resourceVersion": str(self._resource_version)}}
+        del self._objects[rtype.storage_key][self._key_of(rtype, previous)]
+        self._emit(WatchEvent(self._resource_version, rtype.storage_key, "DELETED", gone, previous))
+        if self._has_owner_references or (rtype.plural == "namespaces" and not rtype.group):
+            self._collect_garbage(rtype, gone)
+        return gone
+
+    def _collect_garbage(self, rtype: ResourceType, gone: JsonObject) -> None:
+        # Garbage collection: dependents go with their owner; a namespace takes its contents.
+        uid = gone["metadata"]["uid"]
+        doomed: list[tuple[ResourceType, JsonObject]] = []
+        for other in self._types.values():
+            if other.version != self._canonical_version(other):
+                continue
+            for obj in list(self._objects[other.storage_key].values()):
+                owners = obj["metadata"].get("ownerReferences") or []
+                in_namespace = rtype.plural == "namespaces" and not rtype.group and other.namespaced
+                if any(ref.get("uid") == uid for ref in owners) or (
+                    in_namespace and obj["metadata"].get("namespace") == gone["metadata"]["name"]
+                ):
+                    doomed.append((other, obj))
+        for other, obj in doomed:
+            meta = obj["metadata"]
+            if (meta.get("namespace", ""), meta["name"]) in self._objects[other.storage_key]:
+                self.delete(other, meta.get("namespace"), meta["name"], None)
+
+    def _canonical_version(self, rtype: ResourceType) -> str:
+        # Several versions share one storage; cascade through one of them only.
+        versions = sorted(t.version for t in self._types.values() if t.storage_key == rtype.storage_key)
+        return versions[0]
+
+    def _commit(
+        self, rtype: ResourceType, key: ObjectKey, event_type: str, obj: JsonObject, old: JsonObject | None
+    ) -> JsonObject:
+        self._resource_version += 1
+        obj = {**obj, "metadata": {**obj["metadata"], "resourceVersion": str(self._resource_version)}}
+        self._objects[rtype.storage_key][key] = obj
+        self._has_owner_references = self._has_owner_references or bool(obj["metadata"].get("ownerReferences"))
+        self._emit(WatchEvent(self._resource_version, rtype.storage_key, event_type, obj, old))
+        if rtype.group == "apiextensions.k8s.io" and rtype.plural == "customresourcedefinitions":
+            self._register_crd(obj)
+        return self._as_version(rtype, obj)
+
+    def _emit(self, event: WatchEvent) -> None:
+        self._log.append(event)
+        while len(self._log) > self._log_limit:
+            self._log_floor = self._log.popleft().resource_version
+        for subscription in self._watchers.get(event.storage_key, ()):
+            subscription.queue.put_nowait(event)
+
+    def _register_crd(self, crd: JsonObject) -> None:
+        spec = crd.get("spec") or {}
+        names = spec.get("names") or {}
+        for version in spec.get("versions") or []:
+            if not version.get("served", True):
+                continue
+            subresources = tuple(sorted((version.get("subresources") or {}).keys()))
+            self.declare(
+                ResourceType(
+                    group=spec.get("group", ""),
+                    version=version["name"],
+                    plural=names.get("plural", ""),
+                    kind=names.get("kind", ""),
+                    namespaced=spec.get("scope", "Namespaced") == "Namespaced",
+                    singular=names.get("singular") or names.get("kind", "").lower(),
+                    short_names=tuple(names.get("shortNames") or ()),
+                    categories=tuple(names.get("categories") or ()),
+                    subresources=subresources,
+                )
+            )
+
+    def _stored(self, rtype: ResourceType, namespace: str | None, name: str) -> JsonObject:
+        obj = self._objects[rtype.storage_key].get((self._ns(rtype, namespace), name))
+        if obj is None:
+            raise self._not_found(rtype, name)
+        return obj
+
+    def _namespace_for_create(self, rtype: ResourceType, url_namespace: str | None, meta: Mapping[str, Any]) -> str:
+        if not rtype.namespaced:
+            return ""
+        body_namespace = meta.get("namespace")
+        if url_namespace and body_namespace and url_namespace != body_namespace:
+            raise ApiError(
+                400,
+                "BadRequest",
+                "the namespace of the provided object does not match the namespace sent on the request",
+            )
+        namespace = url_namespace or body_namespace
+        if not namespace:
+            raise ApiError(400, "BadRequest", "a namespaced object needs a namespace")
+        if ("", namespace) not in self._objects[("", "namespaces")]:
+            raise ApiError(
+                404, "NotFound", f'namespaces "{namespace}" not found', {"name": namespace, "kind": "namespaces"}
+            )
+        return str(namespace)
+
+    def _generate_name(self, prefix: Any, namespace: str, bucket: Mapping[ObjectKey, Any]) -> str:
+        if not prefix:
+            raise ApiError(422, "Invalid", "metadata.name: Required value: name or generateName is required")
+        while True:
+            name = f"{prefix}{''.join(secrets.choice(_GENERATE_NAME_ALPHABET) for _ in range(5))}"
+            if (namespace, name) not in bucket:
+                return name
+
+    def _as_version(self, rtype: ResourceType, obj: JsonObject) -> JsonObject:
+        if obj.get("apiVersion") == rtype.api_version:
+            return obj
+        return {**obj, "apiVersion": rtype.api_version}
+
+    @staticmethod
+    def _ns(rtype: ResourceType, namespace: str | None) -> str:
+        return (namespace or "") if rtype.namespaced else ""
+
+    @staticmethod
+    def _key_of(rtype: ResourceType, obj: JsonObject) -> ObjectKey:
+        meta = obj["metadata"]
+        return (meta.get("namespace", "") if rtype.namespaced else "", meta["name"])
+
+    @staticmethod
+    def _dot_group(rtype: ResourceType) -> str:
+        return f".{rtype.group}" if rtype.group else ""
+
+    def _not_found(self, rtype: ResourceType, name: str) -> ApiError:
+        return ApiError(
+            404,
+            "NotFound",
+            f'{rtype.plural}{self._dot_group(rtype)} "{name}" not found',
+            {"name": name, "group": rtype.group, "kind": rtype.plural},
+        )
+
+
+def _spec_of(obj: Mapping[str, Any]) -> dict[str, Any]:
+    # Everything but metadata and status counts as "spec" for the generation counter.
+    return {k: v for k, v in obj.items() if k not in ("metadata", "status", "apiVersion", "kind")}
+
+
+def _initial_status(rtype: ResourceType, obj: JsonObject) -> JsonObject:
+    # The few statuses the real control plane sets at once and that clients wait for.
+    if not rtype.group and rtype.plural == "namespaces":
+        return {**obj, "status": {"phase": "Active"}}
+    if rtype.group == "apiextensions.k8s.io" and rtype.plural == "customresourcedefinitions":
+        names = (obj.get("spec") or {}).get("names") or {}
+        conditions = [
+            {"type": kind, "status": "True", "reason": reason, "lastTransitionTime": now_rfc3339()}
+            for kind, reason in (("NamesAccepted", "NoConflicts"), ("Established", "InitialNamesAccepted"))
+        ]
+        return {**obj, "status": {"acceptedNames": names, "conditions": conditions, "storedVersions": []}}
+    return obj
+
+
+def _encode_continue(key: ObjectKey) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(key)).encode()).decode()
+
+
+def _decode_continue(token: str) -> ObjectKey:
+    try:
+        namespace, name = json.loads(base64.urlsafe_b64decode(token.encode()))
+    except (ValueError, binascii.Error, TypeError) as exc:
+        raise ApiError(400, "BadRequest", "invalid continue token") from exc
+    return (str(namespace), str(name))

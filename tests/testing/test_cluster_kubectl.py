@@ -1,0 +1,106 @@
+"""kubectl against the local API server through its kubeconfig: get, -l, --field-selector, -w, describe, apply."""
+
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from external_dns.testing import LocalCluster
+
+pytestmark = [
+    pytest.mark.kubectl,
+    pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not on PATH"),
+]
+
+
+@pytest.fixture()
+def kubectl_env(cluster: LocalCluster, tmp_path: Path) -> dict[str, str]:
+    """kubectl's environment: the cluster's kubeconfig and a throwaway HOME (for its caches)."""
+    return {**os.environ, "HOME": str(tmp_path), "KUBECONFIG": str(cluster.kubeconfig)}
+
+
+def kubectl(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
+    """Run kubectl; its stdout (a failure raises with stderr in the message)."""
+    result = subprocess.run(["kubectl", *args], env=env, input=stdin, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def seed(cluster: LocalCluster) -> None:
+    """Two Services and an event about one of them."""
+
+    async def create() -> None:
+        web = await cluster.create("v1", "services", {"metadata": {"name": "web", "labels": {"app": "web"}}}, "default")
+        await cluster.create("v1", "services", {"metadata": {"name": "db", "labels": {"app": "db"}}}, "default")
+        event = {
+            "metadata": {"generateName": "web-"},
+            "reason": "RecordError",
+            "type": "Warning",
+            "message": "could not create the record",
+            "involvedObject": {
+                "kind": "Service",
+                "namespace": "default",
+                "name": "web",
+                "apiVersion": "v1",
+                "uid": web["metadata"]["uid"],  # kubectl describe selects events by the uid too
+            },
+        }
+        await cluster.create("v1", "events", event, "default")
+
+    asyncio.run(create())
+
+
+def test_kubectl_get_lists_objects(cluster: LocalCluster, kubectl_env: dict[str, str]) -> None:
+    seed(cluster)
+    assert kubectl(kubectl_env, "get", "services", "-o", "name").split() == ["service/db", "service/web"]
+
+
+def test_kubectl_get_filters_by_label(cluster: LocalCluster, kubectl_env: dict[str, str]) -> None:
+    seed(cluster)
+    assert kubectl(kubectl_env, "get", "svc", "-l", "app=web", "-o", "name").split() == ["service/web"]
+
+
+def test_kubectl_get_filters_events_by_field(cluster: LocalCluster, kubectl_env: dict[str, str]) -> None:
+    seed(cluster)
+    out = kubectl(kubectl_env, "get", "events", "--field-selector", "reason=RecordError", "-o", "json")
+    assert [item["reason"] for item in json.loads(out)["items"]] == ["RecordError"]
+    none = kubectl(kubectl_env, "get", "events", "--field-selector", "reason=Other", "-o", "json")
+    assert json.loads(none)["items"] == []
+
+
+def test_kubectl_describe_shows_the_object_and_its_events(cluster: LocalCluster, kubectl_env: dict[str, str]) -> None:
+    seed(cluster)
+    out = kubectl(kubectl_env, "describe", "service", "web")
+    assert "Name:" in out and "web" in out
+    assert "RecordError" in out
+
+
+def test_kubectl_apply_creates_then_updates(cluster: LocalCluster, kubectl_env: dict[str, str]) -> None:
+    manifest = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg"}, "data": {"a": "1"}}
+    kubectl(kubectl_env, "apply", "--validate=false", "-f", "-", stdin=json.dumps(manifest))
+    manifest["data"] = {"a": "2"}
+    kubectl(kubectl_env, "apply", "--validate=false", "-f", "-", stdin=json.dumps(manifest))
+    out = kubectl(kubectl_env, "get", "configmap", "cfg", "-o", "json")
+    assert json.loads(out)["data"] == {"a": "2"}
+
+
+def test_kubectl_watch_streams_new_objects(cluster: LocalCluster, kubectl_env: dict[str, str]) -> None:
+    command = ["kubectl", "get", "services", "--watch-only", "-o", "name", "--request-timeout=30s"]
+    watcher = subprocess.Popen(command, env=kubectl_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        # kubectl starts the watch after its discovery; wait until the watch is registered.
+        deadline = time.monotonic() + 30
+        while cluster.emulator.store.watch_count == 0:
+            assert time.monotonic() < deadline, "kubectl did not start watching"
+            time.sleep(0.05)
+        asyncio.run(cluster.create("v1", "services", {"metadata": {"name": "late"}}, "default"))
+        assert watcher.stdout is not None
+        assert watcher.stdout.readline().strip() == "service/late"
+    finally:
+        watcher.terminate()
+        watcher.wait(timeout=10)
