@@ -22,7 +22,7 @@ from external_dns.plan import PlanSettings
 from external_dns.providers.base import DomainFiltering, Provider, Zone
 from external_dns.reconciler import ReconcilerSettings, SyncResult, ZoneRouter, ZoneWorker
 from external_dns.registry import Registry
-from external_dns.sources.base import SourceSettings, object_ref
+from external_dns.sources.base import SourceSettings, object_ref, passes_filters
 from external_dns.status import EndpointState, StatusWriter, build_status
 from external_dns.store import Lookups, Obj, ObjectStore, object_id
 
@@ -134,7 +134,10 @@ class Application:
         except Exception:  # a source bug must never stop the operator; the object is reported and skipped
             logger.exception("Source %s failed on %s/%s", kind.name, namespace, name)
             return
-        self._report_problems(key, object_ref(obj), result.problems, kind.name)
+        problems = [str(problem) for problem in result.problems]
+        if result.ignored_reason and _explains_missing_record(kind, obj, self.wiring.source_settings):
+            problems.append(f"no record: {result.ignored_reason}")  # ExternalDNS users ask for this (#4439)
+        self._report_problems(key, object_ref(obj), problems, kind.name)
         if result.ignored_reason:
             logger.debug("Ignoring %s %s/%s: %s", kind.name, namespace, name, result.ignored_reason)
         self._mark(self.desired.update(key, result.endpoints))
@@ -149,8 +152,8 @@ class Application:
                 for candidate in _readers(kind.name, self.stores[kind.resource.plural], plural, namespace, name, obj):
                     self._derive(kind, candidate, deleted=False)
 
-    def _report_problems(self, key: ObjectKey, ref: ObjectRef, problems: Sequence[Exception], source: str) -> None:
-        messages = tuple(str(problem) for problem in problems)
+    def _report_problems(self, key: ObjectKey, ref: ObjectRef, problems: Sequence[str], source: str) -> None:
+        messages = tuple(problems)
         if self._reported_problems.get(key, ()) == messages:
             return
         if messages:
@@ -160,7 +163,8 @@ class Application:
         for message in messages:
             metrics.SOURCE_INVALID_ENDPOINTS.labels(source_type=source).inc()
             logger.warning("Invalid %s: %s", ref.display, message)
-            self.events.record(RecordEvent(ref, Reason.ERROR, Action.FAILED_SYNC, f"Invalid {message}"))
+            text = message if message.startswith("no record:") else f"Invalid {message}"
+            self.events.record(RecordEvent(ref, Reason.ERROR, Action.FAILED_SYNC, text))
 
     # --- zones and workers -----------------------------------------------------------------------------------
 
@@ -261,6 +265,11 @@ class Application:
         if self.wiring.status is not None:
             await self.wiring.status.close()
         await self.provider.close()
+
+
+def _explains_missing_record(kind: SourceKind, obj: Obj, settings: SourceSettings) -> bool:
+    """A route skipped for a reason other than the user's own filters gets an event saying why."""
+    return kind.name.startswith("gateway-") and not passes_filters(obj, settings)
 
 
 def _readers(source: str, store: ObjectStore, plural: str, namespace: str, name: str, changed: Obj) -> list[Obj]:

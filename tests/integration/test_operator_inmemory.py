@@ -108,9 +108,18 @@ def status_of(cluster: LocalCluster, name: str) -> dict[str, Any]:
 
 def test_dnsendpoint_status_says_programmed_after_the_provider_confirmed(cluster: LocalCluster) -> None:
     settings = operator_settings(cluster.kubeconfig, source=["crd"], provider="inmemory", inmemory_zone=["example.com"])
-    run(cluster.create("externaldns.k8s.io/v1alpha1", "dnsendpoints", dnsendpoint("api", [
-        {"dnsName": "api.example.com", "recordType": "A", "targets": ["192.0.2.7"]},
-    ])))
+    run(
+        cluster.create(
+            "externaldns.k8s.io/v1alpha1",
+            "dnsendpoints",
+            dnsendpoint(
+                "api",
+                [
+                    {"dnsName": "api.example.com", "recordType": "A", "targets": ["192.0.2.7"]},
+                ],
+            ),
+        )
+    )
     with OperatorThread(settings) as op:
         status = wait_for(
             lambda: (s := status_of(cluster, "api")).get("conditions") and s["conditions"][0]["status"] == "True" and s,
@@ -121,13 +130,28 @@ def test_dnsendpoint_status_says_programmed_after_the_provider_confirmed(cluster
         assert status["conditions"][0]["reason"] == "Programmed"
         assert status["endpoints"] == [{"dnsName": "api.example.com", "recordType": "A", "programmed": True}]
 
-        run(cluster.patch("externaldns.k8s.io/v1alpha1", "dnsendpoints", "api", {"spec": {"endpoints": [
-            {"dnsName": "api.example.com", "recordType": "A", "targets": ["192.0.2.8"]},
-            {"dnsName": "bad.example.com", "recordType": "A", "targets": ["not-an-ip"]},
-        ]}}, "default"))
+        run(
+            cluster.patch(
+                "externaldns.k8s.io/v1alpha1",
+                "dnsendpoints",
+                "api",
+                {
+                    "spec": {
+                        "endpoints": [
+                            {"dnsName": "api.example.com", "recordType": "A", "targets": ["192.0.2.8"]},
+                            {"dnsName": "bad.example.com", "recordType": "A", "targets": ["not-an-ip"]},
+                        ]
+                    }
+                },
+                "default",
+            )
+        )
         status = wait_for(
-            lambda: (s := status_of(cluster, "api")).get("observedGeneration") == s["generation"]
-            and s["conditions"][0]["reason"] == "Invalid" and s,
+            lambda: (
+                (s := status_of(cluster, "api")).get("observedGeneration") == s["generation"]
+                and s["conditions"][0]["reason"] == "Invalid"
+                and s
+            ),
             what="the Invalid condition for the new generation",
         )
         assert status["conditions"][0]["status"] == "False"
