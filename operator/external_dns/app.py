@@ -238,6 +238,15 @@ class Application:
             asyncio.create_task(worker.run(), name=f"zone-worker:{worker.label}") for worker in self.workers.values()
         ]
 
+    async def stop_workers(self) -> None:
+        """Stand by (another replica leads): stop writing; names changed meanwhile wait for :meth:`start`."""
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self.workers = {}
+        self.listed.clear()
+
     async def sync_once(self) -> list[SyncResult]:
         """--once: load and plan every zone a single time."""
         await self.build_workers()
@@ -251,6 +260,11 @@ class Application:
     def ready(self) -> bool:
         """The initial listing is complete and every zone has been read from the provider."""
         return self.listed.is_set() and bool(self.workers) and all(w.cache.loaded for w in self.workers.values())
+
+    @property
+    def active(self) -> bool:
+        """Zone workers are running (standalone, or the active replica under peering)."""
+        return bool(self._tasks)
 
     async def wait_idle(self) -> None:
         """Until every worker has nothing left to do (tests, demo)."""

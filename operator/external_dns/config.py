@@ -253,6 +253,9 @@ class Settings(BaseSettings):
         group=_CONTROLLER,
     )
     peering: str = _setting("", help="Kopf peering name for HA (default: standalone)", group=_CONTROLLER)
+    peering_lifetime: Duration = _setting(
+        15.0, help="How long a silent peer counts as alive: bounds the failover time", group=_CONTROLLER, ge=2
+    )
     metrics_address: str = _setting(":7979", help="Address of /metrics and /healthz", group=_CONTROLLER)
     log_level: Literal["debug", "info", "warning", "error"] = _setting("info", help="Log level", group=_CONTROLLER)
     log_format: Literal["text", "json"] = _setting("text", help="Log format", group=_CONTROLLER)

@@ -9,6 +9,7 @@ read access to the objects it watches.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -21,6 +22,7 @@ from external_dns.config import Settings
 from external_dns.events import KubeEventRecorder
 from external_dns.kinds import Resource, SourceKind, watched_resources
 from external_dns.kube import KubeClient, load_configuration
+from external_dns.peering import PeeringGate
 from external_dns.status import StatusWriter
 
 logger = logging.getLogger(__name__)
@@ -36,7 +38,8 @@ def configure_kopf(kopf_settings: kopf.OperatorSettings, settings: Settings) -> 
     if settings.peering:
         kopf_settings.peering.name = settings.peering
         kopf_settings.peering.mandatory = True
-        kopf_settings.peering.clusterwide = not settings.namespace
+        kopf_settings.peering.clusterwide = True  # the gate reads the ClusterKopfPeering object
+        kopf_settings.peering.lifetime = max(2, int(settings.peering_lifetime))
 
 
 def register(registry: kopf.OperatorRegistry, settings: Settings) -> None:
@@ -55,10 +58,25 @@ def register(registry: kopf.OperatorRegistry, settings: Settings) -> None:
         app = Application(wiring)
         memo["kube"] = kube
         memo["app"] = app
-        memo["status"] = await status_server.serve(_settings_of(memo).metrics_address, lambda: app.ready)
-        await app.list_all(kube)
-        await app.start()
-        logger.info("Initial listing done: %d objects want records", len(app.desired))
+        peering = _settings_of(memo).peering
+        gate: PeeringGate | None = None
+        if peering:
+            gate = PeeringGate(kube, peering, memo["peering_identity"], memo["peering_priority"])
+        # A standby replica is ready: ready to take over is what a rollout should wait for.
+        memo["status"] = await status_server.serve(
+            _settings_of(memo).metrics_address, lambda: app.ready or (gate is not None and not gate.active)
+        )
+
+        async def activate() -> None:
+            await app.list_all(kube)
+            await app.start()
+            logger.info("Initial listing done: %d objects want records", len(app.desired))
+
+        if gate is None:
+            await activate()
+        else:
+            memo["gate"] = gate
+            memo["gate_task"] = asyncio.create_task(gate.run(activate, app.stop_workers), name="peering-gate")
 
     @kopf.on.login(registry=registry)
     async def login(memo: kopf.Memo, **_: Any) -> kopf.ConnectionInfo:
@@ -76,6 +94,10 @@ def register(registry: kopf.OperatorRegistry, settings: Settings) -> None:
 
     @kopf.on.cleanup(registry=registry)
     async def stop_application(memo: kopf.Memo, **_: Any) -> None:
+        gate_task: asyncio.Task[None] | None = memo.get("gate_task")
+        if gate_task is not None:
+            gate_task.cancel()
+            await asyncio.gather(gate_task, return_exceptions=True)
         app: Application | None = memo.get("app")
         if app is not None:
             await app.close()

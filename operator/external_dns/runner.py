@@ -15,19 +15,28 @@ from external_dns.config import Settings
 from external_dns.events import EventSink, KubeEventRecorder
 from external_dns.kube import KubeClient
 from external_dns.logs import setup_logging
+from external_dns.peering import own_identity, random_priority
 from external_dns.reconciler import describe_changes
 
 logger = logging.getLogger(__name__)
 
 
-def kopf_arguments(settings: Settings) -> dict[str, object]:
-    """How Kopf is started for these settings: namespaces, standalone or peering."""
-    return {
+def kopf_arguments(settings: Settings, memo: kopf.Memo) -> dict[str, object]:
+    """How Kopf is started for these settings: namespaces, standalone or peering.
+
+    Under peering every replica gets a random priority (Kopf pauses all replicas of equal priority) and an
+    identity it knows, so that the peering gate can find itself in the peering object; both go in the memo.
+    """
+    arguments: dict[str, object] = {
         "clusterwide": not settings.namespace,
         "namespaces": [settings.namespace] if settings.namespace else [],
         "standalone": not settings.peering,
         "peering_name": settings.peering or None,
     }
+    if settings.peering:
+        memo["peering_identity"] = arguments["identity"] = own_identity()
+        memo["peering_priority"] = arguments["priority"] = random_priority()
+    return arguments
 
 
 def run(settings: Settings) -> int:
@@ -45,11 +54,12 @@ def run(settings: Settings) -> int:
     handlers.register(registry, settings)
     kopf_settings = kopf.OperatorSettings()
     handlers.configure_kopf(kopf_settings, settings)
+    memo = kopf.Memo(settings=settings)
     kopf.run(
         registry=registry,
         settings=kopf_settings,
-        memo=kopf.Memo(settings=settings),
-        **kopf_arguments(settings),  # type: ignore[arg-type]
+        memo=memo,
+        **kopf_arguments(settings, memo),  # type: ignore[arg-type]
     )
     return 0
 

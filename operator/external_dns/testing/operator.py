@@ -93,6 +93,8 @@ class OperatorThread:
             await self.app.wiring.status.flush()
 
     def _is_running(self) -> bool:
+        if "gate" in self.memo:
+            return bool(self.memo["gate"].checked.is_set())
         return "app" in self.memo and self.app.ready
 
     def _main(self) -> None:
@@ -111,7 +113,7 @@ class OperatorThread:
                 settings=kopf_settings,
                 memo=self.memo,
                 stop_flag=self._stop,
-                **kopf_arguments(self.settings),  # type: ignore[arg-type]
+                **kopf_arguments(self.settings, self.memo),  # type: ignore[arg-type]
             )
 
         try:

@@ -1,0 +1,119 @@
+"""High availability on Kopf peering: exactly one replica reconciles, the others stand by.
+
+Kopf peering pauses the watch streams of every replica that sees a live peer with a higher (or the same)
+priority, but it tells the handlers nothing, and this operator's zone workers write DNS on their own schedule.
+So each replica reads the same ClusterKopfPeering object Kopf keeps alive and applies Kopf's own rule to decide
+whether it is the active one: no live peer with a priority >= its own. Each replica gets a random priority, so
+two replicas never tie (Kopf pauses everyone on a tie). The active replica starts its zone workers after a
+fresh LIST of every source; a replica that loses the lead stops its workers at once.
+
+Failover time: a replica that exits cleanly removes itself from the peering object and the standby takes over
+within one poll; one that dies silently is presumed dead ``--peering-lifetime`` after its last keep-alive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import logging
+import os
+import random
+import socket
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from external_dns.kube import KubeAPIError, KubeClient
+
+logger = logging.getLogger(__name__)
+
+PEERING_PATH = "/apis/kopf.dev/v1/clusterkopfpeerings"
+
+
+@dataclass(frozen=True, slots=True)
+class Peer:
+    identity: str
+    priority: int
+    deadline: datetime.datetime
+
+
+def own_identity() -> str:
+    """Unique per process and readable in the peering object: host, pid and a random suffix."""
+    return f"{socket.gethostname()}@{os.getpid()}/{random.randrange(16**6):06x}"
+
+
+def random_priority() -> int:
+    return random.randrange(1, 2**31)
+
+
+def parse_peers(status: Mapping[str, Any]) -> list[Peer]:
+    """Peers as Kopf writes them into the peering object's status (identity -> priority, lifetime, lastseen)."""
+    peers = []
+    for identity, info in status.items():
+        if not isinstance(info, Mapping):
+            continue
+        try:
+            lastseen = datetime.datetime.fromisoformat(str(info["lastseen"]))
+            lifetime = datetime.timedelta(seconds=int(info.get("lifetime", 60)))
+            priority = int(info.get("priority", 0))
+        except (KeyError, ValueError, TypeError):
+            continue
+        if lastseen.tzinfo is None:
+            lastseen = lastseen.replace(tzinfo=datetime.UTC)
+        peers.append(Peer(identity, priority, lastseen + lifetime))
+    return peers
+
+
+def is_active(peers: list[Peer], identity: str, priority: int, now: datetime.datetime) -> bool:
+    """Kopf's rule: paused while any other live peer has a higher or the same priority."""
+    return not any(p.identity != identity and p.deadline > now and p.priority >= priority for p in peers)
+
+
+class PeeringGate:
+    """Polls the peering object and calls ``on_active`` / ``on_standby`` on every change of role."""
+
+    def __init__(
+        self,
+        kube: KubeClient,
+        name: str,
+        identity: str,
+        priority: int,
+        *,
+        interval: float = 1.0,
+    ) -> None:
+        self.kube = kube
+        self.name = name
+        self.identity = identity
+        self.priority = priority
+        self.interval = interval
+        self.active = False
+        self.checked = asyncio.Event()
+
+    async def run(self, on_active: Callable[[], Awaitable[None]], on_standby: Callable[[], Awaitable[None]]) -> None:
+        warned = False
+        while True:
+            try:
+                peering = await self.kube.request("GET", f"{PEERING_PATH}/{self.name}")
+            except KubeAPIError as error:
+                if not warned:
+                    logger.error("Peering object %r unreadable (%s): standing by", self.name, error)
+                    warned = True
+                peering = None
+            except OSError as error:
+                logger.warning("Peering object %r unreachable (%s)", self.name, error)
+                peering = None
+            now = datetime.datetime.now(datetime.UTC)
+            peers = parse_peers((peering or {}).get("status") or {})
+            # Until Kopf has written our own keep-alive, others cannot see us: do not act yet.
+            known = any(p.identity == self.identity for p in peers)
+            active = peering is not None and known and is_active(peers, self.identity, self.priority, now)
+            if active != self.active:
+                self.active = active
+                if active:
+                    logger.info("Peering %r: this replica (priority %d) is now active", self.name, self.priority)
+                    await on_active()
+                else:
+                    logger.info("Peering %r: another replica is active; standing by", self.name)
+                    await on_standby()
+            self.checked.set()
+            await asyncio.sleep(self.interval)

@@ -1,0 +1,366 @@
+"""The ClusterRole in manifests/ against what the real operator asks of the API server.
+
+The operator (Kopf, our handlers, --peering, the service/ingress/crd sources, the inmemory provider) runs against
+the local API server behind an RBAC gate: requests made with the operator's token are checked against the
+ClusterRole's rules, journaled, and answered 403 when the rules do not allow them, as a real API server would.
+The test then creates, updates and deletes objects, and checks that nothing was denied and that every rule was
+used, except the grants listed in UNUSED_GRANTS with the reason they are not exercised here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp.web
+import pytest
+import yaml
+from tests.harness import OperatorThread, operator_settings, wait_for
+
+from external_dns.testing import ApiServerEmulator
+from external_dns.testing.cluster import LocalCluster, write_kubeconfig
+from external_dns.testing.emulator import json_response, parse_api_path
+
+ROOT = Path(__file__).resolve().parents[2]
+OPERATOR_TOKEN = "system:serviceaccount:external-dns:external-dns"
+ZONE = "example.com"
+
+GATEWAY_KINDS = ("gateways", "httproutes", "grpcroutes", "tlsroutes", "tcproutes", "udproutes")
+WATCHED_KINDS = (
+    ("", "services"),
+    ("", "pods"),
+    ("", "nodes"),
+    ("", "namespaces"),
+    ("discovery.k8s.io", "endpointslices"),
+    ("networking.k8s.io", "ingresses"),
+    *(("gateway.networking.k8s.io", kind) for kind in GATEWAY_KINDS),
+    ("externaldns.k8s.io", "dnsendpoints"),
+)
+
+
+def _unused_grants() -> dict[tuple[str, str, str], str]:
+    """(group, resource, verb) granted but not used by this test's run, and why."""
+    reasons: dict[tuple[str, str, str], str] = {}
+    for group, resource in WATCHED_KINDS:
+        reasons[(group, resource, "get")] = "sources read from watch caches; get matches ExternalDNS's ClusterRole"
+    for kind in GATEWAY_KINDS:
+        for verb in ("list", "watch"):
+            reasons[("gateway.networking.k8s.io", kind, verb)] = "the gateway-* sources are not enabled here"
+    for verb in ("list", "watch"):
+        reasons[("", "namespaces", verb)] = "read only by the Gateway route sources' namespace selectors"
+    for verb in ("patch", "update"):
+        reasons[("externaldns.k8s.io", "dnsendpoints/status", verb)] = "the DNSEndpoint status writer is pending"
+    return reasons
+
+
+#: Grants not exercised by this run (the test fails if anything else in the ClusterRole goes unused).
+UNUSED_GRANTS = _unused_grants()
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    """One resource request as RBAC sees it: verb, API group, resource (``plural`` or ``plural/subresource``)."""
+
+    verb: str
+    group: str
+    resource: str
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyRule:
+    """One rule of a ClusterRole (resource rules only: the manifests grant no nonResourceURLs)."""
+
+    api_groups: frozenset[str]
+    resources: frozenset[str]
+    verbs: frozenset[str]
+
+    def allows(self, access: Access) -> bool:
+        return access.group in self.api_groups and access.resource in self.resources and access.verb in self.verbs
+
+    def grants(self) -> set[tuple[str, str, str]]:
+        """Every (group, resource, verb) this rule allows."""
+        return {(g, r, v) for g in self.api_groups for r in self.resources for v in self.verbs}
+
+
+def load_cluster_role(path: Path = ROOT / "manifests" / "clusterrole.yaml") -> list[PolicyRule]:
+    """The rules of the operator's ClusterRole."""
+    role = yaml.safe_load(path.read_text())
+    return [
+        PolicyRule(frozenset(rule["apiGroups"]), frozenset(rule["resources"]), frozenset(rule["verbs"]))
+        for rule in role["rules"]
+    ]
+
+
+def access_of(method: str, path: str, query: Mapping[str, str]) -> Access | None:
+    """The RBAC verb and resource of a request, as the API server's request-info resolver derives them.
+
+    None for non-resource URLs (/api, /apis/<group>/<version> discovery, /version).
+    """
+    parsed = parse_api_path(path)
+    if parsed is None or parsed.plural is None:
+        return None
+    named = parsed.name is not None
+    if method == "GET":
+        verb = "watch" if query.get("watch") in ("true", "1") else ("get" if named else "list")
+    else:
+        verb = {"POST": "create", "PUT": "update", "PATCH": "patch"}.get(method) or (
+            "delete" if named else "deletecollection"
+        )
+    resource = f"{parsed.plural}/{parsed.subresource}" if parsed.subresource else parsed.plural
+    return Access(verb, parsed.group, resource)
+
+
+@dataclass
+class RbacGate:
+    """An aiohttp handler in front of the emulator: authorises and journals the operator's requests."""
+
+    emulator: ApiServerEmulator
+    rules: list[PolicyRule]
+    token: str
+    granted: list[Access] = field(default_factory=list)
+    denied: list[tuple[Access | None, str]] = field(default_factory=list)
+    discovery: set[str] = field(default_factory=set)
+    foreign_tokens: set[str] = field(default_factory=set)
+
+    async def __call__(self, request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
+        authorization = request.headers.get("Authorization", "")
+        if not authorization:  # the test's own requests (fixtures, assertions) carry no token
+            return await self.emulator(request)
+        if authorization != f"Bearer {self.token}":
+            self.foreign_tokens.add(authorization)
+        access = access_of(request.method, request.path, request.query)
+        if access is None:
+            if request.method != "GET":
+                return self._deny(None, f"{request.method} {request.path}")
+            self.discovery.add(request.path)  # allowed to every authenticated user (system:discovery)
+        elif any(rule.allows(access) for rule in self.rules):
+            self.granted.append(access)
+        else:
+            return self._deny(access, f"{request.method} {request.path}")
+        return await self.emulator(request)
+
+    def _deny(self, access: Access | None, what: str) -> aiohttp.web.Response:
+        self.denied.append((access, what))
+        status = {"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "Forbidden", "code": 403}
+        return json_response({**status, "message": f"{OPERATOR_TOKEN} cannot {what}"}, 403)
+
+
+@contextlib.contextmanager
+def gated_cluster(gate: RbacGate, kubeconfig: Path) -> Iterator[LocalCluster]:
+    """Serve the gate on 127.0.0.1 (a free port) from a thread with its own loop, like local_cluster_in_thread."""
+    started = threading.Event()
+    holder: list[LocalCluster] = []
+    loops: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
+    failure: list[BaseException] = []
+
+    async def serve() -> None:
+        stop = asyncio.Event()
+        loops.append((asyncio.get_running_loop(), stop))
+        runner = aiohttp.web.ServerRunner(aiohttp.web.Server(gate, access_log=None), shutdown_timeout=2.0)
+        async with gate.emulator:
+            await runner.setup()
+            site = aiohttp.web.TCPSite(runner, "127.0.0.1", 0)
+            await site.start()
+            host, port = runner.addresses[0][:2]
+            url = f"http://{host}:{port}"
+            holder.append(LocalCluster(url=url, kubeconfig=write_kubeconfig(kubeconfig, url), emulator=gate.emulator))
+            started.set()
+            try:
+                await stop.wait()
+            finally:
+                gate.emulator.store.drop_watches()
+                await runner.cleanup()
+
+    def run() -> None:
+        try:
+            asyncio.run(serve())
+        except BaseException as error:  # reported to the test below
+            failure.append(error)
+        finally:
+            started.set()
+
+    thread = threading.Thread(target=run, name="gated-cluster", daemon=True)
+    thread.start()
+    started.wait()
+    if not holder:
+        raise RuntimeError("the gated cluster failed to start") from (failure[0] if failure else None)
+    try:
+        yield holder[0]
+    finally:
+        loop, stop = loops[0]
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(timeout=30)
+
+
+def operator_kubeconfig(path: Path, url: str) -> Path:
+    """A kubeconfig like the test's, but with the operator's own token (what RBAC keys on)."""
+    config = json.loads(write_kubeconfig(path, url).read_text())
+    config["users"][0]["user"]["token"] = OPERATOR_TOKEN
+    path.write_text(json.dumps(config))
+    return path
+
+
+def yaml_documents(*paths: Path) -> list[dict[str, Any]]:
+    return [doc for path in paths for doc in yaml.safe_load_all(path.read_text()) if doc]
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+def lb_service(ip: str) -> dict[str, Any]:
+    return {
+        "metadata": {
+            "name": "web",
+            "namespace": "default",
+            "annotations": {"external-dns.alpha.kubernetes.io/hostname": f"web.{ZONE}"},
+        },
+        "spec": {"type": "LoadBalancer", "ports": [{"port": 80}]},
+        "status": {"loadBalancer": {"ingress": [{"ip": ip}]}},
+    }
+
+
+def ingress() -> dict[str, Any]:
+    return {
+        "metadata": {"name": "shop", "namespace": "default"},
+        "spec": {"rules": [{"host": f"shop.{ZONE}"}]},
+        "status": {"loadBalancer": {"ingress": [{"ip": "203.0.113.20"}]}},
+    }
+
+
+def dns_endpoint(target: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "externaldns.k8s.io/v1alpha1",
+        "kind": "DNSEndpoint",
+        "metadata": {"name": "api", "namespace": "default"},
+        "spec": {"endpoints": [{"dnsName": f"api.{ZONE}", "recordType": "A", "targets": [target]}]},
+    }
+
+
+def records(op: OperatorThread) -> dict[tuple[str, str], tuple[str, ...]]:
+    provider: Any = op.app.provider
+
+    async def snapshot() -> dict[tuple[str, str], tuple[str, ...]]:
+        return {
+            (ep.dns_name, ep.record_type): ep.targets
+            for zone in await provider.zones()
+            for ep in await provider.records(zone)
+        }
+
+    result: dict[tuple[str, str], tuple[str, ...]] = op.call(snapshot)
+    return result
+
+
+def event_counts(cluster: LocalCluster, reason: str, name: str) -> list[int]:
+    selector = f"reason={reason},involvedObject.name={name}"
+    return [event.get("count", 1) for event in run(cluster.list("v1", "events", field_selector=selector))]
+
+
+@pytest.fixture
+def gate() -> RbacGate:
+    return RbacGate(ApiServerEmulator(), load_cluster_role(), OPERATOR_TOKEN)
+
+
+@pytest.fixture
+def cluster(gate: RbacGate, tmp_path: Path) -> Iterator[LocalCluster]:
+    """The gated cluster with the CRDs and the peering object of crds/ and manifests/ applied."""
+    with gated_cluster(gate, tmp_path / "kubeconfig") as running:
+        crds = yaml_documents(*sorted((ROOT / "crds").glob("*.k8s.io.yaml")), ROOT / "crds" / "kopf-peering.yaml")
+        for crd in crds:
+            run(running.create("apiextensions.k8s.io/v1", "customresourcedefinitions", crd))
+        run(running.create("kopf.dev/v1", "clusterkopfpeerings", yaml_documents(ROOT / "manifests/peering.yaml")[0]))
+        yield running
+
+
+def test_operator_needs_exactly_the_cluster_role(gate: RbacGate, cluster: LocalCluster, tmp_path: Path) -> None:
+    run(cluster.create("v1", "services", lb_service("203.0.113.10")))
+    run(cluster.create("networking.k8s.io/v1", "ingresses", ingress()))
+    run(cluster.create("externaldns.k8s.io/v1alpha1", "dnsendpoints", dns_endpoint("203.0.113.30")))
+    settings = operator_settings(
+        operator_kubeconfig(tmp_path / "operator-kubeconfig", cluster.url),
+        source=["service", "ingress", "crd"],
+        provider="inmemory",
+        inmemory_zone=[ZONE],
+        peering="external-dns",
+    )
+    with OperatorThread(settings) as op:
+        wanted = {(f"web.{ZONE}", "A"), (f"shop.{ZONE}", "A"), (f"api.{ZONE}", "A")}
+        wait_for(lambda: wanted <= records(op).keys(), what="records of all three sources")
+
+        # Watches carry updates and deletes.
+        status = {"status": {"loadBalancer": {"ingress": [{"ip": "203.0.113.11"}]}}}
+        run(cluster.patch("v1", "services", "web", status, "default", subresource="status"))
+        wait_for(lambda: records(op).get((f"web.{ZONE}", "A")) == ("203.0.113.11",), what="the updated record")
+        run(cluster.delete("networking.k8s.io/v1", "ingresses", "shop", "default"))
+        wait_for(lambda: (f"shop.{ZONE}", "A") not in records(op), what="the deleted ingress's record to go")
+
+        # The same RecordError twice on one object is one Event whose count is patched, not a second Event.
+        def set_target(target: str) -> None:
+            patch = {"spec": dns_endpoint(target)["spec"]}
+            run(cluster.patch("externaldns.k8s.io/v1alpha1", "dnsendpoints", "api", patch, "default"))
+
+        set_target("not-an-address")
+        wait_for(lambda: event_counts(cluster, "RecordError", "api") == [1], what="a RecordError event")
+        set_target("203.0.113.31")
+        wait_for(lambda: records(op).get((f"api.{ZONE}", "A")) == ("203.0.113.31",), what="the fixed record")
+        set_target("not-an-address")
+        wait_for(lambda: event_counts(cluster, "RecordError", "api") == [2], what="the event's count patched to 2")
+        wait_for(lambda: event_counts(cluster, "RecordReady", "web"), what="a RecordReady event on the service")
+
+    assert gate.denied == []
+    assert gate.foreign_tokens == set()
+    assert all(path in ("/api", "/apis", "/version") or path.count("/") <= 3 for path in gate.discovery)
+
+    used = {(access.group, access.resource, access.verb) for access in gate.granted}
+    granted = set().union(*(rule.grants() for rule in gate.rules))
+    unexplained = sorted(granted - used - UNUSED_GRANTS.keys())
+    assert not unexplained, f"granted but never used (drop them, or list them in UNUSED_GRANTS): {unexplained}"
+    stale = sorted(used & UNUSED_GRANTS.keys())
+    assert not stale, f"used now, so remove them from UNUSED_GRANTS: {stale}"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "query", "expected"),
+    [
+        ("GET", "/api/v1/services", {}, Access("list", "", "services")),
+        ("GET", "/api/v1/namespaces/default/services", {"watch": "true"}, Access("watch", "", "services")),
+        ("GET", "/api/v1/nodes/n1", {}, Access("get", "", "nodes")),
+        ("POST", "/api/v1/namespaces/default/events", {}, Access("create", "", "events")),
+        ("PATCH", "/api/v1/namespaces/default/events/e1", {}, Access("patch", "", "events")),
+        (
+            "PUT",
+            "/apis/externaldns.k8s.io/v1alpha1/namespaces/default/dnsendpoints/api/status",
+            {},
+            Access("update", "externaldns.k8s.io", "dnsendpoints/status"),
+        ),
+        ("DELETE", "/api/v1/namespaces/default/pods", {}, Access("deletecollection", "", "pods")),
+        ("GET", "/apis/kopf.dev/v1", {}, None),
+    ],
+    ids=[
+        "a GET of a collection is a list",
+        "a GET with watch=true is a watch",
+        "a GET of one object is a get",
+        "a POST is a create",
+        "a PATCH is a patch",
+        "a PUT of a status subresource is an update of resource/status",
+        "a DELETE of a collection is a deletecollection",
+        "discovery of a group version is not a resource request",
+    ],
+)
+def test_requests_map_to_rbac_verbs_like_the_api_server(
+    method: str, path: str, query: dict[str, str], expected: Access | None
+) -> None:
+    assert access_of(method, path, query) == expected
+
+
+def test_cluster_role_denies_what_it_does_not_list() -> None:
+    rules = load_cluster_role()
+    assert not any(rule.allows(Access("get", "", "secrets")) for rule in rules)
+    assert not any(rule.allows(Access("update", "externaldns.k8s.io", "dnsendpoints")) for rule in rules)
+    assert any(rule.allows(Access("patch", "externaldns.k8s.io", "dnsendpoints/status")) for rule in rules)
