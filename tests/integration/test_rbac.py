@@ -30,6 +30,8 @@ from external_dns.testing.emulator import json_response, parse_api_path
 ROOT = Path(__file__).resolve().parents[2]
 OPERATOR_TOKEN = "system:serviceaccount:external-dns:external-dns"
 ZONE = "example.com"
+#: LocalCluster's helpers send no token, and aiohttp's default User-Agent ("Python/3.11 aiohttp/3.x").
+TEST_CLIENT_AGENT = "Python/"
 
 GATEWAY_KINDS = ("gateways", "httproutes", "grpcroutes", "tlsroutes", "tcproutes", "udproutes")
 WATCHED_KINDS = (
@@ -126,15 +128,17 @@ class RbacGate:
     granted: list[Access] = field(default_factory=list)
     denied: list[tuple[Access | None, str]] = field(default_factory=list)
     discovery: set[str] = field(default_factory=set)
-    foreign_tokens: set[str] = field(default_factory=set)
+    anonymous: list[str] = field(default_factory=list)
 
     async def __call__(self, request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
         authorization = request.headers.get("Authorization", "")
-        if not authorization:  # the test's own requests (fixtures, assertions) carry no token
-            return await self.emulator(request)
-        if authorization != f"Bearer {self.token}":
-            self.foreign_tokens.add(authorization)
+        if not authorization and request.headers.get("User-Agent", "").startswith(TEST_CLIENT_AGENT):
+            return await self.emulator(request)  # the test's own requests (fixtures, assertions)
         access = access_of(request.method, request.path, request.query)
+        if authorization != f"Bearer {self.token}":
+            # A real API server maps a missing token to system:anonymous, which RBAC denies.
+            self.anonymous.append(f"{request.headers.get('User-Agent')}: {request.method} {request.path_qs}")
+            return self._deny(access, f"{request.method} {request.path}")
         if access is None:
             if request.method != "GET":
                 return self._deny(None, f"{request.method} {request.path}")
@@ -313,8 +317,8 @@ def test_operator_needs_exactly_the_cluster_role(gate: RbacGate, cluster: LocalC
         wait_for(lambda: event_counts(cluster, "RecordError", "api") == [2], what="the event's count patched to 2")
         wait_for(lambda: event_counts(cluster, "RecordReady", "web"), what="a RecordReady event on the service")
 
+    assert not gate.anonymous, f"requests without the operator's token: {sorted(set(gate.anonymous))[:5]}"
     assert gate.denied == []
-    assert gate.foreign_tokens == set()
     assert all(path in ("/api", "/apis", "/version") or path.count("/") <= 3 for path in gate.discovery)
 
     used = {(access.group, access.resource, access.verb) for access in gate.granted}

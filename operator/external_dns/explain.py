@@ -1,0 +1,164 @@
+"""``external-dns explain NAME``: why a name has (or has not) its record, in one command.
+
+It takes the operator's own flags, reads the live cluster and provider the way the operator does, and prints
+for each name: the objects that ask for it (and those that mention it but produce no record, with the reason),
+the endpoints they produce, the zone and filters that apply, what the provider holds now and who owns it, what
+the operator would do next and why, and the last events posted about it. Nothing is written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from external_dns import factory
+from external_dns.app import Application, Wiring
+from external_dns.config import Settings
+from external_dns.desired import ObjectKey
+from external_dns.domain_filter import match_all
+from external_dns.endpoint import OWNER_LABEL, RESOURCE_LABEL, Endpoint, normalize_name
+from external_dns.events import EventSink
+from external_dns.kube import KubeClient
+from external_dns.logs import setup_logging
+from external_dns.plan import calculate
+from external_dns.reconciler import combine, describe_changes
+from external_dns.store import object_id
+
+
+def explain(settings: Settings, names: Sequence[str]) -> int:
+    """Print the explanation of every name; 0 when every name has its records as wanted, 1 otherwise."""
+    setup_logging("error", settings.log_format)
+    if not names:
+        print("usage: external-dns explain NAME [NAME...] (with the operator's flags)")
+        return 2
+    return asyncio.run(_explain(settings, names))
+
+
+async def _explain(settings: Settings, names: Sequence[str]) -> int:
+    kube = await KubeClient.connect(settings.kubeconfig)
+    wiring = Wiring(
+        provider=factory.provider(settings),
+        registry=factory.registry(settings),
+        sources=factory.sources(settings),
+        source_settings=factory.source_settings(settings),
+        plan_settings=factory.plan_settings(settings),
+        reconciler_settings=replace(factory.reconciler_settings(settings), dry_run=True),
+        events=EventSink(()),
+        namespace=settings.namespace,
+        label_selector=settings.label_filter,
+    )
+    app = Application(wiring)
+    healthy = True
+    try:
+        await app.list_all(kube)
+        await app.build_workers()
+        for name in names:
+            lines, ok = await _explain_name(app, kube, normalize_name(name))
+            healthy &= ok
+            print("\n".join(lines) + "\n")
+    finally:
+        await app.close()
+        await kube.close()
+    return 0 if healthy else 1
+
+
+async def _explain_name(app: Application, kube: KubeClient, name: str) -> tuple[list[str], bool]:
+    out = [f"== {name}"]
+    wanted = app.desired.endpoints_at([name])
+    out.append("Wanted by:")
+    for key in app.desired.wanted_by(name):
+        for ep in app.desired.endpoints_of(key):
+            if ep.key.name == name:
+                out.append(f"  {_object(key)}: {_endpoint(ep)}")
+    out += [f"  {line}" for line in _mentions_without_records(app, name)]
+    if not wanted:
+        out.append("  (no object asks for this name)")
+
+    zone = app.router.zone_for(name)
+    plan_settings = app.wiring.plan_settings
+    out.append("Rules:")
+    out.append(f"  zone: {zone.name if zone else 'none of the managed zones contains this name'}")
+    if plan_settings.domain_filters:
+        verdict = "matches" if match_all(plan_settings.domain_filters, name) else "does NOT match"
+        out.append(f"  domain filter: {verdict}")
+    out.append(f"  policy: {plan_settings.policy}; owner id: {plan_settings.owner_id or '(no registry)'}")
+    out.append(f"  managed types: {', '.join(sorted(plan_settings.managed_types - plan_settings.exclude_types))}")
+    if zone is None:
+        return out, not wanted
+
+    worker = app.workers[zone]
+    await worker.load()
+    related = {name} | app.wiring.registry.related_names(name)
+    view = app.wiring.registry.read(worker.cache.at(related))
+    current = [record for record in view.records if record.key.name == name]
+    out.append(f"Provider ({app.provider.name}) holds:")
+    for record in current:
+        owner = record.labels.get(OWNER_LABEL)
+        ownership = f"owned by {owner!r}" if owner else "unowned (no ownership TXT record)"
+        if owner == plan_settings.owner_id:
+            ownership += " = this operator"
+        out.append(f"  {_endpoint(record)}  [{ownership}]")
+    if not current:
+        out.append("  (nothing)")
+
+    desired = app.provider.adjust_endpoints(combine([ep for ep in wanted if zone.contains(ep.dns_name)]))
+    plan = calculate(current, desired, plan_settings)
+    out.append("Next sync would:")
+    out += [f"  {line}" for line in describe_changes(plan.changes)]
+    out += [f"  skip {_endpoint(s.endpoint)}: {s.reason}" for s in plan.skipped]
+    if not plan.changes.has_changes() and not plan.skipped:
+        out.append("  change nothing (in step)")
+
+    out.append("Last events:")
+    out += [f"  {line}" for line in await _events(kube, app, name)] or ["  (none)"]
+    return out, not plan.changes.has_changes() and not plan.skipped
+
+
+def _mentions_without_records(app: Application, name: str) -> list[str]:
+    """Objects whose manifest mentions the name but that produce no record for it, with the source's reason."""
+    lines = []
+    for kind in app.sources.values():
+        for obj in app.stores[kind.resource.plural].values():
+            namespace, object_name = object_id(obj)
+            key = ObjectKey(kind.name, namespace, object_name)
+            if name not in json.dumps(obj) or any(ep.key.name == name for ep in app.desired.endpoints_of(key)):
+                continue
+            result = kind.derive(obj, app.wiring.source_settings, app.lookups)
+            why = result.ignored_reason or "; ".join(str(p) for p in result.problems) or "it asks for other names"
+            lines.append(f"{_object(key)} mentions it but produces no record: {why}")
+    return lines
+
+
+async def _events(kube: KubeClient, app: Application, name: str) -> list[str]:
+    refs = {ep_ref for key in app.desired.wanted_by(name) for ep in app.desired.endpoints_of(key) for ep_ref in ep.refs}
+    lines = []
+    for ref in sorted(refs):
+        selector = f"involvedObject.name={ref.name},involvedObject.kind={ref.kind}"
+        page: Any = await kube.request(
+            "GET", f"/api/v1/namespaces/{ref.namespace or 'default'}/events", query={"fieldSelector": selector}
+        )
+        for event in page.get("items") or []:
+            if name in event.get("message", "") or "Invalid" in event.get("message", ""):
+                when = event.get("lastTimestamp") or event.get("eventTime") or ""
+                lines.append(f"{when} {event['type']} {event['reason']} on {ref.display}: {event['message']}")
+    return sorted(lines)[-10:]
+
+
+def _object(key: ObjectKey) -> str:
+    return f"{key.kind} {key.namespace + '/' if key.namespace else ''}{key.name}"
+
+
+def _endpoint(ep: Endpoint) -> str:
+    extras = []
+    if ep.ttl:
+        extras.append(f"ttl {ep.ttl}")
+    if ep.set_identifier:
+        extras.append(f"set {ep.set_identifier}")
+    if ep.labels.get(RESOURCE_LABEL):
+        extras.append(f"resource {ep.labels[RESOURCE_LABEL]}")
+    suffix = f" ({', '.join(extras)})" if extras else ""
+    return f"{ep.record_type} {ep.dns_name} -> {', '.join(ep.targets)}{suffix}"
+

@@ -1,0 +1,90 @@
+"""``external-dns explain`` answers "why is there (no) record?" from the live cluster and DNS server."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from external_dns.explain import explain
+from external_dns.testing import local_cluster_in_thread
+from external_dns.testing.cluster import LocalCluster
+from tests.backends.bind import BindServer, named_path
+from tests.harness import OperatorThread, operator_settings
+
+ZONE = "example.com"
+
+
+@pytest.fixture
+def cluster() -> Iterator[LocalCluster]:
+    with local_cluster_in_thread() as running:
+        yield running
+
+
+@pytest.fixture
+def bind(tmp_path: Path) -> Iterator[BindServer]:
+    if named_path() is None:
+        pytest.skip("BIND9 `named` is not installed (apt-get install bind9)")
+    server = BindServer()
+    server.start([ZONE], tmp_path / "bind", records={ZONE: [
+        "taken 300 IN A 192.0.2.9",
+        'a-taken 0 IN TXT "heritage=external-dns,external-dns/owner=other-cluster,external-dns/resource=service/x/y"',
+    ]})  # fmt: skip
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def service(name: str, hostname: str, ip: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name, "namespace": "default",
+                     "annotations": {"external-dns.alpha.kubernetes.io/hostname": hostname}},
+        "spec": {"type": "LoadBalancer", "ports": [{"port": 80}]},
+        "status": {"loadBalancer": {"ingress": [{"ip": ip}]}},
+    }  # fmt: skip
+
+
+def test_explain_tells_in_step_foreign_owner_and_missing_zone(
+    cluster: LocalCluster, bind: BindServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    asyncio.run(cluster.create("v1", "services", service("web", "web.example.com", "203.0.113.5")))
+    asyncio.run(cluster.create("v1", "services", service("grab", "taken.example.com", "203.0.113.6")))
+    info = bind.info
+    settings = operator_settings(
+        cluster.kubeconfig,
+        source=["service"],
+        provider="rfc2136",
+        rfc2136_host=info.host,
+        rfc2136_port=info.port,
+        rfc2136_zone=[ZONE],
+        rfc2136_tsig_keyname=info.key_name,
+        rfc2136_tsig_secret=info.key_secret,
+        txt_owner_id="mine",
+    )
+    with OperatorThread(settings) as op:
+        op.wait_idle()
+    capsys.readouterr()
+
+    assert explain(settings, ["web.example.com"]) == 0
+    out = capsys.readouterr().out
+    assert "service default/web: A web.example.com -> 203.0.113.5" in out
+    assert "owned by 'mine' = this operator" in out
+    assert "change nothing (in step)" in out
+    assert 'RecordReady on Service default/web: Created A record "web.example.com"' in out
+
+    assert explain(settings, ["taken.example.com"]) == 1
+    out = capsys.readouterr().out
+    assert "owned by 'other-cluster'" in out
+    assert "skip A taken.example.com -> 203.0.113.6" in out
+    assert 'owner id does not match: the existing A record "taken.example.com" is owned by "other-cluster"' in out
+
+    assert explain(settings, ["elsewhere.example.org"]) == 0
+    out = capsys.readouterr().out
+    assert "none of the managed zones contains this name" in out
+    assert "no object asks for this name" in out
