@@ -7,10 +7,13 @@ pipeline: change-to-record latency, provider calls and errors by operation, and 
 
 from __future__ import annotations
 
+import collections
 import time
+from collections.abc import Iterable
 
 from prometheus_client import Counter, Gauge, Histogram, Info
 
+from external_dns.endpoint import Endpoint
 from external_dns.providers.base import Changes
 
 NAMESPACE = "external_dns"
@@ -33,10 +36,16 @@ CONSECUTIVE_SOFT_ERRORS = Gauge(
     "controller_consecutive_soft_errors", "Provider errors since the last success.", namespace=NAMESPACE
 )
 REGISTRY_RECORDS = Gauge(
-    "registry_records", "Records in the managed zones, by type.", ["record_type"], namespace=NAMESPACE
+    "registry_records",
+    "Records in a managed zone at its last full sync, by type.",
+    ["zone", "record_type"],
+    namespace=NAMESPACE,
 )
 SOURCE_RECORDS = Gauge(
-    "source_records", "Endpoints wanted by the sources, by type.", ["record_type"], namespace=NAMESPACE
+    "source_records",
+    "Endpoints wanted in a zone at its last full sync, by type.",
+    ["zone", "record_type"],
+    namespace=NAMESPACE,
 )
 SOURCE_INVALID_ENDPOINTS = Counter(
     "source_invalid_endpoints",
@@ -61,6 +70,14 @@ PROVIDER_ERRORS = Counter(
 PROVIDER_LATENCY = Histogram(
     "provider_call_duration_seconds", "Duration of provider calls.", ["provider", "operation"], namespace=NAMESPACE
 )
+
+
+def count_records(zone: str, held: Iterable[Endpoint], wanted: Iterable[Endpoint]) -> None:
+    """Refresh the per-type gauges of one zone (on full syncs only: it walks the whole zone)."""
+    for gauge, endpoints in ((REGISTRY_RECORDS, held), (SOURCE_RECORDS, wanted)):
+        counts = collections.Counter(ep.record_type for ep in endpoints)
+        for record_type, count in counts.items():
+            gauge.labels(zone=zone, record_type=record_type).set(count)
 
 
 def record_plan(zone: str, changes: Changes) -> None:

@@ -198,7 +198,9 @@ class ZoneWorker:
         """Plan the whole zone: every name the provider holds and every name wanted in it."""
         names = self.cache.names() | set(self._names_in_zone())
         self._dirty -= names
-        return await self.sync(names)
+        result = await self.sync(names)
+        metrics.count_records(self.label, self.cache.all(), self.desired.endpoints_at(self._names_in_zone()))
+        return result
 
     async def sync(self, names: set[str]) -> SyncResult:
         """Plan and apply the given names; failed names are kept for a retry with backoff."""
@@ -306,8 +308,11 @@ class ZoneWorker:
             loop = asyncio.get_running_loop()
             self._retry_at = min(self._retry_at, loop.time() + self._backoff)
             self._backoff = min(self._backoff * 2, self.settings.retry_max)
+            metrics.CONSECUTIVE_SOFT_ERRORS.inc()
         else:
             self._backoff = self.settings.retry_initial
+            metrics.CONSECUTIVE_SOFT_ERRORS.set(0)
+            metrics.LAST_SYNC.set(time.time())
         metrics.QUEUE_DEPTH.labels(zone=self.label).set(len(self._dirty) + len(self._retry))
         if self._on_settled is not None and not self.settings.dry_run:
             self._on_settled(names)
