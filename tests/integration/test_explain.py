@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.backends.bind import BindServer, named_path
+from tests.harness import OperatorThread, operator_settings
 
 from external_dns.explain import explain
 from external_dns.testing import local_cluster_in_thread
 from external_dns.testing.cluster import LocalCluster
-from tests.backends.bind import BindServer, named_path
-from tests.harness import OperatorThread, operator_settings
 
 ZONE = "example.com"
 

@@ -11,10 +11,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from tests.harness import OperatorThread, operator_settings, wait_for
 
 from external_dns.testing import local_cluster_in_thread
 from external_dns.testing.cluster import LocalCluster
-from tests.harness import OperatorThread, operator_settings, wait_for
 
 GW = "gateway.networking.k8s.io/v1"
 PROXIED = "external-dns.kubernetes.io/cloudflare-proxied"

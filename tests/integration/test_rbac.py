@@ -56,8 +56,6 @@ def _unused_grants() -> dict[tuple[str, str, str], str]:
             reasons[("gateway.networking.k8s.io", kind, verb)] = "the gateway-* sources are not enabled here"
     for verb in ("list", "watch"):
         reasons[("", "namespaces", verb)] = "read only by the Gateway route sources' namespace selectors"
-    for verb in ("patch", "update"):
-        reasons[("externaldns.k8s.io", "dnsendpoints/status", verb)] = "the DNSEndpoint status writer is pending"
     return reasons
 
 
@@ -368,4 +366,5 @@ def test_cluster_role_denies_what_it_does_not_list() -> None:
     rules = load_cluster_role()
     assert not any(rule.allows(Access("get", "", "secrets")) for rule in rules)
     assert not any(rule.allows(Access("update", "externaldns.k8s.io", "dnsendpoints")) for rule in rules)
+    assert not any(rule.allows(Access("update", "externaldns.k8s.io", "dnsendpoints/status")) for rule in rules)
     assert any(rule.allows(Access("patch", "externaldns.k8s.io", "dnsendpoints/status")) for rule in rules)
