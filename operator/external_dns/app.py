@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 
 from external_dns import metrics
 from external_dns.desired import DesiredState, ObjectKey
-from external_dns.endpoint import ObjectRef
+from external_dns.endpoint import Endpoint, ObjectRef, endpoints_for_hostname
 from external_dns.events import Action, EventSink, Reason, RecordEvent
 from external_dns.kinds import Resource, SourceKind, watched_resources
 from external_dns.kube import KubeClient
@@ -42,6 +42,8 @@ class Wiring:
     events: EventSink = field(default_factory=EventSink)
     namespace: str = ""
     label_selector: str = ""
+    #: --default-targets: used for endpoints a source produced without targets.
+    default_targets: tuple[str, ...] = ()
     #: Writes DNSEndpoint status (None: no status is written, e.g. dry runs and --once).
     status: StatusWriter | None = None
 
@@ -140,7 +142,8 @@ class Application:
         self._report_problems(key, object_ref(obj), problems, kind.name)
         if result.ignored_reason:
             logger.debug("Ignoring %s %s/%s: %s", kind.name, namespace, name, result.ignored_reason)
-        self._mark(self.desired.update(key, result.endpoints))
+        endpoints = with_default_targets(result.endpoints, self.wiring.default_targets)
+        self._mark(self.desired.update(key, endpoints))
         if kind.name == "crd":
             self._refresh_status(key)
 
@@ -279,6 +282,22 @@ class Application:
         if self.wiring.status is not None:
             await self.wiring.status.close()
         await self.provider.close()
+
+
+def with_default_targets(endpoints: Sequence[Endpoint], targets: Sequence[str]) -> list[Endpoint]:
+    """ExternalDNS's --default-targets: an endpoint without targets gets them (one endpoint per fitting type)."""
+    if not targets:
+        return [ep for ep in endpoints if ep.targets]
+    result: list[Endpoint] = []
+    for ep in endpoints:
+        if ep.targets:
+            result.append(ep)
+            continue
+        for filled in endpoints_for_hostname(
+            ep.dns_name, targets, ttl=ep.ttl, set_identifier=ep.set_identifier, provider_specific=ep.provider_specific
+        ):
+            result.append(filled.with_(labels=dict(ep.labels), refs=ep.refs))
+    return result
 
 
 def _explains_missing_record(kind: SourceKind, obj: Obj, settings: SourceSettings) -> bool:

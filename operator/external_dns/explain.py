@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from external_dns import factory
-from external_dns.app import Application, Wiring
+from external_dns.app import Application
 from external_dns.config import Settings
 from external_dns.desired import ObjectKey
 from external_dns.domain_filter import match_all
@@ -38,18 +38,9 @@ def explain(settings: Settings, names: Sequence[str]) -> int:
 
 
 async def _explain(settings: Settings, names: Sequence[str]) -> int:
-    kube = await KubeClient.connect(settings.kubeconfig)
-    wiring = Wiring(
-        provider=factory.provider(settings),
-        registry=factory.registry(settings),
-        sources=factory.sources(settings),
-        source_settings=factory.source_settings(settings),
-        plan_settings=factory.plan_settings(settings),
-        reconciler_settings=replace(factory.reconciler_settings(settings), dry_run=True),
-        events=EventSink(()),
-        namespace=settings.namespace,
-        label_selector=settings.label_filter,
-    )
+    kube = await KubeClient.connect(settings.kubeconfig, settings.master)
+    wiring = factory.wiring(settings, EventSink(()))
+    wiring.reconciler_settings = replace(wiring.reconciler_settings, dry_run=True)
     app = Application(wiring)
     healthy = True
     try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pydantic import SecretStr
 
+from external_dns.app import Wiring
 from external_dns.config import Settings, aes_key_bytes
 from external_dns.domain_filter import DomainFilter
 from external_dns.errors import ConfigError
@@ -193,5 +194,17 @@ def _secret(value: SecretStr | None) -> str:
     return value.get_secret_value() if value is not None else ""
 
 
-def event_sink(settings: Settings) -> EventSink:
-    return EventSink(settings.events_emit)
+def wiring(settings: Settings, events: EventSink, sources_: list[SourceKind] | None = None) -> Wiring:
+    """Everything the Application is built from; ``events`` decides where events go (API server or log)."""
+    return Wiring(
+        provider=provider(settings),
+        registry=registry(settings),
+        sources=sources_ if sources_ is not None else sources(settings),
+        source_settings=source_settings(settings),
+        plan_settings=plan_settings(settings),
+        reconciler_settings=reconciler_settings(settings),
+        events=events,
+        namespace=settings.namespace,
+        label_selector=settings.label_filter,
+        default_targets=tuple(settings.default_targets),
+    )

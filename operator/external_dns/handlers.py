@@ -17,10 +17,10 @@ import kopf
 from aiohttp import web
 
 from external_dns import factory, status_server
-from external_dns.app import Application, Wiring
+from external_dns.app import Application
 from external_dns.config import Settings
 from external_dns.events import KubeEventRecorder
-from external_dns.kinds import Resource, SourceKind, watched_resources
+from external_dns.kinds import Resource, watched_resources
 from external_dns.kube import KubeClient, load_configuration
 from external_dns.peering import PeeringGate
 from external_dns.status import StatusWriter
@@ -49,9 +49,8 @@ def register(registry: kopf.OperatorRegistry, settings: Settings) -> None:
     @kopf.on.startup(registry=registry)
     async def start_application(memo: kopf.Memo, settings: kopf.OperatorSettings, **_: Any) -> None:
         configure_kopf(settings, _settings_of(memo))
-        kube = await KubeClient.connect(_settings_of(memo).kubeconfig)
-        wiring = _wiring(_settings_of(memo), sources)
-        wiring.events = KubeEventRecorder(kube, _settings_of(memo).events_emit)
+        kube = await KubeClient.connect(_settings_of(memo).kubeconfig, _settings_of(memo).master)
+        wiring = factory.wiring(_settings_of(memo), KubeEventRecorder(kube, _settings_of(memo).events_emit), sources)
         crd = next((kind for kind in sources if kind.name == "crd"), None)
         if crd is not None and not _settings_of(memo).dry_run:
             wiring.status = StatusWriter(kube, crd.resource)
@@ -81,7 +80,7 @@ def register(registry: kopf.OperatorRegistry, settings: Settings) -> None:
     @kopf.on.login(registry=registry)
     async def login(memo: kopf.Memo, **_: Any) -> kopf.ConnectionInfo:
         """Kopf connects with the same credentials as everything else: --kubeconfig, KUBECONFIG or in-cluster."""
-        configuration = await load_configuration(_settings_of(memo).kubeconfig)
+        configuration = await load_configuration(_settings_of(memo).kubeconfig, _settings_of(memo).master)
         authorization = (configuration.api_key or {}).get("authorization", "")
         return kopf.ConnectionInfo(
             server=configuration.host or "",
@@ -124,16 +123,3 @@ def _register_watch(registry: kopf.OperatorRegistry, resource: Resource) -> None
 def _settings_of(memo: kopf.Memo) -> Settings:
     settings: Settings = memo["settings"]
     return settings
-
-
-def _wiring(settings: Settings, sources: list[SourceKind]) -> Wiring:
-    return Wiring(
-        provider=factory.provider(settings),
-        registry=factory.registry(settings),
-        sources=sources,
-        source_settings=factory.source_settings(settings),
-        plan_settings=factory.plan_settings(settings),
-        reconciler_settings=factory.reconciler_settings(settings),
-        namespace=settings.namespace,
-        label_selector=settings.label_filter,
-    )

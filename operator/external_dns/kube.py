@@ -35,9 +35,9 @@ class KubeClient:
         self._api = api
 
     @classmethod
-    async def connect(cls, kubeconfig: str = "", context: str | None = None) -> KubeClient:
+    async def connect(cls, kubeconfig: str = "", master: str = "") -> KubeClient:
         """A client with the credentials of :func:`load_configuration`."""
-        return cls(client.ApiClient(await load_configuration(kubeconfig, context)))
+        return cls(client.ApiClient(await load_configuration(kubeconfig, master)))
 
     async def close(self) -> None:
         await self._api.close()
@@ -89,20 +89,21 @@ class KubeClient:
                 return
 
 
-async def load_configuration(kubeconfig: str = "", context: str | None = None) -> client.Configuration:
-    """In-cluster credentials when running in a pod (and no kubeconfig given), else the kubeconfig."""
+async def load_configuration(kubeconfig: str = "", master: str = "") -> client.Configuration:
+    """In-cluster credentials when running in a pod (and no kubeconfig given), else the kubeconfig;
+    ``master`` (``--master``) overrides the server address, as in ExternalDNS."""
     configuration = client.Configuration()
     kubeconfig = kubeconfig or os.environ.get("KUBECONFIG", "")
     try:
         if not kubeconfig and os.environ.get("KUBERNETES_SERVICE_HOST"):
             config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
         else:
-            await config.load_kube_config(
-                config_file=kubeconfig or None, context=context, client_configuration=configuration
-            )
+            await config.load_kube_config(config_file=kubeconfig or None, client_configuration=configuration)
     except (config.ConfigException, OSError) as error:
         where = kubeconfig or "~/.kube/config (no --kubeconfig, KUBECONFIG or in-cluster service account)"
         raise ConfigError(f"--kubeconfig: cannot use {where}: {error}") from None
+    if master:
+        configuration.host = master.rstrip("/")
     return configuration
 
 

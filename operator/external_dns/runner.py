@@ -10,7 +10,7 @@ import sys
 import kopf
 
 from external_dns import factory, handlers
-from external_dns.app import Application, Wiring
+from external_dns.app import Application
 from external_dns.config import Settings
 from external_dns.events import EventSink, KubeEventRecorder
 from external_dns.kube import KubeClient
@@ -71,22 +71,11 @@ def run_once(settings: Settings) -> int:
 
 
 async def _once(settings: Settings) -> int:
-    kube = await KubeClient.connect(settings.kubeconfig)
+    kube = await KubeClient.connect(settings.kubeconfig, settings.master)
     events: EventSink = (
         EventSink(settings.events_emit) if settings.dry_run else KubeEventRecorder(kube, settings.events_emit)
     )
-    wiring = Wiring(
-        provider=factory.provider(settings),
-        registry=factory.registry(settings),
-        sources=factory.sources(settings),
-        source_settings=factory.source_settings(settings),
-        plan_settings=factory.plan_settings(settings),
-        reconciler_settings=factory.reconciler_settings(settings),
-        events=events,
-        namespace=settings.namespace,
-        label_selector=settings.label_filter,
-    )
-    app = Application(wiring)
+    app = Application(factory.wiring(settings, events))
     failed = 0
     try:
         await app.list_all(kube)
