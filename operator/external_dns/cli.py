@@ -106,6 +106,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(command: str, settings: Settings, args: list[str]) -> int:
     """Import the command's module only now: it may pull heavy dependencies (kopf, aiobotocore)."""
+    from external_dns.logs import setup_logging
+
+    # explain prints its answer on stdout; the operator's own log lines would only get in the way there.
+    setup_logging("error" if command == "explain" else settings.log_level, settings.log_format)
     if command == "explain":
         explain = _entry_point("external_dns.explain", "explain")
         return _exit_code(explain(settings, args))

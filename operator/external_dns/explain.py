@@ -22,7 +22,6 @@ from external_dns.domain_filter import match_all
 from external_dns.endpoint import OWNER_LABEL, RESOURCE_LABEL, Endpoint, normalize_name
 from external_dns.events import EventSink
 from external_dns.kube import KubeClient
-from external_dns.logs import setup_logging
 from external_dns.plan import calculate
 from external_dns.reconciler import combine, describe_changes
 from external_dns.store import object_id
@@ -30,7 +29,6 @@ from external_dns.store import object_id
 
 def explain(settings: Settings, names: Sequence[str]) -> int:
     """Print the explanation of every name; 0 when every name has its records as wanted, 1 otherwise."""
-    setup_logging("error", settings.log_format)
     if not names:
         print("usage: external-dns explain NAME [NAME...] (with the operator's flags)")
         return 2

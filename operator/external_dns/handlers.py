@@ -81,7 +81,9 @@ def register(registry: kopf.OperatorRegistry, settings: Settings) -> None:
     async def login(memo: kopf.Memo, **_: Any) -> kopf.ConnectionInfo:
         """Kopf connects with the same credentials as everything else: --kubeconfig, KUBECONFIG or in-cluster."""
         configuration = await load_configuration(_settings_of(memo).kubeconfig, _settings_of(memo).master)
-        authorization = (configuration.api_key or {}).get("authorization", "")
+        api_key = configuration.api_key or {}
+        # kubernetes-asyncio keeps the token under "BearerToken" (older versions: "authorization").
+        authorization = api_key.get("BearerToken") or api_key.get("authorization") or ""
         return kopf.ConnectionInfo(
             server=configuration.host or "",
             ca_path=configuration.ssl_ca_cert,

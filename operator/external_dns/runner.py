@@ -14,7 +14,6 @@ from external_dns.app import Application
 from external_dns.config import Settings
 from external_dns.events import EventSink, KubeEventRecorder
 from external_dns.kube import KubeClient
-from external_dns.logs import setup_logging
 from external_dns.peering import own_identity, random_priority
 from external_dns.reconciler import describe_changes
 
@@ -41,7 +40,6 @@ def kopf_arguments(settings: Settings, memo: kopf.Memo) -> dict[str, object]:
 
 def run(settings: Settings) -> int:
     """Run until stopped (SIGINT/SIGTERM)."""
-    setup_logging(settings.log_level, settings.log_format)
     if settings.kubeconfig:
         os.environ["KUBECONFIG"] = settings.kubeconfig  # Kopf's own login reads it from there
     if settings.peering:
@@ -66,7 +64,6 @@ def run(settings: Settings) -> int:
 
 def run_once(settings: Settings) -> int:
     """List every source, plan and apply every zone once; 0 on success, 1 if anything failed."""
-    setup_logging(settings.log_level, settings.log_format)
     return asyncio.run(_once(settings))
 
 

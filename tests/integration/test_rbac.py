@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import json
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -136,7 +136,7 @@ class RbacGate:
         if authorization != f"Bearer {self.token}":
             # A real API server maps a missing token to system:anonymous, which RBAC denies.
             self.anonymous.append(f"{request.headers.get('User-Agent')}: {request.method} {request.path_qs}")
-            return self._deny(access, f"{request.method} {request.path}")
+            return self._deny(access, f"{request.method} {request.path}", user="system:anonymous")
         if access is None:
             if request.method != "GET":
                 return self._deny(None, f"{request.method} {request.path}")
@@ -147,10 +147,15 @@ class RbacGate:
             return self._deny(access, f"{request.method} {request.path}")
         return await self.emulator(request)
 
-    def _deny(self, access: Access | None, what: str) -> aiohttp.web.Response:
+    def check_nothing_denied(self) -> None:
+        """Fail with the denied requests, those without the operator's token first."""
+        assert not self.anonymous, f"requests without the operator's token: {sorted(set(self.anonymous))[:5]}"
+        assert not self.denied, f"requests the ClusterRole does not allow: {self.denied[:10]}"
+
+    def _deny(self, access: Access | None, what: str, user: str = OPERATOR_TOKEN) -> aiohttp.web.Response:
         self.denied.append((access, what))
         status = {"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "Forbidden", "code": 403}
-        return json_response({**status, "message": f"{OPERATOR_TOKEN} cannot {what}"}, 403)
+        return json_response({**status, "message": f"{user} cannot {what}"}, 403)
 
 
 @contextlib.contextmanager
@@ -264,6 +269,13 @@ def event_counts(cluster: LocalCluster, reason: str, name: str) -> list[int]:
     return [event.get("count", 1) for event in run(cluster.list("v1", "events", field_selector=selector))]
 
 
+def programmed(cluster: LocalCluster, name: str) -> str | None:
+    """The status of a DNSEndpoint's Programmed condition (written through dnsendpoints/status)."""
+    obj = run(cluster.get("externaldns.k8s.io/v1alpha1", "dnsendpoints", name, "default"))
+    conditions = (obj.get("status") or {}).get("conditions") or []
+    return next((c["status"] for c in conditions if c["type"] == "Programmed"), None)
+
+
 @pytest.fixture
 def gate() -> RbacGate:
     return RbacGate(ApiServerEmulator(), load_cluster_role(), OPERATOR_TOKEN)
@@ -291,17 +303,22 @@ def test_operator_needs_exactly_the_cluster_role(gate: RbacGate, cluster: LocalC
         inmemory_zone=[ZONE],
         peering="external-dns",
     )
+
+    def until(condition: Callable[[], object], what: str) -> None:
+        """Wait for the condition, failing at once (not after a timeout) when a request was denied."""
+        wait_for(lambda: gate.denied or condition(), what=what)
+        gate.check_nothing_denied()
+
     with OperatorThread(settings) as op:
         wanted = {(f"web.{ZONE}", "A"), (f"shop.{ZONE}", "A"), (f"api.{ZONE}", "A")}
-        wait_for(lambda: gate.anonymous or wanted <= records(op).keys(), what="records of all three sources")
-        assert not gate.anonymous, f"requests without the operator's token: {sorted(set(gate.anonymous))[:5]}"
+        until(lambda: wanted <= records(op).keys(), "records of all three sources")
 
         # Watches carry updates and deletes.
         status = {"status": {"loadBalancer": {"ingress": [{"ip": "203.0.113.11"}]}}}
         run(cluster.patch("v1", "services", "web", status, "default", subresource="status"))
-        wait_for(lambda: records(op).get((f"web.{ZONE}", "A")) == ("203.0.113.11",), what="the updated record")
+        until(lambda: records(op).get((f"web.{ZONE}", "A")) == ("203.0.113.11",), "the updated record")
         run(cluster.delete("networking.k8s.io/v1", "ingresses", "shop", "default"))
-        wait_for(lambda: (f"shop.{ZONE}", "A") not in records(op), what="the deleted ingress's record to go")
+        until(lambda: (f"shop.{ZONE}", "A") not in records(op), "the deleted ingress's record to go")
 
         # The same RecordError twice on one object is one Event whose count is patched, not a second Event.
         def set_target(target: str) -> None:
@@ -309,15 +326,15 @@ def test_operator_needs_exactly_the_cluster_role(gate: RbacGate, cluster: LocalC
             run(cluster.patch("externaldns.k8s.io/v1alpha1", "dnsendpoints", "api", patch, "default"))
 
         set_target("not-an-address")
-        wait_for(lambda: event_counts(cluster, "RecordError", "api") == [1], what="a RecordError event")
+        until(lambda: event_counts(cluster, "RecordError", "api") == [1], "a RecordError event")
         set_target("203.0.113.31")
-        wait_for(lambda: records(op).get((f"api.{ZONE}", "A")) == ("203.0.113.31",), what="the fixed record")
+        until(lambda: records(op).get((f"api.{ZONE}", "A")) == ("203.0.113.31",), "the fixed record")
+        until(lambda: programmed(cluster, "api") == "True", "the DNSEndpoint's Programmed condition")
         set_target("not-an-address")
-        wait_for(lambda: event_counts(cluster, "RecordError", "api") == [2], what="the event's count patched to 2")
-        wait_for(lambda: event_counts(cluster, "RecordReady", "web"), what="a RecordReady event on the service")
+        until(lambda: event_counts(cluster, "RecordError", "api") == [2], "the event's count patched to 2")
+        until(lambda: event_counts(cluster, "RecordReady", "web"), "a RecordReady event on the service")
 
-    assert not gate.anonymous, f"requests without the operator's token: {sorted(set(gate.anonymous))[:5]}"
-    assert gate.denied == []
+    gate.check_nothing_denied()
     assert all(path in ("/api", "/apis", "/version") or path.count("/") <= 3 for path in gate.discovery)
 
     used = {(access.group, access.resource, access.verb) for access in gate.granted}

@@ -81,7 +81,13 @@ def test_every_yaml_file_parses_into_named_objects(path: Path) -> None:
 
 
 def test_namespaced_objects_live_in_the_operators_namespace() -> None:
-    cluster_scoped = {"Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "ClusterKopfPeering"}
+    cluster_scoped = {
+        "Namespace",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "CustomResourceDefinition",
+        "ClusterKopfPeering",
+    }
     for obj in objects():
         expected = None if obj["kind"] in cluster_scoped else NAMESPACE
         assert obj["metadata"].get("namespace") == expected, f"{obj['kind']} {obj['metadata']['name']}"
@@ -398,7 +404,11 @@ def test_cluster_role_has_no_wildcards_and_no_secrets() -> None:
 def test_cluster_role_binding_grants_the_role_to_the_service_account() -> None:
     binding = find("ClusterRoleBinding", "external-dns")
     account = find("ServiceAccount")
-    assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "external-dns"}
+    assert binding["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "ClusterRole",
+        "name": "external-dns",
+    }
     assert binding["subjects"] == [
         {"kind": "ServiceAccount", "name": account["metadata"]["name"], "namespace": account["metadata"]["namespace"]}
     ]
