@@ -225,10 +225,14 @@ class RFC2136Provider:
         return outcome
 
     def adjust_endpoints(self, endpoints: Sequence[Endpoint]) -> list[Endpoint]:
-        """The TTL the record will be written with, and targets in the text form AXFR reads them back in."""
+        """The TTL the record will be written with, and targets in the text form AXFR reads them back in.
+
+        An unset TTL stays unset (0): the planner never updates a record for an unset TTL, so a zone written by
+        ExternalDNS, whose RFC2136 provider writes TTL 0 when none is asked for, is adopted without a change.
+        """
         return [
             endpoint.with_(
-                ttl=self._ttl(endpoint.ttl),
+                ttl=max(self.settings.min_ttl, endpoint.ttl) if endpoint.ttl else 0,
                 targets=tuple(_canonical(endpoint.record_type, t) for t in endpoint.targets),
             )
             for endpoint in endpoints

@@ -1,0 +1,77 @@
+"""The zone cache: what a zone holds after a listing and after each applied batch."""
+
+from __future__ import annotations
+
+from external_dns.endpoint import OWNER_LABEL, Endpoint, ObjectRef
+from external_dns.providers.base import Changes
+from external_dns.zonecache import ZoneCache
+
+REF = ObjectRef("Service", "v1", "default", "web")
+
+
+def a(name: str, *targets: str) -> Endpoint:
+    return Endpoint(name, "A", targets)
+
+
+def test_replace_loads_records_indexed_by_normalised_name() -> None:
+    cache = ZoneCache()
+    assert not cache.loaded
+    cache.replace([a("Web.Example.com.", "203.0.113.10"), Endpoint("web.example.com", "TXT", ('"x"',))])
+    assert cache.loaded
+    assert cache.names() == {"web.example.com"}
+    assert len(cache) == 2
+    assert {r.record_type for r in cache.at(["web.example.com", "missing.example.com"])} == {"A", "TXT"}
+
+
+def test_replace_forgets_what_the_previous_listing_held() -> None:
+    cache = ZoneCache()
+    cache.replace([a("old.example.com", "203.0.113.1")])
+    cache.replace([a("new.example.com", "203.0.113.2")])
+    assert cache.names() == {"new.example.com"}
+
+
+def test_apply_patches_every_change_except_the_failed_ones() -> None:
+    cache = ZoneCache()
+    cache.replace(
+        [
+            a("gone.example.com", "203.0.113.1"),
+            a("kept.example.com", "203.0.113.2"),
+            a("moved.example.com", "203.0.113.3"),
+            a("stuck.example.com", "203.0.113.4"),
+        ]
+    )
+    changes = Changes(
+        create=[a("new.example.com", "203.0.113.5"), a("refused.example.com", "203.0.113.6")],
+        update_old=[a("moved.example.com", "203.0.113.3")],
+        update_new=[a("moved.example.com", "203.0.113.30")],
+        delete=[a("gone.example.com", "203.0.113.1"), a("stuck.example.com", "203.0.113.4")],
+    )
+    failed = {a("refused.example.com").key, a("stuck.example.com").key}
+
+    cache.apply(changes, failed)
+
+    held = {r.dns_name: r.targets for r in cache.all()}
+    assert held == {
+        "kept.example.com": ("203.0.113.2",),
+        "moved.example.com": ("203.0.113.30",),
+        "stuck.example.com": ("203.0.113.4",),
+        "new.example.com": ("203.0.113.5",),
+    }
+
+
+def test_a_delete_of_the_last_record_at_a_name_forgets_the_name() -> None:
+    cache = ZoneCache()
+    cache.replace([a("web.example.com", "203.0.113.1")])
+    cache.apply(Changes(delete=[a("web.example.com", "203.0.113.1"), a("never.example.com", "203.0.113.9")]))
+    assert cache.names() == set()
+    assert len(cache) == 0
+
+
+def test_records_are_cached_as_a_provider_would_list_them_without_labels_or_refs() -> None:
+    cache = ZoneCache()
+    labelled = Endpoint("web.example.com", "A", ("203.0.113.10",), labels={OWNER_LABEL: "me"}, refs=(REF,))
+    cache.apply(Changes(create=[labelled]))
+    cache.replace([*cache.all(), labelled.with_(dns_name="www.example.com")])
+    for record in cache.all():
+        assert record.labels == {}
+        assert record.refs == ()
