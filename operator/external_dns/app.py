@@ -17,6 +17,7 @@ from external_dns.desired import DesiredState, ObjectKey
 from external_dns.endpoint import Endpoint, ObjectRef, endpoints_for_hostname
 from external_dns.events import Action, EventSink, Reason, RecordEvent
 from external_dns.kinds import Resource, SourceKind, watched_resources
+from external_dns.errors import ProviderError
 from external_dns.kube import KubeClient
 from external_dns.plan import PlanSettings
 from external_dns.providers.base import DomainFiltering, Provider, Zone
@@ -255,7 +256,11 @@ class Application:
         await self.build_workers()
         results = []
         for worker in self.workers.values():
-            await worker.load()
+            try:
+                await worker.load(attempts=3)
+            except ProviderError as error:
+                results.append(SyncResult(error=f"zone {worker.label}: cannot read records: {error}"))
+                continue
             results.append(await worker.sync_all())
         return results
 

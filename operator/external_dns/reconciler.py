@@ -57,6 +57,8 @@ class SyncResult:
     applied: Changes = field(default_factory=Changes)
     failed: list[tuple[Endpoint, str]] = field(default_factory=list)
     skipped: int = 0
+    #: The zone could not be read at all.
+    error: str = ""
 
 
 class ZoneRouter:
@@ -139,13 +141,17 @@ class ZoneWorker:
             return False, self._reported_skips[key]
         return True, ""
 
-    async def load(self) -> None:
-        """Read the zone from the provider, retrying with backoff until it answers."""
+    async def load(self, attempts: int | None = None) -> None:
+        """Read the zone from the provider, retrying with backoff until it answers (or ``attempts`` run out)."""
         delay = self.settings.retry_initial
         while True:
             try:
                 records = await self._timed("records", self.provider.records(self.zone))
             except ProviderError as error:
+                if attempts is not None:
+                    attempts -= 1
+                    if attempts <= 0:
+                        raise
                 logger.warning("Zone %s: cannot read records (%s); retrying in %.0fs", self.label, error, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.settings.retry_max)

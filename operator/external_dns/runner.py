@@ -81,7 +81,9 @@ async def _once(settings: Settings) -> int:
                 print(("DRY-RUN " if settings.dry_run else "") + line)
             for endpoint, message in result.failed:
                 print(f"FAILED {endpoint.describe()}: {message}", file=sys.stderr)
-            failed += len(result.failed)
+            if result.error:
+                print(f"FAILED {result.error}", file=sys.stderr)
+            failed += len(result.failed) + bool(result.error)
         if isinstance(events, KubeEventRecorder):
             await events.flush()
     finally:
