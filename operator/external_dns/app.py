@@ -15,9 +15,9 @@ from dataclasses import dataclass, field, replace
 from external_dns import metrics
 from external_dns.desired import DesiredState, ObjectKey
 from external_dns.endpoint import Endpoint, ObjectRef, endpoints_for_hostname
+from external_dns.errors import ProviderError
 from external_dns.events import Action, EventSink, Reason, RecordEvent
 from external_dns.kinds import Resource, SourceKind, watched_resources
-from external_dns.errors import ProviderError
 from external_dns.kube import KubeClient
 from external_dns.plan import PlanSettings
 from external_dns.providers.base import DomainFiltering, Provider, Zone

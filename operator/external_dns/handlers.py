@@ -42,28 +42,28 @@ def configure_kopf(kopf_settings: kopf.OperatorSettings, settings: Settings) -> 
         kopf_settings.peering.lifetime = max(2, int(settings.peering_lifetime))
 
 
-def register(registry: kopf.OperatorRegistry, settings: Settings) -> None:
+def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
     """Register the startup/cleanup activities and one event handler per watched resource."""
-    sources = factory.sources(settings)
+    sources = factory.sources(config)
 
     @kopf.on.startup(registry=registry)
     async def start_application(memo: kopf.Memo, settings: kopf.OperatorSettings, **_: Any) -> None:
-        configure_kopf(settings, _settings_of(memo))
-        kube = await KubeClient.connect(_settings_of(memo).kubeconfig, _settings_of(memo).master)
-        wiring = factory.wiring(_settings_of(memo), KubeEventRecorder(kube, _settings_of(memo).events_emit), sources)
+        configure_kopf(settings, config)
+        kube = await KubeClient.connect(config.kubeconfig, config.master)
+        wiring = factory.wiring(config, KubeEventRecorder(kube, config.events_emit), sources)
         crd = next((kind for kind in sources if kind.name == "crd"), None)
-        if crd is not None and not _settings_of(memo).dry_run:
+        if crd is not None and not config.dry_run:
             wiring.status = StatusWriter(kube, crd.resource)
         app = Application(wiring)
         memo["kube"] = kube
         memo["app"] = app
-        peering = _settings_of(memo).peering
+        peering = config.peering
         gate: PeeringGate | None = None
         if peering:
             gate = PeeringGate(kube, peering, memo["peering_identity"], memo["peering_priority"])
         # A standby replica is ready: ready to take over is what a rollout should wait for.
         memo["status"] = await status_server.serve(
-            _settings_of(memo).metrics_address, lambda: app.ready or (gate is not None and not gate.active)
+            config.metrics_address, lambda: app.ready or (gate is not None and not gate.active)
         )
 
         async def activate() -> None:
@@ -80,7 +80,7 @@ def register(registry: kopf.OperatorRegistry, settings: Settings) -> None:
     @kopf.on.login(registry=registry)
     async def login(memo: kopf.Memo, **_: Any) -> kopf.ConnectionInfo:
         """Kopf connects with the same credentials as everything else: --kubeconfig, KUBECONFIG or in-cluster."""
-        configuration = await load_configuration(_settings_of(memo).kubeconfig, _settings_of(memo).master)
+        configuration = await load_configuration(config.kubeconfig, config.master)
         api_key = configuration.api_key or {}
         # kubernetes-asyncio keeps the token under "BearerToken" (older versions: "authorization").
         authorization = api_key.get("BearerToken") or api_key.get("authorization") or ""
@@ -120,8 +120,3 @@ def _register_watch(registry: kopf.OperatorRegistry, resource: Resource) -> None
         if app is None:
             return
         app.on_object(resource, event.get("type"), event["object"])
-
-
-def _settings_of(memo: kopf.Memo) -> Settings:
-    settings: Settings = memo["settings"]
-    return settings
