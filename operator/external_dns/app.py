@@ -18,7 +18,7 @@ from external_dns.endpoint import Endpoint, ObjectRef, endpoints_for_hostname
 from external_dns.errors import ProviderError
 from external_dns.events import Action, EventSink, Reason, RecordEvent
 from external_dns.kinds import Resource, SourceKind, watched_resources
-from external_dns.kube import KubeClient
+from external_dns.kube import KubeAPIError, KubeClient
 from external_dns.plan import PlanSettings
 from external_dns.providers.base import DomainFiltering, Provider, Zone
 from external_dns.reconciler import ReconcilerSettings, SyncResult, ZoneRouter, ZoneWorker
@@ -235,12 +235,28 @@ class Application:
         self._pending_names.clear()  # every worker plans its whole zone first
         logger.info("Managing zones: %s", ", ".join(z.name or "." for z in zones) or "(none)")
 
-    async def start(self) -> None:
-        """Start one worker task per zone (after the initial listing)."""
+    async def start(self, kube: KubeClient | None = None) -> None:
+        """Start one worker task per zone (after the initial listing), and with ``kube`` the periodic re-LIST."""
         await self.build_workers()
         self._tasks = [
             asyncio.create_task(worker.run(), name=f"zone-worker:{worker.label}") for worker in self.workers.values()
         ]
+        if kube is not None:
+            self._tasks.append(asyncio.create_task(self._relist(kube), name="relist"))
+
+    async def _relist(self, kube: KubeClient) -> None:
+        """A full LIST every resync interval, as a safety net under the watch streams.
+
+        When a watch stream breaks and Kopf re-lists, objects deleted in the gap are never reported as deleted;
+        the periodic LIST finds them (and anything else a stream missed). A LIST of 10,000 objects costs well
+        under a second, once per interval.
+        """
+        while True:
+            await asyncio.sleep(self.wiring.reconciler_settings.resync_interval)
+            try:
+                await self.list_all(kube)
+            except (TimeoutError, KubeAPIError, OSError) as error:
+                logger.warning("Periodic re-list failed (the watch streams carry on): %s", error)
 
     async def stop_workers(self) -> None:
         """Stand by (another replica leads): stop writing; names changed meanwhile wait for :meth:`start`."""

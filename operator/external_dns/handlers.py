@@ -68,7 +68,7 @@ def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
 
         async def activate() -> None:
             await app.list_all(kube)
-            await app.start()
+            await app.start(kube)
             logger.info("Initial listing done: %d objects want records", len(app.desired))
 
         if gate is None:

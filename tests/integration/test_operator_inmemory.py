@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import kmock
 import pytest
 from tests.harness import OperatorThread, operator_settings, wait_for
 
@@ -157,3 +158,17 @@ def test_dnsendpoint_status_says_programmed_after_the_provider_confirmed(cluster
         assert status["conditions"][0]["status"] == "False"
         assert "spec.endpoints[1]" in status["conditions"][0]["message"]
         wait_for(lambda: records(op).get(("api.example.com", "A")) == ("192.0.2.8",), what="the valid endpoint applied")
+
+
+def test_a_delete_missed_by_a_broken_watch_is_caught_by_the_periodic_relist(cluster: LocalCluster) -> None:
+    settings = operator_settings(
+        cluster.kubeconfig, source=["service"], provider="inmemory", inmemory_zone=["example.com"], interval=1.0
+    )
+    run(cluster.create("v1", "services", lb_service("web", "web.example.com", "203.0.113.10")))
+    with OperatorThread(settings) as op:
+        wait_for(lambda: ("web.example.com", "A") in records(op), what="the record")
+        # The services watch breaks and cannot come back: the delete below never reaches a watch stream.
+        cluster.emulator["watch", kmock.resource("v1", "services")] << 500
+        cluster.emulator.store.drop_watches()
+        run(cluster.delete("v1", "services", "web", "default"))
+        wait_for(lambda: ("web.example.com", "A") not in records(op), 10, "the periodic re-list to notice")

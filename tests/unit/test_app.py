@@ -136,8 +136,13 @@ def httproute(name: str, *, accepted: str = "True", labels: dict[str, str] | Non
     return {
         "apiVersion": f"{GATEWAY_GROUP}/v1",
         "kind": "HTTPRoute",
-        "metadata": {"name": name, "namespace": "default", "uid": f"uid-{name}", "resourceVersion": "1",
-                     "labels": labels or {}},
+        "metadata": {
+            "name": name,
+            "namespace": "default",
+            "uid": f"uid-{name}",
+            "resourceVersion": "1",
+            "labels": labels or {},
+        },
         "spec": {"parentRefs": [{"name": "gw"}], "hostnames": [f"{name}.example.com"]},
         "status": {
             "parents": [
@@ -182,7 +187,9 @@ async def test_a_node_change_rederives_only_the_node_port_services() -> None:
     derivations = Derivations()
     app = make_app("service", derivations=derivations)
     app.on_listing(NODES, [node("n1", "203.0.113.1")], "100")
-    list_services(app, service("web", lb_ip="203.0.113.10"), service("np", "NodePort"), service("internal", "ClusterIP"))
+    list_services(
+        app, service("web", lb_ip="203.0.113.10"), service("np", "NodePort"), service("internal", "ClusterIP")
+    )
     derivations.seen.clear()
 
     app.on_object(NODES, "MODIFIED", node("n1", "203.0.113.99", rv="101"))

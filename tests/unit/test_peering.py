@@ -53,7 +53,9 @@ def peer(identity: str, priority: int, *, alive: bool = True) -> Peer:
     ("peers", "active"),
     [
         pytest.param([peer(ME, 100)], True, id="alone it is active"),
-        pytest.param([peer(ME, 100), peer("other", 50)], True, id="a live peer with a lower priority does not pause it"),
+        pytest.param(
+            [peer(ME, 100), peer("other", 50)], True, id="a live peer with a lower priority does not pause it"
+        ),
         pytest.param([peer(ME, 100), peer("other", 100)], False, id="a live peer with the same priority pauses it"),
         pytest.param([peer(ME, 100), peer("other", 200)], False, id="a live peer with a higher priority pauses it"),
         pytest.param(
@@ -134,7 +136,9 @@ async def test_the_gate_stands_by_while_the_peering_object_is_missing() -> None:
 async def test_the_gate_waits_for_its_own_keepalive_before_acting() -> None:
     now = datetime.datetime.now(datetime.UTC)
     others_only = peering(other_2=seen(now=now, priority=10))
-    transitions, gate, _ = await run_gate([others_only, peering(me_1=seen(now=now), other_2=seen(now=now, priority=10))])
+    transitions, gate, _ = await run_gate(
+        [others_only, peering(me_1=seen(now=now), other_2=seen(now=now, priority=10))]
+    )
     assert transitions == ["active"]
     assert gate.active
 

@@ -86,7 +86,9 @@ class RejectingProvider(FlakyProvider):
 
         kept = Changes(
             create=[ep for ep in changes.create if not refused(ep)],
-            update_old=[old for old, new in zip(changes.update_old, changes.update_new, strict=True) if not refused(new)],
+            update_old=[
+                old for old, new in zip(changes.update_old, changes.update_new, strict=True) if not refused(new)
+            ],
             update_new=[new for new in changes.update_new if not refused(new)],
             delete=[ep for ep in changes.delete if not refused(ep)],
         )
@@ -146,10 +148,11 @@ def make_rig(
     return Rig(inner, worker, desired, events)
 
 
-async def eventually(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+async def eventually(condition: Callable[[], bool], within: float = 5.0) -> None:
     """Wait until ``condition`` holds (the worker runs in the same loop, so yield to it between checks)."""
-    async with asyncio.timeout(timeout):
-        while not condition():
+    async with asyncio.timeout(within):
+        # Polling on purpose: the conditions are about provider state, which signals no event.
+        while not condition():  # noqa: ASYNC110
             await asyncio.sleep(0.005)
 
 
@@ -231,9 +234,7 @@ async def test_a_delete_nobody_in_this_process_wanted_is_reported_on_the_resourc
     await rig.worker.sync_all()
 
     assert rig.records() == {}
-    assert [e.ref for e in rig.sent(Reason.DELETED)] == [
-        ObjectRef("Ingress", "networking.k8s.io/v1", "shop", "old")
-    ]
+    assert [e.ref for e in rig.sent(Reason.DELETED)] == [ObjectRef("Ingress", "networking.k8s.io/v1", "shop", "old")]
 
 
 async def test_a_transient_failure_is_retried_and_reported_once_until_it_recovers() -> None:
@@ -241,9 +242,7 @@ async def test_a_transient_failure_is_retried_and_reported_once_until_it_recover
     flaky = FlakyProvider(inner, failures=3)
     rig = make_rig(flaky, inner=inner)
     await rig.worker.load()
-    names = rig.want(
-        WEB, wanted("web.example.com", "203.0.113.10"), wanted("www.example.com", "203.0.113.10")
-    )
+    names = rig.want(WEB, wanted("web.example.com", "203.0.113.10"), wanted("www.example.com", "203.0.113.10"))
 
     for _ in range(3):
         await rig.sync(names)
@@ -299,9 +298,10 @@ async def test_a_record_the_provider_rejects_does_not_hold_back_the_rest_of_the_
     rejecting = RejectingProvider(inner, names={"bad.example.com"})
     rig = make_rig(rejecting, inner=inner)
     await rig.worker.load()
-    await rig.sync(rig.want(WEB, wanted("good.example.com", "203.0.113.10")) | rig.want(
-        API, wanted("bad.example.com", "203.0.113.20", ref=API_REF)
-    ))
+    await rig.sync(
+        rig.want(WEB, wanted("good.example.com", "203.0.113.10"))
+        | rig.want(API, wanted("bad.example.com", "203.0.113.20", ref=API_REF))
+    )
 
     assert ("good.example.com", "A") in rig.records()
     assert ("bad.example.com", "A") not in rig.records()
@@ -526,32 +526,42 @@ def _ep(name: str, *targets: str, kind: str, owner: str, type_: str = "A") -> En
 
 COMBINE_CASES = [
     pytest.param(
-        [_ep("web.example.com", "203.0.113.2", kind="Service", owner="b"),
-         _ep("web.example.com", "203.0.113.1", kind="Service", owner="a")],
+        [
+            _ep("web.example.com", "203.0.113.2", kind="Service", owner="b"),
+            _ep("web.example.com", "203.0.113.1", kind="Service", owner="a"),
+        ],
         [("web.example.com", "A", ("203.0.113.1", "203.0.113.2"), ("a", "b"))],
         id="services wanting one name merge their targets in resource order",
     ),
     pytest.param(
-        [_ep("pod.example.com", "10.0.0.1", kind="Pod", owner="p1"),
-         _ep("pod.example.com", "10.0.0.2", kind="Pod", owner="p2")],
+        [
+            _ep("pod.example.com", "10.0.0.1", kind="Pod", owner="p1"),
+            _ep("pod.example.com", "10.0.0.2", kind="Pod", owner="p2"),
+        ],
         [("pod.example.com", "A", ("10.0.0.1", "10.0.0.2"), ("p1", "p2"))],
         id="pods wanting one name merge their targets",
     ),
     pytest.param(
-        [_ep("web.example.com", "203.0.113.1", kind="Ingress", owner="i1"),
-         _ep("web.example.com", "203.0.113.2", kind="Ingress", owner="i2")],
+        [
+            _ep("web.example.com", "203.0.113.1", kind="Ingress", owner="i1"),
+            _ep("web.example.com", "203.0.113.2", kind="Ingress", owner="i2"),
+        ],
         [("web.example.com", "A", ("203.0.113.1",), ("i1",)), ("web.example.com", "A", ("203.0.113.2",), ("i2",))],
         id="ingresses wanting one name with different targets are not merged",
     ),
     pytest.param(
-        [_ep("web.example.com", "203.0.113.1", kind="Ingress", owner="i1"),
-         _ep("web.example.com", "203.0.113.1", kind="DNSEndpoint", owner="d1")],
+        [
+            _ep("web.example.com", "203.0.113.1", kind="Ingress", owner="i1"),
+            _ep("web.example.com", "203.0.113.1", kind="DNSEndpoint", owner="d1"),
+        ],
         [("web.example.com", "A", ("203.0.113.1",), ("i1", "d1"))],
         id="exact duplicates from different sources collapse into one with the refs of both",
     ),
     pytest.param(
-        [_ep("web.example.com", "lb-a.example.net", kind="Service", owner="a", type_="CNAME"),
-         _ep("web.example.com", "lb-b.example.net", kind="Service", owner="b", type_="CNAME")],
+        [
+            _ep("web.example.com", "lb-a.example.net", kind="Service", owner="a", type_="CNAME"),
+            _ep("web.example.com", "lb-b.example.net", kind="Service", owner="b", type_="CNAME"),
+        ],
         [
             ("web.example.com", "CNAME", ("lb-a.example.net",), ("a",)),
             ("web.example.com", "CNAME", ("lb-b.example.net",), ("b",)),
@@ -562,9 +572,7 @@ COMBINE_CASES = [
 
 
 @pytest.mark.parametrize(("endpoints", "expected"), COMBINE_CASES)
-def test_combine(
-    endpoints: list[Endpoint], expected: list[tuple[str, str, tuple[str, ...], tuple[str, ...]]]
-) -> None:
+def test_combine(endpoints: list[Endpoint], expected: list[tuple[str, str, tuple[str, ...], tuple[str, ...]]]) -> None:
     combined = combine(endpoints)
     assert [(e.dns_name, e.record_type, e.targets, tuple(r.name for r in e.refs)) for e in combined] == expected
 

@@ -80,7 +80,7 @@ def test_replace_all_with_an_opaque_list_version_drops_everything_missing() -> N
 
 def test_stored_objects_drop_managed_fields_and_the_last_applied_annotation() -> None:
     store = ObjectStore("services")
-    raw = {
+    raw: dict[str, Any] = {
         "metadata": {
             "name": "web",
             "namespace": "default",
@@ -113,8 +113,12 @@ def test_objects_without_bulky_metadata_are_stored_as_given() -> None:
 
 def test_lookups_find_endpoint_slices_by_service_label_and_pods_by_namespace() -> None:
     slices = ObjectStore("endpointslices")
-    slices.upsert({"metadata": {"name": "web-a", "namespace": "default", "labels": {"kubernetes.io/service-name": "web"}}})
-    slices.upsert({"metadata": {"name": "api-a", "namespace": "default", "labels": {"kubernetes.io/service-name": "api"}}})
+    slices.upsert(
+        {"metadata": {"name": "web-a", "namespace": "default", "labels": {"kubernetes.io/service-name": "web"}}}
+    )
+    slices.upsert(
+        {"metadata": {"name": "api-a", "namespace": "default", "labels": {"kubernetes.io/service-name": "api"}}}
+    )
     pods = ObjectStore("pods")
     pods.upsert(obj("p1", "1"))
     pods.upsert(obj("p2", "1", namespace="other"))
