@@ -167,7 +167,7 @@ class ZoneWorker:
         loop = asyncio.get_running_loop()
         next_resync = loop.time() + self.settings.resync_interval
         while True:
-            if not self._dirty:
+            if not self._dirty and not self._retry:
                 self.idle.set()
             timeout = max(0.0, min(next_resync, self._retry_at) - loop.time())
             try:
@@ -303,6 +303,7 @@ class ZoneWorker:
 
     def _settled(self, names: set[str], failed_names: set[str]) -> None:
         done = names - failed_names
+        self._retry -= done  # a failed name applied since (by a newer change) no longer waits for its retry
         now = time.monotonic()
         for name in done:
             since = self._dirty_since.pop(name, None)

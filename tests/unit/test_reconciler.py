@@ -268,11 +268,6 @@ async def test_a_transient_failure_is_retried_and_reported_once_until_it_recover
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reconciler.ZoneWorker._settled never takes names that succeeded out of _retry: a name synced by a "
-    "new mark (or a resync) while waiting for its backoff still answers 'waiting for a retry' and counts as pending",
-)
 async def test_a_failed_name_applied_by_a_later_change_is_no_longer_waiting_for_a_retry() -> None:
     inner = InMemoryProvider([ZONE])
     flaky = FlakyProvider(inner, failures=1)
@@ -468,11 +463,6 @@ async def test_run_retries_a_failed_name_with_backoff_until_it_is_applied() -> N
         await asyncio.gather(task, return_exceptions=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reconciler.ZoneWorker.run sets `idle` when no name is dirty, even while failed names wait in "
-    "_retry, so Application.wait_idle ('until every worker has nothing left to do') returns early",
-)
 async def test_idle_is_not_reached_while_a_failed_name_waits_for_its_retry() -> None:
     inner = InMemoryProvider([ZONE])
     rig = make_rig(
