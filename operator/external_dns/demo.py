@@ -99,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         asyncio.run(apply(cluster, load_manifests(args.examples)))
         settings = operator_settings(
             cluster.kubeconfig,
-            source=["service", "ingress", "crd", "gateway-httproute"],
+            source=["service", "ingress", "crd", "gateway-httproute", "node", "pod"],
             provider="inmemory",
             inmemory_zone=["example.com"],
             txt_owner_id="demo",
