@@ -23,7 +23,8 @@ from external_dns.endpoint import OWNER_LABEL, RESOURCE_LABEL, Endpoint, normali
 from external_dns.events import EventSink
 from external_dns.kube import KubeClient
 from external_dns.plan import calculate
-from external_dns.reconciler import combine, describe_changes
+from external_dns.reconciler import combine
+from external_dns.reporting import describe_changes
 from external_dns.store import object_id
 
 

@@ -24,18 +24,19 @@ from external_dns.endpoint import (
     RESOURCE_LABEL,
     Endpoint,
     EndpointKey,
-    ObjectRef,
     normalize_name,
 )
 from external_dns.errors import ProviderError
-from external_dns.events import Action, EventSink, Reason, RecordEvent
+from external_dns.events import EventSink
 from external_dns.plan import Plan, PlanSettings, calculate, dedup_endpoints, merge_endpoints
 from external_dns.providers.base import ApplyOutcome, Changes, Provider, RemotelyAdjusting, Zone
 from external_dns.registry import Registry, RegistryView
+from external_dns.reporting import ZoneReporter, describe_changes
 from external_dns.zonecache import ZoneCache
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +106,7 @@ class ZoneWorker:
         self._retry_at = math.inf
         self._backoff = settings.retry_initial
         self._wake = asyncio.Event()
-        self._reported_errors: dict[str, str] = {}
-        self._reported_skips: dict[EndpointKey, str] = {}
+        self.reporter = ZoneReporter(self.label, events, desired)
         self._dirty_since: dict[str, float] = {}
         self.idle = asyncio.Event()
         self.syncs = 0
@@ -132,13 +132,13 @@ class ZoneWorker:
         """Whether the provider holds this wanted record as wanted, else why not (for object status)."""
         key = endpoint.key
         if key.name in self._retry:
-            return False, self._reported_errors.get(key.name, "waiting for a retry")
+            return False, self.reporter.errors.get(key.name, "waiting for a retry")
         if key.name in self._dirty:
             return False, "waiting to be applied"
-        if key.name in self._reported_errors:
-            return False, self._reported_errors[key.name]
-        if key in self._reported_skips:
-            return False, self._reported_skips[key]
+        if key.name in self.reporter.errors:
+            return False, self.reporter.errors[key.name]
+        if key in self.reporter.skips:
+            return False, self.reporter.skips[key]
         return True, ""
 
     async def load(self, attempts: int | None = None) -> None:
@@ -222,7 +222,7 @@ class ZoneWorker:
             return result
         changes = self.registry.ownership_changes(plan.changes, view)
         changes, refused = self._refuse_outside_zone(changes)
-        self._report_skips(names, plan, refused)
+        self.reporter.skipped(names, plan.skipped, refused)
         result.skipped = len(plan.skipped) + len(refused)
         metrics.record_plan(self.label, plan.changes)
         if not changes.has_changes():
@@ -241,9 +241,9 @@ class ZoneWorker:
         failed_keys, failed_names = self._failures(outcome)
         self.cache.apply(changes, failed_keys)
         applied = _without(plan.changes, failed_names)
-        self._log_and_report(applied)
+        self.reporter.applied(applied)
         result.applied = applied
-        result.failed = self._report_failures(plan.changes, outcome, failed_names)
+        result.failed = self.reporter.failed(plan.changes, outcome, failed_names)
         self._settled(names, failed_names)
         return result
 
@@ -309,7 +309,7 @@ class ZoneWorker:
             since = self._dirty_since.pop(name, None)
             if since is not None:
                 metrics.CHANGE_LATENCY.observe(now - since)
-            self._reported_errors.pop(name, None)
+            self.reporter.errors.pop(name, None)
         if failed_names:
             self._retry |= failed_names & names
             loop = asyncio.get_running_loop()
@@ -323,65 +323,6 @@ class ZoneWorker:
         metrics.QUEUE_DEPTH.labels(zone=self.label).set(len(self._dirty) + len(self._retry))
         if self._on_settled is not None and not self.settings.dry_run:
             self._on_settled(names)
-
-    def _log_and_report(self, applied: Changes) -> None:
-        for ep in applied.create:
-            logger.info("CREATE %s (zone %s)", _line(ep), self.label)
-            self._emit(ep.refs, Reason.READY, Action.CREATED, f"Created {ep.describe()}")
-        for old, new in zip(applied.update_old, applied.update_new, strict=True):
-            logger.info("UPDATE %s (was %s) (zone %s)", _line(new), ", ".join(old.targets), self.label)
-            self._emit(new.refs, Reason.READY, Action.UPDATED, f"Updated {new.describe()}")
-        for ep in applied.delete:
-            logger.info("DELETE %s (zone %s)", _line(ep), self.label)
-            self._emit(self._refs_of_deleted(ep), Reason.DELETED, Action.DELETED, f"Deleted {ep.describe()}")
-
-    def _report_failures(
-        self, planned: Changes, outcome: ApplyOutcome, failed_names: set[str]
-    ) -> list[tuple[Endpoint, str]]:
-        messages: dict[str, str] = {}
-        for endpoint, message in outcome.failed:
-            name = endpoint.labels.get(OWNED_RECORD_LABEL) or endpoint.dns_name
-            messages.setdefault(normalize_name(name), message)
-        failed: list[tuple[Endpoint, str]] = []
-        verbs = (("create", planned.create), ("update", planned.update_new), ("delete", planned.delete))
-        for verb, endpoints in verbs:
-            for ep in endpoints:
-                name = ep.key.name
-                if name not in failed_names:
-                    continue
-                message = messages.get(name, "failed together with other records of the batch")
-                failed.append((ep, message))
-                logger.error("FAILED %s %s (zone %s): %s", verb.upper(), _line(ep), self.label, message)
-                if self._reported_errors.get(name) == message:
-                    continue  # the same error on a retry: already reported on the object
-                self._reported_errors[name] = message
-                refs = ep.refs if verb != "delete" else self._refs_of_deleted(ep)
-                self._emit(refs, Reason.ERROR, Action.FAILED_SYNC, f"Failed to {verb} {ep.describe()}: {message}")
-        return failed
-
-    def _report_skips(self, names: set[str], plan: Plan, refused: list[tuple[Endpoint, str]]) -> None:
-        seen: set[EndpointKey] = set()
-        for endpoint, reason in [(s.endpoint, s.reason) for s in plan.skipped] + refused:
-            key = endpoint.key
-            seen.add(key)
-            if self._reported_skips.get(key) == reason:
-                continue
-            self._reported_skips[key] = reason
-            logger.warning("SKIP %s (zone %s): %s", _line(endpoint), self.label, reason)
-            self._emit(endpoint.refs, Reason.ERROR, Action.FAILED_SYNC, f"Skipped {endpoint.describe()}: {reason}")
-        for key in [k for k in self._reported_skips if k.name in names and k not in seen]:
-            del self._reported_skips[key]
-
-    def _refs_of_deleted(self, endpoint: Endpoint) -> tuple[ObjectRef, ...]:
-        refs = self.desired.former_refs(endpoint.key.name)
-        if refs:
-            return refs
-        ref = ref_from_resource_label(endpoint.labels.get(RESOURCE_LABEL, ""))
-        return (ref,) if ref else ()
-
-    def _emit(self, refs: Sequence[ObjectRef], reason: Reason, action: Action, message: str) -> None:
-        for ref in refs:
-            self.events.record(RecordEvent(ref, reason, action, message))
 
     async def _timed(self, operation: str, call: Awaitable[T]) -> T:
         started = time.monotonic()
@@ -410,47 +351,6 @@ def combine(endpoints: Sequence[Endpoint]) -> list[Endpoint]:
 
 #: Kinds whose source merges one record wanted by several objects into one (ExternalDNS service and pod sources).
 MERGING_KINDS = ("Service", "Pod")
-
-
-def ref_from_resource_label(resource: str) -> ObjectRef | None:
-    """``service/ns/name`` -> a reference good enough for an event (no uid: the object may be gone)."""
-    parts = resource.split("/")
-    kinds = {
-        "service": ("Service", "v1"),
-        "ingress": ("Ingress", "networking.k8s.io/v1"),
-        "crd": ("DNSEndpoint", "externaldns.k8s.io/v1alpha1"),
-        "node": ("Node", "v1"),
-        "httproute": ("HTTPRoute", "gateway.networking.k8s.io/v1"),
-        "grpcroute": ("GRPCRoute", "gateway.networking.k8s.io/v1"),
-        "tlsroute": ("TLSRoute", "gateway.networking.k8s.io/v1"),
-        "tcproute": ("TCPRoute", "gateway.networking.k8s.io/v1alpha2"),
-        "udproute": ("UDPRoute", "gateway.networking.k8s.io/v1alpha2"),
-    }
-    if not parts or parts[0] not in kinds:
-        return None
-    kind, api_version = kinds[parts[0]]
-    if len(parts) == 3:
-        return ObjectRef(kind, api_version, parts[1], parts[2])
-    if len(parts) == 2:
-        return ObjectRef(kind, api_version, None, parts[1])
-    return None
-
-
-def describe_changes(changes: Changes) -> list[str]:
-    """Human-readable lines for a plan (dry runs and ``--once`` output)."""
-    lines = [f"CREATE {_line(ep)}" for ep in changes.create]
-    lines += [
-        f"UPDATE {_line(new)} (was {', '.join(old.targets)})"
-        for old, new in zip(changes.update_old, changes.update_new, strict=True)
-    ]
-    lines += [f"DELETE {_line(ep)}" for ep in changes.delete]
-    return lines
-
-
-def _line(ep: Endpoint) -> str:
-    ttl = f" ttl={ep.ttl}" if ep.ttl else ""
-    set_id = f" set={ep.set_identifier}" if ep.set_identifier else ""
-    return f"{ep.record_type} {ep.dns_name} -> {', '.join(ep.targets)}{ttl}{set_id}"
 
 
 def _all(changes: Changes) -> list[Endpoint]:

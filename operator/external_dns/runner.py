@@ -15,7 +15,7 @@ from external_dns.config import Settings
 from external_dns.events import EventSink, KubeEventRecorder
 from external_dns.kube import KubeClient
 from external_dns.peering import own_identity, random_priority
-from external_dns.reconciler import describe_changes
+from external_dns.reporting import describe_changes
 
 logger = logging.getLogger(__name__)
 

@@ -18,15 +18,9 @@ from external_dns.events import Action, EventSink, Reason, RecordEvent
 from external_dns.plan import PlanSettings
 from external_dns.providers.base import ApplyOutcome, Changes, Provider, Zone
 from external_dns.providers.inmemory import InMemoryProvider
-from external_dns.reconciler import (
-    ReconcilerSettings,
-    ZoneRouter,
-    ZoneWorker,
-    combine,
-    describe_changes,
-    ref_from_resource_label,
-)
+from external_dns.reconciler import ReconcilerSettings, ZoneRouter, ZoneWorker, combine
 from external_dns.registry.txt import TXTRegistry
+from external_dns.reporting import describe_changes, ref_from_resource_label
 
 ZONE = "example.com"
 OWNER = "default"

@@ -1,0 +1,133 @@
+"""What a zone worker tells people: one log line per applied change, and events on the objects.
+
+Each applied change becomes a RecordReady or RecordDeleted event on the objects that wanted the record (for a
+deletion: the objects that last wanted it, else the one named by the record's ``resource`` label). A failure or a
+skip is reported once per distinct message, not on every retry or resync, so a quiet cluster stays quiet and a
+broken one does not drown its events.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from external_dns.desired import DesiredState
+from external_dns.endpoint import OWNED_RECORD_LABEL, RESOURCE_LABEL, Endpoint, EndpointKey, ObjectRef, normalize_name
+from external_dns.events import Action, EventSink, Reason, RecordEvent
+from external_dns.plan import Skipped
+from external_dns.providers.base import ApplyOutcome, Changes
+
+logger = logging.getLogger("external_dns.reconciler")
+
+
+class ZoneReporter:
+    """Logs and events for one zone; remembers what it reported so that repeats stay silent."""
+
+    def __init__(self, zone_label: str, events: EventSink, desired: DesiredState) -> None:
+        self.zone_label = zone_label
+        self.events = events
+        self.desired = desired
+        #: The last error reported per name, until the name is applied.
+        self.errors: dict[str, str] = {}
+        #: The last reason reported per skipped record, until it is no longer skipped.
+        self.skips: dict[EndpointKey, str] = {}
+
+    def applied(self, applied: Changes) -> None:
+        for ep in applied.create:
+            logger.info("CREATE %s (zone %s)", _line(ep), self.zone_label)
+            self._emit(ep.refs, Reason.READY, Action.CREATED, f"Created {ep.describe()}")
+        for old, new in zip(applied.update_old, applied.update_new, strict=True):
+            logger.info("UPDATE %s (was %s) (zone %s)", _line(new), ", ".join(old.targets), self.zone_label)
+            self._emit(new.refs, Reason.READY, Action.UPDATED, f"Updated {new.describe()}")
+        for ep in applied.delete:
+            logger.info("DELETE %s (zone %s)", _line(ep), self.zone_label)
+            self._emit(self._refs_of_deleted(ep), Reason.DELETED, Action.DELETED, f"Deleted {ep.describe()}")
+
+    def failed(self, planned: Changes, outcome: ApplyOutcome, failed_names: set[str]) -> list[tuple[Endpoint, str]]:
+        """Report the planned records of the failed names with the provider's message; returns them."""
+        messages: dict[str, str] = {}
+        for endpoint, message in outcome.failed:
+            name = endpoint.labels.get(OWNED_RECORD_LABEL) or endpoint.dns_name
+            messages.setdefault(normalize_name(name), message)
+        failed: list[tuple[Endpoint, str]] = []
+        verbs = (("create", planned.create), ("update", planned.update_new), ("delete", planned.delete))
+        for verb, endpoints in verbs:
+            for ep in endpoints:
+                name = ep.key.name
+                if name not in failed_names:
+                    continue
+                message = messages.get(name, "failed together with other records of the batch")
+                failed.append((ep, message))
+                logger.error("FAILED %s %s (zone %s): %s", verb.upper(), _line(ep), self.zone_label, message)
+                if self.errors.get(name) == message:
+                    continue  # the same error on a retry: already reported on the object
+                self.errors[name] = message
+                refs = ep.refs if verb != "delete" else self._refs_of_deleted(ep)
+                self._emit(refs, Reason.ERROR, Action.FAILED_SYNC, f"Failed to {verb} {ep.describe()}: {message}")
+        return failed
+
+    def skipped(self, names: set[str], skipped: Sequence[Skipped], refused: Sequence[tuple[Endpoint, str]]) -> None:
+        """Warn about records the plan left alone (foreign owner, conflicts, TXT outside the zone)."""
+        seen: set[EndpointKey] = set()
+        for endpoint, reason in [(s.endpoint, s.reason) for s in skipped] + list(refused):
+            key = endpoint.key
+            seen.add(key)
+            if self.skips.get(key) == reason:
+                continue
+            self.skips[key] = reason
+            logger.warning("SKIP %s (zone %s): %s", _line(endpoint), self.zone_label, reason)
+            self._emit(endpoint.refs, Reason.ERROR, Action.FAILED_SYNC, f"Skipped {endpoint.describe()}: {reason}")
+        for key in [k for k in self.skips if k.name in names and k not in seen]:
+            del self.skips[key]
+
+    def _refs_of_deleted(self, endpoint: Endpoint) -> tuple[ObjectRef, ...]:
+        refs = self.desired.former_refs(endpoint.key.name)
+        if refs:
+            return refs
+        ref = ref_from_resource_label(endpoint.labels.get(RESOURCE_LABEL, ""))
+        return (ref,) if ref else ()
+
+    def _emit(self, refs: Sequence[ObjectRef], reason: Reason, action: Action, message: str) -> None:
+        for ref in refs:
+            self.events.record(RecordEvent(ref, reason, action, message))
+
+
+def ref_from_resource_label(resource: str) -> ObjectRef | None:
+    """``service/ns/name`` -> a reference good enough for an event (no uid: the object may be gone)."""
+    parts = resource.split("/")
+    kinds = {
+        "service": ("Service", "v1"),
+        "ingress": ("Ingress", "networking.k8s.io/v1"),
+        "crd": ("DNSEndpoint", "externaldns.k8s.io/v1alpha1"),
+        "node": ("Node", "v1"),
+        "httproute": ("HTTPRoute", "gateway.networking.k8s.io/v1"),
+        "grpcroute": ("GRPCRoute", "gateway.networking.k8s.io/v1"),
+        "tlsroute": ("TLSRoute", "gateway.networking.k8s.io/v1"),
+        "tcproute": ("TCPRoute", "gateway.networking.k8s.io/v1alpha2"),
+        "udproute": ("UDPRoute", "gateway.networking.k8s.io/v1alpha2"),
+    }
+    if not parts or parts[0] not in kinds:
+        return None
+    kind, api_version = kinds[parts[0]]
+    if len(parts) == 3:
+        return ObjectRef(kind, api_version, parts[1], parts[2])
+    if len(parts) == 2:
+        return ObjectRef(kind, api_version, None, parts[1])
+    return None
+
+
+def describe_changes(changes: Changes) -> list[str]:
+    """Human-readable lines for a plan (dry runs and ``--once`` output)."""
+    lines = [f"CREATE {_line(ep)}" for ep in changes.create]
+    lines += [
+        f"UPDATE {_line(new)} (was {', '.join(old.targets)})"
+        for old, new in zip(changes.update_old, changes.update_new, strict=True)
+    ]
+    lines += [f"DELETE {_line(ep)}" for ep in changes.delete]
+    return lines
+
+
+def _line(ep: Endpoint) -> str:
+    ttl = f" ttl={ep.ttl}" if ep.ttl else ""
+    set_id = f" set={ep.set_identifier}" if ep.set_identifier else ""
+    return f"{ep.record_type} {ep.dns_name} -> {', '.join(ep.targets)}{ttl}{set_id}"
