@@ -24,6 +24,7 @@ from external_dns.endpoint import (
     RESOURCE_LABEL,
     Endpoint,
     EndpointKey,
+    ObjectRef,
     normalize_name,
 )
 from external_dns.errors import ProviderError
@@ -217,7 +218,9 @@ class ZoneWorker:
         try:
             plan, view = await self._plan(names)
         except ProviderError as error:  # only a remote adjust can fail here
-            logger.warning("Zone %s: cannot plan: %s", self.label, error)
+            wanted = Changes(create=self.desired.endpoints_at(names))
+            outcome = ApplyOutcome(failed=[(ep, f"the provider cannot check it: {error}") for ep in wanted.create])
+            result.failed = self.reporter.failed(wanted, outcome, names)
             self._settled(names, failed_names=names)
             return result
         changes = self.registry.ownership_changes(plan.changes, view)
@@ -254,10 +257,12 @@ class ZoneWorker:
         view = self.registry.read(self.cache.at(related))
         current = [record for record in view.records if record.key.name in names]
         wanted = [ep for ep in self.desired.endpoints_at(names) if self.zone.contains(ep.dns_name)]
+        combined = combine(wanted)
         if isinstance(self.provider, RemotelyAdjusting):
-            desired = await self._timed("adjust_endpoints", self.provider.adjust_endpoints_remote(combine(wanted)))
+            adjusted = await self._timed("adjust_endpoints", self.provider.adjust_endpoints_remote(combined))
+            desired = with_refs_of(combined, adjusted)  # refs do not travel over the webhook protocol
         else:
-            desired = self.provider.adjust_endpoints(combine(wanted))
+            desired = self.provider.adjust_endpoints(combined)
         return calculate(current, desired, self.plan_settings), view
 
     def _refuse_outside_zone(self, changes: Changes) -> tuple[Changes, list[tuple[Endpoint, str]]]:
@@ -347,6 +352,18 @@ def combine(endpoints: Sequence[Endpoint]) -> list[Endpoint]:
         merged += merge_endpoints(sorted(same_kind, key=lambda ep: ep.labels.get(RESOURCE_LABEL, "")))
     others = [ep for ep in endpoints if not (ep.refs and ep.refs[0].kind in MERGING_KINDS)]
     return dedup_endpoints([*merged, *others])
+
+
+def with_refs_of(originals: Sequence[Endpoint], adjusted: Sequence[Endpoint]) -> list[Endpoint]:
+    """``adjusted`` with the refs of the originals they came from (same key, else same name)."""
+    by_key = {ep.key: ep.refs for ep in originals}
+    by_name: dict[str, tuple[ObjectRef, ...]] = {}
+    for ep in originals:
+        by_name[ep.key.name] = tuple(dict.fromkeys((*by_name.get(ep.key.name, ()), *ep.refs)))
+    return [
+        ep if ep.refs else ep.with_(refs=by_key.get(ep.key) or by_name.get(ep.key.name, ()))
+        for ep in adjusted
+    ]
 
 
 #: Kinds whose source merges one record wanted by several objects into one (ExternalDNS service and pod sources).
