@@ -234,6 +234,7 @@ def measure(count: int, changes: int, debounce: float, profile: Path | None) -> 
     with tempfile.TemporaryDirectory(prefix="bench-reconcile-") as tmp, api_server_process(Path(tmp)) as api:
         bind = BindServer()
         info = bind.start([ZONE], Path(tmp) / "bind")
+        operator: OperatorThread | None = None
         try:
             started = time.perf_counter()
             asyncio.run(seed_services(api.url, count))
@@ -291,6 +292,8 @@ def measure(count: int, changes: int, debounce: float, profile: Path | None) -> 
             if isinstance(operator, ProfiledOperatorThread) and profile is not None:
                 write_profile(operator.profile, profile.with_name(f"{profile.name}-{count}.prof"))
         finally:
+            if operator is not None:
+                operator.stop()  # also on failure: a live operator would keep retrying a stopped API server
             bind.stop()
     return Figures(
         objects=count,
