@@ -284,6 +284,8 @@ def measure(count: int, changes: int, debounce: float, profile: Path | None) -> 
 
             updates_before, axfrs_before = provider.stats.updates_sent, provider.stats.axfrs
             latencies, failed = asyncio.run(change_latencies(api.url, info.host, info.port, count, changes))
+            # BIND answers the new IP before the provider has counted that UPDATE's response: let it finish.
+            wait_until(lambda: workers_idle(operator), 60, "the zone workers to be idle", 0.01)
             updates = provider.stats.updates_sent - updates_before
             axfrs = provider.stats.axfrs - axfrs_before
             rss_after = memory_of()
