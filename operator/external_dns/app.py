@@ -23,7 +23,16 @@ from external_dns.plan import PlanSettings
 from external_dns.providers.base import DomainFiltering, Provider, Zone
 from external_dns.reconciler import ReconcilerSettings, SyncResult, ZoneRouter, ZoneWorker
 from external_dns.registry import Registry
-from external_dns.sources.base import SourceSettings, object_ref, passes_filters
+from external_dns.sources.base import (
+    SourceSettings,
+    annotations_of,
+    find_annotation,
+    labels_of,
+    object_ref,
+    parse_selector,
+    passes_filters,
+)
+from external_dns.sources.gateway import gateway_problems
 from external_dns.status import EndpointState, StatusWriter, build_status
 from external_dns.store import Lookups, Obj, ObjectStore, object_id
 
@@ -151,10 +160,32 @@ class Application:
     def _rederive_dependents(self, plural: str, obj: Obj) -> None:
         """A node, pod, EndpointSlice, Gateway or Namespace changed: re-derive the objects that read it."""
         namespace, name = object_id(obj)
+        if plural == "gateways":
+            self._report_gateway(obj)
         for kind in self.sources.values():
             if plural in kind.needs:
                 for candidate in _readers(kind.name, self.stores[kind.resource.plural], plural, namespace, name, obj):
                     self._derive(kind, candidate, deleted=False)
+
+    def _report_gateway(self, gateway: Obj) -> None:
+        """Gateway-level problems go on the Gateway (once), not on each of its routes."""
+        settings = self.wiring.source_settings
+        namespace, name = object_id(gateway)
+        if settings.gateway_namespace and namespace != settings.gateway_namespace:
+            return
+        if settings.gateway_label_filter and not parse_selector(settings.gateway_label_filter).matches(
+            labels_of(gateway)
+        ):
+            return
+        problems = [str(problem) for problem in gateway_problems(gateway, settings.annotation_prefix)]
+        has_target = find_annotation(annotations_of(gateway), "target", settings.annotation_prefix) is not None
+        if not has_target and not (gateway.get("status") or {}).get("addresses"):
+            problems.append(
+                "no record: the gateway has no addresses yet (status.addresses is empty) and no target annotation; "
+                "routes attached to it get records once it has"
+            )
+        ref = object_ref(gateway, kind="Gateway", api_version="gateway.networking.k8s.io/v1")
+        self._report_problems(ObjectKey("gateway", namespace, name), ref, problems, "gateway")
 
     def _report_problems(self, key: ObjectKey, ref: ObjectRef, problems: Sequence[str], source: str) -> None:
         messages = tuple(problems)

@@ -40,6 +40,8 @@ class ObjectStore:
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self._objects: dict[tuple[str, str], Obj] = {}
+        #: namespace -> names: pods change often and each change looks up its namespace's Services.
+        self._names_by_namespace: dict[str, dict[str, None]] = {}  # dicts keep insertion order
 
     def __len__(self) -> int:
         return len(self._objects)
@@ -51,7 +53,7 @@ class ObjectStore:
         return self._objects.values()
 
     def in_namespace(self, namespace: str) -> list[Obj]:
-        return [obj for (ns, _), obj in self._objects.items() if ns == namespace]
+        return [self._objects[(namespace, name)] for name in self._names_by_namespace.get(namespace, ())]
 
     def upsert(self, obj: Obj) -> bool:
         """Store the object; False when it is the version already held (or an older one)."""
@@ -61,7 +63,7 @@ class ObjectStore:
             held_rv, new_rv = _rv(held), _rv(obj)
             if new_rv and (new_rv == held_rv or _is_older(new_rv, held_rv)):
                 return False
-        self._objects[key] = _slim(obj)
+        self._put(key, _slim(obj))
         return True
 
     def delete(self, obj: Obj) -> bool:
@@ -70,7 +72,7 @@ class ObjectStore:
         held = self._objects.get(key)
         if held is None or _is_older(_rv(obj), _rv(held)):
             return False
-        del self._objects[key]
+        self._drop(key)
         return True
 
     def replace_all(self, objects: Iterable[Obj], list_rv: str) -> tuple[list[Obj], list[Obj]]:
@@ -86,8 +88,19 @@ class ObjectStore:
                 changed.append(self._objects[object_id(obj)])
         gone = [held for key, held in self._objects.items() if key not in seen and not _is_older(list_rv, _rv(held))]
         for held in gone:
-            del self._objects[object_id(held)]
+            self._drop(object_id(held))
         return changed, gone
+
+    def _put(self, key: tuple[str, str], obj: Obj) -> None:
+        self._objects[key] = obj
+        self._names_by_namespace.setdefault(key[0], {})[key[1]] = None
+
+    def _drop(self, key: tuple[str, str]) -> None:
+        del self._objects[key]
+        names = self._names_by_namespace[key[0]]
+        names.pop(key[1], None)
+        if not names:
+            del self._names_by_namespace[key[0]]
 
 
 def _slim(obj: Obj) -> Obj:

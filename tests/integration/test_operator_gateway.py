@@ -117,6 +117,16 @@ def test_seed_004_routes_behind_a_label_filtered_gateway(cluster: LocalCluster) 
         assert any("not accepted" in e["message"] or "Accepted" in e["message"] for e in events)
         assert not run(cluster.list("v1", "events", field_selector="involvedObject.name=redirect"))
 
+        # A Gateway that has no address yet is told so (once), on the Gateway itself.
+        fresh = gateway("fresh", "unused", {"external-dns": "true"})
+        del fresh["status"]
+        run(cluster.create(GW, "gateways", fresh))
+        told = wait_for(
+            lambda: run(cluster.list("v1", "events", field_selector="involvedObject.name=fresh")), what="the Warning"
+        )
+        assert told[0]["type"] == "Warning" and told[0]["involvedObject"]["kind"] == "Gateway"
+        assert "no addresses yet" in told[0]["message"]
+
         # A Gateway change re-derives every route attached to it.
         run(
             cluster.patch(
