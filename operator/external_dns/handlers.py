@@ -34,8 +34,7 @@ def configure_kopf(kopf_settings: kopf.OperatorSettings, settings: Settings) -> 
     # Kopf keeps one worker per object alive for idle_timeout after its last event. Its replay of 10,000
     # existing objects at startup then holds 10,000 workers at once: RSS measured 286 MiB with the default 5 s,
     # 215 MiB with 0.5 s (bench/reconcile.py). Our handlers are cheap, so short-lived workers cost nothing.
-    kopf_settings.batching.idle_timeout = 0.5
-    kopf_settings.batching.batch_window = 0.01  # the zone worker's debounce does the batching
+    kopf_settings.queueing.idle_timeout = 0.5
     kopf_settings.watching.server_timeout = 300
     kopf_settings.watching.client_timeout = 330
     kopf_settings.networking.request_timeout = settings.request_timeout
