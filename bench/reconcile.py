@@ -34,6 +34,7 @@ from typing import Any
 
 import aiohttp
 import dns.asyncquery
+import dns.exception
 import dns.message
 import dns.rdatatype
 
@@ -216,7 +217,10 @@ async def change_latencies(url: str, host: str, port: int, count: int, changes: 
                     raise RuntimeError(f"status of {name}: HTTP {response.status}")
             deadline = started + 30.0
             while True:
-                answer = await dns.asyncquery.udp(query, host, port=port, timeout=1.0)
+                try:
+                    answer = await dns.asyncquery.udp(query, host, port=port, timeout=1.0)
+                except dns.exception.Timeout:  # a lost datagram on a loaded machine: ask again
+                    continue
                 if any(rdata.to_text() == ip for rrset in answer.answer for rdata in rrset):
                     latencies.append(time.perf_counter() - started)
                     break

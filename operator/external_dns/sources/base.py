@@ -550,3 +550,22 @@ def merge_endpoints(endpoints: Iterable[Endpoint]) -> list[Endpoint]:
             previous = kept[index]
             kept[index] = previous.with_(targets=tuple(dict.fromkeys((*previous.targets, *endpoint.targets))))
     return kept
+
+
+def load_balancer_targets(reader: FieldReader, status: Mapping[str, Any]) -> list[str]:
+    """The ``ip`` and ``hostname`` of every ``status.loadBalancer.ingress[]`` entry (Services and Ingresses);
+    an invalid one becomes a problem naming its field."""
+    load_balancer = reader.mapping(status.get("loadBalancer"), "status.loadBalancer")
+    targets: list[str] = []
+    for index, item in enumerate(reader.items(load_balancer.get("ingress"), "status.loadBalancer.ingress")):
+        path = f"status.loadBalancer.ingress[{index}]"
+        entry = reader.mapping(item, path)
+        for key in ("ip", "hostname"):
+            value = reader.text(entry.get(key), f"{path}.{key}")
+            if not value:
+                continue
+            if problem := validate_target(value, f"{path}.{key}"):
+                reader.problem(problem.field, problem.message)
+            else:
+                targets.append(value)
+    return targets

@@ -10,7 +10,6 @@ narrowed by the ``ingress-hostname-source`` annotation. Targets: the ``target`` 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from external_dns.endpoint import Endpoint
 from external_dns.errors import InvalidEndpoint
@@ -24,11 +23,11 @@ from external_dns.sources.base import (
     annotations_of,
     build_endpoints,
     find_annotation,
+    load_balancer_targets,
     merge_endpoints,
     object_ref,
     passes_filters,
     validate_hostname,
-    validate_target,
 )
 
 INGRESS_CLASS_ANNOTATION = "kubernetes.io/ingress.class"
@@ -46,7 +45,7 @@ def ingress_endpoints(ingress: KubeObject, settings: SourceSettings, lookups: Cl
     metadata = reader.mapping(ingress.get("metadata"), "metadata")
     spec = reader.mapping(ingress.get("spec"), "spec")
     annotations = parse_annotations(metadata.get("annotations"), settings.annotation_prefix)
-    targets = annotations.targets or _status_targets(reader, reader.mapping(ingress.get("status"), "status"))
+    targets = annotations.targets or load_balancer_targets(reader, reader.mapping(ingress.get("status"), "status"))
     defined_hosts: list[str] = []
     if not settings.ignore_ingress_rules_spec:
         defined_hosts += _rule_hosts(reader, spec.get("rules"))
@@ -93,23 +92,6 @@ def _class_filter(ingress: KubeObject, settings: SourceSettings) -> str:
     if annotated in settings.ingress_classes:
         return ""
     return f"ingress class {annotated or '(none)'!r} is not in --ingress-class {sorted(settings.ingress_classes)}"
-
-
-def _status_targets(reader: FieldReader, status: Mapping[str, Any]) -> list[str]:
-    load_balancer = reader.mapping(status.get("loadBalancer"), "status.loadBalancer")
-    targets: list[str] = []
-    for index, item in enumerate(reader.items(load_balancer.get("ingress"), "status.loadBalancer.ingress")):
-        path = f"status.loadBalancer.ingress[{index}]"
-        entry = reader.mapping(item, path)
-        for key in ("ip", "hostname"):
-            value = reader.text(entry.get(key), f"{path}.{key}")
-            if not value:
-                continue
-            if problem := validate_target(value, f"{path}.{key}"):
-                reader.problems.append(problem)
-            else:
-                targets.append(value)
-    return targets
 
 
 def _rule_hosts(reader: FieldReader, rules: object) -> list[str]:

@@ -29,6 +29,7 @@ from external_dns.sources.base import (
     SourceResult,
     SourceSettings,
     build_endpoints,
+    load_balancer_targets,
     make_endpoint,
     merge_endpoints,
     object_ref,
@@ -151,7 +152,7 @@ def _parse_service(service: KubeObject, reader: FieldReader) -> _Service:
         cluster_ip=reader.text(spec.get("clusterIP"), "spec.clusterIP"),
         external_ips=_valid_targets(reader, spec.get("externalIPs"), "spec.externalIPs"),
         external_name=external_name,
-        load_balancer_targets=_load_balancer_status(reader, status),
+        load_balancer_targets=tuple(load_balancer_targets(reader, status)),
         selector=_string_map(reader, spec.get("selector"), "spec.selector"),
         publish_not_ready=spec.get("publishNotReadyAddresses") is True,
         local_traffic_policy=spec.get("externalTrafficPolicy") == "Local",
@@ -166,21 +167,6 @@ def _valid_targets(reader: FieldReader, value: object, path: str) -> tuple[str, 
             reader.problem(problem.field, problem.message)
         else:
             targets.append(target)
-    return tuple(targets)
-
-
-def _load_balancer_status(reader: FieldReader, status: Mapping[str, Any]) -> tuple[str, ...]:
-    load_balancer = reader.mapping(status.get("loadBalancer"), "status.loadBalancer")
-    targets: list[str] = []
-    for index, item in enumerate(reader.items(load_balancer.get("ingress"), "status.loadBalancer.ingress")):
-        path = f"status.loadBalancer.ingress[{index}]"
-        entry = reader.mapping(item, path)
-        for key in ("ip", "hostname"):
-            value = reader.text(entry.get(key), f"{path}.{key}")
-            if value and (problem := validate_target(value, f"{path}.{key}")):
-                reader.problem(problem.field, problem.message)
-            elif value:
-                targets.append(value)
     return tuple(targets)
 
 
