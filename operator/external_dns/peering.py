@@ -96,7 +96,12 @@ class PeeringGate:
                 peering = await self.kube.request("GET", f"{PEERING_PATH}/{self.name}")
             except KubeAPIError as error:
                 if not warned:
-                    logger.error("Peering object %r unreadable (%s): standing by", self.name, error)
+                    logger.error(
+                        "Peering object %r unreadable (%s): standing by, reconciling nothing, until it exists "
+                        "(kubectl apply -f manifests/peering.yaml, with the CRDs from crds/)",
+                        self.name,
+                        error,
+                    )
                     warned = True
                 peering = None
             except OSError as error:
