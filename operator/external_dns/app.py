@@ -82,7 +82,7 @@ class Application:
         self._pending_names: set[str] = set()
         self.listed = asyncio.Event()
 
-        # --- input: objects --------------------------------------------------------------------------------------
+    # --- input: objects ------------------------------------------------------------------------------------------
 
     def on_object(self, resource: Resource, event_type: str | None, obj: Obj) -> None:
         """One watch event (or one listed object): update the store, re-derive what depends on it."""
@@ -100,17 +100,10 @@ class Application:
         store = self.stores[resource.plural]
         changed, gone = store.replace_all(objects, list_rv)
         kind = self._source_by_plural.get(resource.plural)
-        for obj in changed:
+        for obj, deleted in [*((obj, False) for obj in changed), *((obj, True) for obj in gone)]:
             if kind is not None:
-                self._derive(kind, obj, deleted=False)
-        for obj in gone:
-            if kind is not None:
-                self._derive(kind, obj, deleted=True)
-        if changed or gone:
-            for dependent in self.sources.values():
-                if resource.plural in dependent.needs:
-                    for obj in list(self.stores[dependent.resource.plural].values()):
-                        self._derive(dependent, obj, deleted=False)
+                self._derive(kind, obj, deleted=deleted)
+            self._rederive_dependents(resource.plural, obj)
 
     async def list_all(self, kube: KubeClient) -> None:
         """The initial (or a safety) paged LIST of every watched resource."""
