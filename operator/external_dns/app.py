@@ -314,6 +314,11 @@ class Application:
         """Zone workers are running (standalone, or the active replica under peering)."""
         return bool(self._tasks)
 
+    async def wait_first_sync(self) -> None:
+        """Until every zone was read and planned whole once."""
+        for worker in self.workers.values():
+            await worker.first_sync_done.wait()
+
     async def wait_idle(self) -> None:
         """Until every worker has nothing left to do (tests, demo)."""
         for worker in self.workers.values():

@@ -110,6 +110,8 @@ class ZoneWorker:
         self.reporter = ZoneReporter(self.label, events, desired)
         self._dirty_since: dict[str, float] = {}
         self.idle = asyncio.Event()
+        #: Set once the zone was read and planned whole for the first time (whatever the outcome).
+        self.first_sync_done = asyncio.Event()
         self.syncs = 0
 
     @property
@@ -165,6 +167,7 @@ class ZoneWorker:
         """The worker's life: load, then sync dirty names, retries and periodic resyncs until cancelled."""
         await self.load()
         await self.sync_all()
+        self.first_sync_done.set()
         loop = asyncio.get_running_loop()
         next_resync = loop.time() + self.settings.resync_interval
         while True:
