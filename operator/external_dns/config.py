@@ -340,6 +340,9 @@ class Settings(BaseSettings):
     webhook_provider_url: str = _setting("http://localhost:8888", help="Webhook provider URL", group=_WEBHOOK)
     webhook_provider_read_timeout: Duration = _setting(5.0, help="Read timeout", group=_WEBHOOK, ge=0)
     webhook_provider_write_timeout: Duration = _setting(10.0, help="Write timeout", group=_WEBHOOK, ge=0)
+    webhook_provider_max_body_size: int = _setting(
+        33554432, help="Largest response body accepted (0 = no limit)", group=_WEBHOOK, ge=0
+    )
 
     def __init__(self, **values: Any) -> None:
         try:
@@ -645,8 +648,6 @@ def _cross_field_problems(settings: Settings) -> Iterator[str]:
     if provider == "pdns":
         if settings.pdns_api_key is None:
             yield "--pdns-api-key: required with --provider=pdns"
-        if settings.dry_run:
-            yield "--dry-run: not supported by --provider=pdns (as in ExternalDNS)"
     if provider == "cloudflare" and settings.cf_api_token is None:
         if settings.cf_api_key is None or not settings.cf_api_email:
             yield "CF_API_TOKEN: required with --provider=cloudflare (or CF_API_KEY and CF_API_EMAIL)"

@@ -185,6 +185,7 @@ def provider(settings: Settings) -> Provider:
                 url=settings.webhook_provider_url,
                 read_timeout=settings.webhook_provider_read_timeout,
                 write_timeout=settings.webhook_provider_write_timeout,
+                max_body_size=settings.webhook_provider_max_body_size,
             )
         )
     raise ConfigError(f"--provider: unknown provider {name!r}")

@@ -340,11 +340,6 @@ def test_settings_are_immutable() -> None:
         ),
         pytest.param({"provider": "pdns"}, "--pdns-api-key: required with --provider=pdns", id="pdns without key"),
         pytest.param(
-            {"provider": "pdns", "pdns_api_key": "k", "dry_run": True},
-            "--dry-run: not supported by --provider=pdns (as in ExternalDNS)",
-            id="pdns refuses dry run",
-        ),
-        pytest.param(
             {"provider": "cloudflare"},
             "CF_API_TOKEN: required with --provider=cloudflare (or CF_API_KEY and CF_API_EMAIL)",
             id="cloudflare without credentials",
@@ -461,3 +456,9 @@ def test_unreadable_file_secret_names_the_flag_and_the_path(tmp_path: Path) -> N
 def test_flag_and_env_names_follow_the_field_name(field: str, flag: str, envs: list[str]) -> None:
     assert flag_name(field) == flag
     assert env_names(field) == envs
+
+
+def test_dry_run_works_with_every_provider_because_the_reconciler_does_it() -> None:
+    """ExternalDNS refuses --dry-run with pdns (its dry run lives in each provider); here nothing is sent at all."""
+    settings = Settings.load({"source": ["service"], "provider": "pdns", "pdns_api_key": "k", "dry_run": True}, env={})
+    assert settings.dry_run
