@@ -115,7 +115,7 @@ class Application:
                 if (self.wiring.label_selector and resource.plural in self._source_by_plural)
                 else {}
             )
-            namespace = self.wiring.namespace if resource.plural in self._source_by_plural else ""
+            namespace = self.wiring.namespace if resource.namespaced and resource.plural != "gateways" else ""
             async for page in kube.list_pages(resource.path(namespace), query=query):
                 objects.extend(page.get("items") or [])
                 list_rv = str((page.get("metadata") or {}).get("resourceVersion") or "")
@@ -146,8 +146,11 @@ class Application:
         if result.ignored_reason:
             logger.debug("Ignoring %s %s/%s: %s", kind.name, namespace, name, result.ignored_reason)
         endpoints = with_default_targets(result.endpoints, self.wiring.default_targets)
-        self._mark(self.desired.update(key, endpoints))
-        if kind.name == "crd":
+        changed = self.desired.update(key, endpoints)
+        self._mark(changed)
+        # A zone worker refreshes the status once it applied the change; with no change, or a name no worker
+        # manages, nothing will, so it is refreshed now.
+        if kind.name == "crd" and (not changed or any(self.router.zone_for(name) is None for name in changed)):
             self._refresh_status(key)
 
     def _rederive_dependents(self, plural: str, obj: Obj) -> None:

@@ -172,3 +172,15 @@ def test_a_delete_missed_by_a_broken_watch_is_caught_by_the_periodic_relist(clus
         cluster.emulator.store.drop_watches()
         run(cluster.delete("v1", "services", "web", "default"))
         wait_for(lambda: ("web.example.com", "A") not in records(op), 10, "the periodic re-list to notice")
+
+
+def test_dnsendpoint_status_names_a_name_outside_every_managed_zone(cluster: LocalCluster) -> None:
+    settings = operator_settings(cluster.kubeconfig, source=["crd"], provider="inmemory", inmemory_zone=["example.com"])
+    with OperatorThread(settings):
+        run(cluster.create("externaldns.k8s.io/v1alpha1", "dnsendpoints", dnsendpoint("stray", [
+            {"dnsName": "api.example.org", "recordType": "A", "targets": ["192.0.2.9"]},
+        ])))  # fmt: skip
+        status = wait_for(lambda: status_of(cluster, "stray").get("conditions") and status_of(cluster, "stray"),
+                          what="a status")  # fmt: skip
+        assert status["conditions"][0]["status"] == "False"
+        assert status["endpoints"][0]["message"] == "no managed zone contains this name"
