@@ -53,6 +53,12 @@ SOURCE_INVALID_ENDPOINTS = Counter(
     ["source_type"],
     namespace=NAMESPACE,
 )
+OWNER_MISMATCH = Gauge(
+    "registry_skipped_records_owner_mismatch_per_sync",
+    "Records wanted but left alone because another owner (or none) holds the name, as of each zone's last plan.",
+    ["record_type", "owner", "foreign_owner", "domain"],
+    namespace=NAMESPACE,
+)
 PLANNED_CHANGES = Counter(
     "planned_changes", "Changes planned, by zone and action.", ["zone", "action"], namespace=NAMESPACE
 )

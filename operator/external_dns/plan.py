@@ -74,6 +74,8 @@ class Skipped:
 
     endpoint: Endpoint
     reason: str
+    #: For ownership skips: the owner of the record in the way ("" when it has none); None for other skips.
+    foreign_owner: str | None = None
 
 
 @dataclass(slots=True)
@@ -176,9 +178,7 @@ def _plan_row(key: RowKey, row: _Row, settings: PlanSettings) -> _Draft:
         return draft
     # A create next to records of other types is allowed only when this instance owns all of them: a CNAME may
     # not appear beside someone else's A record, and no record may appear beside a record nobody owns.
-    blockers = [
-        record for record in row.currents if settings.owner_id and not _owned(record, settings.owner_id)
-    ]
+    blockers = [record for record in row.currents if settings.owner_id and not _owned(record, settings.owner_id)]
     if not blockers:
         draft.creates.extend(tentative)
         return draft
@@ -190,7 +190,10 @@ def _plan_row(key: RowKey, row: _Row, settings: PlanSettings) -> _Draft:
                 blocker.labels.get(OWNER_LABEL, ""),
                 settings.owner_id,
             )
-        draft.skipped.append(Skipped(create, _owner_mismatch_reason(blockers[0], settings.owner_id)))
+        blocker = blockers[0]
+        draft.skipped.append(
+            Skipped(create, _owner_mismatch_reason(blocker, settings.owner_id), blocker.labels.get(OWNER_LABEL, ""))
+        )
     return draft
 
 
@@ -214,9 +217,7 @@ def _resolve_record_types(key: RowKey, row: _Row, draft: _Draft) -> dict[str, _T
     return cells
 
 
-def _plan_update(
-    current: Endpoint, candidates: list[Endpoint], settings: PlanSettings, draft: _Draft
-) -> None:
+def _plan_update(current: Endpoint, candidates: list[Endpoint], settings: PlanSettings, draft: _Draft) -> None:
     """ExternalDNS's appendEndpointUpdates: update when TTL, targets, properties or the owner must change."""
     desired = _resolve_update(current, candidates, draft)
     needed = (
@@ -300,7 +301,7 @@ def _filter_by_owner(draft: _Draft, owner_id: str) -> None:
         if _owned(old, owner_id):
             updates.append((old, new))
         else:
-            draft.skipped.append(Skipped(new, _owner_mismatch_reason(old, owner_id)))
+            draft.skipped.append(Skipped(new, _owner_mismatch_reason(old, owner_id), old.labels.get(OWNER_LABEL, "")))
     draft.updates = updates
 
 
@@ -312,9 +313,7 @@ def _owner_mismatch_reason(record: Endpoint, owner_id: str) -> str:
     owner = record.labels.get(OWNER_LABEL, "")
     existing = f'the existing {record.record_type} record "{record.dns_name}"'
     if owner:
-        return (
-            f'owner id does not match: {existing} is owned by "{owner}", not by this instance ("{owner_id}")'
-        )
+        return f'owner id does not match: {existing} is owned by "{owner}", not by this instance ("{owner_id}")'
     return (
         f"owner id does not match: {existing} has no owner (it was not created by ExternalDNS, or its "
         "ownership TXT record is missing), so it is left alone"

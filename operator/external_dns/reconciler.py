@@ -228,7 +228,7 @@ class ZoneWorker:
             return result
         changes = self.registry.ownership_changes(plan.changes, view)
         changes, refused = self._refuse_outside_zone(changes)
-        self.reporter.skipped(names, plan.skipped, refused)
+        self.reporter.skipped(names, plan.skipped, refused, self.plan_settings.owner_id)
         result.skipped = len(plan.skipped) + len(refused)
         metrics.record_plan(self.label, plan.changes)
         if not changes.has_changes():

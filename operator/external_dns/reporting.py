@@ -8,9 +8,11 @@ broken one does not drown its events.
 
 from __future__ import annotations
 
+import collections
 import logging
 from collections.abc import Sequence
 
+from external_dns import metrics
 from external_dns.desired import DesiredState
 from external_dns.endpoint import OWNED_RECORD_LABEL, RESOURCE_LABEL, Endpoint, EndpointKey, ObjectRef, normalize_name
 from external_dns.events import Action, EventSink, Reason, RecordEvent
@@ -31,6 +33,8 @@ class ZoneReporter:
         self.errors: dict[str, str] = {}
         #: The last reason reported per skipped record, until it is no longer skipped.
         self.skips: dict[EndpointKey, str] = {}
+        #: Ownership skips by record: the metric labels (record_type, owner, foreign_owner, domain).
+        self._mismatches: dict[EndpointKey, tuple[str, str, str, str]] = {}
 
     def applied(self, applied: Changes) -> None:
         for ep in applied.create:
@@ -66,8 +70,15 @@ class ZoneReporter:
                 self._emit(refs, Reason.ERROR, Action.FAILED_SYNC, f"Failed to {verb} {ep.describe()}: {message}")
         return failed
 
-    def skipped(self, names: set[str], skipped: Sequence[Skipped], refused: Sequence[tuple[Endpoint, str]]) -> None:
+    def skipped(
+        self,
+        names: set[str],
+        skipped: Sequence[Skipped],
+        refused: Sequence[tuple[Endpoint, str]],
+        owner_id: str = "",
+    ) -> None:
         """Warn about records the plan left alone (foreign owner, conflicts, TXT outside the zone)."""
+        self._count_mismatches(names, skipped, owner_id)
         seen: set[EndpointKey] = set()
         for endpoint, reason in [(s.endpoint, s.reason) for s in skipped] + list(refused):
             key = endpoint.key
@@ -79,6 +90,20 @@ class ZoneReporter:
             self._emit(endpoint.refs, Reason.ERROR, Action.FAILED_SYNC, f"Skipped {endpoint.describe()}: {reason}")
         for key in [k for k in self.skips if k.name in names and k not in seen]:
             del self.skips[key]
+
+    def _count_mismatches(self, names: set[str], skipped: Sequence[Skipped], owner_id: str) -> None:
+        """ExternalDNS's owner-mismatch gauge (#5703), kept per record so incremental plans keep it right."""
+        before = collections.Counter(self._mismatches.values())
+        for key in [k for k in self._mismatches if k.name in names]:
+            del self._mismatches[key]
+        for skip in skipped:
+            if skip.foreign_owner is not None:
+                domain = skip.endpoint.key.name.partition(".")[2]
+                self._mismatches[skip.endpoint.key] = (skip.endpoint.record_type, owner_id, skip.foreign_owner, domain)
+        after = collections.Counter(self._mismatches.values())
+        for labels in before.keys() | after.keys():
+            if before[labels] != after[labels]:
+                metrics.OWNER_MISMATCH.labels(*labels).inc(after[labels] - before[labels])
 
     def _refs_of_deleted(self, endpoint: Endpoint) -> tuple[ObjectRef, ...]:
         refs = self.desired.former_refs(endpoint.key.name)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from tests.backends.bind import BindServer, named_path
 from tests.harness import OperatorThread, operator_settings, wait_for
 
@@ -210,10 +211,17 @@ def test_each_source_creates_updates_and_deletes_its_records(cluster: LocalClust
         assert ("RecordDeleted", "Deleted", "tunnel") in reasons
 
 
+def mismatches(foreign_owner: str) -> float:
+    labels = {"record_type": "A", "owner": "test", "foreign_owner": foreign_owner, "domain": ZONE}
+    value = REGISTRY.get_sample_value("external_dns_registry_skipped_records_owner_mismatch_per_sync", labels)
+    return value or 0.0
+
+
 def test_records_of_others_are_never_touched_and_the_object_is_told(cluster: LocalCluster, bind: BindServer) -> None:
     run(cluster.create("v1", "services", service("grab-manual", "manual.example.com", "203.0.113.30")))
     run(cluster.create("v1", "services", service("grab-theirs", "theirs.example.com", "203.0.113.31")))
     run(cluster.create("v1", "services", service("mine", "mine.example.com", "203.0.113.32")))
+    before = {owner: mismatches(foreign_owner=owner) for owner in ("other", "")}
     with OperatorThread(settings_for(cluster, bind)):
         wait_for(lambda: ("mine.example.com", "A") in dns(bind), what="our own record")
         skipped = wait_for(
@@ -228,6 +236,9 @@ def test_records_of_others_are_never_touched_and_the_object_is_told(cluster: Loc
         assert records[("manual.example.com", "A")] == {"192.0.2.1"}
         assert records[("theirs.example.com", "A")] == {"192.0.2.2"}
         assert records[("a-theirs.example.com", "TXT")] == {owner_txt("other", "service/x/y")}
+        # ExternalDNS's gauge for these skips, one per foreign owner ("" = no owner at all)
+        assert mismatches(foreign_owner="other") - before["other"] == 1
+        assert mismatches(foreign_owner="") - before[""] == 1
 
 
 def test_two_operators_with_different_owner_ids_share_a_zone(cluster: LocalCluster, bind: BindServer) -> None:
