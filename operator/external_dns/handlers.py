@@ -48,7 +48,7 @@ def configure_kopf(kopf_settings: kopf.OperatorSettings, settings: Settings) -> 
     if settings.peering:
         kopf_settings.peering.name = settings.peering
         kopf_settings.peering.mandatory = True
-        kopf_settings.peering.clusterwide = True  # the gate reads the ClusterKopfPeering object
+        kopf_settings.peering.clusterwide = not settings.namespace  # the gate reads the same object
         kopf_settings.peering.lifetime = max(2, int(settings.peering_lifetime))
 
 
@@ -70,7 +70,9 @@ def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
         peering = config.peering
         gate: PeeringGate | None = None
         if peering:
-            gate = PeeringGate(kube, peering, memo["peering_identity"], memo["peering_priority"])
+            gate = PeeringGate(
+                kube, peering, memo["peering_identity"], memo["peering_priority"], namespace=config.namespace
+            )
         # A standby replica is ready: ready to take over is what a rollout should wait for.
         memo["status"] = await status_server.serve(
             config.metrics_address, lambda: app.ready or (gate is not None and not gate.active)

@@ -2,7 +2,8 @@
 
 Kopf peering pauses the watch streams of every replica that sees a live peer with a higher (or the same)
 priority, but it tells the handlers nothing, and this operator's zone workers write DNS on their own schedule.
-So each replica reads the same ClusterKopfPeering object Kopf keeps alive and applies Kopf's own rule to decide
+So each replica reads the same peering object Kopf keeps alive (ClusterKopfPeering, or KopfPeering in
+--namespace) and applies Kopf's own rule to decide
 whether it is the active one: no live peer with a priority >= its own. Each replica gets a random priority, so
 two replicas never tie (Kopf pauses everyone on a tie). The active replica starts its zone workers after a
 fresh LIST of every source; a replica that loses the lead stops its workers at once.
@@ -27,7 +28,11 @@ from external_dns.kube import KubeAPIError, KubeClient
 
 logger = logging.getLogger(__name__)
 
-PEERING_PATH = "/apis/kopf.dev/v1/clusterkopfpeerings"
+def peering_path(name: str, namespace: str = "") -> str:
+    """Where Kopf keeps the peering object: ClusterKopfPeering, or KopfPeering for a namespaced operator."""
+    if namespace:
+        return f"/apis/kopf.dev/v1/namespaces/{namespace}/kopfpeerings/{name}"
+    return f"/apis/kopf.dev/v1/clusterkopfpeerings/{name}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,10 +84,12 @@ class PeeringGate:
         identity: str,
         priority: int,
         *,
+        namespace: str = "",
         interval: float = 1.0,
     ) -> None:
         self.kube = kube
         self.name = name
+        self.path = peering_path(name, namespace)
         self.identity = identity
         self.priority = priority
         self.interval = interval
@@ -93,7 +100,7 @@ class PeeringGate:
         warned = False
         while True:
             try:
-                peering = await self.kube.request("GET", f"{PEERING_PATH}/{self.name}")
+                peering = await self.kube.request("GET", self.path)
             except KubeAPIError as error:
                 if not warned:
                     logger.error(

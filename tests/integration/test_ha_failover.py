@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from tests.backends.bind import BindServer, free_port, named_path
-from tests.harness import wait_for
+from tests.harness import OperatorThread, operator_settings, wait_for
 
 from external_dns.peering import parse_peers
 from external_dns.testing import local_cluster_in_thread
@@ -172,3 +172,26 @@ def test_one_replica_reconciles_and_the_other_takes_over(
     finally:
         for replica in replicas:
             replica.stop()
+
+
+def test_a_namespaced_operator_leads_through_its_namespaced_peering_object(cluster: LocalCluster) -> None:
+    run(cluster.create("kopf.dev/v1", "kopfpeerings", {
+        "apiVersion": "kopf.dev/v1", "kind": "KopfPeering",
+        "metadata": {"name": "external-dns", "namespace": "default"},
+    }))  # fmt: skip
+    run(cluster.create("externaldns.k8s.io/v1alpha1", "dnsendpoints", {
+        "apiVersion": "externaldns.k8s.io/v1alpha1", "kind": "DNSEndpoint",
+        "metadata": {"name": "api", "namespace": "default"},
+        "spec": {"endpoints": [{"dnsName": "api.example.com", "recordType": "A", "targets": ["192.0.2.3"]}]},
+    }))  # fmt: skip
+    settings = operator_settings(
+        cluster.kubeconfig, source=["crd"], provider="inmemory", inmemory_zone=["example.com"],
+        namespace="default", peering="external-dns", peering_lifetime=LIFETIME,
+    )  # fmt: skip
+    with OperatorThread(settings) as op:
+        wait_for(lambda: op.app.active, 30, "the only replica to lead")
+        op.wait_idle()
+        snapshot = op.app.provider.snapshot()  # type: ignore[attr-defined]
+        assert [ep.targets for ep in snapshot["example.com"] if ep.dns_name == "api.example.com"] == [("192.0.2.3",)]
+        peering = run(cluster.get("kopf.dev/v1", "kopfpeerings", "external-dns", "default"))
+        assert op.memo["peering_identity"] in peering["status"]

@@ -10,7 +10,7 @@ from typing import Any, cast
 import pytest
 
 from external_dns.kube import KubeAPIError, KubeClient
-from external_dns.peering import PEERING_PATH, Peer, PeeringGate, is_active, parse_peers
+from external_dns.peering import Peer, PeeringGate, is_active, parse_peers, peering_path
 
 NOW = datetime.datetime(2024, 5, 1, 12, 0, 0, tzinfo=datetime.UTC)
 ME = "me@1/aaaaaa"
@@ -123,7 +123,7 @@ async def test_the_gate_calls_back_on_role_transitions_only() -> None:
 
     assert transitions == ["active", "standby", "active", "standby"]
     assert not gate.active
-    assert set(kube.paths) == {f"{PEERING_PATH}/external-dns"}
+    assert set(kube.paths) == {"/apis/kopf.dev/v1/clusterkopfpeerings/external-dns"}
 
 
 async def test_the_gate_stands_by_while_the_peering_object_is_missing() -> None:
@@ -152,3 +152,8 @@ async def test_the_gate_takes_over_when_the_higher_peer_goes_stale() -> None:
         ]
     )
     assert transitions == ["active"]
+
+
+def test_a_namespaced_operator_reads_the_namespaced_peering_object() -> None:
+    assert peering_path("external-dns", "dns") == "/apis/kopf.dev/v1/namespaces/dns/kopfpeerings/external-dns"
+    assert peering_path("external-dns") == "/apis/kopf.dev/v1/clusterkopfpeerings/external-dns"
