@@ -17,3 +17,4 @@ def test_demo_prints_records_and_events_for_the_examples() -> None:
     assert any(
         line.startswith("Normal") and "RecordReady" in line and "DNSEndpoint/tunnel" in line for line in lines
     )
+    assert any(line.startswith("Warning") and "Service/api" in line and "ttl" in line for line in lines)
