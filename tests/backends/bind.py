@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import secrets
 import shutil
 import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -256,3 +257,20 @@ def _zone_file(zone: str, extra: Iterable[str]) -> str:
         *extra,
     ]
     return "\n".join(lines) + "\n"
+
+
+@contextlib.contextmanager
+def running_bind(directory: Path, zones: Iterable[str], records: Mapping[str, Iterable[str]] | None = None
+                 ) -> Iterator[BindServer]:  # fmt: skip
+    """BIND serving ``zones`` (with ``records`` in their zone files) until the block exits; skips the running
+    test when `named` is not installed."""
+    if named_path() is None:
+        import pytest
+
+        pytest.skip("BIND9 `named` is not installed (apt-get install bind9)")
+    server = BindServer()
+    server.start(list(zones), directory, records=records)
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,4 +1,4 @@
-"""Fixtures for integration tests: real DNS servers on loopback, started per test and always stopped."""
+"""Fixtures for integration tests: the local API server and real DNS servers on loopback, per test, always stopped."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.backends.bind import BindServer, named_path
+from tests.backends.bind import BindServer, named_path, running_bind
+
+from external_dns.testing import local_cluster_in_thread
+from external_dns.testing.cluster import LocalCluster
 
 #: Zones every `bind_server` serves.
 BIND_ZONES = ("example.com", "example.org")
@@ -23,3 +26,17 @@ def bind_server(tmp_path: Path) -> Iterator[BindServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def cluster() -> Iterator[LocalCluster]:
+    """The local Kubernetes API server, served from its own thread (the operator under test has another)."""
+    with local_cluster_in_thread() as running:
+        yield running
+
+
+@pytest.fixture
+def bind(tmp_path: Path) -> Iterator[BindServer]:
+    """BIND serving example.com, empty but for its SOA, NS and ns1 records."""
+    with running_bind(tmp_path / "bind", ["example.com"]) as server:
+        yield server

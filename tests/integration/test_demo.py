@@ -14,7 +14,5 @@ def test_demo_prints_records_and_events_for_the_examples() -> None:
     lines = done.stdout.splitlines()
     assert any(line.split()[1:4] == ["web.example.com", "A", "120"] for line in lines if line.startswith("example.com"))
     assert any("store.example.com" in line and "198.51.100.7" in line for line in lines)
-    assert any(
-        line.startswith("Normal") and "RecordReady" in line and "DNSEndpoint/tunnel" in line for line in lines
-    )
+    assert any(line.startswith("Normal") and "RecordReady" in line and "DNSEndpoint/tunnel" in line for line in lines)
     assert any(line.startswith("Warning") and "Service/api" in line and "ttl" in line for line in lines)

@@ -8,35 +8,29 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.backends.bind import BindServer, named_path
+from tests.backends.bind import BindServer, running_bind
 from tests.harness import OperatorThread, operator_settings
 
 from external_dns.explain import explain
-from external_dns.testing import local_cluster_in_thread
 from external_dns.testing.cluster import LocalCluster
 
 ZONE = "example.com"
-
-
-@pytest.fixture
-def cluster() -> Iterator[LocalCluster]:
-    with local_cluster_in_thread() as running:
-        yield running
+FOREIGN_OWNER_TXT = '"heritage=external-dns,external-dns/owner=other-cluster,external-dns/resource=service/x/y"'
 
 
 @pytest.fixture
 def bind(tmp_path: Path) -> Iterator[BindServer]:
-    if named_path() is None:
-        pytest.skip("BIND9 `named` is not installed (apt-get install bind9)")
-    server = BindServer()
-    server.start([ZONE], tmp_path / "bind", records={ZONE: [
-        "taken 300 IN A 192.0.2.9",
-        'a-taken 0 IN TXT "heritage=external-dns,external-dns/owner=other-cluster,external-dns/resource=service/x/y"',
-    ]})  # fmt: skip
-    try:
+    with running_bind(
+        tmp_path / "bind",
+        [ZONE],
+        records={
+            ZONE: [
+                "taken 300 IN A 192.0.2.9",
+                f"a-taken 0 IN TXT {FOREIGN_OWNER_TXT}",
+            ]
+        },
+    ) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def service(name: str, hostname: str, ip: str) -> dict[str, Any]:

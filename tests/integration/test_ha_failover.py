@@ -12,38 +12,18 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.backends.bind import BindServer, free_port, named_path
+from tests.backends.bind import BindServer, free_port
 from tests.harness import OperatorThread, operator_settings, wait_for
 
 from external_dns.peering import parse_peers
-from external_dns.testing import local_cluster_in_thread
 from external_dns.testing.cluster import LocalCluster
 
 ZONE = "example.com"
 LIFETIME = 3
-
-
-@pytest.fixture
-def cluster() -> Iterator[LocalCluster]:
-    with local_cluster_in_thread() as running:
-        yield running
-
-
-@pytest.fixture
-def bind(tmp_path: Path) -> Iterator[BindServer]:
-    if named_path() is None:
-        pytest.skip("BIND9 `named` is not installed (apt-get install bind9)")
-    server = BindServer()
-    server.start([ZONE], tmp_path / "bind")
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def run(coro: Any) -> Any:

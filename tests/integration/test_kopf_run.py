@@ -7,35 +7,14 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from tests.backends.bind import BindServer, free_port, named_path
+from tests.backends.bind import BindServer, free_port
 from tests.harness import wait_for
 
-from external_dns.testing import local_cluster_in_thread
 from external_dns.testing.cluster import LocalCluster
 
 ZONE = "example.com"
-
-
-@pytest.fixture
-def cluster() -> Iterator[LocalCluster]:
-    with local_cluster_in_thread() as running:
-        yield running
-
-
-@pytest.fixture
-def bind(tmp_path: Path) -> Iterator[BindServer]:
-    if named_path() is None:
-        pytest.skip("BIND9 `named` is not installed (apt-get install bind9)")
-    server = BindServer()
-    server.start([ZONE], tmp_path / "bind")
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def test_kopf_run_reads_its_configuration_from_the_environment(

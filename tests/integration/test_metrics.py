@@ -4,20 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import urllib.request
-from collections.abc import Iterator
 
-import pytest
 from tests.backends.bind import free_port
 from tests.harness import OperatorThread, operator_settings, wait_for
 
-from external_dns.testing import local_cluster_in_thread
 from external_dns.testing.cluster import LocalCluster
-
-
-@pytest.fixture
-def cluster() -> Iterator[LocalCluster]:
-    with local_cluster_in_thread() as running:
-        yield running
 
 
 def get(url: str) -> tuple[int, str]:

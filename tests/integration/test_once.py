@@ -7,11 +7,10 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.backends.bind import BindServer, named_path
+from tests.backends.bind import BindServer
 
 from external_dns.testing import local_cluster_in_thread
 from external_dns.testing.cluster import LocalCluster
@@ -30,18 +29,6 @@ def cluster() -> Iterator[LocalCluster]:
             "status": {"loadBalancer": {"ingress": [{"ip": "203.0.113.4"}]}},
         }))  # fmt: skip
         yield running
-
-
-@pytest.fixture
-def bind(tmp_path: Path) -> Iterator[BindServer]:
-    if named_path() is None:
-        pytest.skip("BIND9 `named` is not installed (apt-get install bind9)")
-    server = BindServer()
-    server.start([ZONE], tmp_path / "bind")
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def external_dns(cluster: LocalCluster, bind: BindServer, *flags: str) -> subprocess.CompletedProcess[str]:

@@ -13,10 +13,9 @@ from typing import Any
 
 import pytest
 from prometheus_client import REGISTRY
-from tests.backends.bind import BindServer, named_path
+from tests.backends.bind import BindServer, named_path, running_bind
 from tests.harness import OperatorThread, operator_settings, wait_for
 
-from external_dns.testing import local_cluster_in_thread
 from external_dns.testing.cluster import LocalCluster
 
 ZONE = "example.com"
@@ -27,21 +26,9 @@ def owner_txt(owner: str, resource: str) -> str:
 
 
 @pytest.fixture
-def cluster() -> Iterator[LocalCluster]:
-    with local_cluster_in_thread() as running:
-        yield running
-
-
-@pytest.fixture
 def bind(tmp_path: Path) -> Iterator[BindServer]:
-    if named_path() is None:
-        pytest.skip("BIND9 `named` is not installed (apt-get install bind9)")
-    server = BindServer()
-    server.start([ZONE], tmp_path / "bind", records={ZONE: PRE_EXISTING})
-    try:
+    with running_bind(tmp_path / "bind", [ZONE], records={ZONE: PRE_EXISTING}) as server:
         yield server
-    finally:
-        server.stop()
 
 
 #: Records that exist before the operator runs: one unowned, one owned by another operator.

@@ -7,23 +7,14 @@ Two Gateways (one labelled for external DNS, one not) with a route on each, a re
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from tests.harness import OperatorThread, operator_settings, wait_for
 
-from external_dns.testing import local_cluster_in_thread
 from external_dns.testing.cluster import LocalCluster
 
 GW = "gateway.networking.k8s.io/v1"
 PROXIED = "external-dns.kubernetes.io/cloudflare-proxied"
-
-
-@pytest.fixture
-def cluster() -> Iterator[LocalCluster]:
-    with local_cluster_in_thread() as running:
-        yield running
 
 
 def run(coro: Any) -> Any:

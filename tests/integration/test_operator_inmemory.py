@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import kmock
-import pytest
 from tests.harness import OperatorThread, operator_settings, wait_for
 
-from external_dns.testing import local_cluster_in_thread
 from external_dns.testing.cluster import LocalCluster
-
-
-@pytest.fixture
-def cluster() -> Iterator[LocalCluster]:
-    with local_cluster_in_thread() as running:
-        yield running
 
 
 def run(coro: Any) -> Any:

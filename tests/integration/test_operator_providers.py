@@ -37,7 +37,6 @@ from external_dns.providers.base import ApplyOutcome, Changes, Zone
 from external_dns.providers.inmemory import InMemoryProvider
 from external_dns.providers.webhook_json import MEDIA_TYPE
 from external_dns.providers.webhook_server import WebhookServer
-from external_dns.testing import local_cluster_in_thread
 from external_dns.testing.cluster import LocalCluster
 
 T = TypeVar("T")
@@ -345,12 +344,6 @@ def loop() -> Iterator[LoopThread]:
 def moto() -> Iterator[MotoServer]:
     with MotoServer() as server:
         yield server
-
-
-@pytest.fixture
-def cluster() -> Iterator[LocalCluster]:
-    with local_cluster_in_thread() as running:
-        yield running
 
 
 @pytest.fixture(params=["aws", "pdns", "cloudflare", "webhook"])
