@@ -9,7 +9,8 @@ two replicas never tie (Kopf pauses everyone on a tie). The active replica start
 fresh LIST of every source; a replica that loses the lead stops its workers at once.
 
 Failover time: a replica that exits cleanly removes itself from the peering object and the standby takes over
-within one poll; one that dies silently is presumed dead ``--peering-lifetime`` after its last keep-alive.
+after three polls (about 2 s: the wait that keeps two replicas from ever writing at once); one that dies silently
+is presumed dead ``--peering-lifetime`` after its last keep-alive, plus those polls.
 """
 
 from __future__ import annotations
@@ -86,6 +87,7 @@ class PeeringGate:
         *,
         namespace: str = "",
         interval: float = 1.0,
+        confirmations: int = 3,
     ) -> None:
         self.kube = kube
         self.name = name
@@ -93,8 +95,13 @@ class PeeringGate:
         self.identity = identity
         self.priority = priority
         self.interval = interval
+        #: Polls in a row that must show this replica on top before it starts writing. A replica that loses the
+        #: lead stops at its next poll (within one interval), so waiting longer than that to take the lead means
+        #: two replicas never write at once during a handover.
+        self.confirmations = max(1, confirmations)
         self.active = False
         self.checked = asyncio.Event()
+        self._on_top = 0
 
     async def run(self, on_active: Callable[[], Awaitable[None]], on_standby: Callable[[], Awaitable[None]]) -> None:
         warned = False
@@ -118,7 +125,9 @@ class PeeringGate:
             peers = parse_peers((peering or {}).get("status") or {})
             # Until Kopf has written our own keep-alive, others cannot see us: do not act yet.
             known = any(p.identity == self.identity for p in peers)
-            active = peering is not None and known and is_active(peers, self.identity, self.priority, now)
+            on_top = peering is not None and known and is_active(peers, self.identity, self.priority, now)
+            self._on_top = self._on_top + 1 if on_top else 0
+            active = self._on_top >= self.confirmations if not self.active else on_top
             if active != self.active:
                 self.active = active
                 if active:

@@ -93,9 +93,12 @@ def peering(**peers: dict[str, Any]) -> dict[str, Any]:
     return {"metadata": {"name": "external-dns"}, "status": {k.replace("_", "@"): v for k, v in peers.items()}}
 
 
-async def run_gate(script: list[Mapping[str, Any] | None]) -> tuple[list[str], PeeringGate, ScriptedKube]:
+async def run_gate(
+    script: list[Mapping[str, Any] | None], confirmations: int = 1
+) -> tuple[list[str], PeeringGate, ScriptedKube]:
+    """Run the gate over scripted peering objects; one confirmation unless told (the role rules alone)."""
     kube = ScriptedKube(script)
-    gate = PeeringGate(cast(KubeClient, kube), "external-dns", "me@1", 100, interval=0)
+    gate = PeeringGate(cast(KubeClient, kube), "external-dns", "me@1", 100, interval=0, confirmations=confirmations)
     transitions: list[str] = []
 
     async def on_active() -> None:
@@ -157,3 +160,18 @@ async def test_the_gate_takes_over_when_the_higher_peer_goes_stale() -> None:
 def test_a_namespaced_operator_reads_the_namespaced_peering_object() -> None:
     assert peering_path("external-dns", "dns") == "/apis/kopf.dev/v1/namespaces/dns/kopfpeerings/external-dns"
     assert peering_path("external-dns") == "/apis/kopf.dev/v1/clusterkopfpeerings/external-dns"
+
+
+async def test_the_lead_is_taken_only_after_several_polls_on_top_but_given_up_at_once() -> None:
+    now = datetime.datetime.now(datetime.UTC)
+    alone = peering(me_1=seen(now=now))
+    with_higher = peering(me_1=seen(now=now), other_2=seen(now=now, priority=500))
+
+    transitions, gate, _ = await run_gate([alone, alone], confirmations=3)
+    assert transitions == [] and not gate.active
+
+    transitions, gate, _ = await run_gate([alone, with_higher, alone, alone, alone], confirmations=3)
+    assert transitions == ["active"] and gate.active  # the streak restarted after the higher peer showed up
+
+    transitions, gate, _ = await run_gate([alone, alone, alone, with_higher], confirmations=3)
+    assert transitions == ["active", "standby"]
