@@ -79,7 +79,6 @@ class Application:
         self.router = ZoneRouter(())
         self.workers: dict[Zone, ZoneWorker] = {}
         self._tasks: list[asyncio.Task[None]] = []
-        self._pending_names: set[str] = set()
         self.listed = asyncio.Event()
 
     # --- input: objects ------------------------------------------------------------------------------------------
@@ -201,8 +200,7 @@ class Application:
 
     def _mark(self, names: Iterable[str]) -> None:
         if not self.workers:
-            self._pending_names.update(names)
-            return
+            return  # no workers yet (or standing by): each plans its whole zone when it starts
         for name in names:
             zone = self.router.zone_for(name)
             if zone is not None:
@@ -259,7 +257,6 @@ class Application:
             )
             for zone in zones
         }
-        self._pending_names.clear()  # every worker plans its whole zone first
         logger.info("Managing zones: %s", ", ".join(z.name or "." for z in zones) or "(none)")
 
     async def start(self, kube: KubeClient | None = None) -> None:
