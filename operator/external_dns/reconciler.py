@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import random
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -169,7 +170,7 @@ class ZoneWorker:
         await self.sync_all()
         self.first_sync_done.set()
         loop = asyncio.get_running_loop()
-        next_resync = loop.time() + self.settings.resync_interval
+        next_resync = loop.time() + self._resync_delay()
         while True:
             if not self._dirty and not self._retry:
                 self.idle.set()
@@ -189,10 +190,15 @@ class ZoneWorker:
                 self._retry_at = math.inf
             if now >= next_resync:
                 await self._resync()
-                next_resync = loop.time() + self.settings.resync_interval
+                next_resync = loop.time() + self._resync_delay()
             elif self._dirty:
                 names, self._dirty = self._dirty, set()
                 await self.sync(names)
+
+    def _resync_delay(self) -> float:
+        """The resync interval with +-10% jitter: many zones must not list their records at the same moment
+        (Route 53 allows 5 requests per second per account)."""
+        return self.settings.resync_interval * random.uniform(0.9, 1.1)
 
     async def _resync(self) -> None:
         try:
