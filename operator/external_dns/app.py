@@ -149,7 +149,7 @@ class Application:
         self._mark(changed)
         # A zone worker refreshes the status once it applied the change; with no change, or a name no worker
         # manages, nothing will, so it is refreshed now.
-        if kind.name == "crd" and (not changed or any(self.router.zone_for(name) is None for name in changed)):
+        if kind.name == "crd" and (not changed or any(not self.router.zones_for(name) for name in changed)):
             self._refresh_status(key)
 
     def _rederive_dependents(self, plural: str, obj: Obj) -> None:
@@ -202,8 +202,7 @@ class Application:
         if not self.workers:
             return  # no workers yet (or standing by): each plans its whole zone when it starts
         for name in names:
-            zone = self.router.zone_for(name)
-            if zone is not None:
+            for zone in self.router.zones_for(name):
                 self.workers[zone].mark((name,))
 
     def _on_settled(self, names: set[str]) -> None:
@@ -223,17 +222,18 @@ class Application:
             return
         states = []
         for endpoint in self.desired.endpoints_of(key):
-            zone = self.router.zone_for(endpoint.dns_name)
-            if zone is None:
+            zones = self.router.zones_for(endpoint.dns_name)
+            if not zones:
                 states.append(EndpointState(endpoint, False, "no managed zone contains this name"))
                 continue
-            programmed, message = self.workers[zone].record_state(endpoint)
-            states.append(EndpointState(endpoint, programmed, message))
+            answers = [self.workers[zone].record_state(endpoint) for zone in zones]
+            missing = [message for programmed, message in answers if not programmed]
+            states.append(EndpointState(endpoint, not missing, missing[0] if missing else ""))
         generation = int((obj.get("metadata") or {}).get("generation") or 0)
         self.wiring.status.update(key, build_status(generation, states, self._reported_problems.get(key, ())))
 
     def names_in(self, zone: Zone) -> list[str]:
-        return [name for name in self.desired.names() if self.router.zone_for(name) == zone]
+        return [name for name in self.desired.names() if zone in self.router.zones_for(name)]
 
     async def build_workers(self) -> None:
         zones = await self.provider.zones()

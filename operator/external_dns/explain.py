@@ -23,6 +23,7 @@ from external_dns.endpoint import OWNER_LABEL, RESOURCE_LABEL, Endpoint, normali
 from external_dns.events import EventSink
 from external_dns.kube import KubeClient
 from external_dns.plan import calculate
+from external_dns.providers.base import Zone
 from external_dns.reconciler import combine
 from external_dns.reporting import describe_changes
 from external_dns.store import object_id
@@ -67,24 +68,35 @@ async def _explain_name(app: Application, kube: KubeClient, name: str) -> tuple[
     if not wanted:
         out.append("  (no object asks for this name)")
 
-    zone = app.router.zone_for(name)
+    zones = app.router.zones_for(name)
     plan_settings = app.wiring.plan_settings
     out.append("Rules:")
-    out.append(f"  zone: {zone.name if zone else 'none of the managed zones contains this name'}")
+    where = ", ".join(_zone(z) for z in zones) or "none of the managed zones contains this name"
+    out.append(f"  zone: {where}")
     if plan_settings.domain_filters:
         verdict = "matches" if match_all(plan_settings.domain_filters, name) else "does NOT match"
         out.append(f"  domain filter: {verdict}")
     out.append(f"  policy: {plan_settings.policy}; owner id: {plan_settings.owner_id or '(no registry)'}")
     out.append(f"  managed types: {', '.join(sorted(plan_settings.managed_types - plan_settings.exclude_types))}")
-    if zone is None:
-        return out, not wanted
+    healthy = True
+    for zone in zones:
+        lines, ok = await _explain_in_zone(app, name, zone, wanted)
+        out += lines
+        healthy &= ok
+    out.append("Last events:")
+    out += [f"  {line}" for line in await _events(kube, app, name)] or ["  (none)"]
+    return out, healthy if zones else not wanted
 
+
+async def _explain_in_zone(app: Application, name: str, zone: Zone, wanted: list[Endpoint]) -> tuple[list[str], bool]:
+    out: list[str] = []
+    plan_settings = app.wiring.plan_settings
     worker = app.workers[zone]
     await worker.load()
     related = {name} | app.wiring.registry.related_names(name)
     view = app.wiring.registry.read(worker.cache.at(related))
     current = [record for record in view.records if record.key.name == name]
-    out.append(f"Provider ({app.provider.name}) holds:")
+    out.append(f"Provider ({app.provider.name}) holds in {_zone(zone)}:")
     for record in current:
         owner = record.labels.get(OWNER_LABEL)
         ownership = f"owned by {owner!r}" if owner else "unowned (no ownership TXT record)"
@@ -96,14 +108,11 @@ async def _explain_name(app: Application, kube: KubeClient, name: str) -> tuple[
 
     desired = app.provider.adjust_endpoints(combine([ep for ep in wanted if zone.contains(ep.dns_name)]))
     plan = calculate(current, desired, plan_settings)
-    out.append("Next sync would:")
+    out.append(f"Next sync in {_zone(zone)} would:")
     out += [f"  {line}" for line in describe_changes(plan.changes)]
     out += [f"  skip {_endpoint(s.endpoint)}: {s.reason}" for s in plan.skipped]
     if not plan.changes.has_changes() and not plan.skipped:
         out.append("  change nothing (in step)")
-
-    out.append("Last events:")
-    out += [f"  {line}" for line in await _events(kube, app, name)] or ["  (none)"]
     return out, not plan.changes.has_changes() and not plan.skipped
 
 
@@ -135,6 +144,10 @@ async def _events(kube: KubeClient, app: Application, name: str) -> list[str]:
                 when = event.get("lastTimestamp") or event.get("eventTime") or ""
                 lines.append(f"{when} {event['type']} {event['reason']} on {ref.display}: {event['message']}")
     return sorted(lines)[-10:]
+
+
+def _zone(zone: Zone) -> str:
+    return (zone.name or ".") + (" (private)" if zone.private else "")
 
 
 def _object(key: ObjectKey) -> str:

@@ -65,16 +65,16 @@ class SyncResult:
 
 
 class ZoneRouter:
-    """Maps a DNS name to the most specific zone that contains it."""
+    """Maps a DNS name to the zones its records go to: the most specific public zone that contains it, and
+    every private (split-horizon) zone that contains it, as ExternalDNS's Route 53 provider does."""
 
     def __init__(self, zones: Iterable[Zone]) -> None:
-        self.zones = sorted(zones, key=lambda z: (-z.name.count("."), -len(z.name), z.name))
+        self.zones = sorted(zones, key=lambda z: (-z.name.count("."), -len(z.name), z.name, z.id))
 
-    def zone_for(self, name: str) -> Zone | None:
-        for zone in self.zones:
-            if zone.contains(name):
-                return zone
-        return None
+    def zones_for(self, name: str) -> list[Zone]:
+        matching = [zone for zone in self.zones if zone.contains(name)]
+        public = next((zone for zone in matching if not zone.private), None)
+        return [zone for zone in matching if zone.private or zone is public]
 
 
 class ZoneWorker:

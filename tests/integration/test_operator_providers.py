@@ -533,3 +533,27 @@ def test_a_failing_backend_gives_a_record_error_and_the_record_lands_once_it_is_
         )
         assert backend.records()[(f"a-late.{ZONE}", "TXT")] == {owner_txt("service/default/late")}
         wait_for(lambda: events_on(cluster, "late", "RecordReady"), EVENT_TIMEOUT, "RecordReady after the recovery")
+
+
+def test_route53_split_horizon_writes_to_the_private_and_the_public_zone(
+    cluster: LocalCluster, loop: LoopThread, moto: MotoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As ExternalDNS does: a name goes to every private zone containing it and to the most specific public one."""
+    moto.reset()
+    for variable, value in (("AWS_ACCESS_KEY_ID", "AKIATESTING"), ("AWS_SECRET_ACCESS_KEY", "testing-secret")):
+        monkeypatch.setenv(variable, value)
+    public = AWSBackend(moto, loop)
+    private_id = loop.run(public._route53(
+        "create_hosted_zone", Name=ZONE, CallerReference=str(uuid.uuid4()),
+        VPC={"VPCRegion": "us-east-1", "VPCId": "vpc-12345678"}, HostedZoneConfig={"PrivateZone": True},
+    ))["HostedZone"]["Id"]  # fmt: skip
+    try:
+        run(cluster.create("v1", "services", service("web", "203.0.113.61")))
+        with OperatorThread(settings_for(cluster, public)) as op:
+            op.wait_idle()
+        private = loop.run(public._route53("list_resource_record_sets", HostedZoneId=private_id))
+        private_records = {(r["Name"].rstrip("."), r["Type"]) for r in private["ResourceRecordSets"]}
+        assert owned_pair("web") <= set(public.records())
+        assert owned_pair("web") <= private_records
+    finally:
+        public.close()

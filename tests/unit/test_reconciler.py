@@ -608,16 +608,44 @@ def test_describe_changes_lists_creates_updates_and_deletes() -> None:
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
-        pytest.param("web.example.com", "example.com", id="a name goes to its zone"),
-        pytest.param("web.sub.example.com", "sub.example.com", id="the most specific zone wins"),
-        pytest.param("sub.example.com", "sub.example.com", id="a zone apex belongs to that zone"),
-        pytest.param("web.example.org", None, id="a name outside every zone has none"),
+        pytest.param("web.example.com", ["example.com"], id="a name goes to its zone"),
+        pytest.param("web.sub.example.com", ["sub.example.com"], id="the most specific zone wins"),
+        pytest.param("sub.example.com", ["sub.example.com"], id="a zone apex belongs to that zone"),
+        pytest.param("web.example.org", [], id="a name outside every zone has none"),
     ],
 )
-def test_zone_router(name: str, expected: str | None) -> None:
+def test_zone_router(name: str, expected: list[str]) -> None:
     router = ZoneRouter([Zone("example.com"), Zone("sub.example.com")])
-    zone = router.zone_for(name)
-    assert (zone.name if zone else None) == expected
+    assert [zone.name for zone in router.zones_for(name)] == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        pytest.param(
+            "web.example.com",
+            [("example.com", "private-1"), ("example.com", "private-2"), ("example.com", "public")],
+            id="every private zone and the public zone of the same name",
+        ),
+        pytest.param(
+            "web.sub.example.com",
+            [("sub.example.com", "public-sub"), ("example.com", "private-1"), ("example.com", "private-2")],
+            id="the most specific public zone plus every private zone that contains the name",
+        ),
+    ],
+)
+def test_zone_router_writes_split_horizon_names_to_private_zones_too(
+    name: str, expected: list[tuple[str, str]]
+) -> None:
+    router = ZoneRouter(
+        [
+            Zone("example.com", "public"),
+            Zone("sub.example.com", "public-sub"),
+            Zone("example.com", "private-1", private=True),
+            Zone("example.com", "private-2", private=True),
+        ]
+    )
+    assert [(zone.name, zone.id) for zone in router.zones_for(name)] == expected
 
 
 def test_ownership_txt_labels_name_their_record() -> None:

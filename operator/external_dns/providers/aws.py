@@ -136,11 +136,12 @@ class AWSProvider:
         while True:
             page = await self._call("list_hosted_zones", **params)
             for hosted_zone in page.get("HostedZones", ()):
+                private = bool(hosted_zone.get("Config", {}).get("PrivateZone", False))
                 zone = Zone(
                     name=aws_records.unescape_name(hosted_zone["Name"]).lower(),
                     id=aws_records.clean_zone_id(hosted_zone["Id"]),
+                    private=private,
                 )
-                private = bool(hosted_zone.get("Config", {}).get("PrivateZone", False))
                 if self._zone_passes(zone, private):
                     candidates.append(zone)
             if not page.get("IsTruncated"):

@@ -22,10 +22,15 @@ from external_dns.endpoint import Endpoint, normalize_name
 
 @dataclass(frozen=True, slots=True)
 class Zone:
-    """A zone a provider serves. ``name`` has no trailing dot; ``""`` is the root (it holds every name)."""
+    """A zone a provider serves. ``name`` has no trailing dot; ``""`` is the root (it holds every name).
+
+    ``private`` marks a split-horizon zone (Route 53 private hosted zones): a name is written to every private
+    zone that contains it as well as to the most specific public one, as ExternalDNS does.
+    """
 
     name: str
     id: str = ""
+    private: bool = False
 
     def contains(self, dns_name: str) -> bool:
         name = normalize_name(dns_name)
