@@ -10,9 +10,7 @@ used, except the grants listed in UNUSED_GRANTS with the reason they are not exe
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +21,7 @@ import pytest
 import yaml
 from tests.harness import OperatorThread, operator_settings, wait_for
 
-from external_dns.testing import ApiServerEmulator
+from external_dns.testing import ApiServerEmulator, local_cluster_in_thread
 from external_dns.testing.cluster import LocalCluster, write_kubeconfig
 from external_dns.testing.emulator import json_response, parse_api_path
 
@@ -158,53 +156,6 @@ class RbacGate:
         return json_response({**status, "message": f"{user} cannot {what}"}, 403)
 
 
-@contextlib.contextmanager
-def gated_cluster(gate: RbacGate, kubeconfig: Path) -> Iterator[LocalCluster]:
-    """Serve the gate on 127.0.0.1 (a free port) from a thread with its own loop, like local_cluster_in_thread."""
-    started = threading.Event()
-    holder: list[LocalCluster] = []
-    loops: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
-    failure: list[BaseException] = []
-
-    async def serve() -> None:
-        stop = asyncio.Event()
-        loops.append((asyncio.get_running_loop(), stop))
-        runner = aiohttp.web.ServerRunner(aiohttp.web.Server(gate, access_log=None), shutdown_timeout=2.0)
-        async with gate.emulator:
-            await runner.setup()
-            site = aiohttp.web.TCPSite(runner, "127.0.0.1", 0)
-            await site.start()
-            host, port = runner.addresses[0][:2]
-            url = f"http://{host}:{port}"
-            holder.append(LocalCluster(url=url, kubeconfig=write_kubeconfig(kubeconfig, url), emulator=gate.emulator))
-            started.set()
-            try:
-                await stop.wait()
-            finally:
-                gate.emulator.store.drop_watches()
-                await runner.cleanup()
-
-    def run() -> None:
-        try:
-            asyncio.run(serve())
-        except BaseException as error:  # reported to the test below
-            failure.append(error)
-        finally:
-            started.set()
-
-    thread = threading.Thread(target=run, name="gated-cluster", daemon=True)
-    thread.start()
-    started.wait()
-    if not holder:
-        raise RuntimeError("the gated cluster failed to start") from (failure[0] if failure else None)
-    try:
-        yield holder[0]
-    finally:
-        loop, stop = loops[0]
-        loop.call_soon_threadsafe(stop.set)
-        thread.join(timeout=30)
-
-
 def operator_kubeconfig(path: Path, url: str) -> Path:
     """A kubeconfig like the test's, but with the operator's own token (what RBAC keys on)."""
     config = json.loads(write_kubeconfig(path, url).read_text())
@@ -284,7 +235,7 @@ def gate() -> RbacGate:
 @pytest.fixture
 def cluster(gate: RbacGate, tmp_path: Path) -> Iterator[LocalCluster]:
     """The gated cluster with the CRDs and the peering object of crds/ and manifests/ applied."""
-    with gated_cluster(gate, tmp_path / "kubeconfig") as running:
+    with local_cluster_in_thread(emulator=gate.emulator, handler=gate, kubeconfig=tmp_path / "kubeconfig") as running:
         crds = yaml_documents(*sorted((ROOT / "crds").glob("*.k8s.io.yaml")), ROOT / "crds" / "kopf-peering.yaml")
         for crd in crds:
             run(running.create("apiextensions.k8s.io/v1", "customresourcedefinitions", crd))

@@ -22,7 +22,7 @@ import socket
 import sys
 import tempfile
 import threading
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,8 @@ from external_dns.testing.patches import PatchType
 from external_dns.testing.store import ApiError, ResourceType
 
 JsonObject = dict[str, Any]
+#: What answers the server's HTTP requests (the emulator, or a wrapper around it).
+Handler = Callable[[aiohttp.web.BaseRequest], Awaitable[aiohttp.web.StreamResponse]]
 
 
 class ClusterRequestError(Exception):
@@ -189,13 +191,22 @@ def _bind(port: int) -> socket.socket:
 
 @contextlib.asynccontextmanager
 async def local_cluster(
-    *, port: int = 0, kubeconfig: Path | None = None, emulator: ApiServerEmulator | None = None
+    *,
+    port: int = 0,
+    kubeconfig: Path | None = None,
+    emulator: ApiServerEmulator | None = None,
+    handler: Handler | None = None,
 ) -> AsyncIterator[LocalCluster]:
-    """Serve an emulated API server on 127.0.0.1 in the running loop until the block exits."""
+    """Serve an emulated API server on 127.0.0.1 in the running loop until the block exits.
+
+    ``handler`` (default: the emulator itself) answers the HTTP requests: a test can put a wrapper in front of
+    the emulator, e.g. one that checks RBAC, and still get the same server, kubeconfig and shutdown.
+    """
     emulator = emulator or ApiServerEmulator()
     sock = _bind(port)
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    runner = aiohttp.web.ServerRunner(aiohttp.web.Server(emulator, access_log=None), shutdown_timeout=2.0)
+    server = aiohttp.web.Server(handler or emulator, access_log=None)
+    runner = aiohttp.web.ServerRunner(server, shutdown_timeout=2.0)
     with tempfile.TemporaryDirectory(prefix="local-cluster-") as tmp:
         config_path = write_kubeconfig(kubeconfig or Path(tmp) / "kubeconfig", url)
         async with emulator:
@@ -210,7 +221,13 @@ async def local_cluster(
 
 
 @contextlib.contextmanager
-def local_cluster_in_thread(*, port: int = 0, kubeconfig: Path | None = None) -> Iterator[LocalCluster]:
+def local_cluster_in_thread(
+    *,
+    port: int = 0,
+    kubeconfig: Path | None = None,
+    emulator: ApiServerEmulator | None = None,
+    handler: Handler | None = None,
+) -> Iterator[LocalCluster]:
     """The same server, run by a thread with its own event loop; usable from sync and async tests."""
     started = threading.Event()
     failure: list[BaseException] = []
@@ -221,7 +238,7 @@ def local_cluster_in_thread(*, port: int = 0, kubeconfig: Path | None = None) ->
     async def serve() -> None:
         stop.append(asyncio.Event())
         loop_holder.append(asyncio.get_running_loop())
-        async with local_cluster(port=port, kubeconfig=kubeconfig) as cluster:
+        async with local_cluster(port=port, kubeconfig=kubeconfig, emulator=emulator, handler=handler) as cluster:
             holder.append(cluster)
             started.set()
             await stop[0].wait()
