@@ -212,10 +212,11 @@ class ZoneWorker:
 
     async def sync_all(self) -> SyncResult:
         """Plan the whole zone: every name the provider holds and every name wanted in it."""
-        names = self.cache.names() | set(self._names_in_zone())
+        wanted = set(self._names_in_zone())
+        names = self.cache.names() | wanted
         self._dirty -= names
         result = await self.sync(names)
-        metrics.count_records(self.label, self.cache.all(), self.desired.endpoints_at(self._names_in_zone()))
+        metrics.count_records(self.label, self.cache.all(), self.desired.endpoints_at(wanted))
         return result
 
     async def sync(self, names: set[str]) -> SyncResult:
