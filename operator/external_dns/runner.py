@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import sys
 
 import kopf
@@ -38,20 +37,24 @@ def kopf_arguments(settings: Settings, memo: kopf.Memo) -> dict[str, object]:
     return arguments
 
 
-def run(settings: Settings) -> int:
-    """Run until stopped (SIGINT/SIGTERM)."""
-    if settings.kubeconfig:
-        os.environ["KUBECONFIG"] = settings.kubeconfig  # Kopf's own login reads it from there
-    if settings.peering:
-        logger.info(
-            "Peering %r: only the highest-priority instance reconciles; if the KopfPeering object is missing "
-            "the operator stops with an error instead of waiting (apply crds/ and manifests/peering.yaml)",
-            settings.peering,
-        )
+def kopf_setup(settings: Settings) -> tuple[kopf.OperatorRegistry, kopf.OperatorSettings]:
+    """The registry with this operator's handlers, and Kopf's settings for it."""
     registry = kopf.OperatorRegistry()
     handlers.register(registry, settings)
     kopf_settings = kopf.OperatorSettings()
     handlers.configure_kopf(kopf_settings, settings)
+    return registry, kopf_settings
+
+
+def run(settings: Settings) -> int:
+    """Run until stopped (SIGINT/SIGTERM)."""
+    if settings.peering:
+        logger.info(
+            "Peering %r: only the highest-priority replica reconciles; without the peering object every "
+            "replica stands by and says so (apply crds/ and manifests/peering.yaml)",
+            settings.peering,
+        )
+    registry, kopf_settings = kopf_setup(settings)
     memo = kopf.Memo(settings=settings)
     kopf.run(
         registry=registry,

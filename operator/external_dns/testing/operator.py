@@ -17,10 +17,9 @@ from typing import Any, TypeVar
 
 import kopf
 
-from external_dns import handlers
 from external_dns.app import Application
 from external_dns.config import Settings
-from external_dns.runner import kopf_arguments
+from external_dns.runner import kopf_arguments, kopf_setup
 
 T = TypeVar("T")
 
@@ -98,10 +97,7 @@ class OperatorThread:
         return "app" in self.memo and self.app.ready
 
     def _main(self) -> None:
-        registry = kopf.OperatorRegistry()
-        handlers.register(registry, self.settings)
-        kopf_settings = kopf.OperatorSettings()
-        handlers.configure_kopf(kopf_settings, self.settings)
+        registry, kopf_settings = kopf_setup(self.settings)
         kopf_settings.watching.server_timeout = 10
         kopf_settings.networking.connect_timeout = 5
         kopf_settings.background.cancellation_polling = 0.5
