@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from external_dns.kube import resource_path
 from external_dns.sources.base import ClusterLookups, KubeObject, SourceResult, SourceSettings
 
 SourceFunction = Callable[[KubeObject, SourceSettings, ClusterLookups], SourceResult]
@@ -29,8 +30,6 @@ class Resource:
         return f"{self.group}/{self.version}" if self.group else self.version
 
     def path(self, namespace: str = "") -> str:
-        from external_dns.kube import resource_path
-
         return resource_path(self.group, self.version, self.plural, namespace if self.namespaced else None)
 
 
