@@ -6,15 +6,23 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEBIAN_PACKAGES := bind9 bind9-utils bind9-dnsutils pdns-server pdns-backend-sqlite3
 
-.PHONY: test demo demo-keep lint typecheck unit integration bench system-packages venv clean
+.PHONY: test demo demo-keep lint typecheck unit integration bench system-packages venv lock clean
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# Exactly the locked versions (requirements-dev.lock), never whatever PyPI has today: the suite gives the same
+# answer on any fresh machine on any day. The project itself goes in editable, without resolving anything.
+$(VENV)/.installed: pyproject.toml requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet "$$(grep -E '^pip==' requirements-dev.lock)"
+	$(BIN)/pip install --quiet -r requirements-dev.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/pip check
 	touch $@
+
+# Refresh both locks on purpose (newest releases that pyproject.toml allows); review the diff, run make test.
+lock:
+	PYTHON=$(PYTHON) tools/lock.sh
 
 # DNS servers for the integration tests. Installed only when missing; needs root (CI runs as root).
 system-packages:
@@ -32,11 +40,12 @@ lint: venv
 typecheck: venv
 	$(BIN)/mypy
 
+# -rs lists every skip with its reason; under CI=true a missing backend is a failure, not a skip (conftest.py).
 test: system-packages venv lint typecheck
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -rs
 
 unit: venv
-	$(BIN)/pytest -q tests/unit
+	$(BIN)/pytest -q -rs tests/unit
 
 demo: venv
 	$(BIN)/python -m external_dns.demo

@@ -19,7 +19,10 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[2]
-TEST_ONLY = {"pytest", "pytest-asyncio", "pytest-timeout", "kmock", "moto", "ruff", "mypy", "types-pyyaml", "flask"}
+TEST_ONLY = {
+    "pytest", "pytest-asyncio", "pytest-timeout", "kmock", "moto", "ruff", "mypy", "types-pyyaml", "flask",
+    "hypothesis", "looptime", "mutmut",
+}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
