@@ -12,7 +12,6 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
-
 from tests.unit.test_dockerfile import locked
 
 ROOT = Path(__file__).resolve().parents[2]
