@@ -51,7 +51,7 @@ SourceKind = Literal[
     "gateway-tcproute",
     "gateway-udproute",
 ]
-ProviderName = Literal["inmemory", "rfc2136", "aws", "cloudflare", "pdns", "webhook"]
+ProviderName = Literal["inmemory", "rfc2136", "aws", "cloudflare", "pdns", "webhook", "google"]
 PolicyName = Literal["sync", "upsert-only", "create-only"]
 RegistryName = Literal["txt", "noop"]
 EventReason = Literal["RecordReady", "RecordError", "RecordDeleted"]
@@ -115,6 +115,7 @@ _AWS = "AWS Route53 provider"
 _CLOUDFLARE = "Cloudflare provider"
 _PDNS = "PowerDNS provider"
 _WEBHOOK = "Webhook provider"
+_GOOGLE = "Google Cloud DNS provider"
 
 #: The environment used by the next Settings() built in this context (tests and parse_args pass their own).
 _ENVIRON: ContextVar[Mapping[str, str] | None] = ContextVar("external_dns_environ", default=None)
@@ -336,6 +337,19 @@ class Settings(BaseSettings):
     pdns_api_key: SecretStr | None = _setting(None, help="API key (or file:/path)", group=_PDNS)
     pdns_skip_tls_verify: bool = _setting(False, help="Do not verify the API's certificate", group=_PDNS)
 
+    # Google Cloud DNS.
+    google_project: str = _setting(
+        "", help="Project of the zones (default: from the credentials or the metadata server)", group=_GOOGLE
+    )
+    google_zone_visibility: Literal["", "public", "private"] = _setting(
+        "", help="Only public or private zones", group=_GOOGLE
+    )
+    google_batch_change_size: int = _setting(1000, help="Record sets per change", group=_GOOGLE, ge=1)
+    google_batch_change_interval: Duration = _setting(1.0, help="Pause between changes", group=_GOOGLE, ge=0)
+    google_endpoint_url: str = _setting(
+        "https://dns.googleapis.com/dns/v1", help="Cloud DNS API base URL (not an ExternalDNS flag)", group=_GOOGLE
+    )
+
     # Webhook.
     webhook_provider_url: str = _setting("http://localhost:8888", help="Webhook provider URL", group=_WEBHOOK)
     webhook_provider_read_timeout: Duration = _setting(5.0, help="Read timeout", group=_WEBHOOK, ge=0)
@@ -387,6 +401,7 @@ class Settings(BaseSettings):
             "webhook_provider_url",
             "cloudflare_api_url",
             "aws_endpoint_url",
+            "google_endpoint_url",
         }:
             _check_url(value)
         if info.field_name == "aws_zone_tags":

@@ -177,6 +177,20 @@ def provider(settings: Settings) -> Provider:
                 dry_run=settings.dry_run,
             )
         )
+    if name == "google":
+        from external_dns.providers.google import GoogleConfig, GoogleProvider
+
+        return GoogleProvider(
+            GoogleConfig(
+                project=settings.google_project,
+                zone_visibility=settings.google_zone_visibility,
+                batch_change_size=settings.google_batch_change_size,
+                batch_change_interval=settings.google_batch_change_interval,
+                zone_id_filter=tuple(settings.zone_id_filter),
+                domain_filter=domain_filter(settings),
+                endpoint_url=settings.google_endpoint_url,
+            )
+        )
     if name == "webhook":
         from external_dns.providers.webhook import WebhookConfig, WebhookProvider
 

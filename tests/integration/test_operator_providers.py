@@ -28,6 +28,7 @@ from aiobotocore.session import get_session
 from aiohttp import web
 from prometheus_client import REGISTRY
 from tests.backends.cloudflare import TOKEN, FakeCloudflare, error_response, inject_faults
+from tests.backends.google import FakeCloudDNS, Fault
 from tests.backends.moto import MotoServer
 from tests.backends.pdns import PowerDNSServer, pdns_missing_reason
 from tests.harness import OperatorThread, operator_settings, wait_for
@@ -282,6 +283,48 @@ class CloudflareBackend:
         self.loop.run(self._stack.aclose())
 
 
+class GoogleBackend:
+    """The Cloud DNS fake, with a service-account key file whose token_uri is the fake; broken by a 403 on writes."""
+
+    provider = "google"
+    error_text = "dns.changes.create denied"
+    FORBIDDEN = Fault("POST", "/changes", 403, "forbidden", "Forbidden: dns.changes.create denied")
+
+    def __init__(self, loop: LoopThread, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.loop = loop
+        self.fake = FakeCloudDNS()
+        loop.run(self.fake.start())
+        self.fake.add_zone("example-com", ZONE)
+        workdir.mkdir(parents=True, exist_ok=True)
+        monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(self.fake.key_file(workdir)))
+        monkeypatch.setenv("CLOUDSDK_CONFIG", str(workdir / "no-gcloud"))
+
+    def flags(self) -> dict[str, Any]:
+        return {
+            "google_endpoint_url": f"{self.fake.url}/dns/v1",
+            "google_batch_change_interval": 0.0,
+            "domain_filter": [ZONE],
+        }
+
+    def records(self) -> Records:
+        async def read() -> Records:
+            return self.fake.values("example-com")
+
+        return self.loop.run(read())  # in the fake's own loop: it is not thread-safe
+
+    def writes(self) -> int:
+        return len(self.fake.applied)
+
+    def break_down(self) -> None:
+        self.fake.outage = self.FORBIDDEN
+
+    def repair(self) -> None:
+        self.fake.outage = None
+
+    def close(self) -> None:
+        self.loop.run(self.fake.stop())
+
+
 class CountingInMemory(InMemoryProvider):
     """The in-memory provider, counting the change batches it is given."""
 
@@ -346,12 +389,12 @@ def moto() -> Iterator[MotoServer]:
         yield server
 
 
-@pytest.fixture(params=["aws", "pdns", "cloudflare", "webhook"])
+@pytest.fixture(params=["aws", "pdns", "cloudflare", "webhook", "google"])
 def backend(
     request: pytest.FixtureRequest, loop: LoopThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Backend]:
     name: str = request.param
-    made: AWSBackend | PDNSBackend | CloudflareBackend | WebhookBackend
+    made: AWSBackend | PDNSBackend | CloudflareBackend | WebhookBackend | GoogleBackend
     if name == "aws":
         moto: MotoServer = request.getfixturevalue("moto")
         moto.reset()
@@ -366,6 +409,8 @@ def backend(
         made = PDNSBackend(tmp_path / "pdns")
     elif name == "cloudflare":
         made = CloudflareBackend(loop)
+    elif name == "google":
+        made = GoogleBackend(loop, tmp_path / "google", monkeypatch)
     else:
         made = WebhookBackend(loop)
     try:
