@@ -51,7 +51,9 @@ SourceKind = Literal[
     "gateway-tcproute",
     "gateway-udproute",
 ]
-ProviderName = Literal["inmemory", "rfc2136", "aws", "cloudflare", "pdns", "webhook", "google"]
+ProviderName = Literal[
+    "inmemory", "rfc2136", "aws", "cloudflare", "pdns", "webhook", "google", "azure", "azure-private-dns"
+]
 PolicyName = Literal["sync", "upsert-only", "create-only"]
 RegistryName = Literal["txt", "noop"]
 EventReason = Literal["RecordReady", "RecordError", "RecordDeleted"]
@@ -116,6 +118,7 @@ _CLOUDFLARE = "Cloudflare provider"
 _PDNS = "PowerDNS provider"
 _WEBHOOK = "Webhook provider"
 _GOOGLE = "Google Cloud DNS provider"
+_AZURE = "Azure DNS and Azure Private DNS providers"
 
 #: The environment used by the next Settings() built in this context (tests and parse_args pass their own).
 _ENVIRON: ContextVar[Mapping[str, str] | None] = ContextVar("external_dns_environ", default=None)
@@ -350,6 +353,22 @@ class Settings(BaseSettings):
         "https://dns.googleapis.com/dns/v1", help="Cloud DNS API base URL (not an ExternalDNS flag)", group=_GOOGLE
     )
 
+    # Azure DNS and Azure Private DNS.
+    azure_config_file: str = _setting(
+        "/etc/kubernetes/azure.json", help="azure.json with tenant, subscription, group, credentials", group=_AZURE
+    )
+    azure_resource_group: str = _setting("", help="Resource group of the zones (overrides the file)", group=_AZURE)
+    azure_subscription_id: str = _setting("", help="Subscription of the zones (overrides the file)", group=_AZURE)
+    azure_user_assigned_identity_client_id: str = _setting(
+        "", help="Client id of a user-assigned managed identity (overrides the file)", group=_AZURE
+    )
+    azure_zones_cache_duration: Duration = _setting(
+        0.0, help="How long zone lists are cached (0: listed once)", group=_AZURE, ge=0
+    )
+    azure_endpoint_url: str = _setting(
+        "https://management.azure.com", help="Azure Resource Manager URL (not an ExternalDNS flag)", group=_AZURE
+    )
+
     # Webhook.
     webhook_provider_url: str = _setting("http://localhost:8888", help="Webhook provider URL", group=_WEBHOOK)
     webhook_provider_read_timeout: Duration = _setting(5.0, help="Read timeout", group=_WEBHOOK, ge=0)
@@ -402,6 +421,7 @@ class Settings(BaseSettings):
             "cloudflare_api_url",
             "aws_endpoint_url",
             "google_endpoint_url",
+            "azure_endpoint_url",
         }:
             _check_url(value)
         if info.field_name == "aws_zone_tags":

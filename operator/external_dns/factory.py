@@ -191,6 +191,23 @@ def provider(settings: Settings) -> Provider:
                 endpoint_url=settings.google_endpoint_url,
             )
         )
+    if name in ("azure", "azure-private-dns"):
+        from external_dns.providers.azure import AzureProvider, load_config
+
+        config = load_config(
+            settings.azure_config_file,
+            resource_group=settings.azure_resource_group,
+            subscription_id=settings.azure_subscription_id,
+            user_assigned_identity_id=settings.azure_user_assigned_identity_client_id,
+            endpoint_url=settings.azure_endpoint_url,
+            zones_cache_duration=settings.azure_zones_cache_duration,
+        )
+        return AzureProvider(
+            config,
+            private=name == "azure-private-dns",
+            domain_filter=domain_filter(settings),
+            zone_id_filter=tuple(settings.zone_id_filter),
+        )
     if name == "webhook":
         from external_dns.providers.webhook import WebhookConfig, WebhookProvider
 
