@@ -26,6 +26,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from tests.backends.serving import CatchAllServer, FaultQueue
+
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000001"
 RESOURCE_GROUP = "dns-rg"
 TENANT = "11111111-1111-1111-1111-111111111111"
@@ -91,21 +93,18 @@ class FakeZone:
     record_sets: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
 
 
-class FakeAzure:
+class FakeAzure(CatchAllServer):
     """ARM DNS and Private DNS for one subscription and resource group, plus Azure AD; see the module docstring."""
 
     def __init__(self, workdir: Path) -> None:
         self.cert_path, self._key_path = make_certificate(workdir)
         self.zones: dict[tuple[bool, str], FakeZone] = {}
         self.tokens: set[str] = set()
-        self.faults: list[Fault] = []
-        self.outage: Fault | None = None
+        self.faults: FaultQueue[Fault] = FaultQueue()
         #: Values whose PUT is refused with 400 BadRequest.
         self.refused_values: set[str] = set()
         self.requests: list[tuple[str, str]] = []
         self.writes = 0
-        self.url = ""
-        self._runner: web.AppRunner | None = None
 
     def add_zone(self, name: str, *, private: bool = False) -> FakeZone:
         zone = FakeZone(name, private)
@@ -120,7 +119,7 @@ class FakeAzure:
         return zone
 
     def fail_next(self, fault: Fault, times: int = 1) -> None:
-        self.faults.extend([fault] * times)
+        self.faults.add(fault, times)
 
     def values(self, name: str, *, private: bool = False) -> dict[tuple[str, str], set[str]]:
         """``{(fqdn, type): {targets in ExternalDNS form}}`` of a zone."""
@@ -135,30 +134,19 @@ class FakeAzure:
     def etag(self, name: str, relative: str, rtype: str, *, private: bool = False) -> str:
         return str(self.zones[(private, name)].record_sets[(relative, rtype)]["etag"])
 
-    async def start(self) -> None:
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        context.load_cert_chain(self.cert_path, self._key_path)
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=context).start()
-        self.url = f"https://127.0.0.1:{self._runner.addresses[0][1]}"
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
+    async def start(self, ssl_context: ssl.SSLContext | None = None) -> None:
+        """Over HTTPS with the fake's own certificate (unless given another context)."""
+        if ssl_context is None:
+            ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ssl_context.load_cert_chain(self.cert_path, self._key_path)
+        await super().start(ssl_context)
 
     # --- serving --------------------------------------------------------------------------------------
 
-    async def _handle(self, request: web.Request) -> web.Response:
+    async def handle(self, request: web.Request) -> web.Response:
         path = request.path
         self.requests.append((request.method, path))
-        fault = next((f for f in self.faults if f.method == request.method and path.endswith(f.path_end)), None)
-        if fault is not None:
-            self.faults.remove(fault)
-        elif self.outage is not None and self.outage.method == request.method and path.endswith(self.outage.path_end):
-            fault = self.outage
+        fault = self.faults.take(request.method, path)
         if fault is not None:
             return _error(fault.status, fault.code, fault.message, fault.headers)
         if path.endswith("/oauth2/v2.0/token") and request.method == "POST":

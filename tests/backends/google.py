@@ -24,6 +24,8 @@ from aiohttp import web
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from tests.backends.serving import CatchAllServer, FaultQueue
+
 PROJECT = "dns-project"
 STATUS_OF = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
              409: "ALREADY_EXISTS", 412: "FAILED_PRECONDITION", 429: "RESOURCE_EXHAUSTED",
@@ -67,15 +69,13 @@ class ManagedZone:
     rrsets: dict[RRKey, dict[str, Any]] = field(default_factory=dict)
 
 
-class FakeCloudDNS:
+class FakeCloudDNS(CatchAllServer):
     """Cloud DNS for one project, with the token endpoints; see the module docstring."""
 
     def __init__(self, project: str = PROJECT) -> None:
         self.project = project
         self.zones: dict[str, ManagedZone] = {}
-        self.faults: list[Fault] = []
-        #: A fault answered to every matching request until it is cleared (an outage).
-        self.outage: Fault | None = None
+        self.faults: FaultQueue[Fault] = FaultQueue()
         #: rrdata values whose addition is refused with 400 invalid (a record the API will not take).
         self.refused_values: set[str] = set()
         self.tokens: set[str] = set()
@@ -83,9 +83,7 @@ class FakeCloudDNS:
         self.requests: list[tuple[str, str]] = []
         #: Changes applied (each atomic), as sent: {"additions": [...], "deletions": [...]}.
         self.applied: list[dict[str, Any]] = []
-        self.url = ""
         self._ids = itertools.count(1000)
-        self._runner: web.AppRunner | None = None
 
     # --- set-up ---------------------------------------------------------------------------------------
 
@@ -123,7 +121,7 @@ class FakeCloudDNS:
         return path
 
     def fail_next(self, fault: Fault, times: int = 1) -> None:
-        self.faults.extend([fault] * times)
+        self.faults.add(fault, times)
 
     def values(self, zone: str) -> dict[RRKey, set[str]]:
         """``{(name without dot, type): {rrdatas}}`` of a zone."""
@@ -131,30 +129,12 @@ class FakeCloudDNS:
             (name.rstrip("."), rtype): set(rrset["rrdatas"]) for (name, rtype), rrset in self.zones[zone].rrsets.items()
         }
 
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-
     # --- serving --------------------------------------------------------------------------------------
 
-    async def _handle(self, request: web.Request) -> web.Response:
+    async def handle(self, request: web.Request) -> web.Response:
         path = request.path
         self.requests.append((request.method, path))
-        fault = next(
-            (f for f in self.faults if f.method == request.method and path.endswith(f.path_end)), None
-        )
-        if fault is not None:
-            self.faults.remove(fault)
-        elif self.outage is not None and self.outage.method == request.method and path.endswith(self.outage.path_end):
-            fault = self.outage
+        fault = self.faults.take(request.method, path)
         if fault is not None:
             if fault.after_applying:
                 await self._serve(request, path)

@@ -140,13 +140,13 @@ def test_a_failing_backend_gives_a_record_error_with_azures_message_then_recover
     azure.start()
     wait_for(lambda: any(path.lower().endswith("/all") for _, path in azure.fake.requests), 30, "the zone read")
     forbidden = Fault("PUT", "", 403, "AuthorizationFailed", "The client does not have authorization to perform action")
-    azure.call(lambda: setattr(azure.fake, "outage", forbidden))
+    azure.call(lambda: setattr(azure.fake.faults, "outage", forbidden))
     svc = service("late", "203.0.113.70")
     svc["metadata"]["annotations"]["external-dns.alpha.kubernetes.io/hostname"] = f"late.{azure.zone}"
     run(cluster.create("v1", "services", svc))
     errors = wait_for(lambda: events_on(cluster, "late", "RecordError"), EVENT_TIMEOUT * 2, "a RecordError")
     assert "does not have authorization" in errors[0]["message"]
-    azure.call(lambda: setattr(azure.fake, "outage", None))
+    azure.call(lambda: setattr(azure.fake.faults, "outage", None))
     wait_for(lambda: (f"late.{azure.zone}", "A") in azure.values(), 30, "the record once Azure lets it in")
     assert azure.values()[(f"a-late.{azure.zone}", "TXT")] == {txt("service/default/late")}
 

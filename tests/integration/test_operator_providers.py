@@ -31,6 +31,7 @@ from tests.backends.cloudflare import TOKEN, FakeCloudflare, error_response, inj
 from tests.backends.google import FakeCloudDNS, Fault
 from tests.backends.moto import MotoServer
 from tests.backends.pdns import PowerDNSServer, pdns_missing_reason
+from tests.backends.serving import CatchAllServer
 from tests.harness import OperatorThread, operator_settings, wait_for
 
 from external_dns.domain_filter import DomainFilter
@@ -101,7 +102,7 @@ class Backend(Protocol):
     def repair(self) -> None: ...
 
 
-class FailingProxy:
+class FailingProxy(CatchAllServer):
     """Forwards to moto and counts change batches; while ``failing``, answers Route 53's AccessDenied itself."""
 
     MESSAGE = "User: arn:aws:iam::123456789012:user/external-dns is not authorized to perform: route53:*"
@@ -110,22 +111,8 @@ class FailingProxy:
         self.upstream = upstream
         self.failing = False
         self.change_batches = 0
-        self.url = ""
-        self._runner: web.AppRunner | None = None
 
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    async def _handle(self, request: web.Request) -> web.StreamResponse:
+    async def handle(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
         if self.failing:
             error = (
@@ -316,10 +303,10 @@ class GoogleBackend:
         return len(self.fake.applied)
 
     def break_down(self) -> None:
-        self.fake.outage = self.FORBIDDEN
+        self.fake.faults.outage = self.FORBIDDEN
 
     def repair(self) -> None:
-        self.fake.outage = None
+        self.fake.faults.outage = None
 
     def close(self) -> None:
         self.loop.run(self.fake.stop())
