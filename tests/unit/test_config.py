@@ -223,8 +223,9 @@ def test_settings_are_immutable() -> None:
         pytest.param({"interval": "0s"}, '--interval: must be longer than 0s, got "0s"', id="zero interval"),
         pytest.param({"debounce": "-1s"}, '--debounce: must be at least 0s, got "-1s"', id="negative debounce"),
         pytest.param(
-            {"provider": "google"},
-            '--provider: must be one of inmemory, rfc2136, aws, cloudflare, pdns, webhook, got "google"',
+            {"provider": "designate"},
+            "--provider: must be one of inmemory, rfc2136, aws, cloudflare, pdns, webhook, google, azure, "
+            'azure-private-dns, got "designate"',
             id="unknown provider names the allowed ones",
         ),
         pytest.param(
