@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from tests.backends.bind import BindServer, running_bind
+from tests.builders import lb_service
 from tests.harness import OperatorThread, operator_settings
 
 from external_dns.explain import explain
@@ -33,22 +33,11 @@ def bind(tmp_path: Path) -> Iterator[BindServer]:
         yield server
 
 
-def service(name: str, hostname: str, ip: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": {"name": name, "namespace": "default",
-                     "annotations": {"external-dns.alpha.kubernetes.io/hostname": hostname}},
-        "spec": {"type": "LoadBalancer", "ports": [{"port": 80}]},
-        "status": {"loadBalancer": {"ingress": [{"ip": ip}]}},
-    }  # fmt: skip
-
-
 def test_explain_tells_in_step_foreign_owner_and_missing_zone(
     cluster: LocalCluster, bind: BindServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    asyncio.run(cluster.create("v1", "services", service("web", "web.example.com", "203.0.113.5")))
-    asyncio.run(cluster.create("v1", "services", service("grab", "taken.example.com", "203.0.113.6")))
+    asyncio.run(cluster.create("v1", "services", lb_service("web", "web.example.com", "203.0.113.5")))
+    asyncio.run(cluster.create("v1", "services", lb_service("grab", "taken.example.com", "203.0.113.6")))
     info = bind.info
     settings = operator_settings(
         cluster.kubeconfig,

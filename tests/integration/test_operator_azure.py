@@ -19,8 +19,9 @@ from typing import Any
 import pytest
 from tests.backends.azure import CLIENT_ID, CLIENT_SECRET, RESOURCE_GROUP, SUBSCRIPTION, TENANT, FakeAzure, Fault
 from tests.backends.bind import free_port
+from tests.builders import lb_service
 from tests.harness import wait_for
-from tests.integration.test_operator_providers import EVENT_TIMEOUT, LoopThread, events_on, run, service
+from tests.integration.test_operator_providers import EVENT_TIMEOUT, LoopThread, events_on, run
 
 from external_dns.testing.cluster import LocalCluster
 
@@ -114,8 +115,7 @@ def test_records_follow_the_objects(
     cluster: LocalCluster, azure: AzureOperator
 ) -> None:
     zone = azure.zone
-    svc = service("web", "203.0.113.10")
-    svc["metadata"]["annotations"]["external-dns.alpha.kubernetes.io/hostname"] = f"web.{zone}"
+    svc = lb_service("web", f"web.{zone}", "203.0.113.10")
     run(cluster.create("v1", "services", svc))
     azure.start()
     wait_for(lambda: (f"a-web.{zone}", "TXT") in azure.values() and (f"web.{zone}", "A") in azure.values(),
@@ -141,8 +141,7 @@ def test_a_failing_backend_gives_a_record_error_with_azures_message_then_recover
     wait_for(lambda: any(path.lower().endswith("/all") for _, path in azure.fake.requests), 30, "the zone read")
     forbidden = Fault("PUT", "", 403, "AuthorizationFailed", "The client does not have authorization to perform action")
     azure.call(lambda: setattr(azure.fake.faults, "outage", forbidden))
-    svc = service("late", "203.0.113.70")
-    svc["metadata"]["annotations"]["external-dns.alpha.kubernetes.io/hostname"] = f"late.{azure.zone}"
+    svc = lb_service("late", f"late.{azure.zone}", "203.0.113.70")
     run(cluster.create("v1", "services", svc))
     errors = wait_for(lambda: events_on(cluster, "late", "RecordError"), EVENT_TIMEOUT * 2, "a RecordError")
     assert "does not have authorization" in errors[0]["message"]
@@ -164,8 +163,7 @@ def test_a_zone_externaldns_wrote_is_adopted_without_one_write(cluster: LocalClu
         }
 
     azure.loop.run(seed())
-    svc = service("web", "203.0.113.5")
-    svc["metadata"]["annotations"]["external-dns.alpha.kubernetes.io/hostname"] = f"web.{azure.zone}"
+    svc = lb_service("web", f"web.{azure.zone}", "203.0.113.5")
     run(cluster.create("v1", "services", svc))
     done = azure.run_once()
     assert done.returncode == 0, done.stderr

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 from tests.backends.bind import BindServer, named_path, running_bind
+from tests.builders import crd_endpoint, dnsendpoint, lb_service
 from tests.harness import OperatorThread, operator_settings, wait_for
 
 from external_dns.testing.cluster import LocalCluster
@@ -73,20 +74,6 @@ def events(cluster: LocalCluster, **selectors: str) -> list[dict[str, Any]]:
     return run(cluster.list("v1", "events", field_selector=field_selector or None))
 
 
-def service(name: str, hostname: str, ip: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": {
-            "name": name,
-            "namespace": "default",
-            "annotations": {"external-dns.alpha.kubernetes.io/hostname": hostname},
-        },
-        "spec": {"type": "LoadBalancer", "ports": [{"port": 80}]},
-        "status": {"loadBalancer": {"ingress": [{"ip": ip}]}},
-    }
-
-
 def ingress(name: str, host: str, tls_host: str, ip: str) -> dict[str, Any]:
     return {
         "apiVersion": "networking.k8s.io/v1",
@@ -97,17 +84,8 @@ def ingress(name: str, host: str, tls_host: str, ip: str) -> dict[str, Any]:
     }
 
 
-def dnsendpoint(name: str, dns_name: str, target: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "externaldns.k8s.io/v1alpha1",
-        "kind": "DNSEndpoint",
-        "metadata": {"name": name, "namespace": "default"},
-        "spec": {"endpoints": [{"dnsName": dns_name, "recordType": "CNAME", "targets": [target]}]},
-    }
-
-
 def test_each_source_creates_updates_and_deletes_its_records(cluster: LocalCluster, bind: BindServer) -> None:
-    run(cluster.create("v1", "services", service("web", "web.example.com", "203.0.113.10")))
+    run(cluster.create("v1", "services", lb_service("web", "web.example.com", "203.0.113.10")))
     run(
         cluster.create(
             "networking.k8s.io/v1",
@@ -119,7 +97,7 @@ def test_each_source_creates_updates_and_deletes_its_records(cluster: LocalClust
         cluster.create(
             "externaldns.k8s.io/v1alpha1",
             "dnsendpoints",
-            dnsendpoint("tunnel", "tunnel.example.com", "abc.cfargotunnel.com"),
+            dnsendpoint("tunnel", crd_endpoint("tunnel.example.com", "CNAME", "abc.cfargotunnel.com")),
         )
     )
     with OperatorThread(settings_for(cluster, bind)):
@@ -205,9 +183,9 @@ def mismatches(foreign_owner: str) -> float:
 
 
 def test_records_of_others_are_never_touched_and_the_object_is_told(cluster: LocalCluster, bind: BindServer) -> None:
-    run(cluster.create("v1", "services", service("grab-manual", "manual.example.com", "203.0.113.30")))
-    run(cluster.create("v1", "services", service("grab-theirs", "theirs.example.com", "203.0.113.31")))
-    run(cluster.create("v1", "services", service("mine", "mine.example.com", "203.0.113.32")))
+    run(cluster.create("v1", "services", lb_service("grab-manual", "manual.example.com", "203.0.113.30")))
+    run(cluster.create("v1", "services", lb_service("grab-theirs", "theirs.example.com", "203.0.113.31")))
+    run(cluster.create("v1", "services", lb_service("mine", "mine.example.com", "203.0.113.32")))
     before = {owner: mismatches(foreign_owner=owner) for owner in ("other", "")}
     with OperatorThread(settings_for(cluster, bind)):
         wait_for(lambda: ("mine.example.com", "A") in dns(bind), what="our own record")
@@ -229,7 +207,7 @@ def test_records_of_others_are_never_touched_and_the_object_is_told(cluster: Loc
 
 
 def test_two_operators_with_different_owner_ids_share_a_zone(cluster: LocalCluster, bind: BindServer) -> None:
-    run(cluster.create("v1", "services", service("blue", "blue.example.com", "203.0.113.40")))
+    run(cluster.create("v1", "services", lb_service("blue", "blue.example.com", "203.0.113.40")))
     run(
         cluster.create(
             "networking.k8s.io/v1",
@@ -266,7 +244,7 @@ def test_a_zone_written_by_externaldns_is_adopted_without_a_change(cluster: Loca
     bind = BindServer()
     bind.start([ZONE], tmp_path / "bind", records={ZONE: written_by_externaldns})
     try:
-        run(cluster.create("v1", "services", service("web", "web.example.com", "203.0.113.10")))
+        run(cluster.create("v1", "services", lb_service("web", "web.example.com", "203.0.113.10")))
         run(
             cluster.create(
                 "networking.k8s.io/v1",
@@ -286,7 +264,7 @@ def test_a_zone_written_by_externaldns_is_adopted_without_a_change(cluster: Loca
 
 def test_restart_with_unchanged_objects_changes_nothing(cluster: LocalCluster, bind: BindServer) -> None:
     for i in range(5):
-        run(cluster.create("v1", "services", service(f"svc{i}", f"svc{i}.example.com", f"203.0.113.{50 + i}")))
+        run(cluster.create("v1", "services", lb_service(f"svc{i}", f"svc{i}.example.com", f"203.0.113.{50 + i}")))
     settings = settings_for(cluster, bind)
     with OperatorThread(settings) as op:
         wait_for(lambda: all((f"svc{i}.example.com", "A") in dns(bind) for i in range(5)), what="five records")
@@ -301,10 +279,10 @@ def test_restart_with_unchanged_objects_changes_nothing(cluster: LocalCluster, b
 
 def test_malformed_objects_get_warnings_and_the_rest_still_reconcile(cluster: LocalCluster, bind: BindServer) -> None:
     for i in range(100):
-        bad = service(f"bad{i}", f"bad{i}..example.com", "203.0.113.60")
+        bad = lb_service(f"bad{i}", f"bad{i}..example.com", "203.0.113.60")
         bad["metadata"]["annotations"]["external-dns.alpha.kubernetes.io/ttl"] = "forever"
         run(cluster.create("v1", "services", bad))
-    run(cluster.create("v1", "services", service("good", "good.example.com", "203.0.113.61")))
+    run(cluster.create("v1", "services", lb_service("good", "good.example.com", "203.0.113.61")))
     run(
         cluster.create(
             "externaldns.k8s.io/v1alpha1",
@@ -353,7 +331,7 @@ def test_dns_server_down_gives_record_errors_and_recovers(cluster: LocalCluster,
     with OperatorThread(settings_for(cluster, bind)) as op:
         op.wait_idle()
         bind.stop()
-        run(cluster.create("v1", "services", service("late", "late.example.com", "203.0.113.70")))
+        run(cluster.create("v1", "services", lb_service("late", "late.example.com", "203.0.113.70")))
         errors = wait_for(lambda: events(cluster, reason="RecordError"), what="a RecordError event")
         assert errors[0]["type"] == "Warning"
         assert errors[0]["involvedObject"]["name"] == "late"

@@ -18,8 +18,9 @@ from typing import Any
 
 import pytest
 from tests.backends.google import FakeCloudDNS
+from tests.builders import lb_service
 from tests.harness import OperatorThread, operator_settings, wait_for
-from tests.integration.test_operator_providers import EVENT_TIMEOUT, LoopThread, events_on, run, service
+from tests.integration.test_operator_providers import EVENT_TIMEOUT, LoopThread, events_on, run
 
 from external_dns.testing.cluster import LocalCluster
 
@@ -79,7 +80,7 @@ def test_a_zone_externaldns_wrote_is_adopted_without_one_change(
         zone.rrsets[(name, rtype)] = {"kind": "dns#resourceRecordSet", "name": name, "type": rtype, "ttl": 300,
                                       "rrdatas": rrdatas}  # fmt: skip
     before = values(server, loop)
-    run(cluster.create("v1", "services", service("web", "203.0.113.10")))
+    run(cluster.create("v1", "services", lb_service("web", f"web.{ZONE}", "203.0.113.10")))
     with OperatorThread(settings(cluster, server)) as op:
         op.wait_idle()
     assert server.applied == []
@@ -92,7 +93,7 @@ def test_one_refused_record_does_not_hold_back_the_others(
     server, loop = fake
     server.refused_values.add("203.0.113.113")
     for i in range(30):
-        run(cluster.create("v1", "services", service(f"svc{i}", f"203.0.113.{100 + i}")))
+        run(cluster.create("v1", "services", lb_service(f"svc{i}", f"svc{i}.{ZONE}", f"203.0.113.{100 + i}")))
     with OperatorThread(settings(cluster, server)):
         wait_for(
             lambda: all((f"svc{i}.{ZONE}", "A") in values(server, loop) for i in range(30) if i != 13),
@@ -111,7 +112,7 @@ def test_a_dry_run_prints_the_plan_and_writes_nothing(
     cluster: LocalCluster, fake: tuple[FakeCloudDNS, LoopThread]
 ) -> None:
     server, _ = fake
-    run(cluster.create("v1", "services", service("web", "203.0.113.4")))
+    run(cluster.create("v1", "services", lb_service("web", f"web.{ZONE}", "203.0.113.4")))
     args = [
         sys.executable, "-m", "external_dns", "--once", "--dry-run", "--source=service", "--provider=google",
         f"--kubeconfig={cluster.kubeconfig}", f"--google-endpoint-url={server.url}/dns/v1",

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import kmock
+from tests.builders import crd_endpoint, dnsendpoint, lb_service
 from tests.harness import OperatorThread, operator_settings, wait_for
 
 from external_dns.testing.cluster import LocalCluster
@@ -14,20 +15,6 @@ from external_dns.testing.cluster import LocalCluster
 
 def run(coro: Any) -> Any:
     return asyncio.run(coro)
-
-
-def lb_service(name: str, hostname: str, ip: str, namespace: str = "default") -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": {
-            "name": name,
-            "namespace": namespace,
-            "annotations": {"external-dns.alpha.kubernetes.io/hostname": hostname},
-        },
-        "spec": {"type": "LoadBalancer", "ports": [{"port": 80}]},
-        "status": {"loadBalancer": {"ingress": [{"ip": ip}]}},
-    }
 
 
 def records(op: OperatorThread) -> dict[tuple[str, str], tuple[str, ...]]:
@@ -84,15 +71,6 @@ def test_service_record_created_updated_and_deleted_with_events(cluster: LocalCl
         assert deleted[0]["involvedObject"]["name"] == "web"
 
 
-def dnsendpoint(name: str, endpoints: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "apiVersion": "externaldns.k8s.io/v1alpha1",
-        "kind": "DNSEndpoint",
-        "metadata": {"name": name, "namespace": "default"},
-        "spec": {"endpoints": endpoints},
-    }
-
-
 def status_of(cluster: LocalCluster, name: str) -> dict[str, Any]:
     obj = run(cluster.get("externaldns.k8s.io/v1alpha1", "dnsendpoints", name, "default"))
     return {"generation": obj["metadata"].get("generation"), **(obj.get("status") or {})}
@@ -104,12 +82,7 @@ def test_dnsendpoint_status_says_programmed_after_the_provider_confirmed(cluster
         cluster.create(
             "externaldns.k8s.io/v1alpha1",
             "dnsendpoints",
-            dnsendpoint(
-                "api",
-                [
-                    {"dnsName": "api.example.com", "recordType": "A", "targets": ["192.0.2.7"]},
-                ],
-            ),
+            dnsendpoint("api", crd_endpoint("api.example.com", "A", "192.0.2.7")),
         )
     )
     with OperatorThread(settings) as op:
@@ -168,9 +141,8 @@ def test_a_delete_missed_by_a_broken_watch_is_caught_by_the_periodic_relist(clus
 def test_dnsendpoint_status_names_a_name_outside_every_managed_zone(cluster: LocalCluster) -> None:
     settings = operator_settings(cluster.kubeconfig, source=["crd"], provider="inmemory", inmemory_zone=["example.com"])
     with OperatorThread(settings):
-        run(cluster.create("externaldns.k8s.io/v1alpha1", "dnsendpoints", dnsendpoint("stray", [
-            {"dnsName": "api.example.org", "recordType": "A", "targets": ["192.0.2.9"]},
-        ])))  # fmt: skip
+        stray = dnsendpoint("stray", crd_endpoint("api.example.org", "A", "192.0.2.9"))
+        run(cluster.create("externaldns.k8s.io/v1alpha1", "dnsendpoints", stray))
         status = wait_for(lambda: status_of(cluster, "stray").get("conditions") and status_of(cluster, "stray"),
                           what="a status")  # fmt: skip
         assert status["conditions"][0]["status"] == "False"

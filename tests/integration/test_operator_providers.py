@@ -32,6 +32,7 @@ from tests.backends.google import FakeCloudDNS, Fault
 from tests.backends.moto import MotoServer
 from tests.backends.pdns import PowerDNSServer, pdns_missing_reason
 from tests.backends.serving import CatchAllServer
+from tests.builders import crd_endpoint, dnsendpoint, lb_service
 from tests.harness import OperatorThread, operator_settings, wait_for
 
 from external_dns.domain_filter import DomainFilter
@@ -418,29 +419,6 @@ def settings_for(cluster: LocalCluster, backend: Backend) -> Any:
     return operator_settings(cluster.kubeconfig, **flags)
 
 
-def service(name: str, ip: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": {
-            "name": name,
-            "namespace": "default",
-            "annotations": {"external-dns.alpha.kubernetes.io/hostname": f"{name}.{ZONE}"},
-        },
-        "spec": {"type": "LoadBalancer", "ports": [{"port": 80}]},
-        "status": {"loadBalancer": {"ingress": [{"ip": ip}]}},
-    }
-
-
-def dnsendpoint(name: str, target: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "externaldns.k8s.io/v1alpha1",
-        "kind": "DNSEndpoint",
-        "metadata": {"name": name, "namespace": "default"},
-        "spec": {"endpoints": [{"dnsName": f"{name}.{ZONE}", "recordType": "CNAME", "targets": [target]}]},
-    }
-
-
 def owned_pair(name: str, record_type: str = "A") -> set[tuple[str, str]]:
     """The keys of a record and of its ownership TXT record."""
     return {(f"{name}.{ZONE}", record_type), (f"{record_type.lower()}-{name}.{ZONE}", "TXT")}
@@ -478,8 +456,9 @@ def resync_every_zone(op: OperatorThread) -> None:
 def test_records_and_their_ownership_txt_follow_the_objects(
     request: pytest.FixtureRequest, cluster: LocalCluster, backend: Backend
 ) -> None:
-    run(cluster.create("v1", "services", service("web", "203.0.113.10")))
-    run(cluster.create("externaldns.k8s.io/v1alpha1", "dnsendpoints", dnsendpoint("tunnel", "abc.example.net")))
+    run(cluster.create("v1", "services", lb_service("web", f"web.{ZONE}", "203.0.113.10")))
+    tunnel = dnsendpoint("tunnel", crd_endpoint(f"tunnel.{ZONE}", "CNAME", "abc.example.net"))
+    run(cluster.create("externaldns.k8s.io/v1alpha1", "dnsendpoints", tunnel))
     with OperatorThread(settings_for(cluster, backend)):
         wait_for(
             lambda: owned_pair("web") | owned_pair("tunnel", "CNAME") <= backend.records().keys(),
@@ -527,7 +506,7 @@ def test_records_and_their_ownership_txt_follow_the_objects(
 
 def test_a_full_resync_of_an_idle_operator_writes_nothing(cluster: LocalCluster, backend: Backend) -> None:
     for i in range(3):
-        run(cluster.create("v1", "services", service(f"svc{i}", f"203.0.113.{20 + i}")))
+        run(cluster.create("v1", "services", lb_service(f"svc{i}", f"svc{i}.{ZONE}", f"203.0.113.{20 + i}")))
     with OperatorThread(settings_for(cluster, backend)) as op:
         wait_for(
             lambda: all(owned_pair(f"svc{i}") <= backend.records().keys() for i in range(3)),
@@ -550,7 +529,7 @@ def test_a_failing_backend_gives_a_record_error_and_the_record_lands_once_it_is_
     with OperatorThread(settings_for(cluster, backend)) as op:
         op.wait_idle()
         backend.break_down()
-        run(cluster.create("v1", "services", service("late", "203.0.113.70")))
+        run(cluster.create("v1", "services", lb_service("late", f"late.{ZONE}", "203.0.113.70")))
         errors = wait_for(lambda: events_on(cluster, "late", "RecordError"), EVENT_TIMEOUT, "a RecordError event")
         assert errors[0]["type"] == "Warning"
         assert errors[0]["action"] == "FailedSync"
@@ -580,7 +559,7 @@ def test_route53_split_horizon_writes_to_the_private_and_the_public_zone(
         VPC={"VPCRegion": "us-east-1", "VPCId": "vpc-12345678"}, HostedZoneConfig={"PrivateZone": True},
     ))["HostedZone"]["Id"]  # fmt: skip
     try:
-        run(cluster.create("v1", "services", service("web", "203.0.113.61")))
+        run(cluster.create("v1", "services", lb_service("web", f"web.{ZONE}", "203.0.113.61")))
         with OperatorThread(settings_for(cluster, public)) as op:
             op.wait_idle()
         private = loop.run(public._route53("list_resource_record_sets", HostedZoneId=private_id))

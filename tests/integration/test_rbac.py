@@ -19,6 +19,7 @@ from typing import Any
 import aiohttp.web
 import pytest
 import yaml
+from tests.builders import lb_service
 from tests.harness import OperatorThread, operator_settings, wait_for
 
 from external_dns.testing import ApiServerEmulator, local_cluster_in_thread
@@ -172,18 +173,6 @@ def run(coro: Any) -> Any:
     return asyncio.run(coro)
 
 
-def lb_service(ip: str) -> dict[str, Any]:
-    return {
-        "metadata": {
-            "name": "web",
-            "namespace": "default",
-            "annotations": {"external-dns.alpha.kubernetes.io/hostname": f"web.{ZONE}"},
-        },
-        "spec": {"type": "LoadBalancer", "ports": [{"port": 80}]},
-        "status": {"loadBalancer": {"ingress": [{"ip": ip}]}},
-    }
-
-
 def ingress() -> dict[str, Any]:
     return {
         "metadata": {"name": "shop", "namespace": "default"},
@@ -244,7 +233,7 @@ def cluster(gate: RbacGate, tmp_path: Path) -> Iterator[LocalCluster]:
 
 
 def test_operator_needs_exactly_the_cluster_role(gate: RbacGate, cluster: LocalCluster, tmp_path: Path) -> None:
-    run(cluster.create("v1", "services", lb_service("203.0.113.10")))
+    run(cluster.create("v1", "services", lb_service("web", f"web.{ZONE}", "203.0.113.10")))
     run(cluster.create("networking.k8s.io/v1", "ingresses", ingress()))
     run(cluster.create("externaldns.k8s.io/v1alpha1", "dnsendpoints", dns_endpoint("203.0.113.30")))
     settings = operator_settings(

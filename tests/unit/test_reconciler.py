@@ -29,6 +29,8 @@ API = ObjectKey("service", "default", "api")
 WEB_REF = ObjectRef("Service", "v1", "default", "web", "uid-web")
 API_REF = ObjectRef("Service", "v1", "default", "api", "uid-api")
 FAST = ReconcilerSettings(debounce=0, retry_initial=0.01, retry_max=0.05, resync_interval=3600)
+#: The production timings; the run-loop tests use them under looptime's fake clock (no real waiting).
+PRODUCTION = ReconcilerSettings()
 
 
 def wanted(name: str, *targets: str, ref: ObjectRef = WEB_REF, type_: str = "A") -> Endpoint:
@@ -47,6 +49,8 @@ class FlakyProvider:
         self.inner = inner
         self.name = inner.name
         self.failures = failures
+        #: The loop time of every apply_changes call (under looptime: the fake clock).
+        self.attempts: list[float] = []
 
     async def zones(self) -> list[Zone]:
         return await self.inner.zones()
@@ -55,6 +59,7 @@ class FlakyProvider:
         return await self.inner.records(zone)
 
     async def apply_changes(self, zone: Zone, changes: Changes) -> ApplyOutcome:
+        self.attempts.append(asyncio.get_running_loop().time())
         if self.failures > 0:
             self.failures -= 1
             raise TransientProviderError("throttled: rate exceeded")
@@ -262,18 +267,22 @@ async def test_a_transient_failure_is_retried_and_reported_once_until_it_recover
     ]
 
 
+@pytest.mark.looptime
 async def test_a_failed_name_applied_by_a_later_change_is_no_longer_waiting_for_a_retry() -> None:
     inner = InMemoryProvider([ZONE])
     flaky = FlakyProvider(inner, failures=1)
     slow_retry = ReconcilerSettings(debounce=0, retry_initial=30, retry_max=30, resync_interval=3600)
     rig = make_rig(flaky, inner=inner, settings=slow_retry)
     rig.want(WEB, wanted("web.example.com", "203.0.113.10"))
+    loop = asyncio.get_running_loop()
     task = asyncio.create_task(rig.worker.run())
     try:
         await eventually(lambda: bool(rig.sent(Reason.ERROR)))
         # The object changes before the backoff ends: the new target is applied at once.
+        changed_at = loop.time()
         rig.worker.mark(rig.want(WEB, wanted("web.example.com", "203.0.113.20")))
         await eventually(lambda: rig.records().get(("web.example.com", "A")) == ("203.0.113.20",))
+        assert loop.time() - changed_at < 1, "not held back until the 30 s retry"
         await asyncio.wait_for(rig.worker.idle.wait(), 5)
         assert rig.worker.record_state(wanted("web.example.com", "203.0.113.20")) == (True, "")
         assert rig.worker.pending == 0
@@ -425,31 +434,40 @@ async def test_record_state(
 # --- run loop ---------------------------------------------------------------------------------------------------
 
 
-async def test_run_applies_marked_names_and_then_reaches_idle() -> None:
-    rig = make_rig()
+@pytest.mark.looptime
+async def test_run_applies_marked_names_one_debounce_later_and_then_reaches_idle() -> None:
+    rig = make_rig(settings=PRODUCTION)
+    loop = asyncio.get_running_loop()
     rig.worker.mark(rig.want(WEB, wanted("web.example.com", "203.0.113.10")))  # before the worker starts
     task = asyncio.create_task(rig.worker.run())
     try:
         await asyncio.wait_for(rig.worker.idle.wait(), 5)
         assert ("web.example.com", "A") in rig.records()
 
+        marked_at = loop.time()
         rig.worker.mark(rig.want(API, wanted("api.example.com", "203.0.113.20", ref=API_REF)))
         assert not rig.worker.idle.is_set()
         await asyncio.wait_for(rig.worker.idle.wait(), 5)
         assert rig.records()[("api.example.com", "A")] == ("203.0.113.20",)
+        assert loop.time() - marked_at == pytest.approx(PRODUCTION.debounce, abs=0.01)
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
 
 
-async def test_run_retries_a_failed_name_with_backoff_until_it_is_applied() -> None:
+@pytest.mark.looptime
+async def test_run_retries_a_failed_name_with_exponential_backoff_until_it_is_applied() -> None:
     inner = InMemoryProvider([ZONE])
-    rig = make_rig(FlakyProvider(inner, failures=3), inner=inner)
+    flaky = FlakyProvider(inner, failures=3)
+    rig = make_rig(flaky, inner=inner, settings=PRODUCTION)
     rig.want(WEB, wanted("web.example.com", "203.0.113.10"))
     task = asyncio.create_task(rig.worker.run())
     try:
-        await eventually(lambda: ("web.example.com", "A") in rig.records())
+        await eventually(lambda: ("web.example.com", "A") in rig.records(), within=60)
         await eventually(lambda: rig.worker.pending == 0)
+        gaps = [later - earlier for earlier, later in zip(flaky.attempts, flaky.attempts[1:], strict=False)]
+        # 1 s, 2 s, 4 s after each failure: the backoff starts at retry_initial and doubles.
+        assert gaps == pytest.approx([1.0, 2.0, 4.0], abs=0.01)
         assert len(rig.sent(Reason.ERROR)) == 1
         assert len(rig.sent(Reason.READY)) == 1
     finally:
@@ -457,10 +475,11 @@ async def test_run_retries_a_failed_name_with_backoff_until_it_is_applied() -> N
         await asyncio.gather(task, return_exceptions=True)
 
 
+@pytest.mark.looptime
 async def test_idle_is_not_reached_while_a_failed_name_waits_for_its_retry() -> None:
     inner = InMemoryProvider([ZONE])
     rig = make_rig(
-        FlakyProvider(inner, failures=1_000),
+        FlakyProvider(inner, failures=1),
         inner=inner,
         settings=ReconcilerSettings(debounce=0, retry_initial=10, retry_max=10, resync_interval=3600),
     )
@@ -469,18 +488,23 @@ async def test_idle_is_not_reached_while_a_failed_name_waits_for_its_retry() -> 
     try:
         await eventually(lambda: rig.worker.syncs >= 1)
         with pytest.raises(TimeoutError):
-            await asyncio.wait_for(rig.worker.idle.wait(), 0.2)
+            await asyncio.wait_for(rig.worker.idle.wait(), 9)
+        await asyncio.wait_for(rig.worker.idle.wait(), 2)  # the retry at 10 s succeeds
+        assert ("web.example.com", "A") in rig.records()
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
 
 
+@pytest.mark.looptime
 async def test_run_resyncs_after_the_interval_and_repairs_changes_made_behind_its_back() -> None:
-    rig = make_rig(settings=ReconcilerSettings(debounce=0, retry_initial=0.01, retry_max=0.05, resync_interval=0.05))
+    rig = make_rig(settings=PRODUCTION)
     rig.want(WEB, wanted("web.example.com", "203.0.113.10"))
+    loop = asyncio.get_running_loop()
     task = asyncio.create_task(rig.worker.run())
     try:
         await asyncio.wait_for(rig.worker.idle.wait(), 5)
+        started = loop.time()
         reads = rig.provider.calls.records
         # Someone deletes the record (and its TXT) directly in the provider.
         zone = Zone(ZONE, ZONE)
@@ -488,8 +512,11 @@ async def test_run_resyncs_after_the_interval_and_repairs_changes_made_behind_it
         await rig.provider.apply_changes(zone, Changes(delete=held))
         assert rig.records() == {}
 
-        await eventually(lambda: ("web.example.com", "A") in rig.records())
+        await eventually(lambda: ("web.example.com", "A") in rig.records(), within=2 * PRODUCTION.resync_interval)
         assert rig.provider.calls.records > reads
+        # --interval with its +-10% jitter, measured on the fake clock.
+        elapsed = loop.time() - started
+        assert 0.9 * PRODUCTION.resync_interval - 0.1 <= elapsed <= 1.1 * PRODUCTION.resync_interval + 0.1
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
