@@ -33,6 +33,7 @@ from external_dns.sources.base import (
     passes_filters,
 )
 from external_dns.sources.gateway import gateway_problems
+from external_dns.sources.target_filter import TargetNetFilter, filter_targets, with_min_ttl
 from external_dns.status import EndpointState, StatusWriter, build_status
 from external_dns.store import Lookups, Obj, ObjectStore, object_id
 
@@ -54,6 +55,10 @@ class Wiring:
     label_selector: str = ""
     #: --default-targets: used for endpoints a source produced without targets.
     default_targets: tuple[str, ...] = ()
+    #: --target-net-filter / --exclude-target-net: which targets may be published.
+    target_filter: TargetNetFilter = field(default_factory=TargetNetFilter)
+    #: --min-ttl in seconds: the TTL of endpoints whose source set none.
+    min_ttl: int = 0
     #: Writes DNSEndpoint status (None: no status is written, e.g. dry runs and --once).
     status: StatusWriter | None = None
 
@@ -145,6 +150,7 @@ class Application:
         if result.ignored_reason:
             logger.debug("Ignoring %s %s/%s: %s", kind.name, namespace, name, result.ignored_reason)
         endpoints = with_default_targets(result.endpoints, self.wiring.default_targets)
+        endpoints = with_min_ttl(filter_targets(endpoints, self.wiring.target_filter), self.wiring.min_ttl)
         changed = self.desired.update(key, endpoints)
         self._mark(changed)
         # A zone worker refreshes the status once it applied the change; with no change, or a name no worker

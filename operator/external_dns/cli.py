@@ -17,6 +17,8 @@ this module stays importable (and ``--help`` works) whatever else is installed o
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
+import logging
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -25,6 +27,7 @@ from typing import Any, Literal, get_args, get_origin
 
 from pydantic.fields import FieldInfo
 
+from external_dns.compat_flags import FLAG_ALIASES, IGNORED_FLAGS, IgnoredFlag, ignored_in_env, warning_line
 from external_dns.config import _DURATION, Settings, env_names, flag_name, format_duration
 from external_dns.errors import ConfigError
 
@@ -37,6 +40,10 @@ FlagKind = Literal["bool", "list", "value"]
 
 class HelpRequested(Exception):
     """``--help`` / ``-h`` was given: print :func:`help_text` and exit 0."""
+
+
+class VersionRequested(Exception):
+    """``--version`` was given: print the version and exit 0, as ExternalDNS does."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,16 +61,27 @@ class _Scanned:
     flags: dict[str, Any] = field(default_factory=dict)
     positionals: list[str] = field(default_factory=list)
     listen: str | None = None
+    ignored: list[IgnoredFlag] = field(default_factory=list)
 
 
 def flags() -> dict[str, Flag]:
-    """Every flag by its name without dashes (``txt-owner-id``), derived from the Settings fields."""
+    """Every flag by its name without dashes (``txt-owner-id``), derived from the Settings fields.
+
+    ExternalDNS's other names for some of them (``--server`` for ``--master``) are included.
+    """
     result: dict[str, Flag] = {}
     for name, info in Settings.model_fields.items():
         if _extra(info).get("env_only"):
             continue
         result[name.replace("_", "-")] = Flag(name, _kind(info))
+    for alias, field_name in FLAG_ALIASES.items():
+        result[alias] = Flag(field_name, _kind(Settings.model_fields[field_name]))
     return result
+
+
+def ignored_flags(argv: Sequence[str], env: Mapping[str, str] = os.environ) -> list[IgnoredFlag]:
+    """The ExternalDNS flags in ``argv`` or ``env`` that are accepted with no effect here (compat_flags.py)."""
+    return [*_scan(list(argv)).ignored, *ignored_in_env(env)]
 
 
 def parse_args(
@@ -94,22 +112,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     except HelpRequested:
         print(help_text())
         return 0
+    except VersionRequested:
+        print(version())
+        return 0
     except ConfigError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
+    warning = warning_line(ignored_flags(sys.argv[1:] if argv is None else argv))
     try:
-        return _dispatch(command, settings, args)
+        return _dispatch(command, settings, args, warning)
     except ConfigError as error:  # found only when the command starts (kubeconfig, provider settings)
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
 
 
-def _dispatch(command: str, settings: Settings, args: list[str]) -> int:
+def version() -> str:
+    """This operator's version (the installed distribution's), printed by ``--version``."""
+    try:
+        return importlib.metadata.version("external-dns-kopf")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _dispatch(command: str, settings: Settings, args: list[str], warning: str = "") -> int:
     """Import the command's module only now: it may pull heavy dependencies (kopf, aiobotocore)."""
     from external_dns.logs import setup_logging
 
     # explain prints its answer on stdout; the operator's own log lines would only get in the way there.
     setup_logging("error" if command == "explain" else settings.log_level, settings.log_format)
+    if warning:
+        logging.getLogger(__name__).warning("%s", warning)
     if command == "explain":
         explain = _entry_point("external_dns.explain", "explain")
         return _exit_code(explain(settings, args))
@@ -154,12 +186,26 @@ def _scan(argv: list[str]) -> _Scanned:
             break
         if arg in ("-h", "--help"):
             raise HelpRequested
+        if arg in ("--version", "--version=true"):
+            raise VersionRequested
         if not arg.startswith("-") or arg == "-":
             scanned.positionals.append(arg)
             continue
         if not arg.startswith("--"):
             raise ConfigError(f"unknown flag {arg}")
         name, has_value, value = arg[2:].partition("=")
+        if name in ("version", "no-version"):
+            continue  # --version=false / --no-version: kingpin accepts them and does nothing
+        ignored = IGNORED_FLAGS.get(name)
+        if ignored is None and name.startswith("no-") and name[3:] in IGNORED_FLAGS:
+            ignored = IGNORED_FLAGS[name[3:]] if IGNORED_FLAGS[name[3:]].boolean else None
+        if ignored is not None:
+            if not ignored.boolean and not has_value:
+                if position >= len(argv):
+                    raise ConfigError(f"--{name}: needs a value")
+                position += 1
+            scanned.ignored.append(ignored)
+            continue
         negated = name.startswith("no-") and name not in known and name[3:] in known
         spec = known.get(name[3:] if negated else name)
         if name == "listen":
@@ -251,6 +297,17 @@ def help_text() -> str:
     ]
     for group, lines in groups.items():
         sections += ["", f"{group}:", *lines]
+    sections += ["", "Other ExternalDNS names of these flags:"]
+    for alias, field_name in FLAG_ALIASES.items():
+        info = Settings.model_fields[field_name]
+        usage = _usage(field_name, info).replace(field_name.replace("_", "-"), alias, 1)
+        sections += [f"  {usage}", f"      same as {flag_name(field_name)}"]
+    sections += ["", "ExternalDNS flags accepted with no effect here (named in a warning at startup):"]
+    by_reason: dict[str, list[str]] = {}
+    for ignored in IGNORED_FLAGS.values():
+        by_reason.setdefault(ignored.reason, []).append("--" + ignored.name)
+    for reason, names in by_reason.items():
+        sections += [f"  {', '.join(names)}", f"      {reason}"]
     return "\n".join(sections)
 
 

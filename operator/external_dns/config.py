@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import enum
+import ipaddress
 import os
 import re
 from collections.abc import Iterator, Mapping
@@ -160,11 +161,22 @@ class Settings(BaseSettings):
 
     # Kubernetes API access.
     kubeconfig: str = _setting("", help="Path to a kubeconfig file (default: in-cluster or ~/.kube)", group=_KUBE)
-    master: str = _setting("", help="URL of the Kubernetes API server (overrides the kubeconfig)", group=_KUBE)
+    master: str = _setting(
+        "",
+        help="URL of the Kubernetes API server, overriding the kubeconfig (also --server)",
+        group=_KUBE,
+        validation_alias=AliasChoices("EXTERNAL_DNS_MASTER", "EXTERNAL_DNS_SERVER"),
+    )
     namespace: str = _setting("", help="Limit sources to this namespace (default: all)", group=_KUBE)
     kube_api_qps: int = _setting(5, help="Queries per second to the Kubernetes API", group=_KUBE, ge=1)
     kube_api_burst: int = _setting(10, help="Burst of queries to the Kubernetes API", group=_KUBE, ge=1)
-    request_timeout: Duration = _setting(30.0, help="Timeout of Kubernetes API requests", group=_KUBE, gt=0)
+    request_timeout: Duration = _setting(
+        30.0,
+        help="Timeout of Kubernetes API requests (also --kube-api-request-timeout)",
+        group=_KUBE,
+        gt=0,
+        validation_alias=AliasChoices("EXTERNAL_DNS_REQUEST_TIMEOUT", "EXTERNAL_DNS_KUBE_API_REQUEST_TIMEOUT"),
+    )
 
     # Sources and what they publish.
     source: list[SourceKind] = _setting(help="Kinds of objects to publish records for", group=_SOURCES)
@@ -211,6 +223,13 @@ class Settings(BaseSettings):
     )
     pod_source_domain: str = _setting("", help="Pod source: publish <pod-name>.<domain>", group=_SOURCES)
     default_targets: list[str] = _setting([], help="Targets for endpoints that have none", group=_SOURCES)
+    target_net_filter: list[str] = _setting(
+        [], help="Only targets in these networks (CIDR); endpoints left without targets are dropped", group=_SOURCES
+    )
+    exclude_target_net: list[str] = _setting([], help="Never targets in these networks (CIDR)", group=_SOURCES)
+    min_ttl: Duration = _setting(
+        0.0, help="TTL of records whose source sets none (0: the provider's default)", group=_SOURCES, ge=0
+    )
 
     # Where records go.
     provider: ProviderName = _setting(help="The DNS provider", group=_DOMAINS)
@@ -261,7 +280,9 @@ class Settings(BaseSettings):
         15.0, help="How long a silent peer counts as alive: bounds the failover time", group=_CONTROLLER, ge=2
     )
     metrics_address: str = _setting(":7979", help="Address of /metrics and /healthz", group=_CONTROLLER)
-    log_level: Literal["debug", "info", "warning", "error"] = _setting("info", help="Log level", group=_CONTROLLER)
+    log_level: Literal["trace", "debug", "info", "warning", "error", "fatal", "panic"] = _setting(
+        "info", help="Log level (trace is debug; fatal and panic are error)", group=_CONTROLLER
+    )
     log_format: Literal["text", "json"] = _setting("text", help="Log format", group=_CONTROLLER)
 
     # RFC2136.
@@ -272,13 +293,26 @@ class Settings(BaseSettings):
     rfc2136_tsig_secret: SecretStr | None = _setting(None, help="TSIG secret (base64)", group=_RFC2136)
     rfc2136_tsig_secret_alg: TsigAlgorithm = _setting("hmac-sha256", help="TSIG algorithm", group=_RFC2136)
     rfc2136_insecure: bool = _setting(False, help="Send updates without TSIG", group=_RFC2136)
-    rfc2136_axfr: bool = _setting(True, help="Read the zones with AXFR", group=_RFC2136)
+    rfc2136_axfr: bool = _setting(
+        True,
+        help="Read the zones with AXFR (also --rfc2136-tsig-axfr)",
+        group=_RFC2136,
+        validation_alias=AliasChoices("EXTERNAL_DNS_RFC2136_AXFR", "EXTERNAL_DNS_RFC2136_TSIG_AXFR"),
+    )
     rfc2136_batch_change_size: int = _setting(50, help="Changes per UPDATE message", group=_RFC2136, ge=1)
     rfc2136_min_ttl: Duration = _setting(0.0, help="Minimum TTL of records written", group=_RFC2136, ge=0)
 
     # AWS Route53.
     aws_zone_type: Literal["", "public", "private"] = _setting("", help="Only public or private zones", group=_AWS)
     aws_zone_tags: list[str] = _setting([], help="Only zones with these tags (key=value)", group=_AWS)
+    aws_zone_match_parent: bool = _setting(
+        False, help="Also zones that are parents of a --domain-filter domain", group=_AWS
+    )
+    aws_profile: str = _setting("", help="Profile of the shared AWS config and credentials files", group=_AWS)
+    aws_assume_role: str = _setting("", help="ARN of an IAM role to assume for Route 53 calls", group=_AWS)
+    aws_assume_role_external_id: str = _setting(
+        "", help="External id given when assuming --aws-assume-role", group=_AWS
+    )
     aws_prefer_cname: bool = _setting(False, help="Write CNAMEs instead of aliases", group=_AWS)
     aws_evaluate_target_health: bool = _setting(True, help="Default of alias target health", group=_AWS)
     aws_batch_change_size: int = _setting(1000, help="Changes per batch", group=_AWS, ge=1)
@@ -426,6 +460,8 @@ class Settings(BaseSettings):
             _check_url(value)
         if info.field_name == "aws_zone_tags":
             _check_tags(value)
+        if info.field_name in {"target_net_filter", "exclude_target_net"}:
+            _check_networks(value)
         if info.field_name == "metrics_address":
             _check_address(value)
         if info.field_name == "rfc2136_tsig_secret" and value is not None:
@@ -646,6 +682,16 @@ def _check_tags(tags: list[str]) -> None:
     for tag in tags:
         if "=" not in tag or not tag.split("=", 1)[0]:
             raise ValueError(f'must be key=value, got "{tag}"')
+
+
+def _check_networks(networks: list[str]) -> None:
+    for network in networks:
+        try:
+            if "/" not in network:  # Go's net.ParseCIDR wants the prefix length
+                raise ValueError
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ValueError(f'must be a network in CIDR form like 10.0.0.0/8, got "{network}"') from None
 
 
 def _check_address(address: str) -> None:

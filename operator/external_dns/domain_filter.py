@@ -73,6 +73,20 @@ class DomainFilter:
             self.exclude, domain, empty=False
         )
 
+    def match_parent(self, name: str) -> bool:
+        """Whether ``name`` is a parent of an include entry (``--aws-zone-match-parent``).
+
+        As ExternalDNS's ``MatchParent``: excluded names never match; entries with a leading dot are not
+        expanded; with no include entries every name matches. In regex mode nothing is a parent (ExternalDNS
+        would then match every zone, which would widen the filter to the whole account).
+        """
+        domain = normalize_domain(name)
+        if self.regex_mode or _match_entries(self.exclude, domain, empty=False):
+            return False
+        if not self.include:
+            return True
+        return any(not entry.startswith(".") and entry.endswith("." + domain) for entry in self.include)
+
     def to_json(self) -> dict[str, object]:
         """The webhook negotiation form.
 

@@ -164,4 +164,3 @@ def _endpoint(ep: Endpoint) -> str:
         extras.append(f"resource {ep.labels[RESOURCE_LABEL]}")
     suffix = f" ({', '.join(extras)})" if extras else ""
     return f"{ep.record_type} {ep.dns_name} -> {', '.join(ep.targets)}{suffix}"
-

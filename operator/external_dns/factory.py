@@ -19,6 +19,7 @@ from external_dns.providers.base import Provider
 from external_dns.reconciler import ReconcilerSettings
 from external_dns.registry import NoopRegistry, Registry, TXTRegistry
 from external_dns.sources.base import SourceSettings
+from external_dns.sources.target_filter import TargetNetFilter
 
 
 def domain_filter(settings: Settings) -> DomainFilter:
@@ -146,6 +147,10 @@ def provider(settings: Settings) -> Provider:
                 endpoint_url=settings.aws_endpoint_url or None,
                 region=settings.aws_region,
                 dry_run=settings.dry_run,
+                zone_match_parent=settings.aws_zone_match_parent,
+                profile=settings.aws_profile,
+                assume_role=settings.aws_assume_role,
+                assume_role_external_id=settings.aws_assume_role_external_id,
             )
         )
     if name == "cloudflare":
@@ -239,4 +244,6 @@ def wiring(settings: Settings, events: EventSink, sources_: list[SourceKind] | N
         namespace=settings.namespace,
         label_selector=settings.label_filter,
         default_targets=tuple(settings.default_targets),
+        target_filter=TargetNetFilter.from_cidrs(settings.target_net_filter, settings.exclude_target_net),
+        min_ttl=int(settings.min_ttl),
     )

@@ -22,6 +22,10 @@ class JSONFormatter(logging.Formatter):
         return json.dumps(entry)
 
 
+#: ExternalDNS's (logrus) levels that Python's logging does not have.
+_LEVELS = {"trace": "DEBUG", "fatal": "ERROR", "panic": "ERROR"}
+
+
 def setup_logging(level: str = "info", log_format: str = "text") -> None:
     handler = logging.StreamHandler(sys.stderr)
     if log_format == "json":
@@ -30,7 +34,7 @@ def setup_logging(level: str = "info", log_format: str = "text") -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level.upper())
+    root.setLevel(_LEVELS.get(level, level.upper()))
     # Kopf logs every handler invocation at INFO; one line per watch event drowns the record changes.
     logging.getLogger("kopf.objects").setLevel(max(logging.WARNING, root.level))
     for noisy in ("aiobotocore", "botocore", "aiohttp.access"):

@@ -29,6 +29,7 @@ from external_dns.kube import KubeAPIError, KubeClient
 
 logger = logging.getLogger(__name__)
 
+
 def peering_path(name: str, namespace: str = "") -> str:
     """Where Kopf keeps the peering object: ClusterKopfPeering, or KopfPeering for a namespaced operator."""
     if namespace:

@@ -40,7 +40,6 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-
 @dataclass(frozen=True, slots=True)
 class ReconcilerSettings:
     debounce: float = 0.2
@@ -370,10 +369,7 @@ def with_refs_of(originals: Sequence[Endpoint], adjusted: Sequence[Endpoint]) ->
     by_name: dict[str, tuple[ObjectRef, ...]] = {}
     for ep in originals:
         by_name[ep.key.name] = tuple(dict.fromkeys((*by_name.get(ep.key.name, ()), *ep.refs)))
-    return [
-        ep if ep.refs else ep.with_(refs=by_key.get(ep.key) or by_name.get(ep.key.name, ()))
-        for ep in adjusted
-    ]
+    return [ep if ep.refs else ep.with_(refs=by_key.get(ep.key) or by_name.get(ep.key.name, ())) for ep in adjusted]
 
 
 #: Kinds whose source merges one record wanted by several objects into one (ExternalDNS service and pod sources).

@@ -248,7 +248,7 @@ def test_settings_are_immutable() -> None:
         pytest.param({"registry": "dynamodb"}, '--registry: must be one of txt, noop, got "dynamodb"', id="registry"),
         pytest.param(
             {"log_level": "verbose"},
-            '--log-level: must be one of debug, info, warning, error, got "verbose"',
+            '--log-level: must be one of trace, debug, info, warning, error, fatal, panic, got "verbose"',
             id="unknown log level",
         ),
         pytest.param(

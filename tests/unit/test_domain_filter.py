@@ -21,15 +21,11 @@ LIST_CASES = [
     pytest.param(EXAMPLE, "com", False, id="a parent of the entry does not match"),
     pytest.param(BELOW_EXAMPLE, "www.example.com", True, id="a leading dot matches below"),
     pytest.param(BELOW_EXAMPLE, "example.com", False, id="a leading dot excludes the apex"),
-    pytest.param(
-        DomainFilter(("example.com.",)), "www.example.com", True, id="an entry's trailing dot is ignored"
-    ),
+    pytest.param(DomainFilter(("example.com.",)), "www.example.com", True, id="an entry's trailing dot is ignored"),
     pytest.param(EXAMPLE, "www.example.com.", True, id="a name's trailing dot is ignored"),
     pytest.param(DomainFilter((" Example.COM ",)), "WWW.example.com", True, id="case and spaces are ignored"),
     pytest.param(DomainFilter(("a.com", "b.com")), "x.b.com", True, id="any include entry may match"),
-    pytest.param(
-        DomainFilter(("example.com",), ("api.example.com",)), "api.example.com", False, id="exclusions win"
-    ),
+    pytest.param(DomainFilter(("example.com",), ("api.example.com",)), "api.example.com", False, id="exclusions win"),
     pytest.param(
         DomainFilter(("example.com",), ("api.example.com",)),
         "v1.api.example.com",
@@ -45,9 +41,7 @@ LIST_CASES = [
     pytest.param(
         DomainFilter((), ("example.com",)), "example.org", True, id="an exclusion alone lets other names pass"
     ),
-    pytest.param(
-        DomainFilter(("xn--bcher-kva.example",)), "bücher.example", True, id="punycode entries match unicode"
-    ),
+    pytest.param(DomainFilter(("xn--bcher-kva.example",)), "bücher.example", True, id="punycode entries match unicode"),
     pytest.param(
         DomainFilter(("bücher.example",)),
         "a.xn--bcher-kva.example",
@@ -67,21 +61,15 @@ def test_list_filter(domain_filter: DomainFilter, name: str, expected: bool) -> 
 
 REGEX_CASES = [
     pytest.param(DomainFilter(regex_include=EXAMPLE_COM_RE), "a.example.com", True, id="the include regex"),
-    pytest.param(
-        DomainFilter(regex_include=EXAMPLE_COM_RE), "a.example.org", False, id="include regex misses"
-    ),
-    pytest.param(
-        DomainFilter(regex_include=r"example"), "www.example.org", True, id="regexes are unanchored"
-    ),
+    pytest.param(DomainFilter(regex_include=EXAMPLE_COM_RE), "a.example.org", False, id="include regex misses"),
+    pytest.param(DomainFilter(regex_include=r"example"), "www.example.org", True, id="regexes are unanchored"),
     pytest.param(
         DomainFilter(regex_include=r"example", regex_exclude=r"^internal\."),
         "internal.example.com",
         False,
         id="the exclusion regex is checked first",
     ),
-    pytest.param(
-        DomainFilter(regex_exclude=r"^internal\."), "other.org", True, id="an exclusion regex alone"
-    ),
+    pytest.param(DomainFilter(regex_exclude=r"^internal\."), "other.org", True, id="an exclusion regex alone"),
     pytest.param(
         DomainFilter(("other.org",), regex_include=r"example"),
         "www.example.com",
@@ -94,12 +82,8 @@ REGEX_CASES = [
         True,
         id="regex mode ignores the exclude list",
     ),
-    pytest.param(
-        DomainFilter(regex_include=r"^bücher\."), "xn--bcher-kva.example", True, id="regexes see unicode"
-    ),
-    pytest.param(
-        DomainFilter(regex_include=r"\.com$"), "a.example.com.", True, id="regexes see no final dot"
-    ),
+    pytest.param(DomainFilter(regex_include=r"^bücher\."), "xn--bcher-kva.example", True, id="regexes see unicode"),
+    pytest.param(DomainFilter(regex_include=r"\.com$"), "a.example.com.", True, id="regexes see no final dot"),
 ]
 
 

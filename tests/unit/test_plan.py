@@ -271,9 +271,7 @@ CONFORMANCE = [
         Case(
             [fooV2TXT],
             [fooV2Cname],
-            settings=settings(
-                managed_types=frozenset({"A", "CNAME", "TXT"}), exclude_types=frozenset({"TXT"})
-            ),
+            settings=settings(managed_types=frozenset({"A", "CNAME", "TXT"}), exclude_types=frozenset({"TXT"})),
             create=[fooV2Cname],
         ),
         id="excluded types win over managed types (TestExcludeTXT)",
@@ -395,9 +393,7 @@ def test_should_update_provider_specific(
         pytest.param(Changes(create=[fooV1Cname]), True, id="a create is a change (TestHasChangesCreate)"),
         pytest.param(Changes(delete=[fooV1Cname]), True, id="a delete is a change (TestHasChangesDelete)"),
         pytest.param(
-            calculate(
-                [bar127AWithProviderSpecificTrue], [bar127AWithProviderSpecificFalse], settings()
-            ).changes,
+            calculate([bar127AWithProviderSpecificTrue], [bar127AWithProviderSpecificFalse], settings()).changes,
             True,
             id="a provider-specific update is a change (TestHasChanges)",
         ),
@@ -420,8 +416,7 @@ def test_owner_mismatch_is_logged_at_debug_and_skipped(caplog: pytest.LogCapture
     assert "owner id does not match" in caplog.text
     assert [s.endpoint for s in plan.skipped] == [fooV2Cname]
     assert plan.skipped[0].reason == (
-        'owner id does not match: the existing A record "foo" is owned by "other", '
-        'not by this instance ("pwner")'
+        'owner id does not match: the existing A record "foo" is owned by "other", not by this instance ("pwner")'
     )
 
 
@@ -446,11 +441,7 @@ def test_no_owner_id_means_no_ownership_checks() -> None:
     assert_same(plan.changes.delete, [owned(fooV1Cname, "other")])
     assert_same(
         plan.changes.update_new,
-        [
-            fooA5.with_(
-                targets=("6.6.6.6",), labels={RESOURCE_LABEL: "ingress/default/foo-5", OWNER_LABEL: "other"}
-            )
-        ],
+        [fooA5.with_(targets=("6.6.6.6",), labels={RESOURCE_LABEL: "ingress/default/foo-5", OWNER_LABEL: "other"})],
     )
     assert plan.skipped == []
 
@@ -623,18 +614,14 @@ def zone() -> tuple[list[Endpoint], list[Endpoint]]:
         pytest.param({"a.example.com"}, id="an updated name alone"),
         pytest.param({"b.example.com", "c.example.com"}, id="a type change and a foreign name together"),
         pytest.param({"e.example.com"}, id="a name with set identifiers"),
-        pytest.param(
-            {"gone.example.com", "new.example.com", "d.example.com"}, id="deleted, new and blocked names"
-        ),
+        pytest.param({"gone.example.com", "new.example.com", "d.example.com"}, id="deleted, new and blocked names"),
     ],
 )
 def test_planning_some_rows_gives_the_same_changes_for_them_as_the_whole_zone(names: set[str]) -> None:
     current, desired = zone()
     every = settings(owner_id="me", managed_types=A_AAAA_CNAME)
     whole = calculate(current, desired, every)
-    part = calculate(
-        [e for e in current if e.dns_name in names], [e for e in desired if e.dns_name in names], every
-    )
+    part = calculate([e for e in current if e.dns_name in names], [e for e in desired if e.dns_name in names], every)
     assert restricted(whole, names) == restricted(part, names)
     assert part.changes.has_changes()
 
@@ -685,9 +672,7 @@ def test_the_whole_zone_plan() -> None:
 
 
 def test_merge_endpoints_unions_targets_of_the_same_record() -> None:
-    first = ep(
-        "svc", "A", "1.1.1.1", ttl=60, resource="service/default/a", ps={"k": "v"}, refs=(ingress("a"),)
-    )
+    first = ep("svc", "A", "1.1.1.1", ttl=60, resource="service/default/a", ps={"k": "v"}, refs=(ingress("a"),))
     second = ep("svc", "A", "2.2.2.2", "1.1.1.1", ttl=60, resource="service/default/b", refs=(ingress("b"),))
     (merged,) = merge_endpoints([first, second])
     assert merged.targets == ("1.1.1.1", "2.2.2.2")
@@ -701,12 +686,8 @@ def test_merge_endpoints_unions_targets_of_the_same_record() -> None:
     [
         pytest.param([ep("s", "A", "1.1.1.1", ttl=60), ep("s", "A", "2.2.2.2", ttl=30)], 2, id="TTLs differ"),
         pytest.param([ep("s", "A", "1.1.1.1", set_id="x"), ep("s", "A", "2.2.2.2")], 2, id="set ids differ"),
-        pytest.param(
-            [ep("s", "CNAME", "a.example"), ep("s", "CNAME", "b.example")], 2, id="CNAMEs are kept apart"
-        ),
-        pytest.param(
-            [ep("s", "DNAME", "a.example"), ep("s", "DNAME", "b.example")], 2, id="DNAMEs are kept apart"
-        ),
+        pytest.param([ep("s", "CNAME", "a.example"), ep("s", "CNAME", "b.example")], 2, id="CNAMEs are kept apart"),
+        pytest.param([ep("s", "DNAME", "a.example"), ep("s", "DNAME", "b.example")], 2, id="DNAMEs are kept apart"),
         pytest.param([ep("s", "A", "1.1.1.1"), ep("s", "AAAA", "::1")], 2, id="types differ"),
     ],
 )

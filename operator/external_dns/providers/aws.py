@@ -4,8 +4,9 @@ Reads and writes record sets in hosted zones, keeping a record and its ownership
 stays up under throttling: botocore's standard retryer handles most of it, an outer retry with exponential
 backoff handles the rest, and when a batch is rejected it is retried record by record so that one bad record
 does not hold back the others. Credentials come from botocore's default chain (env, profile, web identity,
-instance role) and are never logged. The record-set mapping lives in aws_records.py, batching in
-aws_batching.py, the canonical hosted zones in aws_canonical_zones.py.
+instance role), --aws-profile or --aws-assume-role (aws_session.py) and are never logged. The record-set
+mapping lives in aws_records.py, batching in aws_batching.py, the canonical hosted zones in
+aws_canonical_zones.py.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiobotocore.config import AioConfig
-from aiobotocore.session import AioSession, get_session
+from aiobotocore.session import AioSession
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
@@ -35,6 +36,7 @@ from external_dns.providers.aws_batching import (
     batch_groups,
     group_changes,
 )
+from external_dns.providers.aws_session import AssumedRole, assume_role, make_session
 from external_dns.providers.base import ApplyOutcome, Changes, Zone
 
 log = logging.getLogger(__name__)
@@ -71,6 +73,10 @@ class AWSConfig:
     endpoint_url: str | None = None
     region: str = "us-east-1"
     dry_run: bool = False
+    zone_match_parent: bool = False
+    profile: str = ""
+    assume_role: str = ""
+    assume_role_external_id: str = ""
 
 
 class Route53Rejected(ProviderError):
@@ -99,7 +105,7 @@ class AWSProvider:
     ) -> None:
         self.config = config or AWSConfig()
         self.api_calls: Counter[str] = Counter()
-        self._session = session or get_session()
+        self._session = session or make_session(self.config.profile)
         self._retry_base_delay = retry_base_delay
         self._limits = BatchLimits(
             changes=self.config.batch_change_size,
@@ -112,6 +118,7 @@ class AWSProvider:
         self._zones: list[Zone] | None = None
         self._zones_listed_at = 0.0
         self._zones_lock = asyncio.Lock()
+        self._role: AssumedRole | None = None
 
     # --- zones ----------------------------------------------------------------------------------------
 
@@ -159,7 +166,9 @@ class AWSProvider:
             return False
         if config.zone_type and (config.zone_type == "private") != private:
             return False
-        return config.domain_filter is None or config.domain_filter.match(zone.name)
+        if config.domain_filter is None or config.domain_filter.match(zone.name):
+            return True
+        return config.zone_match_parent and config.domain_filter.match_parent(zone.name)
 
     async def _zones_with_tags(self, zones: list[Zone]) -> list[Zone]:
         wanted = [_parse_tag_filter(tag) for tag in self.config.zone_tags]
@@ -326,7 +335,16 @@ class AWSProvider:
 
     async def _route53(self) -> Any:
         async with self._client_lock:
+            if self._client is not None and self._role is not None and self._role.expires_soon():
+                await self._exit_stack.aclose()  # the assumed role's credentials are about to expire
+                self._client = None
             if self._client is None:
+                credentials: dict[str, str] = {}
+                if self.config.assume_role:
+                    self._role = await assume_role(
+                        self._session, self.config.assume_role, self.config.assume_role_external_id, self.config.region
+                    )
+                    credentials = self._role.client_arguments()
                 config = AioConfig(
                     retries={"total_max_attempts": self.config.api_retries + 1, "mode": "standard"},
                     connect_timeout=10,
@@ -337,6 +355,7 @@ class AWSProvider:
                     region_name=self.config.region,
                     endpoint_url=self.config.endpoint_url,
                     config=config,
+                    **credentials,
                 )
                 self._client = await self._exit_stack.enter_async_context(client)
                 # Count every HTTP request, retries included: these are what AWS rate-limits.
