@@ -7,6 +7,7 @@ environment variables. Importing the package anywhere else (tests, scripts) regi
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 
@@ -23,6 +24,7 @@ def _register_for_kopf_run() -> None:
     from external_dns.config import Settings
     from external_dns.errors import ConfigError
     from external_dns.logs import setup_logging
+    from external_dns.preflight import check_before_start
 
     try:
         settings = Settings()
@@ -31,6 +33,8 @@ def _register_for_kopf_run() -> None:
                 "--peering: use the external-dns command for HA; under `kopf run` the operator cannot know its "
                 "peering identity (use kopf's own --standalone or run one replica)"
             )
+        # Kopf's event loop is not running yet while it imports the operator's modules.
+        asyncio.run(check_before_start(settings))
     except ConfigError as error:
         raise SystemExit(f"external-dns: error: {error}") from None
     setup_logging(settings.log_level, settings.log_format)

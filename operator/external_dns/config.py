@@ -77,15 +77,12 @@ _PLAIN_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)")
 
 
 def parse_duration(text: str) -> float:
-    """Parse a Go duration (``500ms``, ``30s``, ``1h30m``, ``-1.5h``) or a plain number of seconds.
+    """Parse a Go duration (``500ms``, ``30s``, ``1h30m``, ``-1.5h``, ``0``) into seconds.
 
-    Raises ValueError on anything else, like Go's ``time.ParseDuration`` (which also rejects ``1d``). Plain
-    numbers are our leniency: Helm values and env vars often say ``interval: 60``.
+    Raises ValueError on anything else, as Go's ``time.ParseDuration`` (which ExternalDNS's flags use) does:
+    ``1d`` and a number without a unit (``60``) are rejected, so an args list means here what it means there.
     """
-    text = text.strip()
-    if _PLAIN_NUMBER.fullmatch(text):
-        return float(text)
-    return parse_go_duration(text)
+    return parse_go_duration(text.strip())
 
 
 def format_duration(seconds: float) -> str:
@@ -639,7 +636,8 @@ def _duration(value: Any, metadata: list[Any]) -> float:
         try:
             seconds = parse_duration(str(value))
         except ValueError:
-            raise ValueError(f'must be a duration like 500ms, 30s, 1m or 1h30m, got "{value}"') from None
+            unit = " with a unit" if _PLAIN_NUMBER.fullmatch(str(value).strip()) else ""
+            raise ValueError(f'must be a duration{unit} like 500ms, 30s, 1m or 1h30m, got "{value}"') from None
     low, _, exclusive = _bounds(metadata)
     if low is not None and (seconds <= low if exclusive else seconds < low):
         raise ValueError(f'must be {"longer than" if exclusive else "at least"} {low:g}s, got "{value}"')

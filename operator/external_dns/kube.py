@@ -13,6 +13,7 @@ import os
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
+import yaml
 from kubernetes_asyncio import client, config
 
 from external_dns.errors import ConfigError, ExternalDNSError
@@ -99,7 +100,7 @@ async def load_configuration(kubeconfig: str = "", master: str = "") -> client.C
             config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
         else:
             await config.load_kube_config(config_file=kubeconfig or None, client_configuration=configuration)
-    except (config.ConfigException, OSError) as error:
+    except (config.ConfigException, OSError, yaml.YAMLError) as error:
         where = kubeconfig or "~/.kube/config (no --kubeconfig, KUBECONFIG or in-cluster service account)"
         raise ConfigError(f"--kubeconfig: cannot use {where}: {error}") from None
     if master:

@@ -14,6 +14,7 @@ from external_dns.config import Settings
 from external_dns.events import EventSink, KubeEventRecorder
 from external_dns.kube import KubeClient
 from external_dns.peering import own_identity, random_priority
+from external_dns.preflight import check_before_start
 from external_dns.reporting import describe_changes
 
 logger = logging.getLogger(__name__)
@@ -47,7 +48,8 @@ def kopf_setup(settings: Settings) -> tuple[kopf.OperatorRegistry, kopf.Operator
 
 
 def run(settings: Settings) -> int:
-    """Run until stopped (SIGINT/SIGTERM)."""
+    """Run until stopped (SIGINT/SIGTERM); a configuration problem found before starting raises ConfigError."""
+    asyncio.run(check_before_start(settings))
     if settings.peering:
         logger.info(
             "Peering %r: only the highest-priority replica reconciles; without the peering object every "
@@ -71,6 +73,7 @@ def run_once(settings: Settings) -> int:
 
 
 async def _once(settings: Settings) -> int:
+    await check_before_start(settings, serves_metrics=False)
     kube = await KubeClient.connect(settings.kubeconfig, settings.master)
     events: EventSink = (
         EventSink(settings.events_emit) if settings.dry_run else KubeEventRecorder(kube, settings.events_emit)
@@ -79,13 +82,17 @@ async def _once(settings: Settings) -> int:
     failed = 0
     try:
         await app.list_all(kube)
-        for result in await app.sync_once():
+        results = await app.sync_once()
+        if not results:
+            print(f"external-dns: error: {zone_flag(settings)}: no zone of the provider matches", file=sys.stderr)
+            failed += 1
+        for result in results:
             for line in describe_changes(result.applied):
                 print(("DRY-RUN " if settings.dry_run else "") + line)
             for endpoint, message in result.failed:
                 print(f"FAILED {endpoint.describe()}: {message}", file=sys.stderr)
             if result.error:
-                print(f"FAILED {result.error}", file=sys.stderr)
+                print(f"external-dns: error: {zone_flag(settings)}: {result.error}", file=sys.stderr)
             failed += len(result.failed) + bool(result.error)
         if isinstance(events, KubeEventRecorder):
             await events.flush()
@@ -93,3 +100,12 @@ async def _once(settings: Settings) -> int:
         await app.close()
         await kube.close()
     return 1 if failed else 0
+
+
+def zone_flag(settings: Settings) -> str:
+    """The flag that says which zones are managed, named when a zone cannot be found or read."""
+    if settings.provider == "rfc2136":
+        return "--rfc2136-zone"
+    if settings.provider == "inmemory":
+        return "--inmemory-zone"
+    return "--zone-id-filter" if settings.zone_id_filter else "--domain-filter"
