@@ -28,7 +28,8 @@ from typing import Any, Literal, get_args, get_origin
 from pydantic.fields import FieldInfo
 
 from external_dns.compat_flags import FLAG_ALIASES, IGNORED_FLAGS, IgnoredFlag, ignored_in_env, warning_line
-from external_dns.config import _DURATION, Settings, env_names, flag_name, format_duration
+from external_dns.config import Settings, env_names, flag_name, format_duration
+from external_dns.config_values import DURATION
 from external_dns.errors import ConfigError
 
 PROG = "external-dns"
@@ -327,7 +328,7 @@ def _usage(name: str, info: FieldInfo) -> str:
     annotation = info.annotation
     if annotation is bool:
         return f"--[no-]{flag[2:]}"
-    placeholder = "DURATION" if _DURATION in info.metadata else "STRING"
+    placeholder = "DURATION" if DURATION in info.metadata else "STRING"
     if get_origin(annotation) is list:
         (annotation,) = get_args(annotation)
     if get_origin(annotation) is Literal:
@@ -343,7 +344,7 @@ def _shown_default(info: FieldInfo) -> str:
     if info.is_required():
         return "required"
     default = info.default
-    if _DURATION in info.metadata:
+    if DURATION in info.metadata:
         return format_duration(float(default))
     if isinstance(default, bool):
         return str(default).lower()

@@ -14,31 +14,39 @@ Secrets are ``SecretStr`` and never appear in ``repr``, error messages or :meth:
 
 from __future__ import annotations
 
-import base64
-import binascii
-import enum
-import ipaddress
-import os
-import re
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
-from pathlib import Path
-from types import UnionType
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from collections.abc import Mapping
+from typing import Any, Literal, get_args, get_origin
 
-import annotated_types
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic import model_validator as _model_validator
 from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
-from pydantic_settings.sources.utils import parse_env_vars
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from external_dns.config_checks import (
+    aes_key_bytes,
+    check_address,
+    check_base64,
+    check_networks,
+    check_regex,
+    check_tags,
+    check_url,
+    cross_field_problems,
+    read_file_secret,
+)
+from external_dns.config_env import (
+    ENV_PREFIX,
+    EnvironSource,
+    current_environ,
+    env_names_of,
+    find_in_environ,
+    use_environ,
+)
+from external_dns.config_values import Duration, coerce_field, format_duration, parse_duration
 from external_dns.endpoint import RecordType
 from external_dns.errors import ConfigError
-from external_dns.sources.annotations import parse_go_duration
 
-ENV_PREFIX = "EXTERNAL_DNS_"
+#: Re-exported: the rest of the package takes these from here.
+__all__ = ["ENV_PREFIX", "Settings", "aes_key_bytes", "env_names", "flag_name", "format_duration", "parse_duration"]
 
 SourceKind = Literal[
     "service",
@@ -62,43 +70,6 @@ ServiceType = Literal["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"]
 TsigAlgorithm = Literal["hmac-sha1", "hmac-sha224", "hmac-sha256", "hmac-sha384", "hmac-sha512"]
 
 
-class _DurationMarker:
-    """Annotation metadata that marks a float field as a Go-style duration in seconds."""
-
-    def __repr__(self) -> str:
-        return "Duration"
-
-
-_DURATION = _DurationMarker()
-#: Seconds, written in Go's duration form on the command line and in the environment.
-Duration = Annotated[float, _DURATION]
-
-_PLAIN_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)")
-
-
-def parse_duration(text: str) -> float:
-    """Parse a Go duration (``500ms``, ``30s``, ``1h30m``, ``-1.5h``, ``0``) into seconds.
-
-    Raises ValueError on anything else, as Go's ``time.ParseDuration`` (which ExternalDNS's flags use) does:
-    ``1d`` and a number without a unit (``60``) are rejected, so an args list means here what it means there.
-    """
-    return parse_go_duration(text.strip())
-
-
-def format_duration(seconds: float) -> str:
-    """Write seconds back in Go's short form (``1m``, ``1h30m``, ``200ms``) for help and logs."""
-    if seconds == 0:
-        return "0s"
-    if seconds < 1:
-        return f"{round(seconds * 1000)}ms"
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    text = (f"{int(hours)}h" if hours else "") + (f"{int(minutes)}m" if minutes else "")
-    if secs:
-        text += f"{secs:g}s"
-    return text
-
-
 def _setting(default: Any = ..., *, help: str, group: str, **kwargs: Any) -> Any:
     """A field with its help text and its --help group (kept in json_schema_extra, read by cli.py)."""
     extra = {"group": group, "env_only": kwargs.pop("env_only", False)}
@@ -118,24 +89,8 @@ _WEBHOOK = "Webhook provider"
 _GOOGLE = "Google Cloud DNS provider"
 _AZURE = "Azure DNS and Azure Private DNS providers"
 
-#: The environment used by the next Settings() built in this context (tests and parse_args pass their own).
-_ENVIRON: ContextVar[Mapping[str, str] | None] = ContextVar("external_dns_environ", default=None)
-
 #: Fields whose value may be ``file:/path``: the secret is then the file's content (as in ExternalDNS).
 _FILE_BACKED = frozenset({"pdns_api_key", "cf_api_token"})
-
-
-class _EnvironSource(EnvSettingsSource):
-    """The env source, reading the mapping given to :meth:`Settings.load` instead of always ``os.environ``."""
-
-    def _load_env_vars(self) -> Mapping[str, str | None]:
-        environ = _ENVIRON.get()
-        return parse_env_vars(
-            os.environ if environ is None else environ,
-            self.case_sensitive,
-            self.env_ignore_empty,
-            self.env_parse_none_str,
-        )
 
 
 class Settings(BaseSettings):
@@ -413,12 +368,12 @@ class Settings(BaseSettings):
             super().__init__(**values)
         except ValidationError as error:
             # `from None`: the pydantic error echoes input values, secrets included.
-            raise ConfigError(_one_line(error)) from None
+            raise ConfigError(_one_line(error, flags=values)) from None
 
     @classmethod
     def load(cls, flags: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None) -> Settings:
         """Build settings from flag values (field name -> value) over ``env`` (default ``os.environ``)."""
-        with _environ(env):
+        with use_environ(env):
             return cls(**dict(flags or {}))
 
     @classmethod
@@ -431,21 +386,23 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Flags (init kwargs) win over the environment; no dotenv or secrets-dir sources."""
-        return init_settings, _EnvironSource(settings_cls)
+        return init_settings, EnvironSource(settings_cls)
 
     @field_validator("*", mode="before")
     @classmethod
     def _coerce(cls, value: Any, info: ValidationInfo) -> Any:
         assert info.field_name is not None
-        value = _coerce_field(cls.model_fields[info.field_name], value)
+        if info.field_name == "events_emit" and value in ("none", ["none"]):
+            return []  # --events-emit=none turns events off
+        value = coerce_field(cls.model_fields[info.field_name], value)
         if info.field_name in _FILE_BACKED:
-            value = _read_file_secret(value)
+            value = read_file_secret(value)
         if info.field_name == "source" and not value:
             raise ValueError("required: at least one" + _allowed_suffix("source"))
         if info.field_name == "annotation_prefix" and not value.endswith("/"):
             raise ValueError(f'must end with "/", got "{value}"')
         if info.field_name in {"regex_domain_filter", "regex_domain_exclusion"}:
-            _check_regex(value)
+            check_regex(value)
         if info.field_name in {
             "pdns_server",
             "webhook_provider_url",
@@ -454,22 +411,22 @@ class Settings(BaseSettings):
             "google_endpoint_url",
             "azure_endpoint_url",
         }:
-            _check_url(value)
+            check_url(value)
         if info.field_name == "aws_zone_tags":
-            _check_tags(value)
+            check_tags(value)
         if info.field_name in {"target_net_filter", "exclude_target_net"}:
-            _check_networks(value)
+            check_networks(value)
         if info.field_name == "metrics_address":
-            _check_address(value)
+            check_address(value)
         if info.field_name == "rfc2136_tsig_secret" and value is not None:
-            _check_base64(value)
+            check_base64(value)
         if info.field_name == "txt_encrypt_aes_key" and value is not None:
             aes_key_bytes(value)
         return value
 
     @_model_validator(mode="after")
     def _check_together(self) -> Settings:
-        for problem in _cross_field_problems(self):
+        for problem in cross_field_problems(self):
             raise ValueError(problem)
         return self
 
@@ -486,21 +443,6 @@ class Settings(BaseSettings):
         return result
 
 
-def aes_key_bytes(key: SecretStr | str) -> bytes:
-    """The 32-byte AES key of ``--txt-encrypt-aes-key``: used raw if 32 bytes long, else base64-decoded."""
-    text = key.get_secret_value() if isinstance(key, SecretStr) else key
-    raw = text.encode()
-    if len(raw) == 32:
-        return raw
-    try:
-        decoded = base64.b64decode(raw, validate=True)
-    except binascii.Error:
-        decoded = b""
-    if len(decoded) != 32:
-        raise ValueError("must be 32 bytes, raw or standard base64")
-    return decoded
-
-
 def flag_name(field_name: str) -> str:
     """``txt_owner_id`` -> ``--txt-owner-id``; env-only settings (Cloudflare credentials) by their env var."""
     field = Settings.model_fields[field_name]
@@ -511,10 +453,7 @@ def flag_name(field_name: str) -> str:
 
 def env_names(field_name: str) -> list[str]:
     """The env vars a setting is read from, highest priority first."""
-    alias = Settings.model_fields[field_name].validation_alias
-    if isinstance(alias, AliasChoices):
-        return [str(choice) for choice in alias.choices if str(choice).isupper()]
-    return [ENV_PREFIX + field_name.upper()]
+    return env_names_of(field_name, Settings.model_fields[field_name])
 
 
 def _extra(field: FieldInfo) -> dict[str, Any]:
@@ -522,218 +461,9 @@ def _extra(field: FieldInfo) -> dict[str, Any]:
     return extra if isinstance(extra, dict) else {}
 
 
-@contextmanager
-def _environ(env: Mapping[str, str] | None) -> Iterator[None]:
-    token = _ENVIRON.set(env)
-    try:
-        yield
-    finally:
-        _ENVIRON.reset(token)
-
-
-# ----------------------------------------------------------------------------------------------------
-# Coercion: one function per kind of value, every error message in the form "must be ..., got "..."".
-
-
-def _coerce_field(field: FieldInfo, value: Any) -> Any:
-    annotation = field.annotation
-    if _DURATION in field.metadata:
-        return _duration(value, field.metadata)
-    if get_origin(annotation) is list:
-        (item_type,) = get_args(annotation)
-        raw_items = _split(value)
-        if raw_items == ["none"] and get_args(item_type) == get_args(EventReason):
-            return []  # --events-emit=none turns events off
-        return [_scalar(item_type, item, []) for item in raw_items]
-    if get_origin(annotation) in (Union, UnionType):
-        if value is None:
-            return None
-        annotation = next(arg for arg in get_args(annotation) if arg is not type(None))
-    return _scalar(annotation, value, field.metadata)
-
-
-def _split(value: Any) -> list[Any]:
-    """A repeatable value: a list as given, or a string split on newlines (kingpin) or else commas."""
-    if isinstance(value, str):
-        parts = value.splitlines() if "\n" in value else value.split(",")
-        return [part.strip() for part in parts if part.strip()]
-    if isinstance(value, list | tuple):
-        return [item.strip() if isinstance(item, str) else item for item in value if item != ""]
-    return [value]
-
-
-def _scalar(annotation: Any, value: Any, metadata: list[Any]) -> Any:
-    if annotation is bool:
-        return _boolean(value)
-    if annotation is int or annotation is float:
-        return _number(annotation, value, metadata)
-    if get_origin(annotation) is Literal:
-        return _choice([str(arg) for arg in get_args(annotation)], value)
-    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
-        return annotation(_choice([str(member.value) for member in annotation], str(value).upper()))
-    if annotation is SecretStr:
-        if isinstance(value, SecretStr | str):
-            return value
-        raise ValueError("must be a string")
-    if not isinstance(value, str):
-        raise ValueError(f'must be a string, got "{value}"')
-    return value
-
-
-_TRUE = frozenset({"true", "1", "yes", "on"})
-_FALSE = frozenset({"false", "0", "no", "off"})
-
-
-def _boolean(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise ValueError(f'must be true or false, got "{value}"')
-
-
-def _bounds(metadata: list[Any]) -> tuple[float | None, float | None, bool]:
-    """(lowest, highest, lowest is exclusive) from the field's ge/gt/le constraints."""
-    low: float | None = None
-    high: float | None = None
-    exclusive = False
-    for item in metadata:
-        if isinstance(item, annotated_types.Ge):
-            low = float(item.ge)  # type: ignore[arg-type]
-        elif isinstance(item, annotated_types.Gt):
-            low, exclusive = float(item.gt), True  # type: ignore[arg-type]
-        elif isinstance(item, annotated_types.Le):
-            high = float(item.le)  # type: ignore[arg-type]
-    return low, high, exclusive
-
-
-def _number(kind: type[int] | type[float], value: Any, metadata: list[Any]) -> int | float:
-    low, high, exclusive = _bounds(metadata)
-    noun = "an integer" if kind is int else "a number"
-    if low is not None and high is not None:
-        wanted = f"{noun} between {low:g} and {high:g}"
-    elif low is not None:
-        wanted = f"{noun} greater than {low:g}" if exclusive else f"{noun} of at least {low:g}"
-    else:
-        wanted = noun
-    try:
-        number = kind(value.strip() if isinstance(value, str) else value)
-    except (TypeError, ValueError):
-        raise ValueError(f'must be {wanted}, got "{value}"') from None
-    too_low = low is not None and (number <= low if exclusive else number < low)
-    if too_low or (high is not None and number > high) or isinstance(value, bool):
-        raise ValueError(f'must be {wanted}, got "{value}"')
-    return number
-
-
-def _duration(value: Any, metadata: list[Any]) -> float:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        seconds = float(value)
-    else:
-        try:
-            seconds = parse_duration(str(value))
-        except ValueError:
-            unit = " with a unit" if _PLAIN_NUMBER.fullmatch(str(value).strip()) else ""
-            raise ValueError(f'must be a duration{unit} like 500ms, 30s, 1m or 1h30m, got "{value}"') from None
-    low, _, exclusive = _bounds(metadata)
-    if low is not None and (seconds <= low if exclusive else seconds < low):
-        raise ValueError(f'must be {"longer than" if exclusive else "at least"} {low:g}s, got "{value}"')
-    return seconds
-
-
-def _choice(allowed: list[str], value: Any) -> str:
-    text = str(value).strip()
-    if text in allowed:
-        return text
-    shown = ", ".join(choice or '""' for choice in allowed)
-    raise ValueError(f'must be one of {shown}, got "{value}"')
-
-
-def _read_file_secret(value: Any) -> Any:
-    """``file:/path`` -> the file's content, stripped (the secret itself never reaches an error message)."""
-    text = value.get_secret_value() if isinstance(value, SecretStr) else value
-    if not isinstance(text, str) or not text.startswith("file:"):
-        return value
-    path = text.removeprefix("file:")
-    try:
-        return SecretStr(Path(path).read_text().strip())
-    except OSError as error:
-        raise ValueError(f"cannot read {path}: {error.strerror}") from None
-
-
-def _check_regex(pattern: str) -> None:
-    try:
-        re.compile(pattern)
-    except re.error as error:
-        raise ValueError(f'must be a regular expression ({error}), got "{pattern}"') from None
-
-
-def _check_url(url: str) -> None:
-    if url and not re.fullmatch(r"https?://[^/\s]+(/\S*)?", url):
-        raise ValueError(f'must be an http:// or https:// URL, got "{url}"')
-
-
-def _check_tags(tags: list[str]) -> None:
-    for tag in tags:
-        if "=" not in tag or not tag.split("=", 1)[0]:
-            raise ValueError(f'must be key=value, got "{tag}"')
-
-
-def _check_networks(networks: list[str]) -> None:
-    for network in networks:
-        try:
-            if "/" not in network:  # Go's net.ParseCIDR wants the prefix length
-                raise ValueError
-            ipaddress.ip_network(network, strict=False)
-        except ValueError:
-            raise ValueError(f'must be a network in CIDR form like 10.0.0.0/8, got "{network}"') from None
-
-
-def _check_address(address: str) -> None:
-    _host, sep, port = address.rpartition(":")
-    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise ValueError(f'must be [host]:port, got "{address}"')
-
-
-def _check_base64(secret: SecretStr | str) -> None:
-    text = secret.get_secret_value() if isinstance(secret, SecretStr) else secret
-    try:
-        base64.b64decode(text, validate=True)
-    except binascii.Error:
-        raise ValueError("must be base64") from None
-
-
-def _cross_field_problems(settings: Settings) -> Iterator[str]:
-    """Rules that involve several flags, each yielded as a finished one-line message."""
-    if settings.txt_prefix and settings.txt_suffix:
-        yield "--txt-prefix: cannot be used together with --txt-suffix"
-    if settings.txt_encrypt_enabled and settings.txt_encrypt_aes_key is None:
-        yield "--txt-encrypt-enabled: needs --txt-encrypt-aes-key"
-    if settings.ignore_hostname_annotation and not settings.fqdn_template:
-        yield "--ignore-hostname-annotation: needs --fqdn-template"
-    provider = settings.provider
-    if provider == "rfc2136":
-        if not settings.rfc2136_host:
-            yield "--rfc2136-host: required with --provider=rfc2136"
-        if not settings.rfc2136_zone:
-            yield "--rfc2136-zone: required with --provider=rfc2136"
-        if not settings.rfc2136_insecure and not settings.rfc2136_tsig_keyname:
-            yield "--rfc2136-tsig-keyname: required with --provider=rfc2136 unless --rfc2136-insecure"
-        if not settings.rfc2136_insecure and settings.rfc2136_tsig_secret is None:
-            yield "--rfc2136-tsig-secret: required with --provider=rfc2136 unless --rfc2136-insecure"
-    if provider == "pdns":
-        if settings.pdns_api_key is None:
-            yield "--pdns-api-key: required with --provider=pdns"
-    if provider == "cloudflare" and settings.cf_api_token is None:
-        if settings.cf_api_key is None or not settings.cf_api_email:
-            yield "CF_API_TOKEN: required with --provider=cloudflare (or CF_API_KEY and CF_API_EMAIL)"
-
-
-def _one_line(error: ValidationError) -> str:
-    """The first problem of a pydantic error as ``--flag: what is wrong``."""
+def _one_line(error: ValidationError, flags: Mapping[str, Any]) -> str:
+    """The first problem of a pydantic error as ``--flag: what is wrong``, or ``ENV_VAR: what is wrong`` when
+    the value came from the environment (the variable named as the user wrote it)."""
     first = error.errors(include_url=False)[0]
     cause = first.get("ctx", {}).get("error")
     message = str(cause) if cause is not None else str(first["msg"])
@@ -744,6 +474,10 @@ def _one_line(error: ValidationError) -> str:
         return f"unknown setting {first['loc'][0]}"
     if first["type"] == "missing":
         message = "required" + _allowed_suffix(field_name)
+    if field_name in Settings.model_fields and field_name not in flags:
+        found = find_in_environ(env_names(field_name), current_environ())
+        if found is not None:
+            return f"{found[0]}: {message}"
     return f"{flag_name(field_name)}: {message}"
 
 

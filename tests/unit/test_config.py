@@ -353,9 +353,28 @@ def test_bad_values_stop_startup_with_one_line_naming_the_flag(flags: dict[str, 
     assert "\n" not in str(caught.value)
 
 
-def test_bad_env_value_is_reported_by_its_flag_name() -> None:
-    with pytest.raises(ConfigError, match=r'^--rfc2136-port: must be an integer between 1 and 65535, got "x"$'):
-        settings_from_env(EXTERNAL_DNS_RFC2136_PORT="x")
+@pytest.mark.parametrize(
+    "variable",
+    [
+        pytest.param("EXTERNAL_DNS_RFC2136_PORT", id="as usual"),
+        pytest.param("external_dns_rfc2136_port", id="in lower case, named as written"),
+    ],
+)
+def test_bad_env_value_is_reported_by_the_variable_the_user_set(variable: str) -> None:
+    with pytest.raises(ConfigError, match=rf'^{variable}: must be an integer between 1 and 65535, got "x"$'):
+        settings_from_env(**{variable: "x"})
+
+
+def test_bad_value_of_an_env_alias_names_that_alias() -> None:
+    with pytest.raises(ConfigError, match=r"^AWS_ENDPOINT_URL: must be an http:// or https:// URL"):
+        settings_from_env(AWS_ENDPOINT_URL="ftp://x")
+
+
+def test_a_bad_flag_is_reported_by_the_flag_even_when_the_env_var_is_set_too() -> None:
+    with pytest.raises(ConfigError, match=r"^--rfc2136-port: "):
+        Settings.load(
+            {"source": ["service"], "provider": "inmemory", "rfc2136_port": "x"}, {"EXTERNAL_DNS_RFC2136_PORT": "5"}
+        )
 
 
 def test_missing_provider_is_reported_with_the_allowed_ones() -> None:
