@@ -23,12 +23,18 @@ from external_dns.app import Application
 from external_dns.config import Settings
 from external_dns.events import KubeEventRecorder
 from external_dns.kinds import Resource, watched_resources
+from external_dns.kopf_peering import IDENTITY_VARIABLE, kopf_identity
 from external_dns.kube import KubeClient, load_configuration
-from external_dns.peering import PeeringGate
+from external_dns.peering import PeeringGate, random_priority
 from external_dns.status import StatusWriter
 
 logger = logging.getLogger(__name__)
 
+
+KOPF_RUN_NEEDS_POD_ID = (
+    f"{IDENTITY_VARIABLE}: required with `kopf run --peering`: Kopf takes its peering identity from it "
+    "(set it to the pod's name with the downward API, as manifests/ does)"
+)
 
 #: How long the first whole-zone sync may run before Kopf's watch streams start (see start_application).
 FIRST_SYNC_HEAD_START = 60.0
@@ -44,12 +50,37 @@ def configure_kopf(kopf_settings: kopf.OperatorSettings, settings: Settings) -> 
     kopf_settings.watching.server_timeout = 300
     kopf_settings.watching.client_timeout = 330
     kopf_settings.networking.request_timeout = settings.request_timeout
-    kopf_settings.peering.standalone = not settings.peering
+    if not settings.peering and not kopf_settings.peering.mandatory:
+        kopf_settings.peering.standalone = True  # no --peering here, and none given to `kopf run` either
     if settings.peering:
+        kopf_settings.peering.standalone = False
         kopf_settings.peering.name = settings.peering
         kopf_settings.peering.mandatory = True
         kopf_settings.peering.clusterwide = not settings.namespace  # the gate reads the same object
-        kopf_settings.peering.lifetime = max(2, int(settings.peering_lifetime))
+    # Also under `kopf run --peering`: --peering-lifetime bounds the failover time there too.
+    kopf_settings.peering.lifetime = max(2, int(settings.peering_lifetime))
+
+
+def peering_role(
+    memo: kopf.Memo, kopf_settings: kopf.OperatorSettings, config: Settings
+) -> tuple[str, str, int] | None:
+    """(peering name, this replica's identity, its priority) when peering, else None (standalone).
+
+    ``external-dns --peering`` chose the identity and priority itself (runner.kopf_arguments, in the memo).
+    Under ``kopf run --peering=NAME`` Kopf chose them: the identity is ``POD_ID`` (Kopf's documented
+    in-cluster setup), and Kopf's default priority 0 would tie every replica (Kopf then pauses them all), so
+    a replica given no ``--priority`` gets a random one here, before Kopf's first keep-alive reads it.
+    """
+    if "peering_identity" in memo:
+        return config.peering, memo["peering_identity"], memo["peering_priority"]
+    if kopf_settings.peering.standalone or not kopf_settings.peering.mandatory:
+        return None
+    identity = kopf_identity()
+    if identity is None:
+        raise kopf.PermanentError(KOPF_RUN_NEEDS_POD_ID)
+    if kopf_settings.peering.priority == 0:
+        kopf_settings.peering.priority = random_priority()
+    return kopf_settings.peering.name, identity, kopf_settings.peering.priority
 
 
 def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
@@ -67,12 +98,12 @@ def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
         app = Application(wiring)
         memo["kube"] = kube
         memo["app"] = app
-        peering = config.peering
+        role = peering_role(memo, settings, config)
         gate: PeeringGate | None = None
-        if peering:
-            gate = PeeringGate(
-                kube, peering, memo["peering_identity"], memo["peering_priority"], namespace=config.namespace
-            )
+        if role is not None:
+            name, identity, priority = role
+            namespace = "" if settings.peering.clusterwide else config.namespace
+            gate = PeeringGate(kube, name, identity, priority, namespace=namespace)
         # A standby replica is ready: ready to take over is what a rollout should wait for.
         memo["status"] = await status_server.serve(
             config.metrics_address, lambda: app.ready or (gate is not None and not gate.active)

@@ -3,7 +3,7 @@
 Kopf peering pauses the watch streams of every replica that sees a live peer with a higher (or the same)
 priority, but it tells the handlers nothing, and this operator's zone workers write DNS on their own schedule.
 So each replica reads the same peering object Kopf keeps alive (ClusterKopfPeering, or KopfPeering in
---namespace) and applies Kopf's own rule to decide
+--namespace) and applies Kopf's own rule (kopf_peering.py, the one module that reads Kopf's format) to decide
 whether it is the active one: no live peer with a priority >= its own. Each replica gets a random priority, so
 two replicas never tie (Kopf pauses everyone on a tie). The active replica starts its zone workers after a
 fresh LIST of every source; a replica that loses the lead stops its workers at once.
@@ -21,27 +21,14 @@ import logging
 import os
 import random
 import socket
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Awaitable, Callable
 
+from external_dns.kopf_peering import Peer, is_active, parse_peers, peering_path
 from external_dns.kube import KubeAPIError, KubeClient
 
+__all__ = ["Peer", "PeeringGate", "is_active", "own_identity", "parse_peers", "peering_path", "random_priority"]
+
 logger = logging.getLogger(__name__)
-
-
-def peering_path(name: str, namespace: str = "") -> str:
-    """Where Kopf keeps the peering object: ClusterKopfPeering, or KopfPeering for a namespaced operator."""
-    if namespace:
-        return f"/apis/kopf.dev/v1/namespaces/{namespace}/kopfpeerings/{name}"
-    return f"/apis/kopf.dev/v1/clusterkopfpeerings/{name}"
-
-
-@dataclass(frozen=True, slots=True)
-class Peer:
-    identity: str
-    priority: int
-    deadline: datetime.datetime
 
 
 def own_identity() -> str:
@@ -50,30 +37,8 @@ def own_identity() -> str:
 
 
 def random_priority() -> int:
+    """A priority for Kopf peering: random, so two replicas practically never tie."""
     return random.randrange(1, 2**31)
-
-
-def parse_peers(status: Mapping[str, Any]) -> list[Peer]:
-    """Peers as Kopf writes them into the peering object's status (identity -> priority, lifetime, lastseen)."""
-    peers = []
-    for identity, info in status.items():
-        if not isinstance(info, Mapping):
-            continue
-        try:
-            lastseen = datetime.datetime.fromisoformat(str(info["lastseen"]))
-            lifetime = datetime.timedelta(seconds=int(info.get("lifetime", 60)))
-            priority = int(info.get("priority", 0))
-        except (KeyError, ValueError, TypeError):
-            continue
-        if lastseen.tzinfo is None:
-            lastseen = lastseen.replace(tzinfo=datetime.UTC)
-        peers.append(Peer(identity, priority, lastseen + lifetime))
-    return peers
-
-
-def is_active(peers: list[Peer], identity: str, priority: int, now: datetime.datetime) -> bool:
-    """Kopf's rule: paused while any other live peer has a higher or the same priority."""
-    return not any(p.identity != identity and p.deadline > now and p.priority >= priority for p in peers)
 
 
 class PeeringGate:
