@@ -295,6 +295,8 @@ def help_text() -> str:
         "Commands:",
         "  --listen=HOST:PORT",
         f"      webhook-serve: where to listen [default: {DEFAULT_LISTEN}]",
+        "  --version",
+        "      print the version and exit",
     ]
     for group, lines in groups.items():
         sections += ["", f"{group}:", *lines]

@@ -120,8 +120,12 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("EXTERNAL_DNS_MASTER", "EXTERNAL_DNS_SERVER"),
     )
     namespace: str = _setting("", help="Limit sources to this namespace (default: all)", group=_KUBE)
-    kube_api_qps: int = _setting(5, help="Queries per second to the Kubernetes API", group=_KUBE, ge=1)
-    kube_api_burst: int = _setting(10, help="Burst of queries to the Kubernetes API", group=_KUBE, ge=1)
+    kube_api_qps: int = _setting(
+        5, help="No effect here: the operator lists once and then watches, it does not poll", group=_KUBE, ge=1
+    )
+    kube_api_burst: int = _setting(
+        10, help="No effect here: the operator lists once and then watches, it does not poll", group=_KUBE, ge=1
+    )
     request_timeout: Duration = _setting(
         30.0,
         help="Timeout of Kubernetes API requests (also --kube-api-request-timeout)",
@@ -196,7 +200,8 @@ class Settings(BaseSettings):
     policy: PolicyName = _setting(
         # ExternalDNS v0.22 made --policy required; sync stays the default so older charts keep working.
         "sync",
-        help="What may change: sync, upsert-only (never delete), create-only (ExternalDNS v0.22+ requires it)",
+        help="What may change: sync (create, update, delete), upsert-only (no delete), create-only (only create);"
+        " defaults to sync, where ExternalDNS v0.22 requires the flag",
         group=_REGISTRY,
     )
     registry: RegistryName = _setting("txt", help="How ownership is recorded", group=_REGISTRY)
@@ -215,7 +220,7 @@ class Settings(BaseSettings):
     # The controller loop.
     interval: Duration = _setting(60.0, help="Full resync period", group=_CONTROLLER, gt=0)
     min_event_sync_interval: Duration = _setting(
-        5.0, help="Upper bound of the delay between a change and its sync", group=_CONTROLLER, ge=0
+        5.0, help="No effect here: each zone batches changes for --debounce instead", group=_CONTROLLER, ge=0
     )
     debounce: Duration = _setting(
         0.2, help="How long a zone worker waits after a change to batch more", group=_CONTROLLER, ge=0
@@ -231,7 +236,7 @@ class Settings(BaseSettings):
     peering_lifetime: Duration = _setting(
         15.0, help="How long a silent peer counts as alive: bounds the failover time", group=_CONTROLLER, ge=2
     )
-    metrics_address: str = _setting(":7979", help="Address of /metrics and /healthz", group=_CONTROLLER)
+    metrics_address: str = _setting(":7979", help="Address of /metrics, /healthz and /readyz", group=_CONTROLLER)
     log_level: Literal["trace", "debug", "info", "warning", "error", "fatal", "panic"] = _setting(
         "info", help="Log level (trace is debug; fatal and panic are error)", group=_CONTROLLER
     )
