@@ -10,6 +10,7 @@ when ``POD_ID`` is set (Kopf's identity; see handlers.peering_role). Importing t
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sys
 
@@ -30,6 +31,7 @@ def _register_for_kopf_run() -> None:
     import kopf
 
     from external_dns import handlers
+    from external_dns.compat_flags import ignored_in_env, warning_line
     from external_dns.config import Settings
     from external_dns.errors import ConfigError
     from external_dns.handlers import KOPF_RUN_NEEDS_POD_ID
@@ -46,6 +48,9 @@ def _register_for_kopf_run() -> None:
     except ConfigError as error:
         raise SystemExit(f"external-dns: error: {error}") from None
     setup_logging(settings.log_level, settings.log_format)
+    warning = warning_line(ignored_in_env(os.environ))
+    if warning:
+        logging.getLogger(__name__).warning("%s", warning)
     handlers.register(kopf.get_default_registry(), settings)
 
 
