@@ -91,7 +91,8 @@ _REASONS: Mapping[str, str] = {
     "webhook-server": "use the `external-dns webhook-serve` command",
     "batch-change-size": _OTHER_PROVIDER,
     "batch-change-interval": _OTHER_PROVIDER,
-    "zone-name-filter": "used only by ExternalDNS's Azure provider",
+    "zone-name-filter": _NOT_BUILT + " (ExternalDNS's Azure provider filters zones by name with it)",
+    "azure-maxretries-count": "the Azure SDK's own retry policy is used",
     "tls-ca": "TLS client settings are " + _NOT_BUILT,
     "tls-client-cert": "TLS client settings are " + _NOT_BUILT,
     "tls-client-cert-key": "TLS client settings are " + _NOT_BUILT,
@@ -116,9 +117,7 @@ _REASONS: Mapping[str, str] = {
 }
 
 _OTHER_PROVIDER_PREFIXES = (
-    "google-",
     "alibaba-cloud-",
-    "azure-",
     "coredns-",
     "oci-",
     "ovh-",
@@ -130,14 +129,12 @@ _OTHER_PROVIDER_PREFIXES = (
 
 #: Every other ExternalDNS v0.22 flag that belongs to a provider this operator does not have.
 _OTHER_PROVIDER_FLAGS = (
-    "google-project google-batch-change-size google-batch-change-interval google-zone-visibility "
-    "alibaba-cloud-config-file alibaba-cloud-zone-type azure-config-file azure-resource-group "
-    "azure-subscription-id azure-user-assigned-identity-client-id azure-zones-cache-duration azure-maxretries-count "
-    "coredns-prefix coredns-strictly-owned oci-config-file oci-compartment-ocid oci-zone-scope "
-    "oci-auth-instance-principal oci-zones-cache-duration ovh-endpoint ovh-api-rate-limit ovh-enable-cname-relative "
-    "ns1-endpoint ns1-ignoressl ns1-min-ttl godaddy-api-key godaddy-api-secret godaddy-api-ttl godaddy-api-ote "
+    "alibaba-cloud-config-file alibaba-cloud-zone-type coredns-prefix coredns-strictly-owned "
+    "oci-config-file oci-compartment-ocid oci-zone-scope oci-auth-instance-principal "
+    "oci-zones-cache-duration ovh-endpoint ovh-api-rate-limit ovh-enable-cname-relative ns1-endpoint "
+    "ns1-ignoressl ns1-min-ttl godaddy-api-key godaddy-api-secret godaddy-api-ttl godaddy-api-ote "
     "exoscale-apienv exoscale-apizone exoscale-apikey exoscale-apisecret exoscale-zones-cache-duration "
-    "pihole-server pihole-password pihole-tls-skip-verify"
+    "pihole-server pihole-password pihole-tls-skip-verify "
 ).split()
 
 

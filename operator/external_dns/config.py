@@ -15,32 +15,15 @@ Secrets are ``SecretStr`` and never appear in ``repr``, error messages or :meth:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal, get_args, get_origin
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic import model_validator as _model_validator
-from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from external_dns.config_checks import (
-    aes_key_bytes,
-    check_address,
-    check_base64,
-    check_networks,
-    check_regex,
-    check_tags,
-    check_url,
-    cross_field_problems,
-    read_file_secret,
-)
-from external_dns.config_env import (
-    ENV_PREFIX,
-    EnvironSource,
-    current_environ,
-    env_names_of,
-    find_in_environ,
-    use_environ,
-)
+from external_dns.config_checks import aes_key_bytes, check_value, cross_field_problems, read_file_secret
+from external_dns.config_env import ENV_PREFIX, EnvironSource, env_names_of, use_environ
+from external_dns.config_errors import allowed_suffix, flag_name_of, one_line
 from external_dns.config_values import Duration, coerce_field, format_duration, parse_duration
 from external_dns.endpoint import RecordType
 from external_dns.errors import ConfigError
@@ -373,7 +356,7 @@ class Settings(BaseSettings):
             super().__init__(**values)
         except ValidationError as error:
             # `from None`: the pydantic error echoes input values, secrets included.
-            raise ConfigError(_one_line(error, flags=values)) from None
+            raise ConfigError(one_line(error, type(self).model_fields, flags=values)) from None
 
     @classmethod
     def load(cls, flags: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None) -> Settings:
@@ -403,30 +386,8 @@ class Settings(BaseSettings):
         if info.field_name in _FILE_BACKED:
             value = read_file_secret(value)
         if info.field_name == "source" and not value:
-            raise ValueError("required: at least one" + _allowed_suffix("source"))
-        if info.field_name == "annotation_prefix" and not value.endswith("/"):
-            raise ValueError(f'must end with "/", got "{value}"')
-        if info.field_name in {"regex_domain_filter", "regex_domain_exclusion"}:
-            check_regex(value)
-        if info.field_name in {
-            "pdns_server",
-            "webhook_provider_url",
-            "cloudflare_api_url",
-            "aws_endpoint_url",
-            "google_endpoint_url",
-            "azure_endpoint_url",
-        }:
-            check_url(value)
-        if info.field_name == "aws_zone_tags":
-            check_tags(value)
-        if info.field_name in {"target_net_filter", "exclude_target_net"}:
-            check_networks(value)
-        if info.field_name == "metrics_address":
-            check_address(value)
-        if info.field_name == "rfc2136_tsig_secret" and value is not None:
-            check_base64(value)
-        if info.field_name == "txt_encrypt_aes_key" and value is not None:
-            aes_key_bytes(value)
+            raise ValueError("required: at least one" + allowed_suffix(cls.model_fields["source"]))
+        check_value(info.field_name, value)
         return value
 
     @_model_validator(mode="after")
@@ -450,55 +411,9 @@ class Settings(BaseSettings):
 
 def flag_name(field_name: str) -> str:
     """``txt_owner_id`` -> ``--txt-owner-id``; env-only settings (Cloudflare credentials) by their env var."""
-    field = Settings.model_fields[field_name]
-    if _extra(field).get("env_only"):
-        return env_names(field_name)[0]
-    return "--" + field_name.replace("_", "-")
+    return flag_name_of(field_name, Settings.model_fields)
 
 
 def env_names(field_name: str) -> list[str]:
     """The env vars a setting is read from, highest priority first."""
     return env_names_of(field_name, Settings.model_fields[field_name])
-
-
-def _extra(field: FieldInfo) -> dict[str, Any]:
-    extra = field.json_schema_extra
-    return extra if isinstance(extra, dict) else {}
-
-
-def _one_line(error: ValidationError, flags: Mapping[str, Any]) -> str:
-    """The first problem of a pydantic error as ``--flag: what is wrong``, or ``ENV_VAR: what is wrong`` when
-    the value came from the environment (the variable named as the user wrote it)."""
-    first = error.errors(include_url=False)[0]
-    cause = first.get("ctx", {}).get("error")
-    message = str(cause) if cause is not None else str(first["msg"])
-    if not first["loc"]:  # a cross-field rule: its message already names the flags
-        return message
-    field_name = _field_of(str(first["loc"][0]))
-    if first["type"] == "extra_forbidden":
-        return f"unknown setting {first['loc'][0]}"
-    if first["type"] == "missing":
-        message = "required" + _allowed_suffix(field_name)
-    if field_name in Settings.model_fields and field_name not in flags:
-        found = find_in_environ(env_names(field_name), current_environ())
-        if found is not None:
-            return f"{found[0]}: {message}"
-    return f"{flag_name(field_name)}: {message}"
-
-
-def _field_of(loc: str) -> str:
-    if loc in Settings.model_fields:
-        return loc
-    for name in Settings.model_fields:
-        if loc.upper() in env_names(name):
-            return name
-    return loc
-
-
-def _allowed_suffix(field_name: str) -> str:
-    annotation = Settings.model_fields[field_name].annotation
-    if get_origin(annotation) is list:
-        (annotation,) = get_args(annotation)
-    if get_origin(annotation) is Literal:
-        return " (one of " + ", ".join(str(arg) for arg in get_args(annotation)) + ")"
-    return ""

@@ -36,6 +36,33 @@ def aes_key_bytes(key: SecretStr | str) -> bytes:
     return decoded
 
 
+def check_value(field_name: str, value: Any) -> None:
+    """The checks of one setting's coerced value beyond its type (URLs, regexes, networks, keys...)."""
+    if field_name == "annotation_prefix" and not value.endswith("/"):
+        raise ValueError(f'must end with "/", got "{value}"')
+    if field_name in {"regex_domain_filter", "regex_domain_exclusion"}:
+        check_regex(value)
+    if field_name in {
+        "pdns_server",
+        "webhook_provider_url",
+        "cloudflare_api_url",
+        "aws_endpoint_url",
+        "google_endpoint_url",
+        "azure_endpoint_url",
+    }:
+        check_url(value)
+    if field_name == "aws_zone_tags":
+        check_tags(value)
+    if field_name in {"target_net_filter", "exclude_target_net"}:
+        check_networks(value)
+    if field_name == "metrics_address":
+        check_address(value)
+    if field_name == "rfc2136_tsig_secret" and value is not None:
+        check_base64(value)
+    if field_name == "txt_encrypt_aes_key" and value is not None:
+        aes_key_bytes(value)
+
+
 def read_file_secret(value: Any) -> Any:
     """``file:/path`` -> the file's content, stripped (the secret itself never reaches an error message)."""
     text = value.get_secret_value() if isinstance(value, SecretStr) else value

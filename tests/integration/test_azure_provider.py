@@ -102,7 +102,8 @@ async def test_a_record_changed_in_azure_since_it_was_read_is_not_overwritten(fa
     (old,) = [ep for ep in await provider.records(zone) if ep.record_type == "A"]
     # Someone edits the record set in the portal: its etag changes.
     fake.zones[(False, ZONE)].record_sets[("web", "A")] = {
-        "etag": "edited-by-hand", "properties": {"TTL": 300, "ARecords": [{"ipv4Address": "198.51.100.7"}]}
+        "etag": "edited-by-hand",
+        "properties": {"TTL": 300, "ARecords": [{"ipv4Address": "198.51.100.7"}]},
     }
     changes = Changes(update_old=[old], update_new=[old.with_(targets=("203.0.113.2",))])
     outcome = await provider.apply_changes(zone, changes)
@@ -236,9 +237,7 @@ async def test_credentials_are_chosen_as_externaldns_chooses_them(
 # --- the command, in a process of its own (SSL_CERT_FILE and AZURE_AUTHORITY_HOST as a user sets them) -------
 
 
-@pytest.mark.parametrize(
-    "identity", ["client-secret", "workload-identity", "managed-identity"]
-)
+@pytest.mark.parametrize("identity", ["client-secret", "workload-identity", "managed-identity"])
 async def test_once_with_each_kind_of_credential(
     fake: FakeAzure, tmp_path: Path, identity: str, cluster: LocalCluster
 ) -> None:
@@ -260,9 +259,7 @@ async def test_once_with_each_kind_of_credential(
         f"--kubeconfig={cluster.kubeconfig}", f"--azure-config-file={path}", f"--azure-endpoint-url={fake.url}",
         f"--domain-filter={ZONE}",
     ]  # fmt: skip
-    process = await asyncio.create_subprocess_exec(
-        *args, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
+    process = await asyncio.create_subprocess_exec(*args, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out, err = await asyncio.wait_for(process.communicate(), 90)
     assert process.returncode == 0, err.decode()[-2000:]
     assert any(path.lower().endswith("/all") for _, path in fake.requests), "the zone was read with a token"

@@ -233,9 +233,7 @@ async def test_a_lost_answer_to_a_change_is_not_sent_again(fake: FakeCloudDNS, k
     assert len(fake.applied) == 1, "applied once, and not sent again blindly"
 
 
-async def test_server_errors_on_reads_are_retried_with_exponential_backoff(
-    fake: FakeCloudDNS, key_file: Path
-) -> None:
+async def test_server_errors_on_reads_are_retried_with_exponential_backoff(fake: FakeCloudDNS, key_file: Path) -> None:
     sleep = RecordedSleep()
     provider = make_provider(fake, sleep)
     (zone,) = await provider.zones()

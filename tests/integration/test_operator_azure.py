@@ -111,9 +111,7 @@ def azure(request: pytest.FixtureRequest, cluster: LocalCluster, tmp_path: Path)
         assert token not in log
 
 
-def test_records_follow_the_objects(
-    cluster: LocalCluster, azure: AzureOperator
-) -> None:
+def test_records_follow_the_objects(cluster: LocalCluster, azure: AzureOperator) -> None:
     zone = azure.zone
     svc = lb_service("web", f"web.{zone}", "203.0.113.10")
     run(cluster.create("v1", "services", svc))
@@ -159,7 +157,8 @@ def test_a_zone_externaldns_wrote_is_adopted_without_one_write(cluster: LocalClu
         address = [{"ipv4Address": "203.0.113.5"}]
         zone.record_sets[("web", "A")] = {"etag": "e1", "properties": {ttl: 300, a_key: address}}
         zone.record_sets[("a-web", "TXT")] = {
-            "etag": "e2", "properties": {ttl: 300, txt_key: [{"value": [txt("service/default/web")]}]}
+            "etag": "e2",
+            "properties": {ttl: 300, txt_key: [{"value": [txt("service/default/web")]}]},
         }
 
     azure.loop.run(seed())

@@ -23,6 +23,7 @@ SAMPLE_VALUES = {
     "log-level": "info",
     "log-format": "text",
     "aws-zone-type": "public",
+    "google-zone-visibility": "private",
     "aws-zone-tags": "team=dns",
     "managed-record-types": "A",
     "exclude-record-types": "AAAA",
@@ -122,8 +123,8 @@ def test_the_helm_charts_args_parse_and_mean_the_same() -> None:
 
 
 def test_ignored_flags_given_by_env_var_are_named_too() -> None:
-    env = {"EXTERNAL_DNS_GOOGLE_PROJECT": "p", "EXTERNAL_DNS_TXT_OWNER_ID": "x", "EXTERNAL_DNS_EVENTS": ""}
-    assert [flag.name for flag in ignored_in_env(env)] == ["google-project"]
+    env = {"EXTERNAL_DNS_OCI_CONFIG_FILE": "p", "EXTERNAL_DNS_TXT_OWNER_ID": "x", "EXTERNAL_DNS_EVENTS": ""}
+    assert [flag.name for flag in ignored_in_env(env)] == ["oci-config-file"]
 
 
 def test_aliases_set_the_same_setting_by_flag_and_env() -> None:

@@ -13,8 +13,9 @@ from external_dns.config import Settings
 
 README = (Path(__file__).parent.parent.parent / "README.md").read_text()
 
-#: Flags the README shows that belong to other programs (kubectl, kopf) or to --help's own usage lines.
+#: Flags the README shows that belong to other programs (kubectl, kopf, gcloud) or to --help's own usage lines.
 OTHER_PROGRAMS = {"all-namespaces", "priority", "field-selector", "from-literal", "validate", "port", "strict", "help"}
+OTHER_PROGRAMS |= {"role", "member"}
 HELP_ONLY = {"listen", "version"}
 
 

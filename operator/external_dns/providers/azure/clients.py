@@ -93,9 +93,7 @@ class PublicZones:
         return _held(found, found)
 
     async def put(self, zone: str, relative: str, endpoint: Endpoint, etag: str | None) -> str:
-        parameters = dns_models.RecordSet(
-            ttl=records.ttl_for(endpoint), **records.values_for(dns_models, endpoint)
-        )
+        parameters = dns_models.RecordSet(ttl=records.ttl_for(endpoint), **records.values_for(dns_models, endpoint))
         written = await self._client.record_sets.create_or_update(
             self._group, zone, relative, endpoint.record_type, parameters,
             if_match=etag, if_none_match=None if etag else "*",
@@ -147,9 +145,7 @@ class PrivateZones:
         return str(written.etag or "")
 
     async def delete(self, zone: str, relative: str, record_type: str, etag: str) -> None:
-        condition: Mapping[str, Any] = (
-            {"etag": etag, "match_condition": MatchConditions.IfNotModified} if etag else {}
-        )
+        condition: Mapping[str, Any] = {"etag": etag, "match_condition": MatchConditions.IfNotModified} if etag else {}
         await self._client.record_sets.delete(self._group, zone, record_type, relative, **condition)
 
     async def close(self) -> None:

@@ -113,13 +113,9 @@ class AzureProvider:
         deletes = _grouped(changes.delete, txt_last=True)
         updates = [(new, old) for old, new in zip(changes.update_old, changes.update_new, strict=True) if old != new]
         creates = _grouped(changes.create, txt_last=False)
-        await asyncio.gather(
-            *(run_group([(ep, self._deleter(zone, ep)) for ep in group]) for group in deletes)
-        )
+        await asyncio.gather(*(run_group([(ep, self._deleter(zone, ep)) for ep in group]) for group in deletes))
         await asyncio.gather(*(run_group([(new, self._writer(zone, new, old))]) for new, old in updates))
-        await asyncio.gather(
-            *(run_group([(ep, self._writer(zone, ep, None)) for ep in group]) for group in creates)
-        )
+        await asyncio.gather(*(run_group([(ep, self._writer(zone, ep, None)) for ep in group]) for group in creates))
         return outcome
 
     async def close(self) -> None:
@@ -215,11 +211,7 @@ def _grouped(endpoints: Sequence[Endpoint], *, txt_last: bool) -> list[list[Endp
 def _matches(held: HeldRecordSet | None, wanted: Endpoint | None) -> bool:
     if wanted is None:
         return held is None
-    return (
-        held is not None
-        and held.ttl == records.ttl_for(wanted)
-        and sorted(held.targets) == sorted(wanted.targets)
-    )
+    return held is not None and held.ttl == records.ttl_for(wanted) and sorted(held.targets) == sorted(wanted.targets)
 
 
 def _message(error: AzureError) -> str:

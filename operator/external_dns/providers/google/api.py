@@ -116,9 +116,7 @@ class CloudDNSClient:
                 return
             params = {**params, "pageToken": str(token)}
 
-    async def _call(
-        self, method: str, path: str, *, params: Mapping[str, str] | None = None, body: Any = None
-    ) -> Any:
+    async def _call(self, method: str, path: str, *, params: Mapping[str, str] | None = None, body: Any = None) -> Any:
         refreshed = False
         attempt = 0
         while True:
