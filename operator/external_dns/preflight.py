@@ -22,8 +22,20 @@ async def check_before_start(settings: Settings, *, serves_metrics: bool = True)
     await load_configuration(settings.kubeconfig, settings.master)
     if serves_metrics:
         check_metrics_address(settings.metrics_address)
+    await check_provider(settings)
     if settings.provider == "aws":
         await check_aws_credentials(settings.aws_profile)
+
+
+async def check_provider(settings: Settings) -> None:
+    """The provider can be built: its config file and credentials are readable (Azure, Google), its flags fit.
+
+    Building one reads files and the environment only; it is closed again at once.
+    """
+    from external_dns import factory
+
+    provider = factory.provider(settings)
+    await provider.close()
 
 
 def check_metrics_address(address: str) -> None:

@@ -31,7 +31,8 @@ current-context: x
 
 
 def external_dns(*argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    clean = {key: value for key, value in os.environ.items() if not key.startswith(("EXTERNAL_DNS_", "AWS_", "KUBE"))}
+    prefixes = ("EXTERNAL_DNS_", "AWS_", "KUBE", "GOOGLE_", "AZURE_")
+    clean = {key: value for key, value in os.environ.items() if not key.startswith(prefixes)}
     clean["HOME"] = "/nonexistent"  # no ~/.kube/config, no ~/.aws
     return subprocess.run(
         [sys.executable, "-m", "external_dns", *argv],
@@ -103,6 +104,19 @@ def test_an_unknown_aws_profile_names_the_flag(kubeconfig: str, tmp_path: Path) 
     argv = ["--source=service", "--provider=aws", f"--kubeconfig={kubeconfig}", "--aws-profile=dns"]
     line = the_one_line(external_dns(*argv, env=env))
     assert line == "--aws-profile: no profile 'dns' in the AWS config or credentials files"
+
+
+def test_an_unreadable_azure_config_file_stops_the_operator(kubeconfig: str, tmp_path: Path) -> None:
+    argv = ["--source=service", "--provider=azure", f"--kubeconfig={kubeconfig}", f"--azure-config-file={tmp_path}/no"]
+    line = the_one_line(external_dns(*argv))
+    assert line.startswith(f"--azure-config-file: cannot read {tmp_path}/no")
+
+
+def test_absent_google_credentials_stop_the_operator(kubeconfig: str, tmp_path: Path) -> None:
+    env = {"GOOGLE_APPLICATION_CREDENTIALS": str(tmp_path / "no-key.json")}
+    argv = ["--source=service", "--provider=google", f"--kubeconfig={kubeconfig}", "--google-project=p"]
+    line = the_one_line(external_dns(*argv, env=env))
+    assert line.startswith("GOOGLE_APPLICATION_CREDENTIALS: no usable Google credentials")
 
 
 def test_a_bad_env_var_is_named_as_the_user_wrote_it() -> None:
