@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -124,8 +125,10 @@ def test_kopf_run_with_peering_has_one_writer_and_a_standby_that_takes_over(
         assert len(active.lines("accepted with no effect here: --txt-cache-interval")) == 1
 
         active.stop()
+        stopped_at = time.monotonic()
         service_ip(cluster, "203.0.113.2")
         wait_for(lambda: a_record(bind) == {"203.0.113.2"}, 30, "the record from the replica that took over")
+        print(f"\nkopf run --peering: handover after SIGTERM in {time.monotonic() - stopped_at:.2f}s")
         assert standby.lines("is now active")
         assert standby.process.poll() is None
         writes = [line for r in replicas for line in r.lines("UPDATE A web.example.com")]

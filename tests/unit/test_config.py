@@ -481,3 +481,29 @@ def test_dry_run_works_with_every_provider_because_the_reconciler_does_it() -> N
     """ExternalDNS refuses --dry-run with pdns (its dry run lives in each provider); here nothing is sent at all."""
     settings = Settings.load({"source": ["service"], "provider": "pdns", "pdns_api_key": "k", "dry_run": True}, env={})
     assert settings.dry_run
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        pytest.param(
+            {"target_net_filter": ["10.0.0.1"]},
+            '--target-net-filter: must be a network in CIDR form like 10.0.0.0/8, got "10.0.0.1"',
+            id="a network needs its prefix length, as Go's ParseCIDR",
+        ),
+        pytest.param(
+            {"exclude_target_net": ["10.0.0.0/33"]},
+            '--exclude-target-net: must be a network in CIDR form like 10.0.0.0/8, got "10.0.0.0/33"',
+            id="a prefix too long",
+        ),
+        pytest.param(
+            {"min_ttl": "60"},
+            '--min-ttl: must be a duration with a unit like 500ms, 30s, 1m or 1h30m, got "60"',
+            id="min ttl needs a unit",
+        ),
+    ],
+)
+def test_target_filter_and_min_ttl_values_are_checked(flags: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        settings_from_flags(**flags)
+    assert str(caught.value) == message

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 
 from external_dns.domain_filter import DomainFilter
 from external_dns.endpoint import Endpoint
+from external_dns.providers.aws_session import AssumedRole
 from external_dns.sources.target_filter import TargetNetFilter, filter_targets, with_min_ttl
 
 
@@ -58,3 +61,11 @@ def test_match_parent(include: list[str], exclude: list[str], zone: str, parent:
 
 def test_match_parent_in_regex_mode_matches_nothing() -> None:
     assert not DomainFilter(regex_include=r"\.example\.com$").match_parent("com")
+
+
+def test_assumed_role_credentials_are_renewed_five_minutes_before_they_expire() -> None:
+    expires = datetime.datetime(2026, 12, 1, 12, 0, tzinfo=datetime.UTC)
+    role = AssumedRole("ASIA1", "secret", "token", expires)
+    assert not role.expires_soon(expires - datetime.timedelta(minutes=6))
+    assert role.expires_soon(expires - datetime.timedelta(minutes=5))
+    assert role.client_arguments()["aws_session_token"] == "token"
