@@ -57,11 +57,11 @@ def environment(cluster: LocalCluster, bind: BindServer) -> dict[str, str]:
 class KopfReplica:
     """One ``kopf run`` process named by its POD_ID; its output goes to a file the test reads."""
 
-    def __init__(self, pod_id: str, env: dict[str, str], log: Path) -> None:
+    def __init__(self, pod_id: str, env: dict[str, str], log: Path, peering_args: list[str]) -> None:
         self.pod_id = pod_id
         self.log = log
         env = {**env, "POD_ID": pod_id, "EXTERNAL_DNS_METRICS_ADDRESS": f"127.0.0.1:{free_port()}"}
-        argv = [kopf_command(), "run", "-m", "external_dns", "--all-namespaces", f"--peering={PEERING}"]
+        argv = [kopf_command(), "run", "-m", "external_dns", "--all-namespaces", *peering_args]
         self.process = subprocess.Popen(argv, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
 
     def lines(self, marker: str) -> list[str]:
@@ -99,8 +99,15 @@ def service_ip(cluster: LocalCluster, ip: str) -> None:
 
 
 @pytest.mark.timeout(120)
+@pytest.mark.parametrize(
+    ("peering_args", "peering_env"),
+    [
+        pytest.param([f"--peering={PEERING}"], {}, id="kopf run --peering"),
+        pytest.param([], {"EXTERNAL_DNS_PEERING": PEERING}, id="EXTERNAL_DNS_PEERING under kopf run"),
+    ],
+)
 def test_kopf_run_with_peering_has_one_writer_and_a_standby_that_takes_over(
-    cluster: LocalCluster, bind: BindServer, tmp_path: Path
+    cluster: LocalCluster, bind: BindServer, tmp_path: Path, peering_args: list[str], peering_env: dict[str, str]
 ) -> None:
     run(cluster.create("kopf.dev/v1", "clusterkopfpeerings", {
         "apiVersion": "kopf.dev/v1", "kind": "ClusterKopfPeering", "metadata": {"name": PEERING},
@@ -112,8 +119,8 @@ def test_kopf_run_with_peering_has_one_writer_and_a_standby_that_takes_over(
         "spec": {"type": "LoadBalancer", "ports": [{"port": 80}]},
         "status": {"loadBalancer": {"ingress": [{"ip": "203.0.113.1"}]}},
     }))  # fmt: skip
-    env = environment(cluster, bind)
-    replicas = [KopfReplica(f"external-dns-{i}", env, tmp_path / f"replica{i}.log") for i in range(2)]
+    env = {**environment(cluster, bind), **peering_env}
+    replicas = [KopfReplica(f"external-dns-{i}", env, tmp_path / f"replica{i}.log", peering_args) for i in range(2)]
     try:
         wait_for(lambda: a_record(bind) == {"203.0.113.1"}, 40, "the record from the active replica")
         leader_id = wait_for(lambda: leader(cluster), 30, "both replicas in the peering object")
