@@ -1,4 +1,4 @@
-"""--help and the README agree flag by flag: every flag in both, no-ops marked as such in both."""
+"""--help and the README agree flag by flag: every flag in both, the same defaults, no-ops marked as such in both."""
 
 from __future__ import annotations
 
@@ -72,3 +72,27 @@ def test_what_users_asked_about_reads_the_same_in_both(flag: str, words: list[st
     for word in words:
         assert word.lower() in described, f"--help of --{flag} lacks {word!r}"
         assert word.lower() in rows, f"README row of --{flag} lacks {word!r}"
+
+
+def readme_defaults() -> list[tuple[str, str]]:
+    """(flag, default) from the README's flag tables, where a row gives one backticked default per flag."""
+    pairs = []
+    for line in README.splitlines():
+        if not line.startswith("| `--"):
+            continue
+        cells = line.split("|")
+        names = re.findall(r"`--([a-z0-9-]+)`", re.sub(r"\(also [^)]*\)", "", cells[1]))
+        defaults = re.findall(r"`([^`]*)`", cells[2])
+        if names and len(defaults) == len(names):
+            pairs += zip(names, defaults, strict=True)
+    return pairs
+
+
+def test_the_readme_tables_give_defaults() -> None:
+    assert len(readme_defaults()) >= 15
+
+
+@pytest.mark.parametrize(("flag", "default"), readme_defaults())
+def test_a_default_in_the_readme_is_the_one_help_shows(flag: str, default: str) -> None:
+    usage_and_facts = help_text().split(f"--{flag}=", 1)[1].split("\n  --", 1)[0]
+    assert f"default: {default}]" in usage_and_facts
