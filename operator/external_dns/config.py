@@ -199,6 +199,16 @@ class Settings(BaseSettings):
         [RecordType.A, RecordType.AAAA, RecordType.CNAME], help="Record types managed", group=_REGISTRY
     )
     exclude_record_types: list[RecordType] = _setting([], help="Record types never managed", group=_REGISTRY)
+    max_delete_ratio: float = _setting(
+        0.5,
+        help="Hold back a plan deleting more than this share of the records owned in a zone (1 = no guard)",
+        group=_REGISTRY,
+        ge=0,
+        le=1,
+    )
+    max_delete_min_records: int = _setting(
+        20, help="Zones where fewer records are owned are not guarded by --max-delete-ratio", group=_REGISTRY, ge=0
+    )
 
     # The controller loop.
     interval: Duration = _setting(60.0, help="Full resync period", group=_CONTROLLER, gt=0)

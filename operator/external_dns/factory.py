@@ -13,6 +13,7 @@ from external_dns.config import Settings, aes_key_bytes
 from external_dns.domain_filter import DomainFilter
 from external_dns.errors import ConfigError
 from external_dns.events import EventSink
+from external_dns.guards.mass_deletion import DeletionLimit
 from external_dns.kinds import SourceKind, source_kind
 from external_dns.plan import PlanSettings, Policy
 from external_dns.providers.base import Provider
@@ -84,6 +85,7 @@ def reconciler_settings(settings: Settings) -> ReconcilerSettings:
         debounce=settings.debounce,
         resync_interval=settings.interval,
         dry_run=settings.dry_run,
+        deletion_limit=DeletionLimit(settings.max_delete_ratio, settings.max_delete_min_records),
     )
 
 

@@ -30,6 +30,7 @@ from external_dns.endpoint import (
 )
 from external_dns.errors import ProviderError
 from external_dns.events import EventSink
+from external_dns.guards.mass_deletion import DeletionLimit, MassDeletionGuard, count_owned
 from external_dns.plan import Plan, PlanSettings, calculate, dedup_endpoints, merge_endpoints
 from external_dns.providers.base import ApplyOutcome, Changes, Provider, RemotelyAdjusting, Zone
 from external_dns.registry import Registry, RegistryView
@@ -49,6 +50,8 @@ class ReconcilerSettings:
     retry_max: float = 60.0
     #: A batch this large is planned at once, without waiting for the debounce to end.
     batch_names: int = 2000
+    #: The mass-deletion guard (guards/mass_deletion.py): --max-delete-ratio, --max-delete-min-records.
+    deletion_limit: DeletionLimit = field(default_factory=DeletionLimit)
 
 
 @dataclass(slots=True)
@@ -108,6 +111,9 @@ class ZoneWorker:
         self._backoff = settings.retry_initial
         self._wake = asyncio.Event()
         self.reporter = ZoneReporter(self.label, events, desired)
+        self.deletion_guard = MassDeletionGuard(
+            self.label, settings.deletion_limit, plan_settings.owner_id, events, desired
+        )
         self._dirty_since: dict[str, float] = {}
         self.idle = asyncio.Event()
         #: Set once the zone was read and planned whole for the first time (whatever the outcome).
@@ -232,6 +238,7 @@ class ZoneWorker:
             result.failed = self.reporter.failed(wanted, outcome, names)
             self._settled(names, failed_names=names)
             return result
+        plan = self.deletion_guard.check(plan, self._owned_records)
         changes = self.registry.ownership_changes(plan.changes, view)
         changes, refused = self._refuse_outside_zone(changes)
         self.reporter.skipped(names, plan.skipped, refused, self.plan_settings.owner_id)
@@ -273,6 +280,10 @@ class ZoneWorker:
         else:
             desired = self.provider.adjust_endpoints(combined)
         return calculate(current, desired, self.plan_settings), view
+
+    def _owned_records(self) -> int:
+        """How many records of the zone this owner holds (the mass-deletion guard's denominator)."""
+        return count_owned(self.registry.read(self.cache.all()).records, self.plan_settings)
 
     def _refuse_outside_zone(self, changes: Changes) -> tuple[Changes, list[tuple[Endpoint, str]]]:
         """Never create a record whose ownership TXT would fall outside the zone: it could not be owned.

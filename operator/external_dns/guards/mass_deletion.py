@@ -1,0 +1,159 @@
+"""Mass-deletion guard: a plan that would delete most of what this owner holds in a zone is held back.
+
+The classic way to lose a zone is a configuration mistake, not a bug: a ``--label-filter`` typo, a wrong
+``--namespace`` or ``--source``, a CRD that was uninstalled. The operator then sees no object wanting any record
+and, under ``--policy=sync``, deletes every record it owns. This guard compares the deletes of one plan with
+the records this owner holds in the zone: above ``--max-delete-ratio`` (on zones where it holds at least
+``--max-delete-min-records``) the deletes are held back, with a log line and Warning events saying how to
+allow them; creates and updates at other names still go through. Held deletes are planned again at every
+resync and whenever their names change, so a fixed configuration (or objects coming back) clears the hold.
+
+To allow a real mass deletion, run once with the guard off (``external-dns --once --max-delete-ratio=1`` with
+the same flags, e.g. as a one-off Job) and leave the Deployment guarded; or set ``--max-delete-ratio=1``.
+
+Deletes are counted at the registry level (one per record, ownership TXT records not counted); the plan is
+checked as a whole, so deletions that trickle in over many small plans are not held: the guard is for
+catastrophes, not for throttling.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from external_dns.desired import DesiredState
+from external_dns.endpoint import OWNER_LABEL, RESOURCE_LABEL, Endpoint, ObjectRef
+from external_dns.events import Action, EventSink, Reason, RecordEvent
+from external_dns.guards.metrics import GUARD_ACTIONS, HELD_DELETIONS
+from external_dns.plan import Plan, PlanSettings
+from external_dns.providers.base import Changes
+from external_dns.reporting import ref_from_resource_label
+
+logger = logging.getLogger("external_dns.guards")
+
+
+@dataclass(frozen=True, slots=True)
+class DeletionLimit:
+    """``--max-delete-ratio`` and ``--max-delete-min-records``; a ratio of 1 turns the guard off."""
+
+    max_ratio: float = 0.5
+    min_owned: int = 20
+
+    @property
+    def enabled(self) -> bool:
+        return self.max_ratio < 1
+
+    def may_exceed(self, deletes: int) -> bool:
+        """Whether ``deletes`` could be over the limit for some zone: below ``max_ratio * min_owned`` it never
+        is, so the owned records need not be counted (the common case of a few deletes costs nothing)."""
+        return self.enabled and deletes > 0 and deletes > self.max_ratio * self.min_owned
+
+    def exceeded(self, deletes: int, owned: int) -> bool:
+        return self.enabled and owned >= self.min_owned and deletes > self.max_ratio * owned
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The changes that may go ahead, and the deletes held back (empty when the plan is within the limit)."""
+
+    changes: Changes
+    held: tuple[Endpoint, ...] = ()
+    owned: int = 0
+
+
+def judge(changes: Changes, owned_records: Callable[[], int], limit: DeletionLimit) -> Verdict:
+    """Hold back every change at the names of the deletes when they are too many (pure).
+
+    Creates and updates at the same names are held too: a delete and a create at one name are one change of
+    record type (e.g. A -> CNAME), and the create alone would clash with the record that stays.
+    """
+    if not limit.may_exceed(len(changes.delete)):
+        return Verdict(changes)
+    owned = owned_records()
+    if not limit.exceeded(len(changes.delete), owned):
+        return Verdict(changes, owned=owned)
+    held_names = {ep.key.name for ep in changes.delete}
+    pairs = [
+        (old, new)
+        for old, new in zip(changes.update_old, changes.update_new, strict=True)
+        if new.key.name not in held_names
+    ]
+    allowed = Changes(
+        create=[ep for ep in changes.create if ep.key.name not in held_names],
+        update_old=[old for old, _ in pairs],
+        update_new=[new for _, new in pairs],
+    )
+    return Verdict(allowed, held=tuple(changes.delete), owned=owned)
+
+
+def count_owned(records: Iterable[Endpoint], settings: PlanSettings) -> int:
+    """Registry-level records the planner could delete: managed types, owned by this owner id (any without)."""
+    return sum(
+        1
+        for record in records
+        if settings.is_managed(record.record_type)
+        and (not settings.owner_id or record.labels.get(OWNER_LABEL) == settings.owner_id)
+    )
+
+
+@dataclass
+class MassDeletionGuard:
+    """The guard of one zone: judges each plan, reports a hold once per distinct set of held names."""
+
+    zone_label: str
+    limit: DeletionLimit
+    owner_id: str
+    events: EventSink
+    desired: DesiredState
+    _reported: frozenset[str] = field(default_factory=frozenset)
+
+    def check(self, plan: Plan, owned_records: Callable[[], int]) -> Plan:
+        """The plan with its deletes held back if they are too many (and the hold reported)."""
+        verdict = judge(plan.changes, owned_records, self.limit)
+        if not verdict.held:
+            if len(plan.changes.delete) or self._reported:
+                HELD_DELETIONS.labels(zone=self.zone_label).set(0)
+            self._reported = frozenset()
+            return plan
+        HELD_DELETIONS.labels(zone=self.zone_label).set(len(verdict.held))
+        GUARD_ACTIONS.labels(guard="mass_deletion", zone=self.zone_label).inc()
+        names = frozenset(ep.key.name for ep in verdict.held)
+        if names != self._reported:
+            self._reported = names
+            self._report(verdict)
+        return Plan(changes=verdict.changes, skipped=plan.skipped)
+
+    def _report(self, verdict: Verdict) -> None:
+        held = len(verdict.held)
+        owner = f'owner "{self.owner_id}"' if self.owner_id else "this instance"
+        logger.warning(
+            "Zone %s: HELD BACK %d deletions of the %d records %s holds (%.0f%% > --max-delete-ratio=%s). "
+            "If the objects were removed on purpose, apply them once with `external-dns --once "
+            "--max-delete-ratio=1` and the same flags, or set --max-delete-ratio=1 "
+            "(EXTERNAL_DNS_MAX_DELETE_RATIO=1); if not, check --label-filter, --annotation-filter, --namespace and "
+            "--source. Creates and updates at other names go ahead; the held deletions are re-planned at each "
+            "resync. First held: %s",
+            self.zone_label,
+            held,
+            verdict.owned,
+            owner,
+            100.0 * held / max(verdict.owned, 1),
+            f"{self.limit.max_ratio:g}",
+            ", ".join(sorted(ep.describe() for ep in verdict.held[:5])),
+        )
+        message = (
+            f"Deletion held back by the mass-deletion guard: this plan would delete {held} of the "
+            f"{verdict.owned} records {owner} holds in zone {self.zone_label} (more than "
+            f"--max-delete-ratio={self.limit.max_ratio:g}); allow it with --max-delete-ratio=1 if intended"
+        )
+        for ep in verdict.held:
+            for ref in self._refs_of(ep):
+                self.events.record(RecordEvent(ref, Reason.ERROR, Action.FAILED_SYNC, f"{message}: {ep.describe()}"))
+
+    def _refs_of(self, endpoint: Endpoint) -> Sequence[ObjectRef]:
+        refs = self.desired.former_refs(endpoint.key.name)
+        if refs:
+            return refs
+        ref = ref_from_resource_label(endpoint.labels.get(RESOURCE_LABEL, ""))
+        return (ref,) if ref else ()
