@@ -17,6 +17,8 @@ from external_dns.desired import DesiredState, ObjectKey
 from external_dns.endpoint import Endpoint, ObjectRef, endpoints_for_hostname
 from external_dns.errors import ProviderError
 from external_dns.events import Action, EventSink, Reason, RecordEvent
+from external_dns.guards.blank_status import BlankStatusHoldDown
+from external_dns.guards.clock import Clock, LoopClock
 from external_dns.kinds import Resource, SourceKind, watched_resources
 from external_dns.kube import KubeAPIError, KubeClient
 from external_dns.plan import PlanSettings
@@ -61,6 +63,10 @@ class Wiring:
     min_ttl: int = 0
     #: Writes DNSEndpoint status (None: no status is written, e.g. dry runs and --once).
     status: StatusWriter | None = None
+    #: --empty-target-grace: how long records outlive an emptied load-balancer status (0: not at all).
+    empty_target_grace: float = 0.0
+    #: The clock of the guards that wait (tests move a manual one by hand).
+    clock: Clock = field(default_factory=LoopClock)
 
 
 class Application:
@@ -85,6 +91,8 @@ class Application:
         self.workers: dict[Zone, ZoneWorker] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self.listed = asyncio.Event()
+        self.blank_status = BlankStatusHoldDown(wiring.empty_target_grace, wiring.clock, self.events)
+        self.blank_status.on_expiry = self._rederive
 
     # --- input: objects ------------------------------------------------------------------------------------------
 
@@ -134,6 +142,7 @@ class Application:
         key = ObjectKey(kind.name, namespace, name)
         if deleted:
             self._reported_problems.pop(key, None)
+            self.blank_status.forget(key)
             self._mark(self.desired.remove(key))
             if self.wiring.status is not None:
                 self.wiring.status.forget(key)
@@ -149,14 +158,22 @@ class Application:
         self._report_problems(key, object_ref(obj), problems, kind.name)
         if result.ignored_reason:
             logger.debug("Ignoring %s %s/%s: %s", kind.name, namespace, name, result.ignored_reason)
-        endpoints = with_default_targets(result.endpoints, self.wiring.default_targets)
-        endpoints = with_min_ttl(filter_targets(endpoints, self.wiring.target_filter), self.wiring.min_ttl)
+        derived = with_default_targets(result.endpoints, self.wiring.default_targets)
+        derived = with_min_ttl(filter_targets(derived, self.wiring.target_filter), self.wiring.min_ttl)
+        endpoints = self.blank_status.endpoints(key, object_ref(obj), obj, derived, self.desired.endpoints_of(key))
         changed = self.desired.update(key, endpoints)
         self._mark(changed)
         # A zone worker refreshes the status once it applied the change; with no change, or a name no worker
         # manages, nothing will, so it is refreshed now.
         if kind.name == "crd" and (not changed or any(not self.router.zones_for(name) for name in changed)):
             self._refresh_status(key)
+
+    def _rederive(self, key: ObjectKey) -> None:
+        """Derive one object again from its store (a guard's hold on it ended)."""
+        kind = self.sources.get(key.kind)
+        obj = self.stores[kind.resource.plural].get(key.namespace, key.name) if kind is not None else None
+        if kind is not None and obj is not None:
+            self._derive(kind, obj, deleted=False)
 
     def _rederive_dependents(self, plural: str, obj: Obj) -> None:
         """A node, pod, EndpointSlice, Gateway or Namespace changed: re-derive the objects that read it."""

@@ -169,6 +169,12 @@ class Settings(BaseSettings):
     min_ttl: Duration = _setting(
         0.0, help="TTL of records whose source sets none (0: the provider's default)", group=_SOURCES, ge=0
     )
+    empty_target_grace: Duration = _setting(
+        0.0,
+        help="Keep the records of a Service or Ingress whose load-balancer status went empty this long (0: off)",
+        group=_SOURCES,
+        ge=0,
+    )
 
     # Where records go.
     provider: ProviderName = _setting(help="The DNS provider", group=_DOMAINS)

@@ -248,4 +248,5 @@ def wiring(settings: Settings, events: EventSink, sources_: list[SourceKind] | N
         default_targets=tuple(settings.default_targets),
         target_filter=TargetNetFilter.from_cidrs(settings.target_net_filter, settings.exclude_target_net),
         min_ttl=int(settings.min_ttl),
+        empty_target_grace=settings.empty_target_grace,
     )

@@ -77,7 +77,7 @@ def foreign(bind: BindServer) -> dict[tuple[str, str], set[str]]:
 
 
 def actions() -> float:
-    value = REGISTRY.get_sample_value("external_dns_guard_actions_total", {"guard": "mass_deletion", "zone": ZONE})
+    value = REGISTRY.get_sample_value("external_dns_guard_actions_total", {"guard": "mass_deletion"})
     return value or 0.0
 
 

@@ -95,7 +95,7 @@ class Recorder(EventSink):
 
 
 def actions() -> float:
-    labels = {"guard": "mass_deletion", "zone": "guarded.test"}
+    labels = {"guard": "mass_deletion"}
     return REGISTRY.get_sample_value("external_dns_guard_actions_total", labels) or 0.0
 
 

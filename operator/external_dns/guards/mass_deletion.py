@@ -117,7 +117,7 @@ class MassDeletionGuard:
             self._reported = frozenset()
             return plan
         HELD_DELETIONS.labels(zone=self.zone_label).set(len(verdict.held))
-        GUARD_ACTIONS.labels(guard="mass_deletion", zone=self.zone_label).inc()
+        GUARD_ACTIONS.labels(guard="mass_deletion").inc()
         names = frozenset(ep.key.name for ep in verdict.held)
         if names != self._reported:
             self._reported = names

@@ -1,4 +1,4 @@
-"""Prometheus metrics of the guards: how often each acted, and what the mass-deletion guard holds right now."""
+"""Prometheus metrics of the guards: how often each acted, and what they hold back right now."""
 
 from __future__ import annotations
 
@@ -8,14 +8,19 @@ from external_dns.metrics import NAMESPACE
 
 GUARD_ACTIONS = Counter(
     "guard_actions",
-    "Times a guard held something back: mass_deletion (a plan's deletes), blank_status (an object's records "
-    "kept while its load-balancer status is empty), namespace_isolation (a name refused to a namespace).",
-    ["guard", "zone"],
+    "Times a guard acted: mass_deletion (a plan's deletes held back), blank_status (an object's records kept "
+    "while its load-balancer status is empty), namespace_isolation (a name or domain refused to a namespace).",
+    ["guard"],
     namespace=NAMESPACE,
 )
 HELD_DELETIONS = Gauge(
     "guard_held_deletions",
     "Deletions the mass-deletion guard holds back in a zone, as of its last plan (0: none).",
     ["zone"],
+    namespace=NAMESPACE,
+)
+BLANK_STATUS_HOLDS = Gauge(
+    "guard_blank_status_holds",
+    "Objects whose records are kept while their load-balancer status is empty (--empty-target-grace).",
     namespace=NAMESPACE,
 )
