@@ -19,6 +19,7 @@ from external_dns.errors import ProviderError
 from external_dns.events import Action, EventSink, Reason, RecordEvent
 from external_dns.guards.blank_status import BlankStatusHoldDown
 from external_dns.guards.clock import Clock, LoopClock
+from external_dns.guards.namespace_isolation import NamespaceIsolation, allowed_domains_of
 from external_dns.kinds import Resource, SourceKind, watched_resources
 from external_dns.kube import KubeAPIError, KubeClient
 from external_dns.plan import PlanSettings
@@ -67,6 +68,8 @@ class Wiring:
     empty_target_grace: float = 0.0
     #: The clock of the guards that wait (tests move a manual one by hand).
     clock: Clock = field(default_factory=LoopClock)
+    #: --namespace-isolation: a name is served from one namespace only (guards/namespace_isolation.py).
+    namespace_isolation: bool = False
 
 
 class Application:
@@ -93,6 +96,11 @@ class Application:
         self.listed = asyncio.Event()
         self.blank_status = BlankStatusHoldDown(wiring.empty_target_grace, wiring.clock, self.events)
         self.blank_status.on_expiry = self._rederive
+        self.isolation = (
+            NamespaceIsolation(self._seniority, self._allowed_domains, wiring.plan_settings.owner_id)
+            if wiring.namespace_isolation
+            else None
+        )
 
     # --- input: objects ------------------------------------------------------------------------------------------
 
@@ -178,12 +186,32 @@ class Application:
     def _rederive_dependents(self, plural: str, obj: Obj) -> None:
         """A node, pod, EndpointSlice, Gateway or Namespace changed: re-derive the objects that read it."""
         namespace, name = object_id(obj)
+        if plural == "namespaces" and self.isolation is not None:
+            self._mark(self._names_in_namespace(name))  # its allowed-domains annotation may have changed
         if plural == "gateways":
             self._report_gateway(obj)
         for kind in self.sources.values():
             if plural in kind.needs:
                 for candidate in _readers(kind.name, self.stores[kind.resource.plural], plural, namespace, name, obj):
                     self._derive(kind, candidate, deleted=False)
+
+    def _names_in_namespace(self, namespace: str) -> set[str]:
+        keys = [key for key in self.desired.keys() if key.namespace == namespace]
+        return {ep.key.name for key in keys for ep in self.desired.endpoints_of(key)}
+
+    def _seniority(self, ref: ObjectRef) -> tuple[str, str]:
+        """(creationTimestamp, uid) of a source object: who came first to a name (--namespace-isolation)."""
+        for kind in self.sources.values():
+            if ref.kind and kind.resource.kind != ref.kind:
+                continue
+            obj = self.stores[kind.resource.plural].get(ref.namespace or "", ref.name)
+            if obj is not None:
+                created = str((obj.get("metadata") or {}).get("creationTimestamp") or "")
+                return created or "~", ref.uid  # an object without a timestamp counts as the newest
+        return "~", ref.uid
+
+    def _allowed_domains(self, namespace: str) -> tuple[str, ...] | None:
+        return allowed_domains_of(self.lookups.namespace(namespace))
 
     def _report_gateway(self, gateway: Obj) -> None:
         """Gateway-level problems go on the Gateway (once), not on each of its routes."""
@@ -277,6 +305,7 @@ class Application:
                 settings=self.wiring.reconciler_settings,
                 names_in_zone=lambda zone=zone: self.names_in(zone),  # type: ignore[misc]
                 on_settled=self._on_settled,
+                isolation=self.isolation,
             )
             for zone in zones
         }

@@ -169,6 +169,11 @@ class Settings(BaseSettings):
     min_ttl: Duration = _setting(
         0.0, help="TTL of records whose source sets none (0: the provider's default)", group=_SOURCES, ge=0
     )
+    namespace_isolation: bool = _setting(
+        False,
+        help="Serve each name from one namespace only; honour Namespaces' allowed-domains annotation",
+        group=_SOURCES,
+    )
     empty_target_grace: Duration = _setting(
         0.0,
         help="Keep the records of a Service or Ingress whose load-balancer status went empty this long (0: off)",

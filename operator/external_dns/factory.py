@@ -6,6 +6,8 @@ settings value, so it can be tested without a command line.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from pydantic import SecretStr
 
 from external_dns.app import Wiring
@@ -62,9 +64,12 @@ def source_settings(settings: Settings) -> SourceSettings:
 
 def sources(settings: Settings) -> list[SourceKind]:
     try:
-        return [source_kind(name, source_settings(settings)) for name in dict.fromkeys(settings.source)]
+        kinds = [source_kind(name, source_settings(settings)) for name in dict.fromkeys(settings.source)]
     except ValueError as error:
         raise ConfigError(f"--source: {error}") from None
+    if settings.namespace_isolation:  # the Namespaces' allowed-domains annotations are read
+        kinds = [replace(kind, needs=kind.needs | {"namespaces"}) for kind in kinds]
+    return kinds
 
 
 def plan_settings(settings: Settings) -> PlanSettings:
@@ -249,4 +254,5 @@ def wiring(settings: Settings, events: EventSink, sources_: list[SourceKind] | N
         target_filter=TargetNetFilter.from_cidrs(settings.target_net_filter, settings.exclude_target_net),
         min_ttl=int(settings.min_ttl),
         empty_target_grace=settings.empty_target_grace,
+        namespace_isolation=settings.namespace_isolation,
     )

@@ -31,7 +31,8 @@ from external_dns.endpoint import (
 from external_dns.errors import ProviderError
 from external_dns.events import EventSink
 from external_dns.guards.mass_deletion import DeletionLimit, MassDeletionGuard, count_owned
-from external_dns.plan import Plan, PlanSettings, calculate, dedup_endpoints, merge_endpoints
+from external_dns.guards.namespace_isolation import NamespaceIsolation
+from external_dns.plan import Plan, PlanSettings, Skipped, calculate, dedup_endpoints, merge_endpoints
 from external_dns.providers.base import ApplyOutcome, Changes, Provider, RemotelyAdjusting, Zone
 from external_dns.registry import Registry, RegistryView
 from external_dns.reporting import ZoneReporter, describe_changes
@@ -94,6 +95,7 @@ class ZoneWorker:
         settings: ReconcilerSettings,
         names_in_zone: Callable[[], Iterable[str]],
         on_settled: Callable[[set[str]], None] | None = None,
+        isolation: NamespaceIsolation | None = None,
     ) -> None:
         self.zone = zone
         self.provider = provider
@@ -105,6 +107,7 @@ class ZoneWorker:
         self.cache = ZoneCache()
         self._names_in_zone = names_in_zone
         self._on_settled = on_settled
+        self.isolation = isolation
         self._dirty: set[str] = set()
         self._retry: set[str] = set()
         self._retry_at = math.inf
@@ -273,13 +276,18 @@ class ZoneWorker:
         view = self.registry.read(self.cache.at(related))
         current = [record for record in view.records if record.key.name in names]
         wanted = [ep for ep in self.desired.endpoints_at(names) if self.zone.contains(ep.dns_name)]
+        isolated: list[Skipped] = []
+        if self.isolation is not None:  # --namespace-isolation (guards/namespace_isolation.py)
+            wanted, isolated = self.isolation.apply(wanted, current)
         combined = combine(wanted)
         if isinstance(self.provider, RemotelyAdjusting):
             adjusted = await self._timed("adjust_endpoints", self.provider.adjust_endpoints_remote(combined))
             desired = with_refs_of(combined, adjusted)  # refs do not travel over the webhook protocol
         else:
             desired = self.provider.adjust_endpoints(combined)
-        return calculate(current, desired, self.plan_settings), view
+        plan = calculate(current, desired, self.plan_settings)
+        plan.skipped.extend(isolated)
+        return plan, view
 
     def _owned_records(self) -> int:
         """How many records of the zone this owner holds (the mass-deletion guard's denominator)."""
