@@ -25,7 +25,7 @@ import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import aiohttp.web
@@ -33,6 +33,8 @@ import aiohttp.web
 from external_dns.testing.emulator import ApiServerEmulator
 from external_dns.testing.patches import PatchType
 from external_dns.testing.store import ApiError, ResourceType
+
+T = TypeVar("T")
 
 JsonObject = dict[str, Any]
 #: What answers the server's HTTP requests (the emulator, or a wrapper around it).
@@ -73,6 +75,22 @@ class LocalCluster:
     kubeconfig: Path
     emulator: ApiServerEmulator
     _timeout: aiohttp.ClientTimeout = field(default_factory=lambda: aiohttp.ClientTimeout(total=30))
+    #: The event loop serving the requests: the emulator's store and watch streams live there.
+    loop: asyncio.AbstractEventLoop | None = None
+
+    def in_server(self, action: Callable[[], T], timeout: float = 30.0) -> T:
+        """Run ``action`` in the server's event loop (from another thread) and return its result.
+
+        Fault injection that touches the store or the watch streams (``drop_watches``, ``trim_log``, writes
+        that must land together) has to run there: asyncio queues are not thread-safe.
+        """
+        if self.loop is None:
+            raise RuntimeError("the server's loop is unknown")
+
+        async def call() -> T:
+            return action()
+
+        return asyncio.run_coroutine_threadsafe(call(), self.loop).result(timeout)
 
     async def request(
         self,
@@ -213,7 +231,7 @@ async def local_cluster(
             await runner.setup()
             try:
                 await aiohttp.web.SockSite(runner, sock).start()
-                yield LocalCluster(url=url, kubeconfig=config_path, emulator=emulator)
+                yield LocalCluster(url=url, kubeconfig=config_path, emulator=emulator, loop=asyncio.get_running_loop())
             finally:
                 emulator.store.drop_watches()  # open watch streams would hold the shutdown
                 await runner.cleanup()

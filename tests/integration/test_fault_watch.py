@@ -1,0 +1,116 @@
+"""Faults under the watch streams: API connections reset while objects change, and a watch resumed from a
+resourceVersion the server no longer has (410 Gone), with objects deleted in the gap.
+
+Resets are injected in the local API server's own loop (``LocalCluster.in_server``): every live watch stream is
+closed, as an API server restart or a load balancer in front of it would. Kopf resumes each stream from the
+last resourceVersion it saw; after a 410 it lists again, which cannot report objects deleted in the gap: the
+operator's periodic re-LIST does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from tests.backends.bind import BindServer
+from tests.fault_zone import (
+    API_VERSION,
+    GROUP,
+    PLURAL,
+    VERSION,
+    Stopwatch,
+    assert_exact_zone,
+    bind_with_foreign_records,
+    converged,
+    create_objects,
+    dnsendpoint,
+    flatten,
+    foreign_lines,
+    records_of,
+    rfc2136_flags,
+)
+from tests.harness import OperatorThread, operator_settings, wait_for
+
+from external_dns.testing.cluster import LocalCluster
+from external_dns.testing.patches import PatchType
+
+OBJECTS, PER_OBJECT = 20, 10  # 200 names
+ROUNDS = 10
+
+
+@pytest.fixture
+def bind(tmp_path: Path) -> Iterator[BindServer]:
+    yield from bind_with_foreign_records(tmp_path / "bind")
+
+
+def test_watch_connections_reset_while_objects_change(cluster: LocalCluster, bind: BindServer) -> None:
+    foreign_before = foreign_lines(bind)
+    wanted = create_objects(cluster, OBJECTS, PER_OBJECT)
+    with OperatorThread(operator_settings(cluster.kubeconfig, **rfc2136_flags(bind))) as op:
+        wait_for(lambda: converged(bind, flatten(wanted)), 60, "the first 200 names")
+        wait_for(lambda: cluster.emulator.store.watch_count > 0, what="the operator's watch streams")
+        clock = Stopwatch("api-connection-resets")
+        dropped = 0
+        for r in range(ROUNDS):  # per round: 10 updates, 10 deletes, 10 creates, then every watch is cut
+
+            async def one_round(r: int = r) -> None:
+                patched, gone, new = f"obj-{r:03d}", f"obj-{OBJECTS // 2 + r:03d}", f"obj-{OBJECTS + r:03d}"
+                wanted[patched] = records_of(r * PER_OBJECT, PER_OBJECT, generation=r + 1)
+                spec = dnsendpoint(patched, wanted[patched])["spec"]
+                await cluster.patch(API_VERSION, PLURAL, patched, {"spec": spec}, "default")
+                del wanted[gone]
+                await cluster.delete(API_VERSION, PLURAL, gone, "default")
+                wanted[new] = records_of((OBJECTS + r) * PER_OBJECT, PER_OBJECT)
+                await cluster.create(API_VERSION, PLURAL, dnsendpoint(new, wanted[new]))
+
+            asyncio.run(one_round())
+            wait_for(lambda: cluster.emulator.store.watch_count > 0, what="the watch streams to come back")
+            dropped += cluster.in_server(cluster.emulator.drop_watches)
+        desired = flatten(wanted)
+        wait_for(lambda: converged(bind, desired), 60, "the exact zone after the resets", interval=0.2)
+        clock.report(names=len(desired), changes=ROUNDS * 3 * PER_OBJECT, streams_reset=dropped,
+                     converged_s=clock.lap())  # fmt: skip
+        assert dropped >= ROUNDS  # every round did cut at least the DNSEndpoint stream
+        op.wait_idle()
+        assert_exact_zone(bind, desired, foreign_before)
+
+
+def test_a_watch_resumed_after_410_gone_misses_nothing(
+    cluster: LocalCluster, bind: BindServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="kopf")
+    foreign_before = foreign_lines(bind)
+    wanted = create_objects(cluster, OBJECTS, PER_OBJECT)
+    # --interval also paces the periodic re-LIST, the safety net for deletions a 410 hides.
+    with OperatorThread(operator_settings(cluster.kubeconfig, **rfc2136_flags(bind), interval=2.0)) as op:
+        wait_for(lambda: converged(bind, flatten(wanted)), 60, "the first 200 names")
+        wait_for(lambda: cluster.emulator.store.watch_count > 0, what="the operator's watch streams")
+        store = cluster.emulator.store
+        rtype = store.resolve(GROUP, VERSION, PLURAL)
+        for k in range(5):
+            wanted[f"obj-{k:03d}"] = records_of(k * PER_OBJECT, PER_OBJECT, generation=7)
+        for k in range(5, 10):
+            del wanted[f"obj-{k:03d}"]
+
+        def gap() -> None:
+            """Cut the streams, change objects, and forget the history: Kopf's resume then gets 410 Gone."""
+            store.drop_watches()
+            for k in range(5):
+                spec = dnsendpoint(f"obj-{k:03d}", wanted[f"obj-{k:03d}"])["spec"]
+                store.patch(rtype, "default", f"obj-{k:03d}", {"spec": spec}, PatchType.MERGE, None)
+            for k in range(5, 10):
+                store.delete(rtype, "default", f"obj-{k:03d}", None)
+            store.trim_log(keep=0)
+
+        clock = Stopwatch("watch-410-gone")
+        cluster.in_server(gap)
+        desired = flatten(wanted)
+        wait_for(lambda: converged(bind, desired), 60, "the exact zone after the 410", interval=0.2)
+        clock.report(names=len(desired), updated=50, deleted_in_gap=50, converged_s=clock.lap())
+        op.wait_idle()
+        assert_exact_zone(bind, desired, foreign_before)
+    restarts = [r for r in caplog.records if "Restarting the watch-stream for dnsendpoints" in r.getMessage()]
+    assert restarts, "the resumed watch never met 410 Gone"
