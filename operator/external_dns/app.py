@@ -19,7 +19,7 @@ from external_dns.errors import ProviderError
 from external_dns.events import Action, EventSink, Reason, RecordEvent
 from external_dns.guards.blank_status import BlankStatusHoldDown
 from external_dns.guards.clock import Clock, LoopClock
-from external_dns.guards.namespace_isolation import NamespaceIsolation, allowed_domains_of
+from external_dns.guards.namespace_isolation import NamespaceIsolation, allowed_domains_in, seniority_in
 from external_dns.kinds import Resource, SourceKind, watched_resources
 from external_dns.kube import KubeAPIError, KubeClient
 from external_dns.plan import PlanSettings
@@ -96,8 +96,11 @@ class Application:
         self.listed = asyncio.Event()
         self.blank_status = BlankStatusHoldDown(wiring.empty_target_grace, wiring.clock, self.events)
         self.blank_status.on_expiry = self._rederive
+        stores_by_kind = {kind.resource.kind: self.stores[kind.resource.plural] for kind in wiring.sources}
         self.isolation = (
-            NamespaceIsolation(self._seniority, self._allowed_domains, wiring.plan_settings.owner_id)
+            NamespaceIsolation(
+                seniority_in(stores_by_kind), allowed_domains_in(self.lookups), wiring.plan_settings.owner_id
+            )
             if wiring.namespace_isolation
             else None
         )
@@ -198,20 +201,6 @@ class Application:
     def _names_in_namespace(self, namespace: str) -> set[str]:
         keys = [key for key in self.desired.keys() if key.namespace == namespace]
         return {ep.key.name for key in keys for ep in self.desired.endpoints_of(key)}
-
-    def _seniority(self, ref: ObjectRef) -> tuple[str, str]:
-        """(creationTimestamp, uid) of a source object: who came first to a name (--namespace-isolation)."""
-        for kind in self.sources.values():
-            if ref.kind and kind.resource.kind != ref.kind:
-                continue
-            obj = self.stores[kind.resource.plural].get(ref.namespace or "", ref.name)
-            if obj is not None:
-                created = str((obj.get("metadata") or {}).get("creationTimestamp") or "")
-                return created or "~", ref.uid  # an object without a timestamp counts as the newest
-        return "~", ref.uid
-
-    def _allowed_domains(self, namespace: str) -> tuple[str, ...] | None:
-        return allowed_domains_of(self.lookups.namespace(namespace))
 
     def _report_gateway(self, gateway: Obj) -> None:
         """Gateway-level problems go on the Gateway (once), not on each of its routes."""

@@ -118,3 +118,12 @@ def test_a_hold_warns_each_object_once_and_counts_every_held_plan(caplog: pytest
     assert held == 25
     guard.check(Plan(changes=deletes(2)), lambda: 25)
     assert REGISTRY.get_sample_value("external_dns_guard_held_deletions", {"zone": "guarded.test"}) == 0
+
+
+def test_a_growing_hold_warns_only_the_objects_newly_held(caplog: pytest.LogCaptureFixture) -> None:
+    events = Recorder()
+    guard = MassDeletionGuard("growing.test", DeletionLimit(), "me", events, DesiredState())
+    guard.check(Plan(changes=deletes(25)), lambda: 30)
+    guard.check(Plan(changes=deletes(27)), lambda: 30)
+    assert [e.ref.name for e in events.seen[25:]] == ["gone25", "gone26"]
+    assert len([r for r in caplog.records if "HELD BACK" in r.getMessage()]) == 2  # the log has the new figures

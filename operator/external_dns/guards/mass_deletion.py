@@ -120,11 +120,13 @@ class MassDeletionGuard:
         GUARD_ACTIONS.labels(guard="mass_deletion").inc()
         names = frozenset(ep.key.name for ep in verdict.held)
         if names != self._reported:
+            self._log(verdict)
+            # Each object is told once per hold, not again when the held set grows or shrinks around it.
+            self._warn([ep for ep in verdict.held if ep.key.name not in self._reported])
             self._reported = names
-            self._report(verdict)
         return Plan(changes=verdict.changes, skipped=plan.skipped)
 
-    def _report(self, verdict: Verdict) -> None:
+    def _log(self, verdict: Verdict) -> None:
         held = len(verdict.held)
         owner = f'owner "{self.owner_id}"' if self.owner_id else "this instance"
         logger.warning(
@@ -142,12 +144,15 @@ class MassDeletionGuard:
             f"{self.limit.max_ratio:g}",
             ", ".join(sorted(ep.describe() for ep in verdict.held[:5])),
         )
+
+    def _warn(self, held: Sequence[Endpoint]) -> None:
+        owner = f'owner "{self.owner_id}"' if self.owner_id else "this instance"
         message = (
-            f"Deletion held back by the mass-deletion guard: this plan would delete {held} of the "
-            f"{verdict.owned} records {owner} holds in zone {self.zone_label} (more than "
-            f"--max-delete-ratio={self.limit.max_ratio:g}); allow it with --max-delete-ratio=1 if intended"
+            f"Deletion held back by the mass-deletion guard: the plan would delete more than "
+            f"--max-delete-ratio={self.limit.max_ratio:g} of the records {owner} holds in zone {self.zone_label} "
+            "(the operator's log has the figures); if intended, allow it with --max-delete-ratio=1"
         )
-        for ep in verdict.held:
+        for ep in held:
             for ref in self._refs_of(ep):
                 self.events.record(RecordEvent(ref, Reason.ERROR, Action.FAILED_SYNC, f"{message}: {ep.describe()}"))
 

@@ -26,6 +26,7 @@ from typing import Any
 from external_dns.endpoint import OWNER_LABEL, RESOURCE_LABEL, Endpoint, ObjectRef, normalize_name
 from external_dns.guards.metrics import GUARD_ACTIONS
 from external_dns.plan import Skipped
+from external_dns.store import Lookups, ObjectStore
 
 logger = logging.getLogger("external_dns.guards")
 
@@ -125,6 +126,26 @@ def _holder(endpoints: Sequence[Endpoint], held_by: set[str], seniority: Seniori
         default=(("", ""), ""),
     )
     return oldest[1]
+
+
+def seniority_in(stores_by_kind: Mapping[str, ObjectStore]) -> Seniority:
+    """(creationTimestamp, uid) of source objects, read from their stores (keyed by Kubernetes kind)."""
+
+    def seniority(ref: ObjectRef) -> tuple[str, str]:
+        stores = [stores_by_kind[ref.kind]] if ref.kind in stores_by_kind else stores_by_kind.values()
+        for store in stores:
+            obj = store.get(ref.namespace or "", ref.name)
+            if obj is not None:
+                created = str((obj.get("metadata") or {}).get("creationTimestamp") or "")
+                return created or "~", ref.uid  # an object without a timestamp counts as the newest
+        return "~", ref.uid
+
+    return seniority
+
+
+def allowed_domains_in(lookups: Lookups) -> AllowedDomains:
+    """The allowed-domains annotation of Namespaces, read from the Namespace store."""
+    return lambda namespace: allowed_domains_of(lookups.namespace(namespace))
 
 
 @dataclass
