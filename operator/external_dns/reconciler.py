@@ -241,7 +241,7 @@ class ZoneWorker:
             result.failed = self.reporter.failed(wanted, outcome, names)
             self._settled(names, failed_names=names)
             return result
-        plan = self.deletion_guard.check(plan, self._owned_records)
+        plan = self.deletion_guard.check(plan, names, self._owned_records)
         changes = self.registry.ownership_changes(plan.changes, view)
         changes, refused = self._refuse_outside_zone(changes)
         self.reporter.skipped(names, plan.skipped, refused, self.plan_settings.owner_id)

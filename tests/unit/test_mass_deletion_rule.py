@@ -99,13 +99,21 @@ def actions() -> float:
     return REGISTRY.get_sample_value("external_dns_guard_actions_total", labels) or 0.0
 
 
+def names(changes: Changes) -> set[str]:
+    return {ep.key.name for ep in [*changes.create, *changes.update_new, *changes.delete]}
+
+
+def held_gauge(zone: str) -> float | None:
+    return REGISTRY.get_sample_value("external_dns_guard_held_deletions", {"zone": zone})
+
+
 def test_a_hold_warns_each_object_once_and_counts_every_held_plan(caplog: pytest.LogCaptureFixture) -> None:
     events = Recorder()
     guard = MassDeletionGuard("guarded.test", DeletionLimit(), "me", events, DesiredState())
     before = actions()
     plan = Plan(changes=Changes(create=[record("new")], delete=deletes(25).delete))
-    for _ in range(2):
-        kept = guard.check(plan, lambda: 25)
+    for _ in range(2):  # e.g. the first sync, then a resync that finds the same
+        kept = guard.check(plan, names(plan.changes), lambda: 25)
         assert kept.changes.delete == [] and kept.changes.create == plan.changes.create
     assert actions() - before == 2
     assert len(events.seen) == 25  # the second, identical hold is not reported again
@@ -114,16 +122,29 @@ def test_a_hold_warns_each_object_once_and_counts_every_held_plan(caplog: pytest
     warnings = [r.getMessage() for r in caplog.records if "HELD BACK" in r.getMessage()]
     assert len(warnings) == 1
     assert "external-dns --once --max-delete-ratio=1" in warnings[0] and "--label-filter" in warnings[0]
-    held = REGISTRY.get_sample_value("external_dns_guard_held_deletions", {"zone": "guarded.test"})
-    assert held == 25
-    guard.check(Plan(changes=deletes(2)), lambda: 25)
-    assert REGISTRY.get_sample_value("external_dns_guard_held_deletions", {"zone": "guarded.test"}) == 0
+    assert held_gauge("guarded.test") == 25
+
+
+def test_held_names_stay_held_until_a_plan_covering_them_lets_them_go() -> None:
+    events = Recorder()
+    guard = MassDeletionGuard("sticky.test", DeletionLimit(), "me", events, DesiredState())
+    held = deletes(25)
+    guard.check(Plan(changes=held), names(held), lambda: 25)
+    unrelated = Changes(create=[record("other")])
+    guard.check(Plan(changes=unrelated), names(unrelated), lambda: 25)  # an incremental sync of another name
+    assert held_gauge("sticky.test") == 25
+    guard.check(Plan(changes=held), names(held), lambda: 25)  # the next resync: nothing new to say
+    assert len(events.seen) == 25
+    back = {ep.key.name for ep in held.delete[:20]}  # 20 objects came back: their names plan no delete now
+    rest = Changes(delete=held.delete[20:])
+    guard.check(Plan(changes=rest), back | names(rest), lambda: 25)
+    assert held_gauge("sticky.test") == 0 and guard.held == set()  # 5 deletes of 25 owned: allowed
 
 
 def test_a_growing_hold_warns_only_the_objects_newly_held(caplog: pytest.LogCaptureFixture) -> None:
     events = Recorder()
     guard = MassDeletionGuard("growing.test", DeletionLimit(), "me", events, DesiredState())
-    guard.check(Plan(changes=deletes(25)), lambda: 30)
-    guard.check(Plan(changes=deletes(27)), lambda: 30)
+    guard.check(Plan(changes=deletes(25)), names(deletes(25)), lambda: 30)
+    guard.check(Plan(changes=deletes(27)), names(deletes(27)), lambda: 30)
     assert [e.ref.name for e in events.seen[25:]] == ["gone25", "gone26"]
     assert len([r for r in caplog.records if "HELD BACK" in r.getMessage()]) == 2  # the log has the new figures

@@ -19,7 +19,7 @@ catastrophes, not for throttling.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from external_dns.desired import DesiredState
@@ -99,31 +99,34 @@ def count_owned(records: Iterable[Endpoint], settings: PlanSettings) -> int:
 
 @dataclass
 class MassDeletionGuard:
-    """The guard of one zone: judges each plan, reports a hold once per distinct set of held names."""
+    """The guard of one zone: judges each plan and remembers which names it holds back.
+
+    Plans often cover only some names (incremental syncs), so a held name stays held until a plan that covers
+    it no longer holds it; a hold is logged when new names join it, and each object is warned once per hold.
+    """
 
     zone_label: str
     limit: DeletionLimit
     owner_id: str
     events: EventSink
     desired: DesiredState
-    _reported: frozenset[str] = field(default_factory=frozenset)
+    held: set[str] = field(default_factory=set)
 
-    def check(self, plan: Plan, owned_records: Callable[[], int]) -> Plan:
-        """The plan with its deletes held back if they are too many (and the hold reported)."""
+    def check(self, plan: Plan, planned: Collection[str], owned_records: Callable[[], int]) -> Plan:
+        """The plan of the names ``planned`` with its deletes held back if they are too many."""
         verdict = judge(plan.changes, owned_records, self.limit)
+        now_held = {ep.key.name for ep in verdict.held}
+        newly_held = now_held - self.held
+        if self.held:
+            self.held = {name for name in self.held if name not in planned}
+        self.held |= now_held
+        HELD_DELETIONS.labels(zone=self.zone_label).set(len(self.held))
         if not verdict.held:
-            if len(plan.changes.delete) or self._reported:
-                HELD_DELETIONS.labels(zone=self.zone_label).set(0)
-            self._reported = frozenset()
             return plan
-        HELD_DELETIONS.labels(zone=self.zone_label).set(len(verdict.held))
         GUARD_ACTIONS.labels(guard="mass_deletion").inc()
-        names = frozenset(ep.key.name for ep in verdict.held)
-        if names != self._reported:
+        if newly_held:
             self._log(verdict)
-            # Each object is told once per hold, not again when the held set grows or shrinks around it.
-            self._warn([ep for ep in verdict.held if ep.key.name not in self._reported])
-            self._reported = names
+            self._warn([ep for ep in verdict.held if ep.key.name in newly_held])
         return Plan(changes=verdict.changes, skipped=plan.skipped)
 
     def _log(self, verdict: Verdict) -> None:
