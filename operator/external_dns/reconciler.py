@@ -263,6 +263,7 @@ class ZoneWorker:
         failed_keys, failed_names = self._failures(outcome)
         self.cache.apply(changes, failed_keys)
         applied = _without(plan.changes, failed_names)
+        self.deletion_guard.record_applied(len(applied.delete))
         self.reporter.applied(applied)
         result.applied = applied
         result.failed = self.reporter.failed(plan.changes, outcome, failed_names)

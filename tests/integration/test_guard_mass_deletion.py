@@ -149,3 +149,22 @@ def test_ordinary_deletes_are_not_held(
         op.wait_idle()
     assert addresses(bind) == {f"svc{i}.{ZONE}" for i in range(3, OWNED)} | {f"svcwatched.{ZONE}"}
     assert actions() == before
+
+
+def test_objects_deleted_in_waves_are_held_once_most_of_the_zone_would_go(
+    cluster: LocalCluster, bind: BindServer, published: dict[tuple[str, str], set[str]]
+) -> None:
+    """A namespace or a CRD going away reaches the operator as several small plans: they add up."""
+    with OperatorThread(settings_for(cluster, bind, label_filter="app=web")) as op:
+        asyncio.run(cluster.create("v1", "services", service("svcwatched", "203.0.113.100")))
+        wait_for(lambda: ("svcwatched.example.com", "A") in dns(bind), what="the watch streams")
+        before = actions()
+        for wave in range(3):  # 3 x 10 of the 41 records, each wave applied before the next
+            for i in range(wave * 10, wave * 10 + 10):
+                asyncio.run(cluster.delete("v1", "services", f"svc{i}", "default"))
+            if wave < 2:
+                wait_for(lambda w=wave: f"svc{w * 10 + 9}.{ZONE}" not in addresses(bind), what=f"wave {wave}")
+        wait_for(lambda: actions() > before, what="the guard to hold the third wave")
+        op.wait_idle()
+        assert addresses(bind) == {f"svc{i}.{ZONE}" for i in range(20, OWNED)} | {f"svcwatched.{ZONE}"}
+        assert foreign(bind) == published

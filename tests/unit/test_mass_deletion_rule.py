@@ -148,3 +148,27 @@ def test_a_growing_hold_warns_only_the_objects_newly_held(caplog: pytest.LogCapt
     guard.check(Plan(changes=deletes(27)), names(deletes(27)), lambda: 30)
     assert [e.ref.name for e in events.seen[25:]] == ["gone25", "gone26"]
     assert len([r for r in caplog.records if "HELD BACK" in r.getMessage()]) == 2  # the log has the new figures
+
+
+def test_deletes_in_waves_add_up_within_the_window() -> None:
+    now = [0.0]
+    guard = MassDeletionGuard("waves.test", DeletionLimit(), "me", Recorder(), DesiredState(), clock=lambda: now[0])
+    owned = 40
+    for wave in range(3):  # a namespace or a CRD going away: 10 records at a time, of 40
+        batch = Changes(delete=[record(f"w{wave}-{i}") for i in range(10)])
+        kept = guard.check(Plan(changes=batch), names(batch), lambda owned=owned: owned)
+        guard.record_applied(len(kept.changes.delete))
+        owned -= len(kept.changes.delete)
+        now[0] += 30
+    assert owned == 20  # 10 + 10 went; the third wave (30 of the 40 held before) is held
+    assert len(guard.held) == 10
+    now[0] += DeletionLimit().window
+    batch = Changes(delete=[record(f"w2-{i}") for i in range(10)])
+    assert guard.check(Plan(changes=batch), names(batch), lambda: owned).changes.delete == batch.delete
+
+
+def test_a_plan_without_deletes_is_never_held_whatever_was_deleted_before() -> None:
+    guard = MassDeletionGuard("quiet.test", DeletionLimit(), "me", Recorder(), DesiredState())
+    guard.record_applied(100)
+    plan = Plan(changes=Changes(create=[record("new")]))
+    assert guard.check(plan, names(plan.changes), lambda: 10).changes == plan.changes

@@ -11,14 +11,18 @@ resync and whenever their names change, so a fixed configuration (or objects com
 To allow a real mass deletion, run once with the guard off (``external-dns --once --max-delete-ratio=1`` with
 the same flags, e.g. as a one-off Job) and leave the Deployment guarded; or set ``--max-delete-ratio=1``.
 
-Deletes are counted at the registry level (one per record, ownership TXT records not counted); the plan is
-checked as a whole, so deletions that trickle in over many small plans are not held: the guard is for
-catastrophes, not for throttling.
+Deletes are counted at the registry level (one per record, ownership TXT records not counted), together with
+the deletes applied in the zone in the last ten minutes (``DeletionLimit.window``): objects deleted in waves
+(a namespace, an uninstalled CRD) arrive in several plans of a few deletes each, and must add up. The base is
+what this owner held before them (held now + deleted within the window). Deletions spread wider than the
+window are not held: the guard is for catastrophes, not for throttling.
 """
 
 from __future__ import annotations
 
+import collections
 import logging
+import time
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -39,6 +43,8 @@ class DeletionLimit:
 
     max_ratio: float = 0.5
     min_owned: int = 20
+    #: Seconds during which applied deletes still count against the next plans.
+    window: float = 600.0
 
     @property
     def enabled(self) -> bool:
@@ -59,19 +65,24 @@ class Verdict:
 
     changes: Changes
     held: tuple[Endpoint, ...] = ()
+    #: Records owned before the deletes counted: owned now plus those deleted within the window.
     owned: int = 0
+    recently_deleted: int = 0
 
 
-def judge(changes: Changes, owned_records: Callable[[], int], limit: DeletionLimit) -> Verdict:
-    """Hold back every change at the names of the deletes when they are too many (pure).
+def judge(
+    changes: Changes, owned_records: Callable[[], int], limit: DeletionLimit, recently_deleted: int = 0
+) -> Verdict:
+    """Hold back every change at the names of the deletes when, with ``recently_deleted``, they are too many.
 
-    Creates and updates at the same names are held too: a delete and a create at one name are one change of
-    record type (e.g. A -> CNAME), and the create alone would clash with the record that stays.
+    Pure. Creates and updates at the same names are held too: a delete and a create at one name are one change
+    of record type (e.g. A -> CNAME), and the create alone would clash with the record that stays.
     """
-    if not limit.may_exceed(len(changes.delete)):
+    deletes = len(changes.delete) + recently_deleted
+    if not changes.delete or not limit.may_exceed(deletes):
         return Verdict(changes)
-    owned = owned_records()
-    if not limit.exceeded(len(changes.delete), owned):
+    owned = owned_records() + recently_deleted
+    if not limit.exceeded(deletes, owned):
         return Verdict(changes, owned=owned)
     held_names = {ep.key.name for ep in changes.delete}
     pairs = [
@@ -84,7 +95,7 @@ def judge(changes: Changes, owned_records: Callable[[], int], limit: DeletionLim
         update_old=[old for old, _ in pairs],
         update_new=[new for _, new in pairs],
     )
-    return Verdict(allowed, held=tuple(changes.delete), owned=owned)
+    return Verdict(allowed, held=tuple(changes.delete), owned=owned, recently_deleted=recently_deleted)
 
 
 def count_owned(records: Iterable[Endpoint], settings: PlanSettings) -> int:
@@ -110,11 +121,14 @@ class MassDeletionGuard:
     owner_id: str
     events: EventSink
     desired: DesiredState
+    clock: Callable[[], float] = time.monotonic
     held: set[str] = field(default_factory=set)
+    #: (when, how many) deletes were applied, within the limit's window.
+    _applied: collections.deque[tuple[float, int]] = field(default_factory=collections.deque)
 
     def check(self, plan: Plan, planned: Collection[str], owned_records: Callable[[], int]) -> Plan:
         """The plan of the names ``planned`` with its deletes held back if they are too many."""
-        verdict = judge(plan.changes, owned_records, self.limit)
+        verdict = judge(plan.changes, owned_records, self.limit, self.recently_deleted())
         now_held = {ep.key.name for ep in verdict.held}
         newly_held = now_held - self.held
         if self.held:
@@ -129,11 +143,27 @@ class MassDeletionGuard:
             self._warn([ep for ep in verdict.held if ep.key.name in newly_held])
         return Plan(changes=verdict.changes, skipped=plan.skipped)
 
+    def record_applied(self, deletes: int) -> None:
+        """Deletes the provider applied: they count against the next plans for the limit's window."""
+        if deletes and self.limit.enabled:
+            self._applied.append((self.clock(), deletes))
+
+    def recently_deleted(self) -> int:
+        horizon = self.clock() - self.limit.window
+        while self._applied and self._applied[0][0] < horizon:
+            self._applied.popleft()
+        return sum(count for _, count in self._applied)
+
     def _log(self, verdict: Verdict) -> None:
         held = len(verdict.held)
         owner = f'owner "{self.owner_id}"' if self.owner_id else "this instance"
+        recent = (
+            f" (with {verdict.recently_deleted} deleted in the last {self.limit.window / 60:g} minutes)"
+            if verdict.recently_deleted
+            else ""
+        )
         logger.warning(
-            "Zone %s: HELD BACK %d deletions of the %d records %s holds (%.0f%% > --max-delete-ratio=%s). "
+            "Zone %s: HELD BACK %d deletions of the %d records %s held%s (%.0f%% > --max-delete-ratio=%s). "
             "If the objects were removed on purpose, apply them once with `external-dns --once "
             "--max-delete-ratio=1` and the same flags, or set --max-delete-ratio=1 "
             "(EXTERNAL_DNS_MAX_DELETE_RATIO=1); if not, check --label-filter, --annotation-filter, --namespace and "
@@ -143,7 +173,8 @@ class MassDeletionGuard:
             held,
             verdict.owned,
             owner,
-            100.0 * held / max(verdict.owned, 1),
+            recent,
+            100.0 * (held + verdict.recently_deleted) / max(verdict.owned, 1),
             f"{self.limit.max_ratio:g}",
             ", ".join(sorted(ep.describe() for ep in verdict.held[:5])),
         )
