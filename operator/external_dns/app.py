@@ -99,7 +99,9 @@ class Application:
         stores_by_kind = {kind.resource.kind: self.stores[kind.resource.plural] for kind in wiring.sources}
         self.isolation = (
             NamespaceIsolation(
-                seniority_in(stores_by_kind), allowed_domains_in(self.lookups), wiring.plan_settings.owner_id
+                seniority_in(stores_by_kind),
+                allowed_domains_in(self.lookups, self.events),
+                wiring.plan_settings.owner_id,
             )
             if wiring.namespace_isolation
             else None

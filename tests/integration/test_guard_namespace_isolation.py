@@ -107,13 +107,16 @@ def test_the_holder_is_the_same_after_a_restart(cluster: LocalCluster, bind: Bin
 
 
 def test_a_namespace_publishes_only_under_its_allowed_domains(cluster: LocalCluster, bind: BindServer) -> None:
-    create(cluster, namespace("team-b", allowed="team-b.example.com"))
+    create(cluster, namespace("team-b", allowed="team-b.example.com, not a domain!"))
     create(cluster, service("team-b", "own", "api.team-b.example.com", "203.0.113.20"))
     create(cluster, service("team-b", "grab", "api.team-a.example.com", "203.0.113.21"))
     with OperatorThread(settings_for(cluster, bind)) as op:
         wait_for(lambda: ("api.team-b.example.com", "A") in dns(bind), what="the allowed name")
         told = wait_for(lambda: warnings_on(cluster, "team-b", "grab"), what="a Warning on the trespasser")
         assert "may publish only under team-b.example.com" in told[0]
+        bad_entry = wait_for(lambda: warnings_on(cluster, "default", "team-b"), what="a Warning on the Namespace")
+        assert 'metadata.annotations["external-dns.kubernetes.io/allowed-domains"]' in bad_entry[0]
+        assert "not a domain!" in bad_entry[0]
         op.wait_idle()
         assert ("api.team-a.example.com", "A") not in dns(bind)
         annotations = {"external-dns.kubernetes.io/allowed-domains": "team-b.example.com,team-a.example.com"}

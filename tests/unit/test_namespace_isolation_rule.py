@@ -9,7 +9,12 @@ import pytest
 from prometheus_client import REGISTRY
 
 from external_dns.endpoint import OWNER_LABEL, RESOURCE_LABEL, Endpoint, ObjectRef
-from external_dns.guards.namespace_isolation import NamespaceIsolation, allowed_domains_of, isolate
+from external_dns.guards.namespace_isolation import (
+    NamespaceIsolation,
+    allowed_domains_of,
+    isolate,
+    parse_allowed_domains,
+)
 
 NAME = "shared.example.com"
 
@@ -143,3 +148,11 @@ def test_another_owners_record_does_not_make_a_holder_and_refusals_are_counted_o
         assert namespaces(kept) == ["team-b"]
     after = REGISTRY.get_sample_value("external_dns_guard_actions_total", {"guard": "namespace_isolation"})
     assert after == before + 1
+
+
+def test_entries_that_are_not_domains_are_left_out_and_named() -> None:
+    domains, problems = parse_allowed_domains("team-a.example.com, not a domain!, *.team-a.example.org,,a..b")
+    assert domains == ("team-a.example.com",)
+    assert len(problems) == 3
+    assert all(p.field == 'metadata.annotations["external-dns.kubernetes.io/allowed-domains"]' for p in problems)
+    assert "without a wildcard" in str(problems[1])

@@ -24,8 +24,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from external_dns.endpoint import OWNER_LABEL, RESOURCE_LABEL, Endpoint, ObjectRef, normalize_name
+from external_dns.errors import InvalidEndpoint
+from external_dns.events import Action, EventSink, Reason, RecordEvent
 from external_dns.guards.metrics import GUARD_ACTIONS
 from external_dns.plan import Skipped
+from external_dns.sources.base import object_ref, validate_hostname
 from external_dns.store import Lookups, ObjectStore
 
 logger = logging.getLogger("external_dns.guards")
@@ -38,15 +41,39 @@ Seniority = Callable[[ObjectRef], tuple[str, str]]
 AllowedDomains = Callable[[str], tuple[str, ...] | None]
 
 
-def allowed_domains_of(namespace_obj: Mapping[str, Any] | None) -> tuple[str, ...] | None:
-    """The Namespace's allowed-domains annotation as normalised domains; None without the annotation."""
+ALLOWED_DOMAINS_FIELD = f'metadata.annotations["{ALLOWED_DOMAINS_ANNOTATION}"]'
+
+
+def parse_allowed_domains(value: str) -> tuple[tuple[str, ...], list[InvalidEndpoint]]:
+    """The domains of an allowed-domains annotation (comma or newline separated), and the entries that are not
+    domains. A bad entry is left out, so the namespace may publish less, never more."""
+    domains: list[str] = []
+    problems: list[InvalidEndpoint] = []
+    for part in value.replace("\n", ",").split(","):
+        if not part.strip():
+            continue
+        problem = validate_hostname(part, ALLOWED_DOMAINS_FIELD)
+        if problem is None and part.strip().startswith("*"):
+            problem = InvalidEndpoint(ALLOWED_DOMAINS_FIELD, f"{part.strip()!r}: list the domain, without a wildcard")
+        if problem is not None:
+            problems.append(problem)
+        else:
+            domains.append(normalize_name(part))
+    return tuple(domains), problems
+
+
+def _annotation(namespace_obj: Mapping[str, Any] | None) -> str | None:
     if namespace_obj is None:
         return None
     annotations = (namespace_obj.get("metadata") or {}).get("annotations") or {}
     value = annotations.get(ALLOWED_DOMAINS_ANNOTATION)
-    if not isinstance(value, str):
-        return None
-    return tuple(normalize_name(part) for part in value.replace("\n", ",").split(",") if part.strip())
+    return value if isinstance(value, str) else None
+
+
+def allowed_domains_of(namespace_obj: Mapping[str, Any] | None) -> tuple[str, ...] | None:
+    """The Namespace's allowed-domains annotation as normalised domains; None without the annotation."""
+    value = _annotation(namespace_obj)
+    return None if value is None else parse_allowed_domains(value)[0]
 
 
 def in_domains(name: str, domains: Iterable[str]) -> bool:
@@ -143,9 +170,26 @@ def seniority_in(stores_by_kind: Mapping[str, ObjectStore]) -> Seniority:
     return seniority
 
 
-def allowed_domains_in(lookups: Lookups) -> AllowedDomains:
-    """The allowed-domains annotation of Namespaces, read from the Namespace store."""
-    return lambda namespace: allowed_domains_of(lookups.namespace(namespace))
+def allowed_domains_in(lookups: Lookups, events: EventSink) -> AllowedDomains:
+    """The allowed-domains annotation of Namespaces, read from the Namespace store; a bad entry gets a Warning
+    on the Namespace (once per annotation value) and is left out."""
+    reported: dict[str, str] = {}
+
+    def allowed(namespace: str) -> tuple[str, ...] | None:
+        obj = lookups.namespace(namespace)
+        value = _annotation(obj)
+        if obj is None or value is None:
+            return None
+        domains, problems = parse_allowed_domains(value)
+        if problems and reported.get(namespace) != value:
+            reported[namespace] = value
+            ref = object_ref(obj, kind="Namespace", api_version="v1")
+            for problem in problems:
+                logger.warning("Invalid %s: %s (the entry is ignored)", ref.display, problem)
+                events.record(RecordEvent(ref, Reason.ERROR, Action.FAILED_SYNC, f"Invalid {problem}; ignored"))
+        return domains
+
+    return allowed
 
 
 @dataclass
