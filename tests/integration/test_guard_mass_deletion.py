@@ -7,6 +7,9 @@ any record, and (as ExternalDNS does) deletes every record it owns in the zone.
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -168,3 +171,26 @@ def test_objects_deleted_in_waves_are_held_once_most_of_the_zone_would_go(
         op.wait_idle()
         assert addresses(bind) == {f"svc{i}.{ZONE}" for i in range(20, OWNED)} | {f"svcwatched.{ZONE}"}
         assert foreign(bind) == published
+
+
+def external_dns_once(cluster: LocalCluster, bind: BindServer, *flags: str) -> subprocess.CompletedProcess[str]:
+    info = bind.info
+    args = [
+        sys.executable, "-m", "external_dns", "--once", "--source=service", "--provider=rfc2136",
+        f"--kubeconfig={cluster.kubeconfig}", f"--rfc2136-host={info.host}", f"--rfc2136-port={info.port}",
+        f"--rfc2136-zone={ZONE}", f"--rfc2136-tsig-keyname={info.key_name}", "--txt-owner-id=guarded", *flags,
+    ]  # fmt: skip
+    env: dict[str, Any] = {**os.environ, "EXTERNAL_DNS_RFC2136_TSIG_SECRET": info.key_secret}
+    return subprocess.run(args, capture_output=True, text=True, env=env, timeout=60, check=False)
+
+
+def test_the_documented_one_shot_override_applies_what_the_guard_holds(
+    cluster: LocalCluster, bind: BindServer, published: dict[tuple[str, str], set[str]]
+) -> None:
+    held = external_dns_once(cluster, bind, "--label-filter=app=retired")
+    assert "HELD BACK 40 deletions" in held.stdout + held.stderr
+    assert len(addresses(bind)) == OWNED
+    allowed = external_dns_once(cluster, bind, "--label-filter=app=retired", "--max-delete-ratio=1")
+    assert allowed.returncode == 0, allowed.stderr
+    assert not addresses(bind)
+    assert foreign(bind) == published
