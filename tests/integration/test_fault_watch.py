@@ -51,7 +51,14 @@ def test_watch_connections_reset_while_objects_change(cluster: LocalCluster, bin
     wanted = create_objects(cluster, OBJECTS, PER_OBJECT)
     with OperatorThread(operator_settings(cluster.kubeconfig, **rfc2136_flags(bind))) as op:
         wait_for(lambda: converged(bind, flatten(wanted)), 60, "the first 200 names")
-        wait_for(lambda: cluster.emulator.store.watch_count > 0, what="the operator's watch streams")
+
+        def cut_while_dnsendpoints_watched() -> int:
+            watched = cluster.emulator.drop_watches(GROUP, VERSION, PLURAL)
+            return watched + cluster.emulator.drop_watches() if watched else 0
+
+        # Changes start once Kopf's DNSEndpoint stream is live: a deletion made between the operator's own
+        # start-up LIST and Kopf's first LIST is seen only by the periodic re-LIST (not what is tested here).
+        wait_for(lambda: cluster.in_server(cut_while_dnsendpoints_watched), what="Kopf's DNSEndpoint stream")
         clock = Stopwatch("api-connection-resets")
         dropped = 0
         for r in range(ROUNDS):  # per round: 10 updates, 10 deletes, 10 creates, then every watch is cut
@@ -67,13 +74,13 @@ def test_watch_connections_reset_while_objects_change(cluster: LocalCluster, bin
                 await cluster.create(API_VERSION, PLURAL, dnsendpoint(new, wanted[new]))
 
             asyncio.run(one_round())
-            wait_for(lambda: cluster.emulator.store.watch_count > 0, what="the watch streams to come back")
-            dropped += cluster.in_server(cluster.emulator.drop_watches)
+            # Cut every stream, as an API server restart would, once the DNSEndpoint one is live again.
+            dropped += wait_for(lambda: cluster.in_server(cut_while_dnsendpoints_watched), what="a live stream to cut")
         desired = flatten(wanted)
         wait_for(lambda: converged(bind, desired), 60, "the exact zone after the resets", interval=0.2)
         clock.report(names=len(desired), changes=ROUNDS * 3 * PER_OBJECT, streams_reset=dropped,
                      converged_s=clock.lap())  # fmt: skip
-        assert dropped >= ROUNDS  # every round did cut at least the DNSEndpoint stream
+        assert dropped >= ROUNDS  # every round cut at least the DNSEndpoint stream
         op.wait_idle()
         assert_exact_zone(bind, desired, foreign_before)
 
@@ -87,7 +94,6 @@ def test_a_watch_resumed_after_410_gone_misses_nothing(
     # --interval also paces the periodic re-LIST, the safety net for deletions a 410 hides.
     with OperatorThread(operator_settings(cluster.kubeconfig, **rfc2136_flags(bind), interval=2.0)) as op:
         wait_for(lambda: converged(bind, flatten(wanted)), 60, "the first 200 names")
-        wait_for(lambda: cluster.emulator.store.watch_count > 0, what="the operator's watch streams")
         store = cluster.emulator.store
         rtype = store.resolve(GROUP, VERSION, PLURAL)
         for k in range(5):
@@ -95,22 +101,29 @@ def test_a_watch_resumed_after_410_gone_misses_nothing(
         for k in range(5, 10):
             del wanted[f"obj-{k:03d}"]
 
-        def gap() -> None:
-            """Cut the streams, change objects, and forget the history: Kopf's resume then gets 410 Gone."""
-            store.drop_watches()
+        def gap() -> int:
+            """Cut the DNSEndpoint stream, change objects, and forget the history: Kopf's resume then gets 410
+            Gone. Nothing is done (0) while that stream is not live yet (Kopf would list, not resume)."""
+            dropped = cluster.emulator.drop_watches(GROUP, VERSION, PLURAL)
+            if not dropped:
+                return 0
             for k in range(5):
                 spec = dnsendpoint(f"obj-{k:03d}", wanted[f"obj-{k:03d}"])["spec"]
                 store.patch(rtype, "default", f"obj-{k:03d}", {"spec": spec}, PatchType.MERGE, None)
             for k in range(5, 10):
                 store.delete(rtype, "default", f"obj-{k:03d}", None)
             store.trim_log(keep=0)
+            return dropped
 
         clock = Stopwatch("watch-410-gone")
-        cluster.in_server(gap)
+        wait_for(lambda: cluster.in_server(gap), what="the gap to cut a live DNSEndpoint watch stream")
         desired = flatten(wanted)
         wait_for(lambda: converged(bind, desired), 60, "the exact zone after the 410", interval=0.2)
         clock.report(names=len(desired), updated=50, deleted_in_gap=50, converged_s=clock.lap())
+        # The periodic re-LIST may converge first: the resumed watch must meet its 410 all the same.
+        wait_for(
+            lambda: [r for r in caplog.records if "Restarting the watch-stream for dnsendpoints" in r.getMessage()],
+            what="the resumed watch to meet 410 Gone",
+        )
         op.wait_idle()
         assert_exact_zone(bind, desired, foreign_before)
-    restarts = [r for r in caplog.records if "Restarting the watch-stream for dnsendpoints" in r.getMessage()]
-    assert restarts, "the resumed watch never met 410 Gone"
