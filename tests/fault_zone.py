@@ -21,6 +21,7 @@ import dns.query
 import dns.rdatatype
 
 from external_dns.testing.cluster import LocalCluster
+from tests import builders
 from tests.backends.bind import BindServer, running_bind
 
 ZONE = "example.com"
@@ -71,13 +72,8 @@ def address(index: int, generation: int = 0) -> str:
 
 
 def dnsendpoint(name: str, records: Mapping[str, str]) -> dict[str, Any]:
-    endpoints = [{"dnsName": host, "recordType": "A", "targets": [ip]} for host, ip in sorted(records.items())]
-    return {
-        "apiVersion": API_VERSION,
-        "kind": "DNSEndpoint",
-        "metadata": {"name": name, "namespace": "default"},
-        "spec": {"endpoints": endpoints},
-    }
+    """A DNSEndpoint wanting one A record per entry of ``records`` (name -> address)."""
+    return builders.dnsendpoint(name, *(builders.crd_endpoint(host, "A", ip) for host, ip in sorted(records.items())))
 
 
 def records_of(first: int, count: int, generation: int = 0) -> Desired:

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 from tests.backends.bind import BindServer, running_bind
+from tests.builders import lb_service
 from tests.harness import OperatorThread, operator_settings, wait_for
 
 from external_dns.testing.cluster import LocalCluster
@@ -53,18 +54,10 @@ def settings_for(cluster: LocalCluster, bind: BindServer, **flags: Any) -> Any:
 
 
 def service(name: str, ip: str, app: str = "web") -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": {
-            "name": name,
-            "namespace": "default",
-            "labels": {"app": app},
-            "annotations": {"external-dns.alpha.kubernetes.io/hostname": f"{name}.{ZONE}"},
-        },
-        "spec": {"type": "LoadBalancer", "ports": [{"port": 80}]},
-        "status": {"loadBalancer": {"ingress": [{"ip": ip}]}},
-    }
+    """A LoadBalancer Service for ``<name>.example.com``, labelled ``app=<app>`` (what --label-filter selects)."""
+    body = lb_service(name, f"{name}.{ZONE}", ip)
+    body["metadata"]["labels"] = {"app": app}
+    return body
 
 
 def dns(bind: BindServer) -> dict[tuple[str, str], set[str]]:

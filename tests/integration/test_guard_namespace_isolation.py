@@ -7,6 +7,7 @@ import asyncio
 from typing import Any
 
 from tests.backends.bind import BindServer
+from tests.builders import lb_service
 from tests.harness import OperatorThread, operator_settings, wait_for
 
 from external_dns.testing.cluster import LocalCluster
@@ -33,17 +34,7 @@ def settings_for(cluster: LocalCluster, bind: BindServer, **flags: Any) -> Any:
 
 
 def service(namespace: str, name: str, hostname: str, ip: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": {
-            "name": name,
-            "namespace": namespace,
-            "annotations": {"external-dns.alpha.kubernetes.io/hostname": hostname},
-        },
-        "spec": {"type": "LoadBalancer", "ports": [{"port": 80}]},
-        "status": {"loadBalancer": {"ingress": [{"ip": ip}]}},
-    }
+    return lb_service(name, hostname, ip, namespace)
 
 
 def namespace(name: str, allowed: str | None = None) -> dict[str, Any]:
