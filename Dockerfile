@@ -1,5 +1,9 @@
-# syntax=docker/dockerfile:1
-# The operator's image: `docker build -t external-dns-kopf:0.1.0 .` (BuildKit, the default since Docker 23).
+# The operator's image: `make image IMAGE=registry.example.com/external-dns-kopf:0.1.0` (or `docker build`;
+# BuildKit, the default since Docker 23). No `# syntax=` line: it makes BuildKit fetch a frontend from Docker
+# Hub, and the built-in frontend already understands `RUN --mount`.
+#
+# PYTHON_IMAGE picks the base; a local stand-in works too (`make image PYTHON_IMAGE=local/python:3.11-bookworm`,
+# as the image tests do where Docker Hub cannot be reached).
 #
 # The base is pinned by its exact tag. To pin it by content as well, append the digest the registry reports:
 #   docker buildx imagetools inspect python:3.11.14-slim-bookworm   # prints "Digest: sha256:..."
@@ -29,12 +33,19 @@ RUN groupadd --system --gid 65532 external-dns \
  && useradd --system --uid 65532 --gid 65532 --no-create-home --home-dir /nonexistent \
       --shell /usr/sbin/nologin external-dns
 # The wheels are bind-mounted from the build stage, so they never land in a layer of this image.
+# botocore ships the API models of every AWS service (most of the dependency layer); the operator talks to
+# Route 53 only, and to STS and SSO for credentials (IRSA, assume-role, profiles), so the other models are
+# deleted in the same layer (a later layer could only hide them, not shrink the image); so are type stubs.
 RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
     --mount=type=bind,source=requirements.lock,target=/tmp/requirements.lock \
     pip install --no-cache-dir --no-index --find-links /wheels --require-hashes --no-deps \
       -r /tmp/requirements.lock \
  && pip install --no-cache-dir --no-index --no-deps /wheels/external_dns_kopf-*.whl \
- && pip check
+ && pip check \
+ && site=$(python -c "import botocore, os; print(os.path.dirname(os.path.dirname(botocore.__file__)))") \
+ && find "$site/botocore/data" -mindepth 1 -maxdepth 1 -type d \
+      ! -name route53 ! -name sts ! -name sso ! -name sso-oidc -exec rm -rf {} + \
+ && find "$site" -name '*.pyi' -delete
 USER 65532:65532
 EXPOSE 7979
 # Liveness for `docker run`; in Kubernetes the Deployment's probes (GET /healthz, /readyz) are used instead.

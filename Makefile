@@ -4,9 +4,15 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-DEBIAN_PACKAGES := bind9 bind9-utils bind9-dnsutils pdns-server pdns-backend-sqlite3
+# docker.io and debootstrap: tests/image builds the image and smoke-tests it (Docker Hub is not needed).
+DEBIAN_PACKAGES := bind9 bind9-utils bind9-dnsutils pdns-server pdns-backend-sqlite3 docker.io debootstrap
+# The image users build and push: `make image IMAGE=registry.example.com/external-dns-kopf:0.1.0`, then
+# `docker push` it and name it in the kustomization's `images:` (README, "Container image").
+IMAGE ?= external-dns-kopf:dev
+PYTHON_IMAGE ?= python:3.11.14-slim-bookworm
+DOCKER ?= docker
 
-.PHONY: test demo demo-keep lint typecheck unit integration bench system-packages venv lock clean
+.PHONY: image test demo demo-keep lint typecheck unit integration bench system-packages venv lock clean
 
 venv: $(VENV)/.installed
 
@@ -34,6 +40,10 @@ system-packages:
 	  else echo "not root: cannot install$$missing; tests that need them will be skipped"; fi; \
 	fi
 
+# --network=host: pip in the build stage reaches PyPI with the machine's network settings.
+image:
+	DOCKER_BUILDKIT=1 $(DOCKER) build --network=host --build-arg PYTHON_IMAGE=$(PYTHON_IMAGE) -t $(IMAGE) .
+
 lint: venv
 	$(BIN)/ruff check operator tests bench
 
@@ -41,6 +51,7 @@ typecheck: venv
 	$(BIN)/mypy
 
 # -rs lists every skip with its reason; under CI=true a missing backend is a failure, not a skip (conftest.py).
+# tests/image builds the image (make image) with a private dockerd and smoke-tests it; without root it skips.
 test: system-packages venv lint typecheck
 	$(BIN)/pytest -q -rs
 

@@ -177,3 +177,16 @@ def test_the_entrypoint_runs_with_the_installed_package() -> None:
     result = subprocess.run([str(command), "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "--peering" in result.stdout
+
+
+def test_no_syntax_directive_sends_buildkit_to_docker_hub() -> None:
+    """`# syntax=` makes BuildKit fetch a frontend image: the build then fails wherever Docker Hub is unreachable."""
+    first = (ROOT / "Dockerfile").read_text().splitlines()[0]
+    assert not re.match(r"#\s*syntax\s*=", first)
+
+
+def test_every_stage_is_based_on_the_python_image_build_arg() -> None:
+    """`make image PYTHON_IMAGE=...` (a mirror or a local base) must change every stage, not just one."""
+    assert [i.arguments.split()[0] for i in of("FROM")] == ["${PYTHON_IMAGE}"] * len(of("FROM"))
+    makefile = (ROOT / "Makefile").read_text()
+    assert "--build-arg PYTHON_IMAGE=$(PYTHON_IMAGE)" in makefile
