@@ -78,7 +78,7 @@ class PeeringGate:
                 if not warned:
                     logger.error(
                         "Peering object %r unreadable (%s): standing by, reconciling nothing, until it exists "
-                        "(kubectl apply -f manifests/peering.yaml, with the CRDs from crds/)",
+                        "(kubectl apply -f manifests/base/peering.yaml, with the CRDs from crds/)",
                         self.name,
                         error,
                     )

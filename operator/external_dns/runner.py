@@ -53,7 +53,7 @@ def run(settings: Settings) -> int:
     if settings.peering:
         logger.info(
             "Peering %r: only the highest-priority replica reconciles; without the peering object every "
-            "replica stands by and says so (apply crds/ and manifests/peering.yaml)",
+            "replica stands by and says so (apply crds/ and manifests/base/peering.yaml)",
             settings.peering,
         )
     registry, kopf_settings = kopf_setup(settings)

@@ -27,7 +27,7 @@ from external_dns.testing.cluster import LocalCluster, write_kubeconfig
 from external_dns.testing.emulator import json_response, parse_api_path
 
 ROOT = Path(__file__).resolve().parents[2]
-OPERATOR_TOKEN = "system:serviceaccount:external-dns:external-dns"
+OPERATOR_TOKEN = "system:serviceaccount:external-dns:external-dns-kopf"
 ZONE = "example.com"
 #: LocalCluster's helpers send no token, and aiohttp's default User-Agent ("Python/3.11 aiohttp/3.x").
 TEST_CLIENT_AGENT = "Python/"
@@ -87,7 +87,7 @@ class PolicyRule:
         return {(g, r, v) for g in self.api_groups for r in self.resources for v in self.verbs}
 
 
-def load_cluster_role(path: Path = ROOT / "manifests" / "clusterrole.yaml") -> list[PolicyRule]:
+def load_cluster_role(path: Path = ROOT / "manifests" / "base" / "clusterrole.yaml") -> list[PolicyRule]:
     """The rules of the operator's ClusterRole."""
     role = yaml.safe_load(path.read_text())
     return [
@@ -228,7 +228,8 @@ def cluster(gate: RbacGate, tmp_path: Path) -> Iterator[LocalCluster]:
         crds = yaml_documents(*sorted((ROOT / "crds").glob("*.k8s.io.yaml")), ROOT / "crds" / "kopf-peering.yaml")
         for crd in crds:
             run(running.create("apiextensions.k8s.io/v1", "customresourcedefinitions", crd))
-        run(running.create("kopf.dev/v1", "clusterkopfpeerings", yaml_documents(ROOT / "manifests/peering.yaml")[0]))
+        peering = yaml_documents(ROOT / "manifests/base/peering.yaml")[0]
+        run(running.create("kopf.dev/v1", "clusterkopfpeerings", peering))
         yield running
 
 

@@ -119,7 +119,7 @@ def test_the_healthcheck_probes_healthz_without_a_shell() -> None:
     assert command[0] == "python"
     assert "/healthz" in command[-1]
     (expose,) = of("EXPOSE")
-    deployment = yaml.safe_load((ROOT / "manifests" / "deployment.yaml").read_text())
+    deployment = yaml.safe_load((ROOT / "manifests" / "base" / "deployment.yaml").read_text())
     (port,) = deployment["spec"]["template"]["spec"]["containers"][0]["ports"]
     assert expose.arguments == str(port["containerPort"]) and f":{port['containerPort']}/healthz" in command[-1]
 

@@ -1,6 +1,7 @@
-"""The deployment artefacts in crds/ and manifests/: they parse, the DNSEndpoint CRD matches ExternalDNS's, the
+"""The deployment artefacts in crds/ and manifests/base: they parse, the DNSEndpoint CRD matches ExternalDNS's, the
 kustomization lists everything, the Deployment is hardened and its flags are accepted by the real CLI, and the
 ClusterRole is exactly the least-privilege rule set (tests/integration/test_rbac.py checks it against a run).
+The per-provider overlays are tested in tests/integration/test_overlays.py.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from external_dns.cli import parse_args
 
 ROOT = Path(__file__).resolve().parents[2]
 CRDS = ROOT / "crds"
-MANIFESTS = ROOT / "manifests"
+MANIFESTS = ROOT / "manifests" / "base"
+EXAMPLES = ROOT / "manifests" / "examples"
 NAMESPACE = "external-dns"
-POD_LABELS = {"app.kubernetes.io/name": "external-dns"}
+#: Not ExternalDNS's chart's (app.kubernetes.io/name: external-dns), so the two never select each other's pods.
+POD_LABELS = {"app.kubernetes.io/name": "external-dns-kopf"}
 
 
 def documents(path: Path) -> list[dict[str, Any]]:
@@ -28,7 +31,7 @@ def documents(path: Path) -> list[dict[str, Any]]:
 
 
 def yaml_files() -> list[Path]:
-    return sorted([*CRDS.rglob("*.yaml"), *MANIFESTS.rglob("*.yaml")])
+    return sorted([*CRDS.rglob("*.yaml"), *MANIFESTS.rglob("*.yaml"), *EXAMPLES.rglob("*.yaml")])
 
 
 def objects() -> Iterator[dict[str, Any]]:
@@ -62,7 +65,7 @@ def schema_at(*path: str) -> dict[str, Any]:
 
 
 def container() -> dict[str, Any]:
-    (only,) = find("Deployment", "external-dns")["spec"]["template"]["spec"]["containers"]
+    (only,) = find("Deployment", "external-dns-kopf")["spec"]["template"]["spec"]["containers"]
     result: dict[str, Any] = only
     return result
 
@@ -247,9 +250,9 @@ def test_crds_kustomization_lists_every_crd_file() -> None:
 def test_manifests_kustomization_lists_every_manifest_and_the_crds_but_not_the_examples() -> None:
     (kustomization,) = documents(MANIFESTS / "kustomization.yaml")
     files = {p.name for p in MANIFESTS.glob("*.yaml") if p.name != "kustomization.yaml"}
-    assert sorted(kustomization["resources"]) == sorted({"../crds", *files})
-    assert not any(entry.startswith("examples") for entry in kustomization["resources"])
-    assert {p.name for p in (MANIFESTS / "examples").glob("*.yaml")} == {"secret.yaml", "servicemonitor.yaml"}
+    assert sorted(kustomization["resources"]) == sorted({"../../crds", *files})
+    assert not any("examples" in entry for entry in kustomization["resources"])
+    assert {p.name for p in EXAMPLES.glob("*.yaml")} == {"secret.yaml", "servicemonitor.yaml"}
 
 
 @pytest.mark.kubectl
@@ -283,7 +286,7 @@ def test_kubectl_kustomize_renders_everything_without_the_prometheus_operator() 
 
 
 def test_deployment_runs_two_replicas_as_the_service_account() -> None:
-    deployment = find("Deployment", "external-dns")
+    deployment = find("Deployment", "external-dns-kopf")
     pod = deployment["spec"]["template"]
     assert deployment["spec"]["replicas"] == 2
     assert deployment["spec"]["selector"]["matchLabels"] == POD_LABELS
@@ -291,23 +294,19 @@ def test_deployment_runs_two_replicas_as_the_service_account() -> None:
     assert pod["spec"]["serviceAccountName"] == find("ServiceAccount")["metadata"]["name"]
 
 
-def test_deployment_flags_and_env_are_accepted_by_the_operators_cli() -> None:
-    env = {var["name"]: "c2VjcmV0LWZvci10ZXN0cw==" for var in container()["env"]}  # Secrets hold base64 TSIG keys
-    command, settings, _ = parse_args(container()["args"], env)
+def test_deployment_flags_are_accepted_by_the_operators_cli_and_name_no_provider() -> None:
+    """The base is provider-neutral: an overlay adds the provider (the CLI's default, inmemory, stands in here)."""
+    command, settings, _ = parse_args([*container()["args"], "--provider=inmemory"], {})
     assert command == "run"
     assert settings.peering == "external-dns"
     assert set(settings.source) == {"service", "ingress", "crd"}
-    assert settings.rfc2136_tsig_secret is not None
     assert settings.metrics_address.endswith(":7979")
+    assert not any(arg.startswith("--provider") or "-tsig-" in arg for arg in container()["args"])
 
 
-def test_credentials_come_from_secrets_and_the_peer_id_from_the_pod_name() -> None:
+def test_the_peer_id_comes_from_the_pod_name_and_no_secret_is_required() -> None:
     env = {var["name"]: var for var in container()["env"]}
-    assert "value" not in env["EXTERNAL_DNS_RFC2136_TSIG_SECRET"]
-    secret_ref = env["EXTERNAL_DNS_RFC2136_TSIG_SECRET"]["valueFrom"]["secretKeyRef"]
-    (example_secret, _) = documents(MANIFESTS / "examples" / "secret.yaml")
-    assert secret_ref["name"] == example_secret["metadata"]["name"]
-    assert secret_ref["key"] in example_secret["stringData"]
+    assert set(env) == {"POD_ID"}
     assert env["POD_ID"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"
     assert container()["envFrom"] == [{"secretRef": {"name": "external-dns-env", "optional": True}}]
 
@@ -329,7 +328,7 @@ def test_container_has_requests_and_limits_for_cpu_and_memory() -> None:
 
 
 def test_pod_and_container_meet_the_restricted_pod_security_standard() -> None:
-    pod = find("Deployment", "external-dns")["spec"]["template"]["spec"]
+    pod = find("Deployment", "external-dns-kopf")["spec"]["template"]["spec"]
     security = container()["securityContext"]
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert pod["securityContext"]["runAsUser"] == 65532
@@ -344,7 +343,7 @@ def test_pod_and_container_meet_the_restricted_pod_security_standard() -> None:
 
 
 def test_replicas_spread_over_nodes_and_a_disruption_budget_keeps_one() -> None:
-    pod = find("Deployment", "external-dns")["spec"]["template"]["spec"]
+    pod = find("Deployment", "external-dns-kopf")["spec"]["template"]["spec"]
     spread = {c["topologyKey"]: c for c in pod["topologySpreadConstraints"]}
     assert spread["kubernetes.io/hostname"]["labelSelector"]["matchLabels"] == POD_LABELS
     (anti,) = pod["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
@@ -354,10 +353,10 @@ def test_replicas_spread_over_nodes_and_a_disruption_budget_keeps_one() -> None:
 
 
 def test_metrics_service_and_service_monitor_point_at_the_http_port() -> None:
-    service = find("Service", "external-dns-metrics")
+    service = find("Service", "external-dns-kopf-metrics")
     assert service["spec"]["selector"] == POD_LABELS
     assert service["spec"]["ports"] == [{"name": "http", "port": 7979, "targetPort": "http", "protocol": "TCP"}]
-    (monitor,) = documents(MANIFESTS / "examples" / "servicemonitor.yaml")
+    (monitor,) = documents(EXAMPLES / "servicemonitor.yaml")
     assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
     assert monitor["spec"]["selector"]["matchLabels"] == service["metadata"]["labels"]
     assert monitor["spec"]["endpoints"][0]["port"] == "http"
@@ -383,7 +382,7 @@ EXPECTED_RULES = [
 
 
 def cluster_role_rules() -> list[dict[str, Any]]:
-    rules: list[dict[str, Any]] = find("ClusterRole", "external-dns")["rules"]
+    rules: list[dict[str, Any]] = find("ClusterRole", "external-dns-kopf")["rules"]
     return rules
 
 
@@ -402,12 +401,12 @@ def test_cluster_role_has_no_wildcards_and_no_secrets() -> None:
 
 
 def test_cluster_role_binding_grants_the_role_to_the_service_account() -> None:
-    binding = find("ClusterRoleBinding", "external-dns")
+    binding = find("ClusterRoleBinding", "external-dns-kopf")
     account = find("ServiceAccount")
     assert binding["roleRef"] == {
         "apiGroup": "rbac.authorization.k8s.io",
         "kind": "ClusterRole",
-        "name": "external-dns",
+        "name": "external-dns-kopf",
     }
     assert binding["subjects"] == [
         {"kind": "ServiceAccount", "name": account["metadata"]["name"], "namespace": account["metadata"]["namespace"]}
