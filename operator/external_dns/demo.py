@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import socket
 import sys
 import time
 from collections.abc import Sequence
@@ -91,7 +92,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m external_dns.demo", description=__doc__)
     parser.add_argument("--keep-running", action="store_true", help="stay up; print the kubeconfig for kubectl")
     parser.add_argument("--examples", type=Path, default=EXAMPLES, help="directory of manifests to apply")
+    parser.add_argument(
+        "--metrics-address", default=None, help="/metrics, /healthz, /readyz (default: 127.0.0.1, a free port)"
+    )
     args = parser.parse_args(argv)
+    metrics_address = args.metrics_address or f"127.0.0.1:{free_port()}"
     setup_logging("warning")
     logging.getLogger("kopf").setLevel(logging.CRITICAL)  # its shutdown chatter is not the demo's story
 
@@ -104,9 +109,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             inmemory_zone=["example.com"],
             txt_owner_id="demo",
             log_level="warning",
+            metrics_address=metrics_address,
         )
         with OperatorThread(settings) as op:
             op.wait_idle()
+            print(f"Operator metrics: http://{metrics_address}/metrics (and /healthz, /readyz)\n")
             print("Records in the in-memory provider:\n")
             print(table(["ZONE", "NAME", "TYPE", "TTL", "TARGETS"], record_rows(op)))
             print("\nEvents on the objects (kubectl get events):\n")
@@ -116,9 +123,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def free_port() -> int:
+    """A port free on 127.0.0.1 now (the demo's default metrics port: two demos or a test run never collide)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
 def keep_running(cluster: LocalCluster, op: OperatorThread) -> None:
     print(f"\nThe local cluster keeps running. In another shell:\n\n  export KUBECONFIG={cluster.kubeconfig}")
-    print("  kubectl apply --validate=false -f examples/\n  kubectl get events -w\n\nCtrl-C stops the demo.")
+    print("  kubectl apply --validate=false -f examples/\n  kubectl get events -w")
+    print("  kubectl patch service NAME --subresource=status --type=merge \\")
+    print("    -p '{\"status\":{\"loadBalancer\":{\"ingress\":[{\"ip\":\"203.0.113.10\"}]}}}'")
+    print("\nCtrl-C stops the demo.")
     shown = record_rows(op)
     try:
         while True:

@@ -2,6 +2,7 @@
 
 import re
 
+import aiohttp
 import pytest
 
 from external_dns.testing import ClusterRequestError, LocalCluster, PatchType
@@ -279,3 +280,35 @@ async def test_a_created_crd_registers_its_resource(api: LocalCluster) -> None:
     assert widget["kind"] == "Widget"
     discovery = await api.request("GET", "/apis/example.com/v1")
     assert {r["name"] for r in discovery["resources"]} == {"widgets", "widgets/status"}
+
+
+async def test_create_keeps_a_nodes_status_but_drops_a_services(api: LocalCluster) -> None:
+    """As the real server's strategies: the kubelet registers its Node with status; a Service's is dropped."""
+    addresses = {"addresses": [{"type": "ExternalIP", "address": "198.51.100.21"}]}
+    node = await api.request("POST", "/api/v1/nodes", {"metadata": {"name": "worker-1"}, "status": addresses})
+    assert node["status"] == addresses
+    assert (await api.get("v1", "nodes", "worker-1"))["status"] == addresses
+    service = {"metadata": {"name": "web"}, "status": {"loadBalancer": {"ingress": [{"ip": "192.0.2.1"}]}}}
+    created = await api.request("POST", "/api/v1/namespaces/default/services", service)
+    assert "status" not in created
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status"),
+    [
+        (b"k8s\x00\n\x0f\n\x02v1\x12\tNamespace\x12\x05\n\x03\n\x01", "application/vnd.kubernetes.protobuf", 400),
+        (b"k8s\x00\n\x0c\n\x02v1\x12\x06Widget", "application/vnd.kubernetes.protobuf", 400),
+        (b"{}", "application/vnd.kubernetes.protobuf", 400),
+        (b"name: x", "text/plain", 415),
+    ],
+    ids=["truncated protobuf", "protobuf of an unknown kind", "JSON sent as protobuf", "an unknown media type"],
+)
+async def test_bodies_the_server_cannot_read_are_rejected(
+    api: LocalCluster, body: bytes, content_type: str, status: int
+) -> None:
+    async with aiohttp.ClientSession(api.url) as session:
+        async with session.post("/api/v1/namespaces", data=body, headers={"Content-Type": content_type}) as response:
+            assert response.status == status
+            answer = await response.json()
+    assert answer["kind"] == "Status" and answer["code"] == status
+    assert {ns["metadata"]["name"] for ns in await api.list("v1", "namespaces")} == {"default", "kube-system"}

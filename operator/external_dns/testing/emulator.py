@@ -21,7 +21,7 @@ import json
 import logging
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib import resources as package_resources
 from typing import Any
@@ -31,6 +31,7 @@ import attrs
 from kmock import KubernetesEmulator, KubernetesError, resource
 from kmock._internal import enums, rendering
 
+from external_dns.testing import protobuf, tables
 from external_dns.testing.patches import PatchType, UnsupportedPatchType
 from external_dns.testing.selectors import Selector, SelectorError, parse_selector
 from external_dns.testing.store import ApiError, Gone, JsonObject, ObjectStore, ResourceType, WatchEvent
@@ -82,10 +83,25 @@ def parse_api_path(path: str) -> ApiPath | None:
     return ApiPath(group, version, padded[0], namespace, padded[1], "/".join(rest[2:]) or None)
 
 
+def _declarations() -> list[JsonObject]:
+    text = package_resources.files("external_dns.testing").joinpath("resources.json").read_text()
+    declarations: list[JsonObject] = json.loads(text)
+    return declarations
+
+
 def load_declarations() -> list[ResourceType]:
     """The resources every local cluster serves (resources.json next to this module)."""
-    text = package_resources.files("external_dns.testing").joinpath("resources.json").read_text()
-    return [ResourceType.from_declaration(decl) for decl in json.loads(text)]
+    return [ResourceType.from_declaration(decl) for decl in _declarations()]
+
+
+def bundled_printer_columns() -> dict[tuple[str, str, str], list[JsonObject]]:
+    """The printer columns of bundled resources that stand for CRDs (DNSEndpoint), by (group, version, plural):
+    `kubectl get dnsendpoints` shows them even when no CRD object was applied to the local cluster."""
+    return {
+        (decl["group"], decl["version"], decl["plural"]): decl["additionalPrinterColumns"]
+        for decl in _declarations()
+        if decl.get("additionalPrinterColumns")
+    }
 
 
 def json_response(body: Any, status: int = 200) -> aiohttp.web.Response:
@@ -100,6 +116,9 @@ class ApiServerEmulator(KubernetesEmulator):
     store: ObjectStore = attrs.field(factory=ObjectStore)
     journal_limit: int = 10_000
     bookmark_interval: float = 5.0
+    _bundled_columns: dict[tuple[str, str, str], list[JsonObject]] = attrs.field(
+        factory=bundled_printer_columns, init=False
+    )
 
     def __attrs_post_init__(self) -> None:
         # Deliberately not calling KMock's post-init: it registers the built-in behaviour as
@@ -226,17 +245,32 @@ class ApiServerEmulator(KubernetesEmulator):
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
         query = raw_request.query
         method = raw_request.method
+        as_table = tables.table_request(raw_request.headers.get("Accept", ""), query.get("includeObject"))
         if method == "GET" and query.get("watch") in ("true", "1"):
-            return await self._watch(raw_request, rtype, path)
+            return await self._watch(raw_request, rtype, path, as_table)
         if method == "GET" and path.name is None:
-            return json_response(self._list(rtype, path.namespace, query))
+            listed = self._list(rtype, path.namespace, query)
+            if as_table is not None:
+                return json_response(tables.table(as_table, self._columns(rtype), listed["items"], listed["metadata"]))
+            return json_response(listed)
         if method == "GET" and path.name is not None:
-            return json_response(self.store.get(rtype, path.namespace, path.name))
+            obj = self.store.get(rtype, path.namespace, path.name)
+            if as_table is not None:
+                metadata = {"resourceVersion": obj["metadata"].get("resourceVersion", "")}
+                return json_response(tables.table(as_table, self._columns(rtype), [obj], metadata))
+            return json_response(obj)
         if method == "POST" and path.name is None:
-            return json_response(self.store.create(rtype, path.namespace, _json_body(body)), 201)
+            content_type = raw_request.headers.get("Content-Type", "")
+            return json_response(self.store.create(rtype, path.namespace, _object_body(body, content_type)), 201)
         if method == "PUT" and path.name is not None:
             return json_response(
-                self.store.replace(rtype, path.namespace, path.name, _json_body(body), path.subresource)
+                self.store.replace(
+                    rtype,
+                    path.namespace,
+                    path.name,
+                    _object_body(body, raw_request.headers.get("Content-Type", "")),
+                    path.subresource,
+                )
             )
         if method == "PATCH" and path.name is not None:
             try:
@@ -266,6 +300,20 @@ class ApiServerEmulator(KubernetesEmulator):
             metadata["remainingItemCount"] = page.remaining
         return {"kind": rtype.list_kind, "apiVersion": rtype.api_version, "metadata": metadata, "items": page.items}
 
+    def _columns(self, rtype: ResourceType) -> list[tables.Column]:
+        """Printer columns: the CRD's for its version when the resource comes from a CRD."""
+        printer_columns = self._bundled_columns.get((rtype.group, rtype.version, rtype.plural))
+        if rtype.group:
+            crds = self.store.resolve("apiextensions.k8s.io", "v1", "customresourcedefinitions")
+            try:
+                crd = self.store.get(crds, None, f"{rtype.plural}.{rtype.group}")
+            except ApiError:
+                crd = {}
+            for version in (crd.get("spec") or {}).get("versions") or []:
+                if version.get("name") == rtype.version:
+                    printer_columns = version.get("additionalPrinterColumns")
+        return tables.columns_for(rtype.group, rtype.plural, printer_columns)
+
     def _delete_collection(self, rtype: ResourceType, namespace: str | None, query: Mapping[str, str]) -> JsonObject:
         page = self.store.list(rtype, namespace, _selector(query))
         deleted = [
@@ -278,7 +326,11 @@ class ApiServerEmulator(KubernetesEmulator):
     # Watching.
 
     async def _watch(
-        self, raw_request: aiohttp.web.BaseRequest, rtype: ResourceType, path: ApiPath
+        self,
+        raw_request: aiohttp.web.BaseRequest,
+        rtype: ResourceType,
+        path: ApiPath,
+        as_table: tables.TableRequest | None = None,
     ) -> aiohttp.web.StreamResponse:
         query = raw_request.query
         selector = _selector(query, name=path.name)
@@ -297,10 +349,11 @@ class ApiServerEmulator(KubernetesEmulator):
             return response
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
+        render = self._renderer(rtype, as_table)
         try:
             await response.prepare(raw_request)
             for replayed in subscription.initial:
-                await self._send(response, rtype, path.namespace, selector, replayed)
+                await self._send(response, render, path.namespace, selector, replayed)
             next_bookmark = loop.time() + self.bookmark_interval
             while (now := loop.time()) < deadline:
                 wait = min(deadline, next_bookmark if bookmarks else math.inf) - now
@@ -313,7 +366,7 @@ class ApiServerEmulator(KubernetesEmulator):
                     continue
                 if event is None:  # dropped by the server (shutdown or fault injection)
                     break
-                await self._send(response, rtype, path.namespace, selector, event)
+                await self._send(response, render, path.namespace, selector, event)
             await response.write_eof()
         except (ConnectionError, aiohttp.ClientConnectionResetError):
             pass  # the client went away; nothing to tell it
@@ -321,17 +374,36 @@ class ApiServerEmulator(KubernetesEmulator):
             self.store.unsubscribe(subscription)
         return response
 
+    def _renderer(
+        self, rtype: ResourceType, as_table: tables.TableRequest | None
+    ) -> Callable[[JsonObject], JsonObject]:
+        """How a watch sends each object: as itself, or as a one-row Table (column definitions only the first
+        time, as the real server does)."""
+        if as_table is None:
+            return lambda obj: self.store.as_version(rtype, obj)
+        columns, sent_definitions = self._columns(rtype), False
+
+        def as_row(obj: JsonObject) -> JsonObject:
+            nonlocal sent_definitions
+            metadata = {"resourceVersion": obj["metadata"].get("resourceVersion", "")}
+            rendered = tables.table(as_table, columns, [self.store.as_version(rtype, obj)], metadata,
+                                    with_definitions=not sent_definitions)  # fmt: skip
+            sent_definitions = True
+            return rendered
+
+        return as_row
+
     async def _send(
         self,
         response: aiohttp.web.StreamResponse,
-        rtype: ResourceType,
+        render: Callable[[JsonObject], JsonObject],
         namespace: str | None,
         selector: Selector,
         event: WatchEvent,
     ) -> None:
         event_type = _visible_as(event, namespace, selector)
         if event_type is not None:
-            await response.write(_line({"type": event_type, "object": self.store.as_version(rtype, event.obj)}))
+            await response.write(_line({"type": event_type, "object": render(event.obj)}))
 
     def _bookmark(self, rtype: ResourceType) -> JsonObject:
         metadata = {"resourceVersion": str(self.store.resource_version)}
@@ -409,6 +481,19 @@ def _action_of(method: str, path: ApiPath | None, watch: str | None) -> enums.ac
     actions = {"POST": enums.action.CREATE, "PATCH": enums.action.UPDATE, "PUT": enums.action.UPDATE,
                "DELETE": enums.action.DELETE}  # fmt: skip
     return actions.get(method)
+
+
+def _object_body(body: bytes, content_type: str) -> Any:
+    """A created or replaced object, sent as JSON or (kubectl's typed commands) as Kubernetes protobuf."""
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    if media_type == protobuf.MEDIA_TYPE:
+        try:
+            return protobuf.decode_object(body)
+        except (protobuf.ProtobufError, ValueError) as exc:
+            raise ApiError(400, "BadRequest", f"the body of the request is not valid protobuf: {exc}") from exc
+    if media_type not in ("", "application/json"):
+        raise ApiError(415, "UnsupportedMediaType", f"the body of the request was in an unknown format: {media_type}")
+    return _json_body(body)
 
 
 def _json_body(body: bytes) -> Any:

@@ -32,6 +32,9 @@ JsonObject = dict[str, Any]
 StorageKey = tuple[str, str]  # (group, plural): every version of a resource shares one storage
 ObjectKey = tuple[str, str]  # (namespace or "", name)
 
+#: Kinds whose status a create keeps, as the real server's strategies do: the kubelet registers its Node with
+#: its status (addresses, conditions). Services, Pods, Ingresses, CRs with a status subresource: dropped.
+_STATUS_KEPT_ON_CREATE = frozenset({("", "nodes")})
 _GENERATE_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # what the real server uses: no vowels
 
 
@@ -263,7 +266,7 @@ class ObjectStore:
         else:
             meta.pop("namespace", None)
         obj: JsonObject = {**body, "apiVersion": rtype.api_version, "kind": rtype.kind, "metadata": meta}
-        if rtype.has_status:
+        if rtype.has_status and rtype.storage_key not in _STATUS_KEPT_ON_CREATE:
             obj.pop("status", None)  # like the real server: status is written via /status only
         obj = _initial_status(rtype, obj)
         return self._commit(rtype, (ns, name), "ADDED", obj, None)
