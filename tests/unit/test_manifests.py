@@ -431,3 +431,11 @@ def _as_json_schema(node: Any) -> Any:
     if isinstance(node, list):
         return [_as_json_schema(value) for value in node]
     return node
+
+
+def test_the_local_api_servers_dnsendpoint_printer_columns_are_the_crds() -> None:
+    """The local cluster serves DNSEndpoints before any CRD is applied; `kubectl get` must show the same columns."""
+    from external_dns.testing.emulator import bundled_printer_columns
+
+    bundled = bundled_printer_columns()[("externaldns.k8s.io", "v1alpha1", "dnsendpoints")]
+    assert bundled == dnsendpoint_version()["additionalPrinterColumns"]

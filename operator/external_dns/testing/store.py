@@ -13,147 +13,36 @@ write atomic with respect to watchers without any locks.
 
 from __future__ import annotations
 
-import asyncio
-import base64
-import binascii
 import collections
-import datetime
-import json
 import secrets
 import uuid
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
+from external_dns.testing.model import (
+    ApiError,
+    Gone,
+    JsonObject,
+    ListPage,
+    ObjectKey,
+    ResourceType,
+    StorageKey,
+    Subscription,
+    WatchEvent,
+    decode_continue,
+    encode_continue,
+    now_rfc3339,
+)
 from external_dns.testing.patches import PatchError, PatchType, apply_patch
 from external_dns.testing.selectors import Selector
 
-JsonObject = dict[str, Any]
-StorageKey = tuple[str, str]  # (group, plural): every version of a resource shares one storage
-ObjectKey = tuple[str, str]  # (namespace or "", name)
+# The vocabulary lives in model.py; it is imported from here too (the store is what most callers meet).
+__all__ = ["ApiError", "Gone", "JsonObject", "ListPage", "ObjectStore", "ResourceType", "Subscription", "WatchEvent"]
 
 #: Kinds whose status a create keeps, as the real server's strategies do: the kubelet registers its Node with
 #: its status (addresses, conditions). Services, Pods, Ingresses, CRs with a status subresource: dropped.
 _STATUS_KEPT_ON_CREATE = frozenset({("", "nodes")})
 _GENERATE_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # what the real server uses: no vowels
-
-
-class ApiError(Exception):
-    """An error answered as a Kubernetes Status object with this HTTP code and reason."""
-
-    def __init__(self, code: int, reason: str, message: str, details: Mapping[str, Any] | None = None):
-        super().__init__(message)
-        self.code = code
-        self.reason = reason
-        self.message = message
-        self.details = dict(details or {})
-
-    def status_body(self) -> JsonObject:
-        """The `Status` object the real server sends for this error."""
-        body: JsonObject = {
-            "kind": "Status",
-            "apiVersion": "v1",
-            "metadata": {},
-            "status": "Failure",
-            "message": self.message,
-            "reason": self.reason,
-            "code": self.code,
-        }
-        if self.details:
-            body["details"] = self.details
-        return body
-
-
-@dataclass(frozen=True, slots=True)
-class ResourceType:
-    """A declared resource: what discovery lists and what the store needs to know about it."""
-
-    group: str
-    version: str
-    plural: str
-    kind: str
-    namespaced: bool
-    singular: str = ""
-    short_names: tuple[str, ...] = ()
-    categories: tuple[str, ...] = ()
-    subresources: tuple[str, ...] = ()
-
-    @property
-    def api_version(self) -> str:
-        """The apiVersion objects of this resource carry (``v1`` for the core group)."""
-        return f"{self.group}/{self.version}" if self.group else self.version
-
-    @property
-    def storage_key(self) -> StorageKey:
-        """Where objects live: shared by all versions of the same group and plural."""
-        return (self.group, self.plural)
-
-    @property
-    def has_status(self) -> bool:
-        """Whether status is a subresource (then the main endpoint ignores status changes)."""
-        return "status" in self.subresources
-
-    @property
-    def list_kind(self) -> str:
-        """The kind of list responses, e.g. ``ServiceList``."""
-        return f"{self.kind}List"
-
-    @classmethod
-    def from_declaration(cls, decl: Mapping[str, Any]) -> ResourceType:
-        """Build from one entry of resources.json."""
-        return cls(
-            group=decl["group"],
-            version=decl["version"],
-            plural=decl["plural"],
-            kind=decl["kind"],
-            namespaced=bool(decl["namespaced"]),
-            singular=decl.get("singular") or decl["kind"].lower(),
-            short_names=tuple(decl.get("shortNames", ())),
-            categories=tuple(decl.get("categories", ())),
-            subresources=tuple(decl.get("subresources", ())),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class WatchEvent:
-    """One committed write, as retained in the event log and pushed to watchers."""
-
-    resource_version: int
-    storage_key: StorageKey
-    type: str  # ADDED, MODIFIED, DELETED
-    obj: JsonObject
-    old: JsonObject | None  # the previous state, for selector transitions in watches
-
-
-@dataclass(frozen=True, slots=True)
-class ListPage:
-    """One page of a list: the items, the list's resourceVersion and where the next page starts."""
-
-    items: list[JsonObject]
-    resource_version: int
-    continue_token: str | None
-    remaining: int
-
-
-@dataclass(slots=True, eq=False)  # identity equality: subscriptions live in sets
-class Subscription:
-    """A live watch: the events to send first, then whatever arrives on the queue (None: stop)."""
-
-    storage_key: StorageKey
-    initial: list[WatchEvent]
-    queue: asyncio.Queue[WatchEvent | None] = field(default_factory=asyncio.Queue)
-
-
-class Gone(ApiError):
-    """The requested resourceVersion is older than the retained event log."""
-
-    def __init__(self, message: str):
-        super().__init__(410, "Expired", message)
-
-
-def now_rfc3339() -> str:
-    """The current time as the API server renders timestamps: seconds precision, ``Z``."""
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class ObjectStore:
@@ -221,7 +110,7 @@ class ObjectStore:
         continue_token: str | None = None,
     ) -> ListPage:
         """A page of matching objects ordered by namespace and name, as etcd keys are ordered."""
-        start = _decode_continue(continue_token) if continue_token else None
+        start = decode_continue(continue_token) if continue_token else None
         bucket = self._objects[rtype.storage_key]
         keys = sorted(
             key for key in bucket if (namespace is None or key[0] == namespace) and (start is None or key > start)
@@ -238,7 +127,7 @@ class ObjectStore:
                 continue
             items.append(self._as_version(rtype, obj))
             last = key
-        token = _encode_continue(last) if remaining and last is not None else None
+        token = encode_continue(last) if remaining and last is not None else None
         return ListPage(items, self._resource_version, token, remaining)
 
     # Writes.
@@ -475,25 +364,8 @@ class ObjectStore:
             subscription.queue.put_nowait(event)
 
     def _register_crd(self, crd: JsonObject) -> None:
-        spec = crd.get("spec") or {}
-        names = spec.get("names") or {}
-        for version in spec.get("versions") or []:
-            if not version.get("served", True):
-                continue
-            subresources = tuple(sorted((version.get("subresources") or {}).keys()))
-            self.declare(
-                ResourceType(
-                    group=spec.get("group", ""),
-                    version=version["name"],
-                    plural=names.get("plural", ""),
-                    kind=names.get("kind", ""),
-                    namespaced=spec.get("scope", "Namespaced") == "Namespaced",
-                    singular=names.get("singular") or names.get("kind", "").lower(),
-                    short_names=tuple(names.get("shortNames") or ()),
-                    categories=tuple(names.get("categories") or ()),
-                    subresources=subresources,
-                )
-            )
+        for rtype in ResourceType.from_crd(crd):
+            self.declare(rtype)
 
     def _stored(self, rtype: ResourceType, namespace: str | None, name: str) -> JsonObject:
         obj = self._objects[rtype.storage_key].get((self._ns(rtype, namespace), name))
@@ -572,15 +444,3 @@ def _initial_status(rtype: ResourceType, obj: JsonObject) -> JsonObject:
         ]
         return {**obj, "status": {"acceptedNames": names, "conditions": conditions, "storedVersions": []}}
     return obj
-
-
-def _encode_continue(key: ObjectKey) -> str:
-    return base64.urlsafe_b64encode(json.dumps(list(key)).encode()).decode()
-
-
-def _decode_continue(token: str) -> ObjectKey:
-    try:
-        namespace, name = json.loads(base64.urlsafe_b64decode(token.encode()))
-    except (ValueError, binascii.Error, TypeError) as exc:
-        raise ApiError(400, "BadRequest", "invalid continue token") from exc
-    return (str(namespace), str(name))
