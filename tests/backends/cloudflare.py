@@ -15,8 +15,8 @@ from typing import Any
 
 import kmock
 
-# kmock 0.8 leaves Response out of its __all__, which mypy --strict refuses as an implicit re-export.
-from kmock._internal.rendering import Response
+# Imported from kmock's top level (its public namespace; 0.8 leaves Response out of __all__ only).
+from kmock import Response
 
 from external_dns.providers.base import Zone
 

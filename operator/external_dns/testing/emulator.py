@@ -1,17 +1,12 @@
-"""A KMock `KubernetesEmulator` that behaves like a real API server, for Kopf, kubectl and our tests.
+"""An emulated Kubernetes API server for Kopf, kubectl and our tests, with KMock's DSL for fault injection.
 
-KMock 0.8's emulator is "a database over HTTP" (see /work/shared/reference/api-emulator.md for what it
-gets wrong). This subclass keeps KMock's request DSL for fault injection and replaces the rest:
-
-- requests first meet the reactions users added with KMock's DSL
-  (``emulator['list', kmock.resource('v1/services')][:2] << 500``); the built-in behaviour is not a
-  reaction but what answers when no user reaction matches, so a server without user reactions
-  never scans the request journal (a fast path whose cost does not grow with requests served);
-- the request journal is kept only while user reactions exist and is capped at `journal_limit`,
-  so KMock's slices such as ``[:2]`` count requests from when the first reaction was added;
-- paths, discovery and watches are parsed and served here (KMock's parser fails on
-  ``/api/v1/namespaces``, its discovery reports ``groupVersion: "/v1"``, its watches are
-  ``application/octet-stream``); objects live in an `ObjectStore`.
+KMock 0.8's own emulator is "a database over HTTP" (see /work/shared/reference/api-emulator.md for what it gets
+wrong), so the server here stands on its own: objects live in an `ObjectStore` (store.py), paths and discovery
+are discovery.py's, request bodies are JSON or kubectl's protobuf (protobuf.py), and `kubectl get` gets Tables
+(tables.py). KMock is used only through its public API: ``emulator[...]`` is a `kmock.RawHandler`'s DSL, and
+once a test used it, each request meets those reactions first (``emulator['list',
+kmock.resource('v1/services')][:2] << 500``); a request no reaction matches is served as usual. Until the DSL is
+used no request is journaled, so a server without faults costs nothing per request beyond serving it.
 """
 
 from __future__ import annotations
@@ -20,68 +15,20 @@ import asyncio
 import json
 import logging
 import math
-import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from importlib import resources as package_resources
 from typing import Any
 
 import aiohttp.web
-import attrs
-from kmock import KubernetesEmulator, KubernetesError, resource
-from kmock._internal import enums, rendering
+import kmock
 
-from external_dns.testing import protobuf, tables
+from external_dns.testing import discovery, protobuf, tables
+from external_dns.testing.discovery import ApiPath, parse_api_path
 from external_dns.testing.patches import PatchType, UnsupportedPatchType
 from external_dns.testing.selectors import Selector, SelectorError, parse_selector
 from external_dns.testing.store import ApiError, Gone, JsonObject, ObjectStore, ResourceType, WatchEvent
 
 logger = logging.getLogger(__name__)
-
-SERVER_VERSION: JsonObject = {
-    "major": "1",
-    "minor": "32",
-    "gitVersion": "v1.32.0",  # kubectl here is a dispatcher that picks its binary by this version
-    "gitCommit": "0000000000000000000000000000000000000000",
-    "gitTreeState": "clean",
-    "buildDate": "2024-12-11T00:00:00Z",
-    "goVersion": "go1.23.3",
-    "compiler": "gc",
-    "platform": "linux/amd64",
-}
-ALL_VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
-_VERSION_ORDER = re.compile(r"^v(\d+)(?:(alpha|beta)(\d+))?$")
-
-
-@dataclass(frozen=True, slots=True)
-class ApiPath:
-    """A request path split the way the API server routes it."""
-
-    group: str
-    version: str | None = None
-    plural: str | None = None
-    namespace: str | None = None
-    name: str | None = None
-    subresource: str | None = None
-
-
-def parse_api_path(path: str) -> ApiPath | None:
-    """Split ``/api/v1/namespaces/ns/services/name/status`` and the like; None for other paths."""
-    parts = [part for part in path.split("/") if part]
-    if len(parts) >= 2 and parts[0] == "api":
-        group, rest = "", parts[1:]
-    elif len(parts) >= 2 and parts[0] == "apis":
-        group, rest = parts[1], parts[2:]
-    else:
-        return None
-    version, rest = (rest[0], rest[1:]) if rest else (None, [])
-    namespace = None
-    # "namespaces/<ns>/<plural>..." is a namespaced path unless it is a namespace's own subresource.
-    if len(rest) >= 3 and rest[0] == "namespaces" and rest[2] not in ("status", "finalize"):
-        namespace, rest = rest[1], rest[2:]
-    padded = [*rest, None, None, None]
-    return ApiPath(group, version, padded[0], namespace, padded[1], "/".join(rest[2:]) or None)
-
 
 def _declarations() -> list[JsonObject]:
     text = package_resources.files("external_dns.testing").joinpath("resources.json").read_text()
@@ -109,25 +56,37 @@ def json_response(body: Any, status: int = 200) -> aiohttp.web.Response:
     return aiohttp.web.Response(body=json.dumps(body).encode(), status=status, content_type="application/json")
 
 
-@attrs.define(kw_only=True)
-class ApiServerEmulator(KubernetesEmulator):
-    """KMock's Kubernetes emulator with the semantics of a real API server (see the module docstring)."""
+class ApiServerEmulator:
+    """An emulated Kubernetes API server; KMock's DSL (``emulator[...] << 500``) injects faults in front of it."""
 
-    store: ObjectStore = attrs.field(factory=ObjectStore)
-    journal_limit: int = 10_000
-    bookmark_interval: float = 5.0
-    _bundled_columns: dict[tuple[str, str, str], list[JsonObject]] = attrs.field(
-        factory=bundled_printer_columns, init=False
-    )
-
-    def __attrs_post_init__(self) -> None:
-        # Deliberately not calling KMock's post-init: it registers the built-in behaviour as
-        # fallback reactions, which makes every request scan the request journal.
+    def __init__(self, store: ObjectStore | None = None, *, bookmark_interval: float = 5.0) -> None:
+        self.store = store or ObjectStore()
+        self.bookmark_interval = bookmark_interval
+        #: The user's reactions (KMock's public `RawHandler`); consulted only once the DSL was used.
+        self.faults = kmock.RawHandler()
+        self._faults_in_use = False
+        self._bundled_columns = bundled_printer_columns()
         for rtype in load_declarations():
             self.store.declare(rtype)
         namespaces = self.store.resolve("", "v1", "namespaces")
         for name in ("default", "kube-system"):
             self.store.create(namespaces, None, {"metadata": {"name": name}})
+
+    def __getitem__(self, criteria: Any) -> kmock.View:
+        """KMock's DSL on the fault handler: ``emulator["list", kmock.resource("v1/services")][:2] << 500``.
+
+        From the first use on, every request meets the user's reactions first (and is journaled, so slices
+        such as ``[:2]`` count from then); before it, requests cost nothing extra.
+        """
+        self._faults_in_use = True
+        view: kmock.View = self.faults[criteria]
+        return view
+
+    async def __aenter__(self) -> ApiServerEmulator:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        self.store.drop_watches()
 
     def declare(self, rtype: ResourceType) -> None:
         """Serve one more resource (CRDs created through the API register themselves)."""
@@ -141,97 +100,50 @@ class ApiServerEmulator(KubernetesEmulator):
     # The HTTP entry point.
 
     async def __call__(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
-        """Serve one request: user reactions first (if any), then the emulated API server."""
+        """Serve one request: the user's reactions first (if the DSL was used), then the emulated API server."""
         body = await raw_request.read()
         try:
-            if self._payloads:
-                reacted = await self._react(raw_request, body)
-                if reacted is not None:
-                    return reacted
+            if self._faults_in_use and _kmock_can_parse(raw_request.path):
+                try:
+                    # Not entered as a context manager, so KMock raises instead of rendering: a request no
+                    # reaction matches raises NotImplementedError, and the emulated server answers it.
+                    return await self.faults(raw_request)
+                except NotImplementedError:
+                    pass
             return await self._serve(raw_request, body)
         except ApiError as exc:
             return json_response(exc.status_body(), exc.code)
-        except KubernetesError as exc:  # raised by a user reaction, e.g. `<< KubernetesError(429)`
-            return await self._render_error(exc)
+        except kmock.KubernetesError as exc:  # raised by a user reaction, e.g. `<< kmock.KubernetesError(429)`
+            error = ApiError(exc.status, exc.reason or type(exc).__name__, exc.message or repr(exc), exc.details)
+            return json_response(error.status_body(), exc.status)
         except Exception as exc:
             logger.exception("The emulated API server failed on %s %s", raw_request.method, raw_request.path)
-            if self._errors:
-                self._errors[-1].append(exc)
             error = ApiError(500, "InternalError", f"{type(exc).__name__}: {exc}")
             return json_response(error.status_body(), 500)
-
-    async def _react(self, raw_request: aiohttp.web.BaseRequest, body: bytes) -> aiohttp.web.StreamResponse | None:
-        request = self._dsl_request(raw_request, body)
-        self._requests.append(request)
-        if len(self._requests) > self.journal_limit:
-            del self._requests[: len(self._requests) - self.journal_limit]
-        # The same ordering as KMock's RawHandler: highest priority first, then newest last.
-        ordered = sorted(self._payloads, key=lambda payload: [-p for p in payload.priorities] or [0])
-        for payload in ordered:
-            if payload._disabled.is_set() or request not in payload._source:
-                continue
-            try:
-                return await payload(request)
-            except rendering.ReactionMismatchError:  # the reaction is depleted: skip it from now on
-                payload._disabled.set()
-            except NotImplementedError:  # matched, but only records requests (e.g. `>> list`)
-                pass
-            except rendering.StreamingError as exc:  # a stream that fails midway just ends
-                response: aiohttp.web.StreamResponse = exc.args[0]
-                if response.prepared:
-                    await response.write_eof()
-                    return response
-                raise exc.__cause__ or exc from None
-        return None
-
-    def _dsl_request(self, raw_request: aiohttp.web.BaseRequest, body: bytes) -> rendering.Request:
-        path = parse_api_path(raw_request.path)
-        text = body.decode("utf-8", errors="replace")
-        try:
-            data = json.loads(text) if text else None
-        except ValueError:
-            data = None
-        return rendering.Request(
-            id=len(self._requests),
-            raw_request=raw_request,
-            url=raw_request.url,
-            method=raw_request.method,
-            params=dict(raw_request.query),
-            headers=dict(raw_request.headers),
-            cookies=dict(raw_request.cookies),
-            body=body,
-            text=text,
-            data=data,
-            action=_action_of(raw_request.method, path, raw_request.query.get("watch")),
-            resource=None if path is None else resource(group=path.group, version=path.version, plural=path.plural),
-            namespace=None if path is None else path.namespace,
-            name=None if path is None else path.name,
-            subresource=None if path is None else path.subresource,
-        )
 
     # The emulated API server.
 
     async def _serve(self, raw_request: aiohttp.web.BaseRequest, body: bytes) -> aiohttp.web.StreamResponse:
         path = raw_request.path.rstrip("/") or "/"
         if path == "/version":
-            return json_response(SERVER_VERSION)
+            return json_response(discovery.SERVER_VERSION)
         if path in ("/healthz", "/livez", "/readyz"):
             return aiohttp.web.Response(text="ok")
         if path == "/":
-            return json_response({"paths": self._root_paths()})
+            return json_response({"paths": discovery.root_paths(self.store.types)})
         if path == "/api":
             host = raw_request.host
             cidrs = [{"clientCIDR": "0.0.0.0/0", "serverAddress": host}]
             return json_response({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": cidrs})
         if path == "/apis":
-            return json_response(self._group_list())
+            return json_response(discovery.group_list(self.store.types))
         parsed = parse_api_path(path)
         if parsed is None:
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
         if parsed.version is None:
-            return json_response(self._group(parsed.group))
+            return json_response(discovery.api_group(self.store.types, parsed.group))
         if parsed.plural is None:
-            return json_response(self._resource_list(parsed.group, parsed.version))
+            return json_response(discovery.resource_list(self.store.types, parsed.group, parsed.version))
         return await self._serve_resource(raw_request, body, parsed)
 
     async def _serve_resource(
@@ -412,75 +324,11 @@ class ApiServerEmulator(KubernetesEmulator):
             "object": {"kind": rtype.kind, "apiVersion": rtype.api_version, "metadata": metadata},
         }
 
-    # Discovery.
-
-    def _root_paths(self) -> list[str]:
-        paths = {"/api", "/api/v1", "/apis", "/version", "/healthz", "/livez", "/readyz"}
-        for rtype in self.store.types:
-            if rtype.group:
-                paths |= {f"/apis/{rtype.group}", f"/apis/{rtype.group}/{rtype.version}"}
-        return sorted(paths)
-
-    def _versions_of(self, group: str) -> list[str]:
-        versions = {rtype.version for rtype in self.store.types if rtype.group == group}
-        return sorted(versions, key=_version_priority)
-
-    def _group(self, group: str) -> JsonObject:
-        versions = self._versions_of(group)
-        if not group or not versions:
-            raise ApiError(404, "NotFound", "the server could not find the requested resource")
-        entries = [{"groupVersion": f"{group}/{version}", "version": version} for version in versions]
-        return {
-            "kind": "APIGroup",
-            "apiVersion": "v1",
-            "name": group,
-            "versions": entries,
-            "preferredVersion": entries[0],
-        }
-
-    def _group_list(self) -> JsonObject:
-        groups = sorted({rtype.group for rtype in self.store.types if rtype.group})
-        return {"kind": "APIGroupList", "apiVersion": "v1", "groups": [self._group(group) for group in groups]}
-
-    def _resource_list(self, group: str, version: str) -> JsonObject:
-        rtypes = sorted(
-            (rtype for rtype in self.store.types if rtype.group == group and rtype.version == version),
-            key=lambda rtype: rtype.plural,
-        )
-        if not rtypes:
-            raise ApiError(404, "NotFound", "the server could not find the requested resource")
-        entries: list[JsonObject] = []
-        for rtype in rtypes:
-            common = {"namespaced": rtype.namespaced, "kind": rtype.kind}
-            entries.append(
-                {
-                    "name": rtype.plural,
-                    "singularName": rtype.singular,
-                    **common,
-                    "verbs": ALL_VERBS,
-                    "shortNames": list(rtype.short_names),
-                    "categories": list(rtype.categories),
-                }
-            )
-            for sub in rtype.subresources:
-                entries.append(
-                    {"name": f"{rtype.plural}/{sub}", "singularName": "", **common, "verbs": ["get", "patch", "update"]}
-                )
-        group_version = f"{group}/{version}" if group else version
-        return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": entries}
-
-
-def _action_of(method: str, path: ApiPath | None, watch: str | None) -> enums.action | None:
-    # KMock's action names for DSL filters such as emulator['list', ...]; PUT counts as an update.
-    if path is None or path.plural is None:
-        return None
-    if method == "GET":
-        return (
-            enums.action.WATCH if watch in ("true", "1") else (enums.action.FETCH if path.name else enums.action.LIST)
-        )
-    actions = {"POST": enums.action.CREATE, "PATCH": enums.action.UPDATE, "PUT": enums.action.UPDATE,
-               "DELETE": enums.action.DELETE}  # fmt: skip
-    return actions.get(method)
+def _kmock_can_parse(path: str) -> bool:
+    """KMock 0.8's path parser fails on the namespaces collection (``/api/v1/namespaces``) and misreads a
+    namespace's own path as a namespaced one; those requests skip the fault handler (faults cannot target them)."""
+    parsed = discovery.parse_api_path(path)
+    return parsed is None or not (parsed.plural == "namespaces" and parsed.namespace is None)
 
 
 def _object_body(body: bytes, content_type: str) -> Any:
@@ -545,15 +393,6 @@ def _visible_as(event: WatchEvent, namespace: str | None, selector: Selector) ->
             if now_seen:
                 return "MODIFIED" if was_seen else "ADDED"
             return "DELETED" if was_seen else None
-
-
-def _version_priority(version: str) -> tuple[int, int, int]:
-    # Kubernetes' ordering: GA before beta before alpha, higher numbers first.
-    match = _VERSION_ORDER.match(version)
-    if match is None:
-        return (3, 0, 0)
-    stability = {None: 0, "beta": 1, "alpha": 2}[match[2]]
-    return (stability, -int(match[1]), -int(match[3] or 0))
 
 
 def _line(payload: JsonObject) -> bytes:
