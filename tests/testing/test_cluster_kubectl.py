@@ -123,6 +123,9 @@ def test_kubectl_create_sends_protobuf_and_the_objects_arrive_whole(
     assert (container["image"], container["ports"]) == ("nginx:1.27", [{"containerPort": 80}])
     namespace = json.loads(kubectl(kubectl_env, "get", "namespace", "shop", "-o", "json"))
     assert namespace["status"] == {"phase": "Active"}
+    kubectl(kubectl_env, "-n", "shop", "create", "secret", "generic", "token", "--from-literal=api-token=s3cret")
+    secret = json.loads(kubectl(kubectl_env, "-n", "shop", "get", "secret", "token", "-o", "json"))
+    assert secret["data"] == {"api-token": "czNjcmV0"}  # bytes fields arrive base64, as in JSON
 
 
 def test_kubectl_get_prints_a_crds_printer_columns(cluster: LocalCluster, kubectl_env: dict[str, str]) -> None:
