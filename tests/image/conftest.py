@@ -26,6 +26,7 @@ from tests.image.docker_env import (
     check_prerequisites,
     docker_daemon,
     ensure_base_image,
+    remove_in_background,
     run,
 )
 
@@ -51,9 +52,12 @@ def daemon() -> Iterator[DockerDaemon]:
         check_prerequisites()
     except DockerUnavailable as reason:
         pytest.skip(f"cannot build the image here: {reason}")
-    with tempfile.TemporaryDirectory(prefix="image-test-", ignore_cleanup_errors=True) as scratch:
-        with docker_daemon(Path(scratch)) as running:
+    scratch = Path(tempfile.mkdtemp(prefix="image-test-"))
+    try:
+        with docker_daemon(scratch) as running:
             yield running
+    finally:
+        remove_in_background(scratch)
 
 
 @pytest.fixture(scope="session")
