@@ -16,7 +16,7 @@ README = (Path(__file__).parent.parent.parent / "README.md").read_text()
 #: Flags the README shows that belong to other programs (kubectl, kopf, gcloud) or to --help's own usage lines.
 OTHER_PROGRAMS = {"all-namespaces", "priority", "field-selector", "from-literal", "validate", "port", "strict", "help"}
 OTHER_PROGRAMS |= {"role", "member"}
-OTHER_PROGRAMS |= {"all", "replicas", "subresource", "tcp", "type"}  # kubectl's, in the demo and switch steps
+OTHER_PROGRAMS |= {"all", "for", "replicas", "subresource", "tcp", "type"}  # kubectl's: demo, deploy, switch steps
 HELP_ONLY = {"listen", "version"}
 
 
