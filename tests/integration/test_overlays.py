@@ -28,6 +28,7 @@ pytestmark = [
 ROOT = Path(__file__).resolve().parents[2]
 OVERLAYS = ROOT / "manifests" / "overlays"
 NAMESPACE = "external-dns"
+GOOGLE_SERVICE_ACCOUNT = "external-dns-kopf@my-project.iam.gserviceaccount.com"
 #: Per overlay: --provider, the env vars read from a Secret as {name: (secret, key)}, the ServiceAccount's
 #: annotations. Nothing else may differ from the base.
 EXPECTED: dict[str, tuple[str, dict[str, tuple[str, str]], dict[str, str]]] = {
@@ -36,6 +37,8 @@ EXPECTED: dict[str, tuple[str, dict[str, tuple[str, str]], dict[str, str]]] = {
     "rfc2136": ("rfc2136", {"EXTERNAL_DNS_RFC2136_TSIG_SECRET": ("external-dns-kopf-rfc2136", "tsig-secret")}, {}),
     "pdns": ("pdns", {"EXTERNAL_DNS_PDNS_API_KEY": ("external-dns-kopf-pdns", "api-key")}, {}),
     "webhook": ("webhook", {}, {}),
+    "google": ("google", {}, {"iam.gke.io/gcp-service-account": GOOGLE_SERVICE_ACCOUNT}),
+    "azure": ("azure", {}, {"azure.workload.identity/client-id": "00000000-0000-0000-0000-000000000000"}),
 }
 
 #: What ExternalDNS's Helm chart installs with release name `external-dns` (chart 1.x: names from the
@@ -127,6 +130,18 @@ def test_each_overlay_applies_to_an_api_server(
     kubectl(kubectl_env, "apply", "--validate=false", "-k", str(OVERLAYS / overlay))
     applied = json.loads(kubectl(kubectl_env, "get", "deployment", "external-dns-kopf", "-n", NAMESPACE, "-o", "json"))
     assert f"--provider={EXPECTED[overlay][0]}" in applied["spec"]["template"]["spec"]["containers"][0]["args"]
+
+
+def test_the_azure_overlay_mounts_azure_json_from_its_secret_and_uses_workload_identity() -> None:
+    documents = render("azure")
+    pod = one(documents, "Deployment")["spec"]["template"]
+    assert pod["metadata"]["labels"]["azure.workload.identity/use"] == "true"
+    container = pod["spec"]["containers"][0]
+    (config_flag,) = [arg for arg in container["args"] if arg.startswith("--azure-config-file=")]
+    (mount,) = [m for m in container["volumeMounts"] if m["name"] == "azure-config"]
+    assert config_flag.split("=", 1)[1] == f"{mount['mountPath']}/azure.json" and mount["readOnly"]
+    (volume,) = [v for v in pod["spec"]["volumes"] if v["name"] == "azure-config"]
+    assert volume["secret"]["secretName"] == "external-dns-kopf-azure"
 
 
 def test_an_overlay_installs_beside_externaldns_helm_chart_without_touching_it(
