@@ -41,6 +41,9 @@ OWNED_RECORD_LABEL = "ownedRecord"
 NONCE_LABEL = "txt-encryption-nonce"
 #: The raw TXT value an ownership record was read from: deletes must send the exact rdata (see registry/txt.py).
 RAW_TXT_LABEL = "txt-raw-value"
+#: Marks a registry-level record that *is* an ownership TXT (value: the name of the record it owns). The TXT
+#: registry lists these so that the planner can refuse to add values to them; it never plans changes to them.
+OWNERSHIP_TXT_LABEL = "txt-ownership-of"
 
 
 @dataclass(frozen=True, slots=True, order=True)

@@ -107,7 +107,7 @@ async def _explain_in_zone(app: Application, name: str, zone: Zone, wanted: list
         out.append("  (nothing)")
 
     desired = app.provider.adjust_endpoints(combine([ep for ep in wanted if zone.contains(ep.dns_name)]))
-    plan = calculate(current, desired, plan_settings)
+    plan = calculate(view.current_at({name}), desired, plan_settings)
     out.append(f"Next sync in {_zone(zone)} would:")
     out += [f"  {line}" for line in describe_changes(plan.changes)]
     out += [f"  skip {_endpoint(s.endpoint)}: {s.reason}" for s in plan.skipped]

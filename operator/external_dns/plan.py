@@ -11,6 +11,11 @@ A pure function with ExternalDNS's rules (``plan/plan.go``, ``plan/conflict.go``
 4. The policy drops what it does not allow; then, with an owner id, deletes and updates of records this
    instance does not own are dropped.
 
+Current records marked as ownership TXT records (``OWNERSHIP_TXT_LABEL``, see ``RegistryView.current_at``) are
+never changed: a desired record of the same name and type is skipped, whoever owns the TXT, since a value added
+to an ownership TXT changes who owns the records it covers. (ExternalDNS hides them from its planner, so a
+DNSEndpoint can add values to another owner's TXT when TXT is a managed type.)
+
 Each row is planned on its own, so planning only the rows of some names gives the same changes for those rows
 as planning the whole zone: the reconciler relies on that for incremental syncs.
 
@@ -29,6 +34,7 @@ from enum import StrEnum
 from external_dns.domain_filter import DomainFilter, match_all
 from external_dns.endpoint import (
     OWNER_LABEL,
+    OWNERSHIP_TXT_LABEL,
     RESOURCE_LABEL,
     Endpoint,
     EndpointKey,
@@ -101,6 +107,8 @@ class _Row:
     currents: list[Endpoint] = field(default_factory=list)
     candidates: list[Endpoint] = field(default_factory=list)
     cells: dict[str, _TypeCell] = field(default_factory=dict)
+    #: Desired records refused because an ownership TXT holds their record set.
+    refused: list[Skipped] = field(default_factory=list)
 
     def cell(self, record_type: str) -> _TypeCell:
         return self.cells.setdefault(record_type, _TypeCell())
@@ -122,18 +130,29 @@ def calculate(current: Sequence[Endpoint], desired: Sequence[Endpoint], settings
     The result does not depend on the order of either list.
     """
     rows: dict[RowKey, _Row] = {}
+    ownership_txts: dict[tuple[str, str], Endpoint] = {}
+    for record in current:
+        if OWNERSHIP_TXT_LABEL in record.labels:
+            ownership_txts.setdefault((record.key.name, record.record_type), record)
     for record in _relevant(current, settings):
+        if OWNERSHIP_TXT_LABEL in record.labels:
+            continue
         row = rows.setdefault(record.row, _Row())
         row.currents.append(record)
         # As upstream, a second current record of one type replaces the first in the type cell.
         row.cell(record.record_type).current = record
     for wanted in _relevant(desired, settings):
         row = rows.setdefault(wanted.row, _Row())
+        holder = ownership_txts.get((wanted.key.name, wanted.record_type))
+        if holder is not None:
+            row.refused.append(_ownership_txt_skip(wanted, holder, settings.owner_id))
+            continue
         row.candidates.append(wanted)
         row.cell(wanted.record_type).candidates.append(wanted)
 
     plan = Plan()
     for key in sorted(rows):
+        plan.skipped.extend(rows[key].refused)
         draft = _plan_row(key, rows[key], settings)
         _apply_policy(draft, settings.policy)
         _filter_by_owner(draft, settings.owner_id)
@@ -155,8 +174,21 @@ def _relevant(records: Iterable[Endpoint], settings: PlanSettings) -> Iterable[E
             yield record
 
 
+def _ownership_txt_skip(wanted: Endpoint, holder: Endpoint, owner_id: str) -> Skipped:
+    owner = holder.labels.get(OWNER_LABEL, "")
+    owned = holder.labels.get(OWNERSHIP_TXT_LABEL, "")
+    what = f'the {holder.record_type} record "{holder.dns_name}" is the ownership record of "{owned}"'
+    if owner and owner == owner_id:
+        return Skipped(wanted, f'{what}, kept by this instance ("{owner_id}"); no source may write to it')
+    whose = f'owned by "{owner}"' if owner else "with no owner"
+    reason = f'owner id does not match: {what}, {whose}, not by this instance ("{owner_id}"); it is left alone'
+    return Skipped(wanted, reason, owner)
+
+
 def _plan_row(key: RowKey, row: _Row, settings: PlanSettings) -> _Draft:
     draft = _Draft()
+    if not row.candidates and not row.currents:
+        return draft
     if not row.candidates:
         # The name was released, or is held by records nobody wants any more.
         draft.deletes.extend(row.currents)

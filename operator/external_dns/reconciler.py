@@ -275,7 +275,7 @@ class ZoneWorker:
         for name in names:
             related |= self.registry.related_names(name)
         view = self.registry.read(self.cache.at(related))
-        current = [record for record in view.records if record.key.name in names]
+        current = view.current_at(names)
         wanted = [ep for ep in self.desired.endpoints_at(names) if self.zone.contains(ep.dns_name)]
         isolated: list[Skipped] = []
         if self.isolation is not None:  # --namespace-isolation (guards/namespace_isolation.py)

@@ -24,8 +24,13 @@ class ZoneCache:
         return sum(len(records) for records in self._by_name.values())
 
     def replace(self, records: Iterable[Endpoint]) -> None:
+        """Everything the provider listed. A record set listed twice is kept once with the targets of both, so
+        that duplicates the provider holds stay visible to the planner, which then plans them away."""
         self._by_name.clear()
         for record in records:
+            known = self._by_name.get(record.key.name, {}).get(record.key)
+            if known is not None:
+                record = known.with_(targets=known.targets + record.targets)
             self._put(record)
         self.loaded = True
 

@@ -13,7 +13,7 @@ between the two:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -26,15 +26,27 @@ class RegistryView:
     """What a registry made of some provider-level records.
 
     ``records``: registry-level records (ownership TXT removed, labels attached).
+    ``ownership_records``: one registry-level record per ownership TXT record set, marked with
+    ``OWNERSHIP_TXT_LABEL`` and labelled with the owner its values name. The planner never changes these; it
+    refuses to add values to them (a source writing into another owner's ownership TXT would take that owner's
+    records over), so they go into what it is given as current records: :meth:`current_at`.
     ``txt_rows``: the (record name, set identifier) rows that have any registry TXT, whatever its owner.
     ``txt_names``: the (TXT name, set identifier) of every registry TXT present (ExternalDNS's
     ``existingTXTs``): a Create does not write a TXT that is already there, whoever owns it.
-    Names in both sets are normalised (:func:`external_dns.endpoint.normalize_name`).
+    ``txt_values``: the ownership values of every registry TXT present, by (TXT name, set identifier), as read:
+    an update or delete of the TXT removes all of them (duplicates included), not only the first.
+    Names in these sets are normalised (:func:`external_dns.endpoint.normalize_name`).
     """
 
     records: list[Endpoint]
     txt_rows: set[RowKey] = field(default_factory=set)
     txt_names: set[RowKey] = field(default_factory=set)
+    txt_values: dict[RowKey, tuple[str, ...]] = field(default_factory=dict)
+    ownership_records: list[Endpoint] = field(default_factory=list)
+
+    def current_at(self, names: Collection[str]) -> list[Endpoint]:
+        """The planner's current records at ``names``: the records there and the ownership TXT records there."""
+        return [record for record in (*self.records, *self.ownership_records) if record.key.name in names]
 
 
 @runtime_checkable

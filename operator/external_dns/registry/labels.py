@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from external_dns.endpoint import NONCE_LABEL, RAW_TXT_LABEL
+from external_dns.endpoint import NONCE_LABEL, OWNERSHIP_TXT_LABEL, RAW_TXT_LABEL
 
 HERITAGE = "external-dns"
 
 #: Labels that describe how a TXT was stored, not the record it owns: never written into a TXT value.
-UNSERIALISED_LABELS = frozenset({NONCE_LABEL, RAW_TXT_LABEL})
+UNSERIALISED_LABELS = frozenset({NONCE_LABEL, RAW_TXT_LABEL, OWNERSHIP_TXT_LABEL})
 
 
 class InvalidHeritageError(ValueError):

@@ -24,6 +24,7 @@ from external_dns.endpoint import (
     NONCE_LABEL,
     OWNED_RECORD_LABEL,
     OWNER_LABEL,
+    OWNERSHIP_TXT_LABEL,
     RAW_TXT_LABEL,
     Endpoint,
     EndpointKey,
@@ -60,10 +61,15 @@ DEFAULT_MANAGED_TYPES = frozenset({RecordType.A.value, RecordType.AAAA.value, Re
 
 @dataclass(frozen=True, slots=True)
 class _Ownership:
-    """What one registry TXT says: the labels in its value and the value exactly as stored."""
+    """What the registry TXT values for one record say: the labels and the value they were read from.
+
+    ``rewrite`` is set when the record set holds more than one ownership value of the same owner (duplicates
+    left by a lost response, say): the owner's next update writes a single value back.
+    """
 
     labels: Mapping[str, str]
     raw_value: str
+    rewrite: bool = False
 
 
 class TXTRegistry:
@@ -94,11 +100,17 @@ class TXTRegistry:
     # Reading ------------------------------------------------------------------------------------------------
 
     def read(self, records: Sequence[Endpoint]) -> RegistryView:
-        """Strip the registry TXT records and attach their labels to the records they own (§1.4)."""
+        """Strip the registry TXT records and attach their labels to the records they own (§1.4).
+
+        Every value of a TXT record set is read, not only the first: values naming different owners make the
+        records they own nobody's business here (never this instance's), so a value added to another owner's
+        TXT cannot take its records over.
+        """
         plain: list[Endpoint] = []
-        ownerships: dict[EndpointKey, _Ownership] = {}
-        txt_rows: set[RowKey] = set()
-        txt_names: set[RowKey] = set()
+        found: dict[EndpointKey, list[_Ownership]] = {}
+        multi_valued: set[EndpointKey] = set()
+        ownership_records: list[Endpoint] = []
+        view = RegistryView(records=[])
         for record in records:
             if record.record_type != RecordType.TXT:
                 plain.append(record)
@@ -106,29 +118,77 @@ class TXTRegistry:
             if not record.targets:
                 log.error("TXT record %s has no value; ignored", record.dns_name)
                 continue
-            labels = self._parse_value(record.targets[0])
-            if labels is None:
+            values = self._ownership_values(record.targets)
+            if not values:
                 # Somebody else's TXT record: an ordinary record that nobody owns.
                 plain.append(record)
                 continue
             owned_name, owned_type = self.mapper.to_endpoint_name(record.dns_name)
             owned_name = normalize_name(owned_name)
             key = EndpointKey(owned_name, owned_type, record.set_identifier)
-            ownerships[key] = _Ownership(labels, record.targets[0])
-            txt_names.add(RowKey(normalize_name(record.dns_name), record.set_identifier))
+            found.setdefault(key, []).extend(values)
+            if len(values) > 1:
+                multi_valued.add(key)
+            txt_row = RowKey(normalize_name(record.dns_name), record.set_identifier)
+            view.txt_names.add(txt_row)
+            view.txt_values[txt_row] = view.txt_values.get(txt_row, ()) + tuple(v.raw_value for v in values)
             if owned_name:
-                txt_rows.add(RowKey(owned_name, record.set_identifier))
-        present_txt_names = {row.name for row in txt_names}
-        owned = [self._attach_ownership(record, ownerships, present_txt_names) for record in plain]
-        return RegistryView(records=owned, txt_rows=txt_rows, txt_names=txt_names)
+                view.txt_rows.add(RowKey(owned_name, record.set_identifier))
+            ownership_records.append(self._ownership_record(record, owned_name, self._settle(record, values, False)))
+        ownerships = {key: self._settle(None, values, key in multi_valued) for key, values in found.items()}
+        present_txt_names = {row.name for row in view.txt_names}
+        view.records = [self._attach_ownership(record, ownerships, present_txt_names) for record in plain]
+        view.ownership_records = ownership_records
+        return view
+
+    def _ownership_values(self, texts: Sequence[str]) -> list[_Ownership]:
+        values: list[_Ownership] = []
+        for text in texts:
+            labels = self._parse_value(text)
+            if labels is not None:
+                values.append(_Ownership(labels, text))
+        return values
+
+    def _settle(self, txt: Endpoint | None, values: list[_Ownership], duplicated: bool) -> _Ownership:
+        """One ownership out of every value found for a record: this instance's only if all values agree.
+
+        ``duplicated``: one TXT record set holds several of the values, so its owner should rewrite it.
+        """
+        owners = {self._effective_owner(value.labels) for value in values}
+        if len(owners) == 1:
+            return _Ownership(values[0].labels, values[0].raw_value, rewrite=duplicated)
+        # Values that disagree: the record is someone else's, whatever any one value claims.
+        foreign = min(owner for owner in owners if owner != self.owner_id)
+        chosen = next(value for value in values if self._effective_owner(value.labels) == foreign)
+        if txt is not None:
+            log.warning(
+                "Ownership TXT %s names several owners (%s); its records are treated as owned by %r",
+                txt.dns_name,
+                ", ".join(repr(owner) for owner in sorted(owners)),
+                foreign,
+            )
+        return chosen
+
+    def _effective_owner(self, labels: Mapping[str, str]) -> str:
+        owner = labels.get(OWNER_LABEL, "")
+        return self.owner_id if self.old_owner_id and owner == self.old_owner_id else owner
+
+    @staticmethod
+    def _ownership_record(txt: Endpoint, owned_name: str, ownership: _Ownership) -> Endpoint:
+        """The registry-level stand-in of an ownership TXT record set (see :class:`RegistryView`)."""
+        labels = {OWNERSHIP_TXT_LABEL: owned_name, OWNER_LABEL: ownership.labels.get(OWNER_LABEL, "")}
+        return txt.with_(labels=labels)
 
     def _attach_ownership(
         self, record: Endpoint, ownerships: Mapping[EndpointKey, _Ownership], present_txt_names: set[str]
     ) -> Endpoint:
         key = EndpointKey(self._lookup_name(record.dns_name), record.record_type, record.set_identifier)
-        labels = dict(record.labels)
+        # Only the registry says which records are ownership TXT records, never a provider's labels.
+        labels = {name: value for name, value in record.labels.items() if name != OWNERSHIP_TXT_LABEL}
         ownership = ownerships.get(key)
+        rewrite = False
         if ownership is not None:
+            rewrite = ownership.rewrite
             # Only the TXT at the name we would write can be deleted by its exact value.
             labels.update(ownership.labels, **{RAW_TXT_LABEL: ownership.raw_value})
         else:
@@ -138,7 +198,7 @@ class TXTRegistry:
         if self.old_owner_id and labels.get(OWNER_LABEL) == self.old_owner_id:
             labels[OWNER_LABEL] = self.owner_id
         provider_specific = dict(record.provider_specific)
-        if self._needs_txt_migration(record, labels, present_txt_names):
+        if self._needs_txt_migration(record, labels, present_txt_names) or (rewrite and self._is_mine(record, labels)):
             provider_specific[FORCE_UPDATE_PROPERTY] = "true"
         return record.with_(labels=labels, provider_specific=provider_specific)
 
@@ -156,10 +216,16 @@ class TXTRegistry:
             return None
         return ownerships.get(EndpointKey(key.name, "", key.set_identifier))
 
+    def _is_mine(self, record: Endpoint, labels: Mapping[str, str]) -> bool:
+        """Owned by this instance and of a managed type: the records whose TXT this instance may rewrite."""
+        return (
+            bool(self.owner_id)
+            and labels.get(OWNER_LABEL) == self.owner_id
+            and record.record_type in self.managed_types
+        )
+
     def _needs_txt_migration(self, record: Endpoint, labels: Mapping[str, str], present: set[str]) -> bool:
-        if not present or not self.owner_id or labels.get(OWNER_LABEL) != self.owner_id:
-            return False
-        if record.record_type not in self.managed_types:
+        if not present or not self._is_mine(record, labels):
             return False
         return normalize_name(self.mapper.to_txt_name(record.dns_name, record.record_type)) not in present
 
@@ -218,11 +284,11 @@ class TXTRegistry:
                 result.create.append(txt)
         for record in self._owned(changes.delete):
             result.delete.append(_without_raw_value(record))
-            result.delete.extend(_present(self._ownership_txt(record, self._stored_value(record))))
-        self._pair_updates(changes, result)
+            result.delete.extend(_present(self._stored_txt(record, view)))
+        self._pair_updates(changes, view, result)
         return result
 
-    def _pair_updates(self, changes: Changes, result: Changes) -> None:
+    def _pair_updates(self, changes: Changes, view: RegistryView, result: Changes) -> None:
         old_txts: list[Endpoint] = []
         new_txts: list[Endpoint] = []
         for old, new in zip(changes.update_old, changes.update_new, strict=True):
@@ -232,7 +298,7 @@ class TXTRegistry:
             result.update_new.append(_without_raw_value(new))
             # Keep an encrypted TXT's nonce across the update, as a delete-then-create of it would.
             nonce = new.labels.get(NONCE_LABEL) or old.labels.get(NONCE_LABEL)
-            old_txt = self._ownership_txt(old, self._stored_value(old))
+            old_txt = self._stored_txt(old, view)
             new_txt = self._ownership_txt(new, self._txt_value(new.labels, nonce))
             if old_txt is not None and new_txt is not None:
                 old_txts.append(old_txt)
@@ -246,6 +312,16 @@ class TXTRegistry:
 
     def _is_owned(self, record: Endpoint) -> bool:
         return not self.owner_id or record.labels.get(OWNER_LABEL) == self.owner_id
+
+    def _stored_txt(self, record: Endpoint, view: RegistryView) -> Endpoint | None:
+        """A current record's ownership TXT as the provider holds it: every value read, duplicates included,
+        so that an update or delete leaves none of them behind."""
+        txt = self._ownership_txt(record, self._stored_value(record))
+        raw = record.labels.get(RAW_TXT_LABEL)
+        if txt is None or raw is None:
+            return txt
+        values = view.txt_values.get(RowKey(normalize_name(txt.dns_name), txt.set_identifier), ())
+        return txt.with_(targets=values) if len(values) > 1 and raw in values else txt
 
     def _stored_value(self, record: Endpoint) -> str:
         """The TXT value in DNS for a current record: as read if known, else regenerated with its nonce."""
