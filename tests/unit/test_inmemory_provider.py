@@ -103,7 +103,13 @@ async def test_an_invalid_change_fails_alone_and_the_rest_is_applied(
 ) -> None:
     await provider.apply_changes(ZONE, Changes(create=[WWW]))
     other = Endpoint("other.example.com", "A", ("192.0.2.5",))
-    changes.create.append(other)
+    # A fresh batch: the parametrized one is shared by every run of this test in the process.
+    changes = Changes(
+        create=[*changes.create, other],
+        update_old=list(changes.update_old),
+        update_new=list(changes.update_new),
+        delete=list(changes.delete),
+    )
 
     outcome = await provider.apply_changes(ZONE, changes)
 
