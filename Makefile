@@ -12,7 +12,7 @@ IMAGE ?= external-dns-kopf:dev
 PYTHON_IMAGE ?= python:3.11.14-slim-bookworm
 DOCKER ?= docker
 
-.PHONY: image test demo demo-keep lint typecheck unit integration bench system-packages venv lock clean
+.PHONY: image test demo demo-keep lint typecheck unit integration bench mutation system-packages venv lock clean
 
 venv: $(VENV)/.installed
 
@@ -67,6 +67,18 @@ demo-keep: venv
 bench: system-packages venv
 	$(BIN)/python bench/apiserver.py
 	$(BIN)/python bench/reconcile.py
+
+# Mutation testing of the core: plan.py, registry/, desired.py, domain_filter.py ([tool.mutmut] in pyproject.toml).
+# mutmut 3 only imports mutated code from a src/ layout, so it runs in build/mutation, where src/ links to
+# operator/; its cache (mutants/) is kept there, so a second run only tests what changed. Slow: see README.
+MUTATION_DIR := build/mutation
+mutation: venv
+	mkdir -p $(MUTATION_DIR)
+	ln -sfn ../../operator $(MUTATION_DIR)/src
+	ln -sfn ../../tests $(MUTATION_DIR)/tests
+	cp pyproject.toml $(MUTATION_DIR)/pyproject.toml
+	cd $(MUTATION_DIR) && ../../$(BIN)/mutmut run --max-children $${MUTATION_JOBS:-2}; \
+	  ../../$(BIN)/mutmut results
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
