@@ -10,8 +10,8 @@ import itertools
 
 import pytest
 
-from external_dns.domain_filter import DomainFilter
-from external_dns.endpoint import OWNER_LABEL, RESOURCE_LABEL, Endpoint
+from external_dns.domain_filter import DomainFilter, normalize_domain
+from external_dns.endpoint import NONCE_LABEL, OWNER_LABEL, RESOURCE_LABEL, Endpoint, ObjectRef
 from external_dns.plan import PlanSettings, Policy, calculate, targets_less
 from external_dns.providers.base import Changes
 from external_dns.registry import RegistryView, TXTRegistry
@@ -294,3 +294,179 @@ def test_policies_apply_before_the_ownership_filter() -> None:
         changes = calculate(current, desired, PlanSettings(policy=policy, owner_id="me")).changes
         kinds[policy] = (len(changes.create), len(changes.update_new), len(changes.delete))
     assert kinds == {Policy.SYNC: (1, 1, 1), Policy.UPSERT_ONLY: (1, 1, 0), Policy.CREATE_ONLY: (1, 0, 0)}
+
+
+# --- second round: mutants left by the first mutation run -------------------------------------------------------
+
+
+def test_a_ttl_of_one_second_is_a_ttl() -> None:
+    # Kills `desired.ttl > 0` -> `> 1`.
+    plan = calculate(
+        [owned("t.example.com", "A", "192.0.2.1", ttl=300)], [wanted("t.example.com", "A", "192.0.2.1", ttl=1)], ME
+    )
+    assert [r.ttl for r in plan.changes.update_new] == [1]
+
+
+@pytest.mark.parametrize(
+    ("current_owner", "updated"),
+    [("old", False), ("other", True), (None, True)],
+    ids=["a record of the old owner is not rewritten", "another owner's is", "an unowned one is"],
+)
+def test_the_old_owner_clause_of_an_update_without_ownership_checks(current_owner: str | None, updated: bool) -> None:
+    # Kills the `current.labels.get(OWNER_LABEL, "")` mutants of the owner-migration clause.
+    labels = {} if current_owner is None else {OWNER_LABEL: current_owner}
+    current = Endpoint("m.example.com", "A", ("192.0.2.1",), labels=labels)
+    settings = PlanSettings(owner_id="", old_owner_id="old")
+    plan = calculate([current], [wanted("m.example.com", "A", "192.0.2.1")], settings)
+    assert bool(plan.changes.update_new) is updated
+
+
+def test_addresses_that_are_equal_as_addresses_are_not_less() -> None:
+    # Kills `(version, int(mine)) < ...` -> `<=`: the texts differ, the addresses do not.
+    assert not targets_less(("2001:DB8::1",), ("2001:db8::1",))
+    assert not targets_less(("2001:db8::1",), ("2001:DB8::1",))
+
+
+def test_the_candidate_of_the_holding_object_wins_even_with_more_targets() -> None:
+    # Kills the stable sort's `index > 0` -> `> 1` and the holder's default "" -> None mutants.
+    current = owned("h.example.com", "A", "192.0.2.50")
+    two = Endpoint("h.example.com", "A", ("192.0.2.1", "192.0.2.2"))  # no resource label, like the current record
+    one = wanted("h.example.com", "A", "192.0.2.3", resource="service/default/other")
+    plan = calculate([current], [one, two], ME)
+    assert [r.targets for r in plan.changes.update_new] == [("192.0.2.1", "192.0.2.2")]
+    holder = current.with_labels(**{RESOURCE_LABEL: "service/default/h"})
+    three = wanted("h.example.com", "A", "192.0.2.7", "192.0.2.8", "192.0.2.9", resource="service/default/h")
+    single = wanted("h.example.com", "A", "192.0.2.4", resource="service/default/h")
+    plan = calculate([holder], [three, single], ME)
+    assert [r.targets for r in plan.changes.update_new] == [("192.0.2.4",)]
+
+
+def test_an_update_skipped_for_ownership_names_the_owner_and_this_instance() -> None:
+    # Kills the mutants of the skip's foreign owner ("" for none) and reason.
+    unowned = Endpoint("u.example.com", "A", ("192.0.2.1",))
+    plan = calculate([unowned], [wanted("u.example.com", "A", "192.0.2.2")], ME)
+    (skip,) = plan.skipped
+    assert skip.foreign_owner == ""
+    theirs = owned("v.example.com", "A", "192.0.2.1", owner="other")
+    plan = calculate([theirs], [wanted("v.example.com", "A", "192.0.2.2")], ME)
+    (skip,) = plan.skipped
+    assert (skip.foreign_owner, '"other", not by this instance ("me")' in skip.reason) == ("other", True)
+
+
+def test_a_create_blocked_by_a_record_of_another_type_names_its_owner() -> None:
+    for blocker_owner, foreign in (("other", "other"), (None, "")):
+        labels = {} if blocker_owner is None else {OWNER_LABEL: blocker_owner}
+        blocker = Endpoint("b.example.com", "CNAME", ("x.example.net",), labels=labels)
+        plan = calculate([blocker], [wanted("b.example.com", "A", "192.0.2.1")], ME)
+        assert [skip.foreign_owner for skip in plan.skipped] == [foreign]
+
+
+def test_a_conflict_loser_is_told_which_object_won_and_why() -> None:
+    ref = ObjectRef("Service", "v1", "default", "a")
+    winner = wanted("w.example.com", "CNAME", "a.example.net").with_(refs=(ref,))
+    loser = wanted("w.example.com", "CNAME", "b.example.net", resource="service/default/b")
+    (skip,) = calculate([], [loser, winner], ME).skipped
+    assert skip.reason == (
+        'conflicts with Service default/a, which wants CNAME record "w.example.com" -> a.example.net; only one of '
+        "them can have it and Service default/a was chosen because it has fewer or lower-sorting targets"
+    )
+    (skip,) = calculate([], [loser, winner.with_(refs=())], ME).skipped
+    assert skip.reason.startswith("conflicts with another source, which wants")
+
+
+def test_candidates_asking_for_the_same_record_share_it_and_nothing_else_changes() -> None:
+    a, b = ObjectRef("Service", "v1", "default", "a"), ObjectRef("Service", "v1", "default", "b")
+    first = wanted("j.example.com", "A", "192.0.2.1").with_(refs=(a,))
+    plan = calculate([], [first], ME)
+    assert plan.changes.create[0] is first  # no copy when no other candidate joins
+    plan = calculate([], [first, first.with_(refs=(b,))], ME)
+    assert plan.changes.create[0].refs == (a, b)
+
+
+def test_a_refused_ownership_txt_request_does_not_stop_the_requests_after_it() -> None:
+    # Kills `continue` -> `break` after refusing a desired record at an ownership TXT.
+    settings = PlanSettings(owner_id="me", managed_types=frozenset({"A", "TXT"}))
+    ownership_txt = Endpoint("a-x.example.com", "TXT", (value("other"),), labels={"txt-ownership-of": "x.example.com"})
+    desired = [wanted("a-x.example.com", "TXT", '"hello"'), wanted("z.example.com", "A", "192.0.2.1")]
+    plan = calculate([ownership_txt], desired, settings)
+    assert [r.dns_name for r in plan.changes.create] == ["z.example.com"]
+    assert [s.endpoint.dns_name for s in plan.skipped] == ["a-x.example.com"]
+
+
+def test_an_update_of_an_encrypted_txt_keeps_the_nonce_of_the_new_record_first() -> None:
+    # Kills `new.labels.get(NONCE_LABEL) or ...` -> `get(None)`.
+    registry = TXTRegistry("me", encrypt=True, aes_key=KEY)
+    old = owned("n.example.com", "A", "192.0.2.1").with_labels(**{NONCE_LABEL: "AAAAAAAAAAAAAAAA"})
+    new = owned("n.example.com", "A", "192.0.2.2").with_labels(**{NONCE_LABEL: "BBBBBBBBBBBBBBBB"})
+    batch = registry.ownership_changes(Changes(update_old=[old], update_new=[new]), RegistryView([]))
+    _, nonce = decrypt_text(batch.update_new[1].targets[0].strip('"'), KEY)
+    assert nonce == "BBBBBBBBBBBBBBBB"
+
+
+def test_the_stored_txt_of_a_record_is_sent_as_read() -> None:
+    # Kills the `_stored_txt` condition mutants: one value as read; several only when ours is among them.
+    registry = TXTRegistry("me")
+    raw = '"heritage=external-dns,external-dns/owner=me,external-dns/resource=service/default/x"'
+    zone = [Endpoint("s.example.com", "A", ("192.0.2.1",)), Endpoint("a-s.example.com", "TXT", (raw,))]
+    view = registry.read(zone)
+    deleted = registry.ownership_changes(Changes(delete=view.records), view).delete
+    assert [r.targets for r in deleted] == [("192.0.2.1",), (raw,)]
+    unknown = owned("s.example.com", "A", "192.0.2.1").with_labels(**{"txt-raw-value": value("me")})
+    deleted = registry.ownership_changes(Changes(delete=[unknown]), view).delete
+    assert deleted[1].targets == (value("me"),)
+    fresh = owned("s.example.com", "A", "192.0.2.1")
+    deleted = registry.ownership_changes(Changes(delete=[fresh]), view).delete
+    assert deleted[1].targets == (value("me"),)
+
+
+def test_ownership_txt_names_have_no_trailing_dot_and_a_default_ttl() -> None:
+    batch = TXTRegistry("me").ownership_changes(
+        Changes(create=[owned("d.example.com.", "A", "192.0.2.1", ttl=300)]), RegistryView([])
+    )
+    assert (batch.create[1].dns_name, batch.create[1].ttl) == ("a-d.example.com", 0)
+
+
+def test_only_an_alias_a_record_falls_back_to_its_cname_ownership() -> None:
+    # Kills `record_type == A and alias` -> `or`.
+    zone = [
+        Endpoint("plain.example.com", "A", ("192.0.2.1",)),
+        Endpoint("cname-plain.example.com", "TXT", (value("me"),)),
+        Endpoint("alias.example.com", "A", ("lb.example.net",), provider_specific={"alias": "true"}),
+        Endpoint("cname-alias.example.com", "TXT", (value("me"),)),
+    ]
+    owners = {r.dns_name: r.labels.get(OWNER_LABEL) for r in TXTRegistry("me").read(zone).records}
+    assert owners == {"plain.example.com": None, "alias.example.com": "me"}
+
+
+@pytest.mark.parametrize(
+    ("mapper", "txt_name", "owned_record"),
+    [
+        (AffixNameMapper(suffix="-%{record_type}"), "foo-.example.com", ("foo.example.com", "")),
+        (AffixNameMapper(suffix="-txt"), "a-foo-txt", ("", "")),
+        (AffixNameMapper(suffix=".txt"), "a-foo.txt", ("", "")),
+    ],
+    ids=["a legacy TXT of a templated suffix", "too few labels for the suffix", "too few labels for a dotted suffix"],
+)
+def test_suffix_names_map_back_or_are_ignored(
+    mapper: AffixNameMapper, txt_name: str, owned_record: tuple[str, str]
+) -> None:
+    assert mapper.to_endpoint_name(txt_name) == owned_record
+
+
+def test_the_legacy_name_of_a_templated_suffix_drops_the_template() -> None:
+    assert AffixNameMapper(suffix="-%{record_type}").to_legacy_txt_name("foo.example.com") == "foo-.example.com"
+
+
+def test_an_empty_domain_normalises_to_nothing() -> None:
+    assert normalize_domain("") == ""
+    assert normalize_domain(" Example.COM. ") == "example.com"
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [({"include": "example.com"}, "include"), ({"exclude": [1]}, "exclude"), ({"regexInclude": 5}, "regexInclude")],
+    ids=["a string for a list", "a list of non-strings", "a number for a regex"],
+)
+def test_a_malformed_domain_filter_json_names_its_field(data: dict[str, object], field: str) -> None:
+    with pytest.raises(ValueError, match=field):
+        DomainFilter.from_json(data)
