@@ -70,10 +70,10 @@ bench: system-packages venv
 
 # Mutation testing of the core: plan.py, registry/, desired.py, domain_filter.py ([tool.mutmut] in pyproject.toml).
 # mutmut 3 only imports mutated code from a src/ layout, so it runs in build/mutation, where src/ links to
-# operator/; its cache (mutants/) is kept there, so a second run only tests what changed. Slow: see README.
+# operator/. mutants/ is rebuilt on every run: mutmut's cache does not notice a change of its own configuration.
 MUTATION_DIR := build/mutation
 mutation: venv
-	mkdir -p $(MUTATION_DIR)
+	rm -rf $(MUTATION_DIR)/mutants && mkdir -p $(MUTATION_DIR)
 	ln -sfn ../../operator $(MUTATION_DIR)/src
 	ln -sfn ../../tests $(MUTATION_DIR)/tests
 	cp pyproject.toml $(MUTATION_DIR)/pyproject.toml
