@@ -9,9 +9,10 @@ from __future__ import annotations
 import pytest
 
 from external_dns.endpoint import OWNER_LABEL, OWNERSHIP_TXT_LABEL, RAW_TXT_LABEL, Endpoint
+from external_dns.errors import ConfigError
 from external_dns.plan import Plan, PlanSettings, calculate
 from external_dns.providers.base import Changes
-from external_dns.registry import FORCE_UPDATE_PROPERTY, TXTRegistry
+from external_dns.registry import FORCE_UPDATE_PROPERTY, RegistryView, TXTRegistry
 
 THEIRS = '"heritage=external-dns,external-dns/owner=other-cluster,external-dns/resource=service/default/victim"'
 FORGED = '"heritage=external-dns,external-dns/owner=bars"'
@@ -150,3 +151,33 @@ def test_duplicate_targets_of_a_record_are_planned_away() -> None:
     plan = calculate([current], [Endpoint("dup.example.com", "A", ("192.0.2.1",))], SETTINGS)
     assert plan.changes.update_old == [current]
     assert [record.targets for record in plan.changes.update_new] == [("192.0.2.1",)]
+
+
+def test_a_forged_value_does_not_become_ours_during_a_migration_either() -> None:
+    zone = [VICTIM_A, Endpoint("a-victim.example.com", "TXT", (THEIRS, FORGED))]
+    (victim,) = TXTRegistry("bars", old_owner_id="old").read(zone).records
+    assert victim.labels[OWNER_LABEL] == "other-cluster"
+
+
+def test_ownership_values_at_two_spellings_of_one_name_are_all_removed() -> None:
+    registry = TXTRegistry("bars", managed_types=WITH_TXT)
+    other_spelling = MINE.replace("mine", "mine-too")
+    zone = [
+        Endpoint("mine.example.com", "A", ("192.0.2.1",)),
+        Endpoint("a-mine.example.com", "TXT", (MINE,)),
+        Endpoint("A-Mine.example.com", "TXT", (other_spelling,)),
+    ]
+    view = registry.read(zone)
+    deleted = registry.ownership_changes(Changes(delete=view.records), view).delete
+    assert [record.targets for record in deleted] == [("192.0.2.1",), (MINE, other_spelling)]
+
+
+def test_deleting_a_record_whose_txt_name_cannot_exist_deletes_the_record_alone() -> None:
+    record = Endpoint("x" * 62 + ".example.com", "A", ("192.0.2.1",), labels={OWNER_LABEL: "bars"})
+    deleted = TXTRegistry("bars").ownership_changes(Changes(delete=[record]), RegistryView([])).delete
+    assert deleted == [record]
+
+
+def test_encryption_without_a_key_is_refused_with_the_flag_to_set() -> None:
+    with pytest.raises(ConfigError, match="--txt-encrypt-aes-key must be set when --txt-encrypt-enabled is true"):
+        TXTRegistry("bars", encrypt=True)
