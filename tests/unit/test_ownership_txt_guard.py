@@ -153,8 +153,9 @@ def test_duplicate_targets_of_a_record_are_planned_away() -> None:
     assert [record.targets for record in plan.changes.update_new] == [("192.0.2.1",)]
 
 
-def test_a_forged_value_does_not_become_ours_during_a_migration_either() -> None:
-    zone = [VICTIM_A, Endpoint("a-victim.example.com", "TXT", (THEIRS, FORGED))]
+@pytest.mark.parametrize("values", [(THEIRS, FORGED), (FORGED, THEIRS)], ids=["theirs first", "forged first"])
+def test_a_forged_value_does_not_become_ours_during_a_migration_either(values: tuple[str, str]) -> None:
+    zone = [VICTIM_A, Endpoint("a-victim.example.com", "TXT", values)]
     (victim,) = TXTRegistry("bars", old_owner_id="old").read(zone).records
     assert victim.labels[OWNER_LABEL] == "other-cluster"
 
