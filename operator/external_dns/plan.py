@@ -107,8 +107,8 @@ class _Row:
     currents: list[Endpoint] = field(default_factory=list)
     candidates: list[Endpoint] = field(default_factory=list)
     cells: dict[str, _TypeCell] = field(default_factory=dict)
-    #: Desired records refused because an ownership TXT holds their record set.
-    refused: list[Skipped] = field(default_factory=list)
+    #: Ownership TXT record sets at this name, by type: never written into (see the module docstring).
+    held: dict[str, Endpoint] = field(default_factory=dict)
 
     def cell(self, record_type: str) -> _TypeCell:
         return self.cells.setdefault(record_type, _TypeCell())
@@ -145,14 +145,12 @@ def calculate(current: Sequence[Endpoint], desired: Sequence[Endpoint], settings
         row = rows.setdefault(wanted.row, _Row())
         holder = ownership_txts.get((wanted.key.name, wanted.record_type))
         if holder is not None:
-            row.refused.append(_ownership_txt_skip(wanted, holder, settings.owner_id))
-            continue
+            row.held[wanted.record_type] = holder
         row.candidates.append(wanted)
         row.cell(wanted.record_type).candidates.append(wanted)
 
     plan = Plan()
     for key in sorted(rows):
-        plan.skipped.extend(rows[key].refused)
         draft = _plan_row(key, rows[key], settings)
         _apply_policy(draft, settings.policy)
         _filter_by_owner(draft, settings.owner_id)
@@ -187,8 +185,6 @@ def _ownership_txt_skip(wanted: Endpoint, holder: Endpoint, owner_id: str) -> Sk
 
 def _plan_row(key: RowKey, row: _Row, settings: PlanSettings) -> _Draft:
     draft = _Draft()
-    if not row.candidates and not row.currents:
-        return draft
     if not row.candidates:
         # The name was released, or is held by records nobody wants any more.
         draft.deletes.extend(row.currents)
@@ -200,6 +196,9 @@ def _plan_row(key: RowKey, row: _Row, settings: PlanSettings) -> _Draft:
         cell = cells[record_type]
         if cell.current is not None and not cell.candidates:
             draft.deletes.append(cell.current)
+        elif cell.current is None and cell.candidates and record_type in row.held:
+            holder = row.held[record_type]
+            draft.skipped.extend(_ownership_txt_skip(wanted, holder, settings.owner_id) for wanted in cell.candidates)
         elif cell.current is None and cell.candidates:
             tentative.append(_resolve_create(cell.candidates, draft))
         elif cell.current is not None:
@@ -210,7 +209,11 @@ def _plan_row(key: RowKey, row: _Row, settings: PlanSettings) -> _Draft:
         return draft
     # A create next to records of other types is allowed only when this instance owns all of them: a CNAME may
     # not appear beside someone else's A record, and no record may appear beside a record nobody owns.
-    blockers = [record for record in row.currents if settings.owner_id and not _owned(record, settings.owner_id)]
+    # Sorted so that the blocker named in the skip does not depend on the order the provider listed records in.
+    blockers = sorted(
+        (record for record in row.currents if settings.owner_id and not _owned(record, settings.owner_id)),
+        key=lambda record: record.key,
+    )
     if not blockers:
         draft.creates.extend(tentative)
         return draft
