@@ -26,3 +26,21 @@ class ProviderError(ExternalDNSError):
 
 class TransientProviderError(ProviderError):
     """Throttling, timeouts, connection errors, 5xx: retried with backoff, expected to pass."""
+
+
+class AmbiguousProviderError(TransientProviderError):
+    """The request was sent but its answer was lost (5xx, timeout, connection dropped after sending): some or all
+    of it may have been applied. The zone must be re-read before the changes are planned again, or creates
+    already applied would be sent twice."""
+
+
+class BatchRejected(ProviderError):
+    """The provider refused a batch because of what is in it (a record it will not take). Nothing of the batch
+    was applied; a smaller batch without the culprit may pass. ``message`` is the provider's own reason.
+    ``divisible`` is False when the refusal is about the whole request (a zone the server does not serve, say):
+    splitting it would only multiply the same refusal."""
+
+    def __init__(self, message: str, *, divisible: bool = True) -> None:
+        super().__init__(message)
+        self.message = message
+        self.divisible = divisible

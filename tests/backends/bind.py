@@ -137,6 +137,17 @@ class BindServer:
             process.kill()
             process.wait()
 
+    def pause(self) -> None:
+        """Freeze the server (SIGSTOP): the kernel still accepts connections and requests, nothing answers."""
+        if self._process is None:
+            raise RuntimeError("the BIND server is not running")
+        self._process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """Let a paused server run again (SIGCONT); it then answers what it received meanwhile."""
+        if self._process is not None:
+            self._process.send_signal(signal.SIGCONT)
+
     def restart(self) -> None:
         """Stop and start again on the same port with the same key; zone data (and journals) are kept."""
         binary = named_path()

@@ -9,7 +9,7 @@ import pytest
 from tests.backends.bind import BindServer, named_path
 
 from external_dns.endpoint import OWNED_RECORD_LABEL, Endpoint
-from external_dns.errors import ConfigError, ProviderError, TransientProviderError
+from external_dns.errors import AmbiguousProviderError, ConfigError, ProviderError, TransientProviderError
 from external_dns.plan import PlanSettings, calculate
 from external_dns.providers.base import Changes, Provider, Zone
 from external_dns.providers.rfc2136 import DEFAULT_TTL, RFC2136Config, RFC2136Provider, _Batch
@@ -274,6 +274,48 @@ async def test_a_refused_update_fails_its_own_endpoints_and_the_next_messages_st
     assert ("first.example.com", "A") in listed and ("last.example.com", "A") in listed
 
 
+@pytest.mark.parametrize(
+    "culprit",
+    [
+        # check-names: BIND refuses the whole UPDATE that holds a host name with an underscore.
+        pytest.param(Endpoint("bad_host0.example.com", "A", ("192.0.2.9",)), id="check-names"),
+        # Integrity check: an MX whose in-zone target has no address record.
+        pytest.param(Endpoint("mx.example.com", "MX", ("10 nowhere.example.com",)), id="dangling MX"),
+    ],
+)
+async def test_a_refused_update_is_split_until_only_the_culprit_fails(
+    bind_server: BindServer, culprit: Endpoint
+) -> None:
+    provider = provider_for(bind_server)  # the default 50 groups per message: all of it in one UPDATE
+    names = [f"good{i:02d}.example.com" for i in range(50)]
+    goods = [Endpoint(name, "A", ("192.0.2.1",)) for name in names]
+    culprit_txt = ownership_txt(culprit.dns_name, culprit.record_type.lower())
+    creates = [*goods[:20], culprit, *goods[20:], *(ownership_txt(name) for name in names), culprit_txt]
+
+    outcome = await provider.apply_changes(ZONE, Changes(create=creates))
+
+    assert sorted(endpoint.dns_name for endpoint, _ in outcome.failed) == sorted(
+        [culprit.dns_name, culprit_txt.dns_name]
+    )
+    assert all("REFUSED" in message for _, message in outcome.failed)
+    on_server = await bind_server.axfr_records("example.com")
+    assert all((name, "A") in on_server and (f"a-{name}", "TXT") in on_server for name in names)
+    assert (culprit_txt.dns_name, "TXT") not in on_server  # the culprit's TXT shared its fate
+    # Two messages (50 groups and 1); the refused one is bisected: two halves per level, six levels for 50.
+    assert provider.stats.updates_sent <= 2 + 2 * 6
+
+
+async def test_an_update_that_times_out_is_an_ambiguous_failure(bind_server: BindServer) -> None:
+    provider = provider_for(bind_server, timeout=0.5)
+    bind_server.pause()
+
+    try:
+        with pytest.raises(AmbiguousProviderError):
+            await provider.apply_changes(ZONE, Changes(create=[Endpoint("x.example.com", "A", ("192.0.2.1",))]))
+    finally:
+        bind_server.resume()
+
+
 async def test_updates_for_a_zone_bind_does_not_serve_fail_with_notauth(bind_server: BindServer) -> None:
     provider = provider_for(bind_server, zones=("example.net",), batch_change_size=1)
     creates = [Endpoint(f"h{i}.example.net", "A", ("192.0.2.1",)) for i in range(3)]
@@ -334,7 +376,7 @@ async def test_a_server_lost_mid_batch_fails_the_unsent_messages_instead_of_rais
     outcome = await provider.apply_changes(ZONE, Changes(create=creates))
 
     assert [endpoint for endpoint, _ in outcome.failed] == creates[1:]
-    assert all(message.startswith("not sent: UPDATE to") for _, message in outcome.failed)
+    assert all(message.startswith("not applied: UPDATE to") for _, message in outcome.failed)
 
 
 async def test_a_restarted_server_keeps_the_records(bind_server: BindServer) -> None:

@@ -59,10 +59,12 @@ class ApplyOutcome:
     """What the provider did with a batch: the records it rejected, each with the provider's own message.
 
     Raising from ``apply_changes`` means nothing of the batch is known to be applied; returning an outcome means
-    everything not listed in ``failed`` was applied.
+    everything not listed in ``failed`` was applied. ``ambiguous`` says that some of ``failed`` may have been
+    applied after all (an answer was lost): the caller must re-read the zone before planning those names again.
     """
 
     failed: list[tuple[Endpoint, str]] = field(default_factory=list)
+    ambiguous: bool = False
 
 
 @runtime_checkable

@@ -8,7 +8,8 @@ deliberate differences:
   quotes, the form the TXT registry parses. With ``--rfc2136-axfr=false`` nothing is read, as upstream.
 - A record and its ownership TXT always travel in the same UPDATE message, which the server applies
   atomically. Messages hold at most ``batch_change_size`` such groups and stay under the 64 KiB limit.
-- A message the server refuses fails only its own endpoints; the other messages are still sent.
+- A message the server refuses (BIND refuses a whole UPDATE for one name that fails check-names, say) is split
+  in halves until only the culprit's group fails (providers/splitting.py); the other messages are still sent.
 - A record written without any TTL gets :data:`DEFAULT_TTL` (300 s), not TTL 0 as upstream does. 300 is the
   default TTL of ExternalDNS's other providers; the SOA minimum was not used because since RFC 2308 it is the
   negative-caching TTL, and using it would make ``adjust_endpoints`` depend on a zone read.
@@ -46,8 +47,15 @@ import dns.tsig
 import dns.update
 
 from external_dns.endpoint import Endpoint, normalize_name
-from external_dns.errors import ConfigError, ProviderError, TransientProviderError
+from external_dns.errors import (
+    AmbiguousProviderError,
+    BatchRejected,
+    ConfigError,
+    ProviderError,
+    TransientProviderError,
+)
 from external_dns.providers.base import ApplyOutcome, Changes, Zone
+from external_dns.providers.splitting import apply_bisecting
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +75,10 @@ _NAME_TARGET_TYPES = frozenset(dns.rdatatype.from_text(kind) for kind in ("CNAME
 _MAX_MESSAGE = 65535
 _TSIG_RESERVE = 512
 _TXT_CHUNK = 255
+#: Answers to an UPDATE that may be about one record in it: a message refused with these is split to find it.
+_RECORD_RCODES = frozenset(
+    {dns.rcode.REFUSED, dns.rcode.FORMERR, dns.rcode.YXDOMAIN, dns.rcode.YXRRSET, dns.rcode.NXRRSET, dns.rcode.NXDOMAIN}
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -147,10 +159,10 @@ class _Group:
 
 @dataclass(frozen=True, slots=True)
 class _Batch:
-    """One UPDATE message, ready to send, and the endpoints whose fate it decides."""
+    """One UPDATE message, ready to send, and the record groups it holds."""
 
     message: dns.update.UpdateMessage
-    endpoints: list[Endpoint]
+    groups: list[_Group]
 
 
 class RFC2136Provider:
@@ -204,25 +216,15 @@ class RFC2136Provider:
         outcome = ApplyOutcome()
         # Turning 20,000 endpoints into rdata takes about a second of CPU: keep it off the event loop.
         batches = await asyncio.to_thread(self._prepare, zone, changes, outcome)
-        answered = False
-        for index, batch in enumerate(batches):
-            try:
-                problem = await self._send(batch)
-            except dns.exception.TooBig:
-                problem = "the changes at this name do not fit in one 64 KiB UPDATE message"
-            except (OSError, EOFError, dns.exception.DNSException) as error:
-                failure = _describe_send_error(error, self.settings)
-                if not answered:
-                    raise _classify(error)(failure) from error
-                # Some messages were applied already: report the rest as failed rather than raise.
-                outcome.failed.extend(
-                    (endpoint, f"not sent: {failure}") for rest in batches[index:] for endpoint in rest.endpoints
-                )
-                break
-            answered = True
-            if problem:
-                outcome.failed.extend((endpoint, problem) for endpoint in batch.endpoints)
-        return outcome
+        origin = dns.name.from_text(zone.name or ".")
+        prebuilt = {id(batch.groups): batch.message for batch in batches}
+
+        async def send(groups: Sequence[_Group]) -> None:
+            # A refused message is split by apply_bisecting; only those smaller messages are built here.
+            message = prebuilt.pop(id(groups), None) or self._message(origin, groups)
+            await self._send(message)
+
+        return await apply_bisecting([batch.groups for batch in batches], send, lambda group: group.endpoints, outcome)
 
     def adjust_endpoints(self, endpoints: Sequence[Endpoint]) -> list[Endpoint]:
         """The TTL the record will be written with, and targets in the text form AXFR reads them back in.
@@ -328,6 +330,9 @@ class RFC2136Provider:
         return batches
 
     def _batch(self, origin: dns.name.Name, groups: list[_Group]) -> _Batch:
+        return _Batch(self._message(origin, groups), groups)
+
+    def _message(self, origin: dns.name.Name, groups: Sequence[_Group]) -> dns.update.UpdateMessage:
         message = dns.update.UpdateMessage(
             origin,
             keyring=self._keyring,
@@ -340,21 +345,27 @@ class RFC2136Provider:
                     message.add(op.name, op.ttl, op.rdata)
                 else:
                     message.delete(op.name, op.rdata)
-        return _Batch(message, [endpoint for group in groups for endpoint in group.endpoints])
+        return message
 
-    async def _send(self, batch: _Batch) -> str:
-        """Send one UPDATE; return "" on NOERROR, else the reason to report for its endpoints."""
-        response = await dns.asyncquery.tcp(
-            batch.message, self.settings.host, port=self.settings.port, timeout=self.settings.timeout
-        )
+    async def _send(self, message: dns.update.UpdateMessage) -> None:
+        """Send one UPDATE; raise BatchRejected when the server refuses it, ProviderError when it cannot be sent."""
+        where = f"{self.settings.host}:{self.settings.port}"
+        try:
+            response = await dns.asyncquery.tcp(
+                message, self.settings.host, port=self.settings.port, timeout=self.settings.timeout
+            )
+        except dns.exception.TooBig:
+            raise BatchRejected("the changes at this name do not fit in one 64 KiB UPDATE message") from None
+        except (OSError, EOFError, dns.exception.DNSException) as error:
+            raise _classify(error)(_describe_send_error(error, self.settings)) from error
         self.stats.updates_sent += 1
         rcode = response.rcode()
         if rcode == dns.rcode.NOERROR:
-            return ""
-        return (
-            f"{self.settings.host}:{self.settings.port} answered {dns.rcode.to_text(rcode)} "
-            f"to the UPDATE of zone {batch.message.origin}"
-        )
+            return
+        problem = f"{where} answered {dns.rcode.to_text(rcode)} to the UPDATE of zone {message.origin}"
+        # REFUSED and the like can be about one record (check-names, an update-policy rule, a dangling MX): a
+        # smaller message may pass. NOTAUTH, NOTZONE, SERVFAIL are about the zone or the server as a whole.
+        raise BatchRejected(problem, divisible=rcode in _RECORD_RCODES)
 
 
 # Record text <-> rdata ---------------------------------------------------------------------------------
@@ -457,8 +468,10 @@ def _name_length(name: dns.name.Name) -> int:
 
 
 def _classify(error: Exception) -> type[ProviderError]:
+    if isinstance(error, ConnectionRefusedError):
+        return TransientProviderError  # nothing was sent
     if isinstance(error, OSError | EOFError | dns.exception.Timeout):
-        return TransientProviderError
+        return AmbiguousProviderError  # the UPDATE may have been applied before the answer was lost
     return ProviderError
 
 
