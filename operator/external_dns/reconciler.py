@@ -28,7 +28,7 @@ from external_dns.endpoint import (
     ObjectRef,
     normalize_name,
 )
-from external_dns.errors import ProviderError
+from external_dns.errors import AmbiguousProviderError, ProviderError
 from external_dns.events import EventSink
 from external_dns.guards.mass_deletion import DeletionLimit, MassDeletionGuard, count_owned
 from external_dns.guards.namespace_isolation import NamespaceIsolation
@@ -122,6 +122,8 @@ class ZoneWorker:
         #: Set once the zone was read and planned whole for the first time (whatever the outcome).
         self.first_sync_done = asyncio.Event()
         self.syncs = 0
+        #: An apply failed ambiguously (its answer was lost): the cache may miss what it applied.
+        self._reload_before_sync = False
 
     @property
     def label(self) -> str:
@@ -233,6 +235,10 @@ class ZoneWorker:
         if not names:
             return result
         self.syncs += 1
+        if not await self._reload_after_ambiguous_failure():
+            self._settled(names, failed_names=names)
+            result.error = "the zone could not be re-read after an ambiguous provider failure"
+            return result
         try:
             plan, view = await self._plan(names)
         except ProviderError as error:  # only a remote adjust can fail here
@@ -259,7 +265,9 @@ class ZoneWorker:
         try:
             outcome = await self._timed("apply_changes", self.provider.apply_changes(self.zone, changes))
         except ProviderError as error:
-            outcome = ApplyOutcome(failed=[(ep, str(error)) for ep in _all(changes)])
+            ambiguous = isinstance(error, AmbiguousProviderError)
+            outcome = ApplyOutcome(failed=[(ep, str(error)) for ep in _all(changes)], ambiguous=ambiguous)
+        self._reload_before_sync = self._reload_before_sync or outcome.ambiguous
         failed_keys, failed_names = self._failures(outcome)
         self.cache.apply(changes, failed_keys)
         applied = _without(plan.changes, failed_names)
@@ -269,6 +277,22 @@ class ZoneWorker:
         result.failed = self.reporter.failed(plan.changes, outcome, failed_names)
         self._settled(names, failed_names)
         return result
+
+    async def _reload_after_ambiguous_failure(self) -> bool:
+        """After an apply whose answer was lost, re-read the zone before planning again: creates the provider
+        applied must not be sent a second time (a provider that accepts duplicates would keep them for ever).
+        False when the zone cannot be read (the names then wait for a retry)."""
+        if not self._reload_before_sync:
+            return True
+        try:
+            records = await self._timed("records", self.provider.records(self.zone))
+        except ProviderError as error:
+            logger.warning("Zone %s: cannot re-read records after an ambiguous failure: %s", self.label, error)
+            return False
+        self.cache.replace(records)
+        self._reload_before_sync = False
+        logger.info("Zone %s: re-read %d records after an ambiguous failure", self.label, len(records))
+        return True
 
     async def _plan(self, names: set[str]) -> tuple[Plan, RegistryView]:
         related = set(names)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,7 @@ from external_dns.domain_filter import DomainFilter
 from external_dns.endpoint import OWNED_RECORD_LABEL, Endpoint
 from external_dns.errors import ProviderError, TransientProviderError
 from external_dns.providers.base import Changes, Zone
-from external_dns.providers.pdns import PDNSConfig, PDNSProvider
+from external_dns.providers.pdns import PDNSConfig, PDNSProvider, RRsetChange
 
 pytestmark = [
     pytest.mark.pdns,
@@ -131,6 +131,36 @@ async def test_a_bad_record_fails_alone_while_its_batch_mates_land(
     assert landed[(also_good.dns_name, "AAAA")] == {"2001:db8::1"}
     assert (bad.dns_name, "A") not in landed
     assert (bad_txt.dns_name, "TXT") not in landed
+
+
+async def test_a_rejected_patch_is_bisected_not_resent_group_by_group(pdns_server: PowerDNSServer, zone: Zone) -> None:
+    class CountingPatches(PDNSProvider):
+        patches = 0
+
+        async def _patch(self, zone: Zone, rrsets: Iterable[RRsetChange]) -> None:
+            CountingPatches.patches += 1
+            await super()._patch(zone, rrsets)
+
+    provider = CountingPatches(PDNSConfig(server=pdns_server.url, api_key=pdns_server.api_key), backoff_seconds=0)
+    names = [f"good{i:02d}.{zone.name}" for i in range(50)]
+    goods = [Endpoint(name, "A", ("192.0.2.1",)) for name in names]
+    txts = [ownership_txt(f"a-{name}", name) for name in names]
+    culprit = Endpoint(f"bad.{zone.name}", "A", ("not-an-ip",))
+    culprit_txt = ownership_txt(f"a-bad.{zone.name}", culprit.dns_name)
+    try:
+        outcome = await provider.apply_changes(
+            zone, Changes(create=[*goods[:30], culprit, *goods[30:], *txts, culprit_txt])
+        )
+    finally:
+        await provider.close()
+
+    assert sorted(endpoint.dns_name for endpoint, _ in outcome.failed) == sorted(
+        [culprit.dns_name, culprit_txt.dns_name]
+    )
+    landed = pdns_server.rrsets(zone.name)
+    assert all((name, "A") in landed and (f"a-{name}", "TXT") in landed for name in names)
+    # One PATCH, then two halves per level down to the culprit (six levels for 51 groups); not one per group.
+    assert CountingPatches.patches <= 1 + 2 * 6
 
 
 async def test_resync_after_adjust_endpoints_plans_nothing(provider: PDNSProvider, zone: Zone) -> None:

@@ -2,9 +2,9 @@
 
 PowerDNS stores whole rrsets, so one endpoint maps to one rrset: creates and updates are ``REPLACE`` (TTL
 300 when unset), deletes are ``DELETE``, all of a zone's changes go in one PATCH. PowerDNS validates a PATCH
-as a whole and rejects it with 422 if any rrset is bad; the batch is then split into record groups (a record
-with its ownership TXT) and each group is sent alone, so good groups land and the bad ones are reported with
-PowerDNS's own message.
+as a whole and rejects it with 422 if any rrset is bad; the batch is then split in halves, never inside a record
+group (a record with its ownership TXT), until only the bad groups fail, each with PowerDNS's own message
+(providers/splitting.py).
 
 Canonical form (what :meth:`PDNSProvider.records` returns): names and targets without trailing dots, ALIAS
 read as CNAME (an apex CNAME is written as ALIAS, since a CNAME cannot live next to the SOA), TXT values with
@@ -18,14 +18,16 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import aiohttp
 
 from external_dns.endpoint import OWNED_RECORD_LABEL, Endpoint, normalize_name
-from external_dns.errors import ProviderError, TransientProviderError
+from external_dns.errors import AmbiguousProviderError, BatchRejected, ProviderError, TransientProviderError
 from external_dns.providers.base import ApplyOutcome, Changes, Zone
+from external_dns.providers.splitting import apply_bisecting
 
 if TYPE_CHECKING:
     from external_dns.domain_filter import DomainFilter
@@ -145,16 +147,7 @@ class PDNSProvider:
                 body = rrset.body
                 logger.info("Desired change: %s %s %s (dry run)", body["changetype"], body["name"], body["type"])
             return ApplyOutcome()
-        try:
-            await self._patch(zone, rrsets)
-            return ApplyOutcome()
-        except PDNSRejected as exc:
-            if exc.status not in (400, 422):
-                raise  # not about the content (an unknown zone, say): splitting would not help
-            if len(rrsets) == 1:
-                return ApplyOutcome(failed=[(endpoint, exc.message) for endpoint in rrsets[0].endpoints])
-            logger.info("PowerDNS rejected the batch for %s (%s); retrying per record group", zone.name, exc)
-        return await self._patch_per_group(zone, rrsets)
+        return await apply_bisecting([_record_groups(rrsets)], partial(self._patch_groups, zone), _group_endpoints)
 
     async def close(self) -> None:
         """Close the HTTP session if this provider created it."""
@@ -164,24 +157,14 @@ class PDNSProvider:
 
     # -- HTTP --------------------------------------------------------------------------------------------
 
-    async def _patch_per_group(self, zone: Zone, rrsets: list[RRsetChange]) -> ApplyOutcome:
-        outcome = ApplyOutcome()
-        groups = _record_groups(rrsets)
-        for index, group in enumerate(groups):
-            endpoints = [endpoint for rrset in group for endpoint in rrset.endpoints]
-            try:
-                await self._patch(zone, group)
-            except PDNSRejected as exc:
-                logger.warning("PowerDNS rejected %s: %s", ", ".join(e.describe() for e in endpoints), exc.message)
-                outcome.failed.extend((endpoint, exc.message) for endpoint in endpoints)
-            except TransientProviderError as exc:
-                # Earlier groups landed: report the rest as failed rather than pretend nothing happened.
-                if index == 0:
-                    raise
-                rest = [endpoint for later in groups[index:] for rrset in later for endpoint in rrset.endpoints]
-                outcome.failed.extend((endpoint, str(exc)) for endpoint in rest)
-                break
-        return outcome
+    async def _patch_groups(self, zone: Zone, groups: Sequence[list[RRsetChange]]) -> None:
+        """One PATCH for the groups; a 400/422 is PowerDNS refusing what is in it (the batch is then split)."""
+        try:
+            await self._patch(zone, [rrset for group in groups for rrset in group])
+        except PDNSRejected as exc:
+            if exc.status in (400, 422):
+                raise BatchRejected(exc.message) from exc
+            raise  # not about the content (an unknown zone, say): splitting would not help
 
     async def _patch(self, zone: Zone, rrsets: Iterable[RRsetChange]) -> None:
         body = {"rrsets": [rrset.body for rrset in rrsets]}
@@ -192,6 +175,7 @@ class PDNSProvider:
         session = self._ensure_session()
         headers = {"X-API-Key": self._config.api_key, "Accept": "application/json"}
         problem = ""
+        sent = False  # a request went out and its answer was lost: it may have been applied
         for attempt in range(ATTEMPTS):
             try:
                 async with session.request(method, self._base + path, json=body, headers=headers) as reply:
@@ -207,13 +191,16 @@ class PDNSProvider:
                     if reply.status < 500:
                         raise PDNSRejected(reply.status, message)
                     problem = f"HTTP {reply.status}: {message}"
+                    sent = True
             except (aiohttp.ClientError, TimeoutError) as exc:
                 problem = f"{type(exc).__name__}: {exc}"
+                sent = sent or not isinstance(exc, aiohttp.ClientConnectorError)
             if attempt + 1 < ATTEMPTS:
                 delay = self._backoff * 2**attempt
                 logger.warning("PowerDNS %s %s failed (%s); retrying in %.2fs", method, path, problem, delay)
                 await self._sleep(delay)
-        raise TransientProviderError(f"PowerDNS {method} {path} failed after {ATTEMPTS} attempts: {problem}")
+        error = AmbiguousProviderError if sent and method != "GET" else TransientProviderError
+        raise error(f"PowerDNS {method} {path} failed after {ATTEMPTS} attempts: {problem}")
 
     def _ensure_session(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -271,6 +258,10 @@ def _record_groups(rrsets: list[RRsetChange]) -> list[list[RRsetChange]]:
         owner = endpoint.labels.get(OWNED_RECORD_LABEL) or endpoint.dns_name
         groups.setdefault(normalize_name(owner), []).append(rrset)
     return list(groups.values())
+
+
+def _group_endpoints(group: list[RRsetChange]) -> list[Endpoint]:
+    return [endpoint for rrset in group for endpoint in rrset.endpoints]
 
 
 def _wire_type(zone: Zone, endpoint: Endpoint) -> str:

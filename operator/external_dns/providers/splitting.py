@@ -26,30 +26,39 @@ logger = logging.getLogger(__name__)
 
 Group = TypeVar("Group")
 
+#: Splits allowed per call: enough to isolate a few culprits in any batch (about 2*log2(n) each), while a provider
+#: that refuses everything costs at most twice this many requests per attempt, not one per group.
+MAX_SPLITS = 64
+
 
 async def apply_bisecting(
     batches: Iterable[Sequence[Group]],
     send: Callable[[Sequence[Group]], Awaitable[None]],
     endpoints_of: Callable[[Group], Iterable[Endpoint]],
     outcome: ApplyOutcome | None = None,
+    *,
+    max_splits: int = MAX_SPLITS,
 ) -> ApplyOutcome:
     """Send each batch with ``send``; split rejected ones in halves until only the rejected groups are left.
 
     ``send`` raises :class:`BatchRejected` when the provider refused the batch for its content (nothing of it
     applied), any other :class:`ProviderError` for the rest. ``endpoints_of`` names the endpoints a group's
     failure is reported on. Failures are added to ``outcome`` (a new one when not given), which is returned.
+    After ``max_splits`` splits a rejected batch is reported whole: what was not written is retried later.
     """
     outcome = outcome if outcome is not None else ApplyOutcome()
     pending: deque[Sequence[Group]] = deque(batch for batch in batches if batch)
     applied_any = False
+    splits = 0
     while pending:
         batch = pending.popleft()
         try:
             await send(batch)
         except BatchRejected as rejection:
-            if len(batch) == 1 or not rejection.divisible:
+            if len(batch) == 1 or not rejection.divisible or splits >= max_splits:
                 outcome.failed.extend((ep, rejection.message) for group in batch for ep in endpoints_of(group))
                 continue
+            splits += 1
             middle = len(batch) // 2
             logger.info("Batch of %d record groups rejected (%s); retrying it in halves", len(batch), rejection)
             pending.extendleft((batch[middle:], batch[:middle]))  # extendleft reverses: the first half goes first

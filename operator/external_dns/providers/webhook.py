@@ -20,7 +20,16 @@ can await it. A remote provider that rewrites endpoints (a default TTL, say) wil
 the protocol's ``adjust_endpoints`` becomes async and calls the remote.
 
 Errors: connection errors, timeouts and HTTP 500-510 raise TransientProviderError (ExternalDNS's SoftError);
-any other unexpected status raises ProviderError. The negotiation is retried (5 tries, exponential backoff) on
+those that can come after the request was sent (a 5xx, a timeout, a dropped connection) are
+AmbiguousProviderError, since the remote may have applied all or part of a batch; any other unexpected status
+raises ProviderError.
+
+One bad record never fails a whole batch: a batch answered 400/422, or with an ambiguous failure, is split in
+halves (providers/splitting.py) until only the culprit's group fails. After an ambiguous failure each send first
+re-reads ``GET /records`` and drops the changes already applied (providers/webhook_groups.py), so no create is
+sent twice; the outcome is marked ambiguous when a failed group may have landed, and the reconciler re-reads.
+
+The negotiation is retried (5 tries, exponential backoff) on
 connection errors and 5xx only; 3xx/4xx or a wrong response Content-Type fail it at once.
 """
 
@@ -38,8 +47,10 @@ from prometheus_client import Counter
 
 from external_dns.domain_filter import DomainFilter
 from external_dns.endpoint import Endpoint
-from external_dns.errors import ProviderError, TransientProviderError
+from external_dns.errors import AmbiguousProviderError, BatchRejected, ProviderError, TransientProviderError
 from external_dns.providers.base import ApplyOutcome, Changes, Zone
+from external_dns.providers.splitting import apply_bisecting
+from external_dns.providers.webhook_groups import ChangeGroup, Listing, batch_of, change_groups, listing_of
 from external_dns.providers.webhook_json import (
     MEDIA_TYPE,
     WebhookJSONError,
@@ -57,6 +68,8 @@ logger = logging.getLogger(__name__)
 NEGOTIATION_TRIES = 5
 #: Statuses ExternalDNS treats as soft (retryable) errors.
 TRANSIENT_STATUSES = range(500, 511)
+#: Statuses meaning the remote refused what a change batch holds (nothing applied): the batch is split.
+REJECTED_STATUSES = frozenset({400, 422})
 #: The only provider-specific prefix forwarded to a webhook (RetainProviderProperties with provider "webhook").
 PROPERTY_PREFIX = "webhook/"
 
@@ -164,7 +177,7 @@ class WebhookProvider:
         return [endpoint for endpoint in endpoints if zone.contains(endpoint.dns_name)]
 
     async def apply_changes(self, zone: Zone, changes: Changes) -> ApplyOutcome:
-        """``POST /records`` with the whole batch; all or nothing, so failures raise (nothing is known applied)."""
+        """``POST /records`` with the whole batch; a refused or lost batch is split (see the module docstring)."""
         if not changes.has_changes():
             return ApplyOutcome()
         await self.negotiate()
@@ -174,8 +187,20 @@ class WebhookProvider:
             update_new=self._retained(changes.update_new),
             delete=self._retained(changes.delete),
         )
-        await self._request(Call.APPLY_CHANGES, "POST", "/records", body=encode(changes_to_json(batch)), expect=204)
-        return ApplyOutcome()
+        attempt = _ApplyAttempt(self, zone)
+        try:
+            outcome = await apply_bisecting([change_groups(batch)], attempt.send, ChangeGroup.endpoints)
+        except ProviderError as error:
+            if attempt.answer_lost and not isinstance(error, AmbiguousProviderError):
+                raise AmbiguousProviderError(str(error)) from error
+            raise
+        # A group reported failed after a lost answer may have landed: the caller re-reads before retrying.
+        outcome.ambiguous = outcome.ambiguous or (attempt.answer_lost and bool(outcome.failed))
+        return outcome
+
+    async def post_changes(self, body: bytes) -> None:
+        """``POST /records`` with an encoded batch: 204, else the error its status maps to."""
+        await self._request(Call.APPLY_CHANGES, "POST", "/records", body=body, expect=204)
 
     def adjust_endpoints(self, endpoints: Sequence[Endpoint]) -> list[Endpoint]:
         """The local part of the canonicalisation: drop the properties a webhook never receives.
@@ -263,7 +288,10 @@ class WebhookProvider:
                 reply = _Reply(response.status, response.headers.get("Content-Type", ""), await self._read(response))
         except (aiohttp.ClientError, TimeoutError) as error:
             self._count_error(call)
-            raise TransientProviderError(f"webhook {method} {url} failed: {type(error).__name__}: {error}") from None
+            message = f"webhook {method} {url} failed: {type(error).__name__}: {error}"
+            if isinstance(error, aiohttp.ClientConnectorError):
+                raise TransientProviderError(message) from None  # never connected: nothing was sent
+            raise AmbiguousProviderError(message) from None  # sent, but the answer was lost
         except ProviderError:
             self._count_error(call)
             raise
@@ -272,7 +300,9 @@ class WebhookProvider:
         self._count_error(call)
         message = f"webhook {method} {url} answered HTTP {reply.status}, expected {expect}{_snippet(reply.body)}"
         if reply.status in TRANSIENT_STATUSES:
-            raise TransientProviderError(message)
+            raise AmbiguousProviderError(message)  # a 5xx may come after the remote applied all or part of it
+        if reply.status in REJECTED_STATUSES and call is Call.APPLY_CHANGES:
+            raise BatchRejected(message)
         raise ProviderError(message)
 
     async def _read(self, response: aiohttp.ClientResponse) -> bytes:
@@ -308,6 +338,33 @@ class WebhookProvider:
     @staticmethod
     def _retained(endpoints: Sequence[Endpoint]) -> list[Endpoint]:
         return [_retain_properties(endpoint) for endpoint in endpoints]
+
+
+class _ApplyAttempt:
+    """One ``apply_changes`` call: sends groups of changes, and after a lost answer only what has not landed."""
+
+    def __init__(self, provider: WebhookProvider, zone: Zone) -> None:
+        self._provider = provider
+        self._zone = zone
+        self._listing: Listing | None = None
+        #: A POST failed after it was sent: the remote may hold part of what this call sent.
+        self.answer_lost = False
+
+    async def send(self, groups: Sequence[ChangeGroup]) -> None:
+        """POST the groups; a lost answer is raised as a rejection, so that apply_bisecting splits the batch."""
+        if self.answer_lost:
+            if self._listing is None:
+                self._listing = listing_of(await self._provider.records(self._zone))
+            groups = [rest for group in groups if (rest := group.unapplied(self._listing))]
+            if not groups:
+                return  # all of it landed before the answer was lost
+        body = encode(changes_to_json(batch_of(groups)))
+        try:
+            await self._provider.post_changes(body)
+        except AmbiguousProviderError as error:
+            self.answer_lost = True
+            self._listing = None  # read again before the next send: this POST may have applied part of it
+            raise BatchRejected(str(error)) from error
 
 
 def _retain_properties(endpoint: Endpoint) -> Endpoint:
