@@ -128,3 +128,23 @@ async def test_a_refused_record_fails_alone(fake: FakeCloudflare, provider: Clou
         (existing, "Record already exists. (code 81057)"),
     ]
     assert ("good.example.com", "A", "192.0.2.1", 1, False) in fake.stored()
+
+
+async def test_a_refused_ownership_txt_never_leaves_its_record_unowned(
+    fake: FakeCloudflare, provider: CloudflareProvider
+) -> None:
+    fake.refuse["a-bad.example.com"] = (9100, "Content for TXT record is invalid.")
+    names = [f"good{i:02d}.example.com" for i in range(50)]
+    goods = [Endpoint(name, "A", ("192.0.2.1",)) for name in names]
+    bad = Endpoint("bad.example.com", "A", ("192.0.2.2",))
+    bad_txt = ownership("a-bad.example.com", bad.dns_name)
+    # As the registry hands them over: every record first, then every ownership TXT.
+    creates = [*goods[:25], bad, *goods[25:], *(ownership(f"a-{name}", name) for name in names), bad_txt]
+
+    outcome = await provider.apply_changes(ZONE, Changes(create=creates))
+
+    assert sorted(endpoint.dns_name for endpoint, _ in outcome.failed) == [bad_txt.dns_name, bad.dns_name]
+    assert all("Content for TXT record is invalid" in message for _, message in outcome.failed)
+    stored = {(name, kind) for name, kind, *_ in fake.stored()}
+    assert all((name, "A") in stored and (f"a-{name}", "TXT") in stored for name in names)
+    assert ("bad.example.com", "A") not in stored, "a record whose ownership TXT was refused would be unowned"

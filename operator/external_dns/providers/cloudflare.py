@@ -33,8 +33,8 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
-from external_dns.endpoint import Endpoint, normalize_name
-from external_dns.errors import ConfigError, ProviderError, TransientProviderError
+from external_dns.endpoint import OWNED_RECORD_LABEL, Endpoint, normalize_name
+from external_dns.errors import AmbiguousProviderError, ConfigError, ProviderError, TransientProviderError
 from external_dns.providers.base import ApplyOutcome, Changes, Zone
 
 if TYPE_CHECKING:
@@ -54,6 +54,8 @@ ZONES_PER_PAGE = 50
 MAX_RETRY_AFTER = 60.0
 
 Sleep = Callable[[float], Awaitable[None]]
+#: One endpoint's operations against the API, deferred until its turn.
+Work = tuple[Endpoint, Callable[[], Awaitable[None]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +162,7 @@ class CloudflareProvider:
             # Deletes and updates need record ids, which only a fresh listing gives reliably.
             for record in await self._list_records(zone):
                 existing.setdefault((normalize_name(record.name), record.type), []).append(record)
-        work: list[tuple[Endpoint, Callable[[], Awaitable[None]]]] = []
+        work: list[Work] = []
         for endpoint in changes.create:
             work.append((endpoint, _bind(self._create_all, zone, endpoint)))
         for endpoint in changes.update_new:
@@ -169,7 +171,7 @@ class CloudflareProvider:
         for endpoint in changes.delete:
             current = existing.get(_record_key(endpoint), [])
             work.append((endpoint, _bind(self._delete_matching, zone, endpoint, current)))
-        return await _run_all(work)
+        return await _run_all(_record_groups(work, changes.delete))
 
     async def close(self) -> None:
         """Close the HTTP session if this provider created it."""
@@ -312,24 +314,52 @@ def _bind(operation: Callable[..., Awaitable[None]], *args: object) -> Callable[
     return lambda: operation(*args)
 
 
-async def _run_all(work: list[tuple[Endpoint, Callable[[], Awaitable[None]]]]) -> ApplyOutcome:
-    """Run each endpoint's operations in order; refusals are reported, a transient failure ends the batch.
+def _record_groups(work: list[Work], deletes: Sequence[Endpoint]) -> list[list[Work]]:
+    """The work grouped by record (a record with its ownership TXT), the TXT written first and deleted last.
+
+    Cloudflare has no transaction: so that a refusal never leaves a record nobody owns, the ownership TXT is
+    created before its record, and a group stops at its first refusal.
+    """
+    deleted = {id(endpoint) for endpoint in deletes}
+    groups: dict[str, list[Work]] = {}
+    for item in work:
+        endpoint = item[0]
+        groups.setdefault(normalize_name(endpoint.labels.get(OWNED_RECORD_LABEL) or endpoint.dns_name), []).append(item)
+
+    def order(item: Work) -> int:
+        is_ownership = OWNED_RECORD_LABEL in item[0].labels
+        return int(is_ownership) if id(item[0]) in deleted else int(not is_ownership)
+
+    return [sorted(group, key=order) for group in groups.values()]
+
+
+async def _run_all(groups: list[list[Work]]) -> ApplyOutcome:
+    """Run each group's operations in order; a refusal fails the rest of its group, a transient failure ends the
+    batch.
 
     A transient failure before anything was applied is raised (the whole batch is retried later); after some
     endpoints landed, the rest are reported failed, so the caller knows exactly what was applied.
     """
     outcome = ApplyOutcome()
-    for index, (endpoint, operation) in enumerate(work):
-        try:
-            await operation()
-        except CloudflareRefused as exc:
-            logger.warning("Cloudflare refused %s: %s", endpoint.describe(), exc.message)
-            outcome.failed.append((endpoint, exc.message))
-        except TransientProviderError as exc:
-            if index == 0:
-                raise
-            outcome.failed.extend((pending, str(exc)) for pending, _ in work[index:])
-            return outcome
+    applied_any = False
+    for index, group in enumerate(groups):
+        for position, (endpoint, operation) in enumerate(group):
+            try:
+                await operation()
+            except CloudflareRefused as exc:
+                logger.warning("Cloudflare refused %s: %s", endpoint.describe(), exc.message)
+                outcome.failed.append((endpoint, exc.message))
+                skipped = f"not sent: {endpoint.describe()} was refused: {exc.message}"
+                outcome.failed.extend((rest, skipped) for rest, _ in group[position + 1 :])
+                break
+            except TransientProviderError as exc:
+                if not applied_any:
+                    raise
+                pending = [*group[position:], *(item for later in groups[index + 1 :] for item in later)]
+                outcome.failed.extend((rest, str(exc)) for rest, _ in pending)
+                outcome.ambiguous = isinstance(exc, AmbiguousProviderError)
+                return outcome
+            applied_any = True
     return outcome
 
 

@@ -289,8 +289,8 @@ class WebhookProvider:
         except (aiohttp.ClientError, TimeoutError) as error:
             self._count_error(call)
             message = f"webhook {method} {url} failed: {type(error).__name__}: {error}"
-            if isinstance(error, aiohttp.ClientConnectorError):
-                raise TransientProviderError(message) from None  # never connected: nothing was sent
+            if method == "GET" or isinstance(error, aiohttp.ClientConnectorError):
+                raise TransientProviderError(message) from None  # a read, or never connected: nothing changed
             raise AmbiguousProviderError(message) from None  # sent, but the answer was lost
         except ProviderError:
             self._count_error(call)
@@ -300,7 +300,8 @@ class WebhookProvider:
         self._count_error(call)
         message = f"webhook {method} {url} answered HTTP {reply.status}, expected {expect}{_snippet(reply.body)}"
         if reply.status in TRANSIENT_STATUSES:
-            raise AmbiguousProviderError(message)  # a 5xx may come after the remote applied all or part of it
+            # A 5xx to a write may come after the remote applied all or part of it.
+            raise (TransientProviderError if method == "GET" else AmbiguousProviderError)(message)
         if reply.status in REJECTED_STATUSES and call is Call.APPLY_CHANGES:
             raise BatchRejected(message)
         raise ProviderError(message)
