@@ -217,6 +217,7 @@ class ZoneWorker:
             logger.warning("Zone %s: resync could not read records: %s", self.label, error)
             return
         self.cache.replace(records)
+        self._reload_before_sync = False  # just read: no need to read again after an ambiguous failure
         self._dirty.clear()
         await self.sync_all()
 
