@@ -2,11 +2,12 @@
 
 Reads and writes record sets in hosted zones, keeping a record and its ownership TXT in one change batch, and
 stays up under throttling: botocore's standard retryer handles most of it, an outer retry with exponential
-backoff handles the rest, and when a batch is rejected it is retried record by record so that one bad record
-does not hold back the others. Credentials come from botocore's default chain (env, profile, web identity,
-instance role), --aws-profile or --aws-assume-role (aws_session.py) and are never logged. The record-set
-mapping lives in aws_records.py, batching in aws_batching.py, the canonical hosted zones in
-aws_canonical_zones.py.
+backoff handles the rest, and a rejected batch is split in halves (providers/splitting.py, shared with the other
+providers) until only the bad record's group fails, so that one bad record does not hold back the others.
+
+Credentials come from botocore's default chain (env, profile, web identity, instance role), --aws-profile or
+--aws-assume-role (aws_session.py) and are never logged. The record-set mapping lives in aws_records.py, batching
+in aws_batching.py, the canonical hosted zones in aws_canonical_zones.py.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from external_dns.domain_filter import DomainFilter
 from external_dns.endpoint import OWNED_RECORD_LABEL, Endpoint
-from external_dns.errors import ProviderError, TransientProviderError
+from external_dns.errors import BatchRejected, ProviderError, TransientProviderError
 from external_dns.providers import aws_records
 from external_dns.providers.aws_batching import (
     Action,
@@ -38,6 +39,7 @@ from external_dns.providers.aws_batching import (
 )
 from external_dns.providers.aws_session import AssumedRole, assume_role, make_session
 from external_dns.providers.base import ApplyOutcome, Changes, Zone
+from external_dns.providers.splitting import apply_bisecting
 
 log = logging.getLogger(__name__)
 
@@ -234,29 +236,23 @@ class AWSProvider:
         if self.config.dry_run:
             return outcome
 
-        applied_any = False
-        for index, batch in enumerate(batching.batches):
-            if index:
+        requests = 0
+
+        async def send(groups: Sequence[list[Route53Change]]) -> None:
+            nonlocal requests
+            if requests:
                 # Pace writes as ExternalDNS does (--aws-batch-change-interval).
                 await asyncio.sleep(self.config.batch_change_interval)
+            requests += 1
             try:
-                await self._submit(zone, batch)
-                applied_any = True
+                await self._submit(zone, [change for group in groups for change in group])
             except Route53Rejected as error:
-                if error.code not in REJECTION_CODES:
-                    if not applied_any:
-                        raise  # nothing landed: the caller retries the whole set
-                    _report_remaining(outcome, batching.batches[index:], str(error))
-                    break
-                log.error("Route 53 rejected a batch for zone %s (%s)", zone.name, error)
-                applied_any = await self._submit_groups(zone, batch, outcome, error) or applied_any
-            except ProviderError as error:
-                if not applied_any:
-                    raise  # nothing landed: the caller retries the whole set
-                log.error("Giving up on the remaining batches for zone %s: %s", zone.name, error)
-                _report_remaining(outcome, batching.batches[index:], str(error))
-                break
-        return outcome
+                if error.code in REJECTION_CODES:
+                    raise BatchRejected(error.message) from error
+                raise
+
+        batches = [group_changes(batch) for batch in batching.batches]
+        return await apply_bisecting(batches, send, _endpoints_of, outcome)
 
     def _route53_changes(self, zone: Zone, changes: Changes) -> list[Route53Change]:
         result: list[Route53Change] = []
@@ -286,28 +282,6 @@ class AWSProvider:
             HostedZoneId=zone.id,
             ChangeBatch={"Changes": [change.to_api() for change in batch]},
         )
-
-    async def _submit_groups(
-        self, zone: Zone, batch: list[Route53Change], outcome: ApplyOutcome, rejection: Route53Rejected
-    ) -> bool:
-        """Send a rejected batch again one group at a time; report the groups Route 53 still refuses."""
-        groups = group_changes(batch)
-        if len(groups) == 1:
-            _report(outcome, batch, rejection.message)  # nothing to isolate: the only group is the bad one
-            return False
-        log.info("Retrying %d change groups for zone %s one by one", len(groups), zone.name)
-        applied_any = False
-        for group in groups:
-            try:
-                await self._submit(zone, group)
-                applied_any = True
-            except Route53Rejected as error:
-                log.error("Route 53 refused the changes for %s in zone %s: %s", group[0].group, zone.name, error)
-                _report(outcome, group, error.message)
-            except ProviderError as error:
-                log.error("Could not apply the changes for %s in zone %s: %s", group[0].group, zone.name, error)
-                _report(outcome, group, str(error))
-        return applied_any
 
     # --- plumbing -------------------------------------------------------------------------------------
 
@@ -385,9 +359,9 @@ def _parse_tag_filter(tag: str) -> tuple[str, str]:
     return key.strip(), value.strip()
 
 
-def _report_remaining(outcome: ApplyOutcome, batches: Sequence[list[Route53Change]], message: str) -> None:
-    for batch in batches:
-        _report(outcome, batch, message)
+def _endpoints_of(group: Sequence[Route53Change]) -> list[Endpoint]:
+    """The endpoints a group's failure is reported on, once each (an update's DELETE and CREATE share one)."""
+    return list({id(change.endpoint): change.endpoint for change in group}.values())
 
 
 def _report(outcome: ApplyOutcome, changes: Sequence[Route53Change], message: str) -> None:
