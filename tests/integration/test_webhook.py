@@ -549,3 +549,59 @@ def test_webhook_serve_command_serves_until_terminated(tmp_path: Path) -> None:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+# -- negotiation: the domain filter is never silently empty ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("configured", "announced"),
+    [
+        pytest.param(DomainFilter(), {"include": ["example.com", "example.org"]}, id="no filter: the zones"),
+        pytest.param(
+            DomainFilter(exclude=("internal.example.com",)),
+            {"include": ["example.com", "example.org"], "exclude": ["internal.example.com"]},
+            id="exclusions only: the zones minus them",
+        ),
+        pytest.param(DomainFilter(include=("example.org",)), {"include": ["example.org"]}, id="a filter: as set"),
+    ],
+)
+async def test_the_server_announces_its_providers_zones_unless_a_filter_names_domains(
+    inmemory: InMemoryProvider, configured: DomainFilter, announced: dict[str, object]
+) -> None:
+    webhook = WebhookServer(inmemory, configured)
+    await webhook.start("127.0.0.1", 0)
+    try:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(webhook.url + "/", headers={"Accept": MEDIA_TYPE}) as response,
+        ):
+            assert response.headers["Content-Type"] == MEDIA_TYPE
+            assert json.loads(await response.read()) == announced
+    finally:
+        await webhook.stop()
+
+
+async def test_a_server_for_the_root_zone_announces_no_filter_and_says_so(caplog: pytest.LogCaptureFixture) -> None:
+    webhook = WebhookServer(InMemoryProvider([""]), DomainFilter())
+    await webhook.start("127.0.0.1", 0)
+    try:
+        assert await webhook.announced_filter() == DomainFilter()
+    finally:
+        await webhook.stop()
+    assert "serves the root zone: announcing no domain filter" in caplog.text
+
+
+async def test_a_client_told_no_filter_warns_that_every_name_goes_to_the_webhook(
+    fake: FakeWebhook, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def no_filter(request: web.Request) -> web.Response:
+        return media(200, {})
+
+    url = await fake.start({("GET", "/"): no_filter})
+    client = fast_client(url)
+    try:
+        assert await client.zones() == [ROOT]
+    finally:
+        await client.close()
+    assert "announced no domain filter" in caplog.text and url in caplog.text

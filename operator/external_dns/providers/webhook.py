@@ -265,6 +265,12 @@ class WebhookProvider:
             )
         domain_filter = self._decode(Call.NEGOTIATE, reply, domain_filter_from_json)
         logger.info("Negotiated with webhook %s; its domain filter: %s", self._base, domain_filter.to_json())
+        if not domain_filter.is_configured:
+            logger.warning(
+                "Webhook %s announced no domain filter: every name the sources ask for is sent to it, as one zone "
+                "'.'; set --domain-filter to limit the names",
+                self._base,
+            )
         return domain_filter
 
     # -- HTTP --------------------------------------------------------------------------------------------

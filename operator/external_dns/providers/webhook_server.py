@@ -3,7 +3,9 @@
 This lets an unmodified ExternalDNS (``--provider=webhook``) use our providers, and lets our webhook client be
 tested against a real server. Routes, as ``provider/webhook/api/httpapi.go`` serves them:
 
-* ``GET /``: negotiation; ``Content-Type`` is the media type, the body the domain filter JSON.
+* ``GET /``: negotiation; ``Content-Type`` is the media type, the body the domain filter JSON: the configured
+  one (``--domain-filter``...) when it names domains, else the provider's zones, never ``{}`` for a provider
+  that has zones (a client would take ``{}`` as "every name" and the world as one zone).
 * ``GET /records``: every record of every zone the provider serves (200, JSON array).
 * ``POST /records``: a change batch (204). The protocol is whole-world but our providers work per zone, so each
   change goes to the most specific zone containing its name (``update_old[i]`` follows ``update_new[i]``).
@@ -112,7 +114,20 @@ class WebhookServer:
     # -- handlers ----------------------------------------------------------------------------------------
 
     async def _negotiate(self, request: web.Request) -> web.Response:
-        return _media_response(200, domain_filter_to_json(self.domain_filter))
+        return _media_response(200, domain_filter_to_json(await self.announced_filter()))
+
+    async def announced_filter(self) -> DomainFilter:
+        """What ``GET /`` announces: the configured filter when it names domains, else the provider's zones (as
+        ExternalDNS's providers do in ``GetDomainFilter``), so that a client need not send it every name."""
+        if self.domain_filter.is_configured:
+            return self.domain_filter
+        zones = await self.provider.zones()
+        names = tuple(zone.name for zone in zones if zone.name)
+        if not names or len(names) < len(zones):
+            # A root zone holds every name: there is nothing narrower to announce.
+            logger.warning("The %s provider serves the root zone: announcing no domain filter", self.provider.name)
+            return self.domain_filter
+        return DomainFilter(include=names, exclude=self.domain_filter.exclude)
 
     async def _records(self, request: web.Request) -> web.Response:
         endpoints: list[Endpoint] = []
