@@ -40,6 +40,7 @@ class WebhookStats:
     change_batches: int = 0
     failed_before_applying: int = 0
     failed_after_applying: int = 0
+    #: Failed GET /records and POST /adjustendpoints (they change nothing).
     failed_reads: int = 0
 
 
@@ -126,6 +127,10 @@ class ListWebhook:
         return web.Response(status=204)
 
     async def _adjust(self, request: web.Request) -> web.Response:
+        self.stats.requests += 1
+        if self._faulty():
+            self.stats.failed_reads += 1
+            return web.Response(status=500, text="injected fault")
         return _media(decode(await request.read()))
 
     def _faulty(self) -> bool:

@@ -1,0 +1,141 @@
+"""Fault suite: the whole operator against a webhook provider that fails 30% of its requests.
+
+The remote (tests/backends/webhook.py) accepts duplicate records, and half of its failed change batches fail
+after everything was applied, so every lost answer that the operator answered by sending the same creates again
+would show as a duplicate. ~100 Services are created, a third updated and a third deleted; the zone must end
+exactly as desired, the foreign records byte-identical, with no duplicate and nothing lost. The figures (requests,
+injected failures, apply calls, time to converge) are printed for the README's Reliability section.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from prometheus_client import REGISTRY
+from tests.backends.webhook import ListWebhook
+from tests.harness import OperatorThread, operator_settings, wait_for
+from tests.integration.test_operator_providers import LoopThread
+
+from external_dns.domain_filter import DomainFilter
+from external_dns.endpoint import Endpoint
+from external_dns.providers.webhook_json import endpoint_to_json
+from external_dns.testing.cluster import LocalCluster
+
+ZONE = "example.com"
+OWNER = "flaky"
+SERVICES = 100
+SEED = 20261201
+
+#: Records another owner, and a person, hold in the zone: never to be touched.
+FOREIGN = [
+    Endpoint(f"manual.{ZONE}", "A", ("192.0.2.1",), ttl=300),
+    Endpoint(f"theirs.{ZONE}", "A", ("192.0.2.2",), ttl=300),
+    Endpoint(
+        f"a-theirs.{ZONE}",
+        "TXT",
+        ('"heritage=external-dns,external-dns/owner=other,external-dns/resource=service/x/theirs"',),
+        ttl=300,
+    ),
+]
+
+
+def owner_txt(name: str) -> str:
+    return f'"heritage=external-dns,external-dns/owner={OWNER},external-dns/resource=service/default/{name}"'
+
+
+def service(name: str, ip: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {
+            "name": name,
+            "namespace": "default",
+            "annotations": {"external-dns.alpha.kubernetes.io/hostname": f"{name}.{ZONE}"},
+        },
+        "spec": {"type": "LoadBalancer", "ports": [{"port": 80}]},
+        "status": {"loadBalancer": {"ingress": [{"ip": ip}]}},
+    }
+
+
+@pytest.fixture
+def loop() -> Iterator[LoopThread]:
+    thread = LoopThread()
+    yield thread
+    thread.close()
+
+
+@pytest.fixture
+def remote(loop: LoopThread) -> Iterator[ListWebhook]:
+    webhook = ListWebhook(domain_filter=DomainFilter(include=(ZONE,)), records=list(FOREIGN), seed=SEED)
+    loop.run(webhook.start())
+    webhook.fault_rate = 0.3
+    yield webhook
+    loop.run(webhook.stop())
+
+
+def desired(ips: dict[str, str]) -> dict[tuple[str, str], set[str]]:
+    zone = {(ep.dns_name, ep.record_type): set(ep.targets) for ep in FOREIGN}
+    for name, ip in ips.items():
+        zone[(f"{name}.{ZONE}", "A")] = {ip}
+        zone[(f"a-{name}.{ZONE}", "TXT")] = {owner_txt(name)}
+    return zone
+
+
+def apply_calls() -> float:
+    value = REGISTRY.get_sample_value(
+        "external_dns_provider_calls_total", {"provider": "webhook", "operation": "apply_changes"}
+    )
+    return value or 0.0
+
+
+def test_a_flaky_webhook_ends_with_the_exact_desired_zone(
+    cluster: LocalCluster, loop: LoopThread, remote: ListWebhook, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ips = {f"svc{i:03d}": f"203.0.113.{i + 1}" for i in range(SERVICES)}
+    settings = operator_settings(
+        cluster.kubeconfig,
+        source=["service"],
+        provider="webhook",
+        webhook_provider_url=remote.url,
+        txt_owner_id=OWNER,
+        interval=5.0,  # the periodic resync is one of the ways a failed name is tried again
+    )
+    calls_before = apply_calls()
+    started = time.monotonic()
+    with OperatorThread(settings):
+        # One by one while the operator runs: many small batches, so many requests to fail.
+        for name, ip in ips.items():
+            loop.run(cluster.create("v1", "services", service(name, ip)))
+        wait_for(lambda: remote.by_key() == desired(ips), timeout=180, what="the 100 records at the flaky remote")
+        created_after = time.monotonic() - started
+
+        changed = time.monotonic()
+        for i in range(0, SERVICES, 3):  # a third updated, a third deleted, a third left alone
+            name = f"svc{i:03d}"
+            ips[name] = f"198.51.100.{i + 1}"
+            patch = {"status": {"loadBalancer": {"ingress": [{"ip": ips[name]}]}}}
+            loop.run(cluster.patch("v1", "services", name, patch, "default", subresource="status"))
+        for i in range(1, SERVICES, 3):
+            name = f"svc{i:03d}"
+            del ips[name]
+            loop.run(cluster.delete("v1", "services", name, "default"))
+        wait_for(lambda: remote.by_key() == desired(ips), timeout=180, what="the updates and deletes")
+        changed_after = time.monotonic() - changed
+
+    assert remote.duplicates() == []
+    foreign = [record for record in remote.records if record.key in {ep.key for ep in FOREIGN}]
+    assert [endpoint_to_json(ep) for ep in foreign] == [endpoint_to_json(ep) for ep in FOREIGN]
+    stats = remote.stats
+    injected = stats.failed_before_applying + stats.failed_after_applying + stats.failed_reads
+    assert stats.failed_after_applying > 0 and stats.failed_before_applying > 0, "both kinds of fault were injected"
+    with capsys.disabled():
+        print(
+            f"\nflaky webhook (30% of requests fail, seed {SEED}): {stats.requests} requests, {injected} failures "
+            f"injected ({stats.failed_before_applying} before applying, {stats.failed_after_applying} after "
+            f"applying, {stats.failed_reads} reads), {stats.change_batches} change batches, "
+            f"{apply_calls() - calls_before:.0f} apply_changes calls; converged in {created_after:.1f} s "
+            f"(100 creates) and {changed_after:.1f} s (34 updates, 33 deletes)"
+        )
