@@ -153,7 +153,6 @@ def provider(settings: Settings) -> Provider:
                 zones_cache_duration=settings.aws_zones_cache_duration,
                 endpoint_url=settings.aws_endpoint_url or None,
                 region=settings.aws_region,
-                dry_run=settings.dry_run,
                 zone_match_parent=settings.aws_zone_match_parent,
                 profile=settings.aws_profile,
                 assume_role=settings.aws_assume_role,
@@ -173,7 +172,6 @@ def provider(settings: Settings) -> Provider:
                 zone_id_filter=tuple(settings.zone_id_filter),
                 domain_filter=domain_filter(settings),
                 api_url=settings.cloudflare_api_url,
-                dry_run=settings.dry_run,
             )
         )
     if name == "pdns":
@@ -186,7 +184,6 @@ def provider(settings: Settings) -> Provider:
                 api_key=_secret(settings.pdns_api_key),
                 skip_tls_verify=settings.pdns_skip_tls_verify,
                 domain_filter=domain_filter(settings),
-                dry_run=settings.dry_run,
             )
         )
     if name == "google":

@@ -412,22 +412,6 @@ async def test_throttling_that_outlasts_the_retries_raises_a_transient_error(
     assert await provider.records(zone) == []  # the provider is still usable
 
 
-async def test_dry_run_logs_the_changes_and_sends_nothing(
-    moto_url: str, make_provider: Make, caplog: pytest.LogCaptureFixture
-) -> None:
-    await create_zone(moto_url, "example.com")
-    provider = make_provider(dry_run=True)
-    zone = await zone_named(provider, "example.com")
-    caplog.set_level(logging.INFO, logger="external_dns.providers.aws")
-
-    outcome = await provider.apply_changes(zone, Changes(create=[Endpoint("a.example.com", "A", ("192.0.2.1",))]))
-
-    assert outcome.failed == []
-    assert "Desired change: CREATE a.example.com A" in caplog.text
-    assert provider.api_calls["ChangeResourceRecordSets"] == 0
-    assert await provider.records(zone) == []
-
-
 async def test_credentials_never_appear_in_logs(
     moto_url: str, make_provider: Make, proxy: ThrottlingProxy, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -225,13 +225,3 @@ async def test_disabled_records_are_ignored(pdns_server: PowerDNSServer, provide
     pdns_server.call("PATCH", f"/zones/{zone.id}", {"rrsets": [rrset]})
     read = [e for e in await provider.records(zone) if e.dns_name == name.rstrip(".")]
     assert [e.targets for e in read] == [("192.0.2.2",)]
-
-
-async def test_dry_run_sends_nothing(pdns_server: PowerDNSServer, zone: Zone) -> None:
-    provider = PDNSProvider(PDNSConfig(server=pdns_server.url, api_key=pdns_server.api_key, dry_run=True))
-    try:
-        outcome = await provider.apply_changes(zone, Changes(create=[Endpoint(f"x.{zone.name}", "A", ("192.0.2.1",))]))
-    finally:
-        await provider.close()
-    assert outcome.failed == []
-    assert (f"x.{zone.name}", "A") not in pdns_server.rrsets(zone.name)

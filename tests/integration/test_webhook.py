@@ -605,3 +605,20 @@ async def test_a_client_told_no_filter_warns_that_every_name_goes_to_the_webhook
     finally:
         await client.close()
     assert "announced no domain filter" in caplog.text and url in caplog.text
+
+
+async def test_a_dry_run_server_logs_the_batch_and_applies_nothing(
+    inmemory: InMemoryProvider, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="external_dns.providers")
+    webhook = WebhookServer(inmemory, ZONE_FILTER, dry_run=True)
+    await webhook.start("127.0.0.1", 0)
+    client = WebhookProvider(WebhookConfig(url=webhook.url))
+    try:
+        outcome = await client.apply_changes(ROOT, Changes(create=[Endpoint("dry.example.com", "A", ("192.0.2.1",))]))
+    finally:
+        await client.close()
+        await webhook.stop()
+    assert outcome.failed == []
+    assert inmemory.snapshot()["example.com"] == ()
+    assert 'DRY-RUN CREATE A record "dry.example.com" -> 192.0.2.1' in caplog.text

@@ -332,13 +332,3 @@ async def test_credentials_never_appear_in_logs_or_errors(
     assert TOKEN not in caplog.text
     assert TOKEN not in str(raised.value)
     assert TOKEN not in repr(CloudflareConfig(api_token=TOKEN, api_key=TOKEN))
-
-
-async def test_dry_run_sends_nothing(api: kmock.RawHandler, make_provider: Callable[..., CloudflareProvider]) -> None:
-    changes = Changes(
-        create=[Endpoint("a.example.com", "A", ("192.0.2.1",))],
-        delete=[Endpoint("b.example.com", "A", ("192.0.2.2",))],
-    )
-    outcome = await make_provider(dry_run=True).apply_changes(ZONE, changes)
-    assert outcome.failed == []
-    assert len(api) == 0

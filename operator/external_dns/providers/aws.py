@@ -74,7 +74,6 @@ class AWSConfig:
     zones_cache_duration: float = 0.0
     endpoint_url: str | None = None
     region: str = "us-east-1"
-    dry_run: bool = False
     zone_match_parent: bool = False
     profile: str = ""
     assume_role: str = ""
@@ -233,9 +232,6 @@ class AWSProvider:
                     change.record_type,
                     zone.id,
                 )
-        if self.config.dry_run:
-            return outcome
-
         requests = 0
 
         async def send(groups: Sequence[list[Route53Change]]) -> None:

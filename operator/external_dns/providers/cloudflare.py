@@ -22,13 +22,11 @@ Credentials are sent as headers only and never appear in logs, exceptions or the
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import ipaddress
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -36,6 +34,7 @@ import aiohttp
 from external_dns.endpoint import OWNED_RECORD_LABEL, Endpoint, normalize_name
 from external_dns.errors import AmbiguousProviderError, ConfigError, ProviderError, TransientProviderError
 from external_dns.providers.base import ApplyOutcome, Changes, Zone
+from external_dns.providers.http import HttpClient, RetryPolicy, Sleep
 
 if TYPE_CHECKING:
     from external_dns.domain_filter import DomainFilter
@@ -50,10 +49,7 @@ NOT_PROXIABLE_TYPES = frozenset({"LOC", "MX", "NS", "SPF", "TXT", "SRV"})
 AUTO_TTL = 1
 #: Cloudflare caps zone listings at 50 per page.
 ZONES_PER_PAGE = 50
-#: Longest wait honoured from a Retry-After header, so a confused server cannot stall a zone worker for hours.
-MAX_RETRY_AFTER = 60.0
 
-Sleep = Callable[[float], Awaitable[None]]
 #: One endpoint's operations against the API, deferred until its turn.
 Work = tuple[Endpoint, Callable[[], Awaitable[None]]]
 
@@ -70,7 +66,6 @@ class CloudflareConfig:
     zone_id_filter: tuple[str, ...] = ()
     domain_filter: DomainFilter | None = None
     api_url: str = "https://api.cloudflare.com/client/v4"
-    dry_run: bool = False
     max_retries: int = 5
 
 
@@ -113,10 +108,8 @@ class CloudflareProvider:
         if not config.api_token and not (config.api_key and config.api_email):
             raise ConfigError("cloudflare: set CF_API_TOKEN, or both CF_API_KEY and CF_API_EMAIL")
         self._config = config
-        self._session = session
-        self._owns_session = session is None
-        self._backoff = backoff_seconds
-        self._sleep = sleep
+        policy = RetryPolicy(attempts=max(config.max_retries, 0) + 1, backoff=backoff_seconds)
+        self._http = HttpClient("Cloudflare", policy, session=session, sleep=sleep)
         self._zones: list[Zone] | None = None
         self._zones_at = 0.0
 
@@ -153,10 +146,6 @@ class CloudflareProvider:
 
     async def apply_changes(self, zone: Zone, changes: Changes) -> ApplyOutcome:
         """Apply the batch record by record; a refused endpoint is reported and the others carry on."""
-        if self._config.dry_run:
-            for action, endpoint in _actions(changes):
-                logger.info("Desired change: %s %s %s (dry run)", action, endpoint.dns_name, endpoint.record_type)
-            return ApplyOutcome()
         existing: dict[tuple[str, str], list[CloudflareRecord]] = {}
         if changes.update_new or changes.delete:
             # Deletes and updates need record ids, which only a fresh listing gives reliably.
@@ -175,9 +164,7 @@ class CloudflareProvider:
 
     async def close(self) -> None:
         """Close the HTTP session if this provider created it."""
-        if self._session is not None and self._owns_session:
-            await self._session.close()
-        self._session = None
+        await self._http.close()
 
     # -- record operations -------------------------------------------------------------------------------
 
@@ -270,41 +257,24 @@ class CloudflareProvider:
     async def _request(
         self, method: str, path: str, *, params: Mapping[str, str] | None = None, body: object = None
     ) -> dict[str, Any]:
-        """One API call with retries for throttling and server errors; returns the decoded reply."""
-        session = self._ensure_session()
+        """One API call (the shared client retries throttling and server errors); returns the decoded reply."""
         url = self._config.api_url.rstrip("/") + path
-        attempts = max(self._config.max_retries, 0) + 1
-        problem = ""
-        for attempt in range(attempts):
-            delay = self._backoff * 2**attempt
-            try:
-                async with session.request(method, url, params=params, json=body, headers=self._auth()) as reply:
-                    data = await _json_or_empty(reply)
-                    if reply.status == 429 or reply.status >= 500:
-                        delay = _retry_after(reply.headers.get("Retry-After"), delay)
-                        problem = f"HTTP {reply.status}: {_error_message(data) or reply.reason}"
-                    elif reply.status >= 400 or data.get("success") is False:
-                        raise CloudflareRefused(reply.status, _error_message(data) or str(reply.reason))
-                    else:
-                        return data
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                problem = f"{type(exc).__name__}: {exc}"
-            if attempt + 1 < attempts:
-                logger.warning("Cloudflare %s %s failed (%s); retrying in %.2fs", method, path, problem, delay)
-                await self._sleep(delay)
-        raise TransientProviderError(f"Cloudflare {method} {path} failed after {attempts} attempts: {problem}")
+        reply = await self._http.request(method, url, params=params, json=body, headers=self._auth())
+        decoded = reply.json()
+        data: dict[str, Any] = decoded if isinstance(decoded, dict) else {}
+        if reply.status == 429 or reply.status >= 500:
+            error = AmbiguousProviderError if reply.answer_lost else TransientProviderError
+            attempts = self._http.policy.attempts
+            problem = f"HTTP {reply.status}: {_error_message(data) or reply.reason}"
+            raise error(f"Cloudflare {method} {path} failed after {attempts} attempts: {problem}")
+        if reply.status >= 400 or data.get("success") is False:
+            raise CloudflareRefused(reply.status, _error_message(data) or reply.reason)
+        return data
 
     def _auth(self) -> dict[str, str]:
         if self._config.api_token:
             return {"Authorization": f"Bearer {self._config.api_token}"}
         return {"X-Auth-Key": self._config.api_key, "X-Auth-Email": self._config.api_email}
-
-    def _ensure_session(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
-            self._owns_session = True
-        return self._session
-
 
 # -- helpers ---------------------------------------------------------------------------------------------
 
@@ -361,15 +331,6 @@ async def _run_all(groups: list[list[Work]]) -> ApplyOutcome:
                 return outcome
             applied_any = True
     return outcome
-
-
-def _actions(changes: Changes) -> Iterator[tuple[str, Endpoint]]:
-    for endpoint in changes.create:
-        yield "CREATE", endpoint
-    for endpoint in changes.update_new:
-        yield "UPDATE", endpoint
-    for endpoint in changes.delete:
-        yield "DELETE", endpoint
 
 
 def _record_key(endpoint: Endpoint) -> tuple[str, str]:
@@ -442,21 +403,6 @@ def _parse_bool(value: str) -> bool | None:
     return None
 
 
-def _retry_after(header: str | None, fallback: float) -> float:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP date), else the backoff delay."""
-    if not header:
-        return fallback
-    try:
-        seconds = float(header)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(header)
-        except (TypeError, ValueError):
-            return fallback
-        seconds = (when - datetime.now(UTC)).total_seconds()
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
-
-
 def _error_message(data: Mapping[str, Any]) -> str:
     errors = data.get("errors") or []
     parts = []
@@ -466,11 +412,3 @@ def _error_message(data: Mapping[str, Any]) -> str:
             message = str(error.get("message", "")).strip()
             parts.append(f"{message} (code {code})" if code is not None else message)
     return "; ".join(part for part in parts if part)
-
-
-async def _json_or_empty(reply: aiohttp.ClientResponse) -> dict[str, Any]:
-    try:
-        data = await reply.json(content_type=None)
-    except (ValueError, aiohttp.ContentTypeError):
-        return {}
-    return data if isinstance(data, dict) else {}

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -27,6 +27,7 @@ import aiohttp
 from external_dns.endpoint import OWNED_RECORD_LABEL, Endpoint, normalize_name
 from external_dns.errors import AmbiguousProviderError, BatchRejected, ProviderError, TransientProviderError
 from external_dns.providers.base import ApplyOutcome, Changes, Zone
+from external_dns.providers.http import HttpClient, RetryPolicy, Sleep
 from external_dns.providers.splitting import apply_bisecting
 
 if TYPE_CHECKING:
@@ -41,8 +42,6 @@ NAME_TARGET_TYPES = frozenset({"CNAME", "DNAME", "MX", "SRV", "NS", "PTR", "ALIA
 #: Attempts per request for connection errors and 5xx, with 250 ms x 2^i between them (as ExternalDNS).
 ATTEMPTS = 3
 
-Sleep = Callable[[float], Awaitable[None]]
-
 
 @dataclass(frozen=True, slots=True)
 class PDNSConfig:
@@ -53,7 +52,6 @@ class PDNSConfig:
     api_key: str = field(default="", repr=False)
     skip_tls_verify: bool = False
     domain_filter: DomainFilter | None = None
-    dry_run: bool = False
 
 
 class PDNSRejected(ProviderError):
@@ -89,10 +87,13 @@ class PDNSProvider:
         sleep: Sleep = asyncio.sleep,
     ) -> None:
         self._config = config
-        self._session = session
-        self._owns_session = session is None
-        self._backoff = backoff_seconds
-        self._sleep = sleep
+        self._http = HttpClient(
+            "PowerDNS",
+            RetryPolicy(attempts=ATTEMPTS, backoff=backoff_seconds),
+            session=session,
+            verify_tls=not config.skip_tls_verify,
+            sleep=sleep,
+        )
         self._base = f"{config.server.rstrip('/')}/api/v1/servers/{quote(config.server_id, safe='')}"
         self._zones: list[Zone] | None = None
         self._zones_at = 0.0
@@ -138,22 +139,15 @@ class PDNSProvider:
         return [endpoint if endpoint.ttl else endpoint.with_(ttl=DEFAULT_TTL) for endpoint in endpoints]
 
     async def apply_changes(self, zone: Zone, changes: Changes) -> ApplyOutcome:
-        """One PATCH for the zone; if PowerDNS rejects it, one PATCH per record group."""
+        """One PATCH for the zone; if PowerDNS rejects it, it is split until only the bad groups fail."""
         rrsets = _rrset_changes(zone, changes)
         if not rrsets:
-            return ApplyOutcome()
-        if self._config.dry_run:
-            for rrset in rrsets:
-                body = rrset.body
-                logger.info("Desired change: %s %s %s (dry run)", body["changetype"], body["name"], body["type"])
             return ApplyOutcome()
         return await apply_bisecting([_record_groups(rrsets)], partial(self._patch_groups, zone), _group_endpoints)
 
     async def close(self) -> None:
         """Close the HTTP session if this provider created it."""
-        if self._session is not None and self._owns_session:
-            await self._session.close()
-        self._session = None
+        await self._http.close()
 
     # -- HTTP --------------------------------------------------------------------------------------------
 
@@ -171,44 +165,21 @@ class PDNSProvider:
         await self._request("PATCH", f"/zones/{quote(zone.id, safe='')}", body=body)
 
     async def _request(self, method: str, path: str, *, body: object = None) -> Any:
-        """One API call, retried on connection errors and 5xx; returns the decoded JSON (or None)."""
-        session = self._ensure_session()
+        """One API call (retried by the shared client on connection errors and 5xx); returns the decoded JSON."""
         headers = {"X-API-Key": self._config.api_key, "Accept": "application/json"}
-        problem = ""
-        sent = False  # a request went out and its answer was lost: it may have been applied
-        for attempt in range(ATTEMPTS):
-            try:
-                async with session.request(method, self._base + path, json=body, headers=headers) as reply:
-                    data = await _json_or_none(reply)
-                    if reply.status in (401, 403):
-                        raise ProviderError(
-                            f"PowerDNS at {self._config.server} refused the API key (HTTP {reply.status}); "
-                            "check --pdns-api-key"
-                        )
-                    if reply.status < 400:
-                        return data
-                    message = _error_message(data) or str(reply.reason)
-                    if reply.status < 500:
-                        raise PDNSRejected(reply.status, message)
-                    problem = f"HTTP {reply.status}: {message}"
-                    sent = True
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                problem = f"{type(exc).__name__}: {exc}"
-                sent = sent or not isinstance(exc, aiohttp.ClientConnectorError)
-            if attempt + 1 < ATTEMPTS:
-                delay = self._backoff * 2**attempt
-                logger.warning("PowerDNS %s %s failed (%s); retrying in %.2fs", method, path, problem, delay)
-                await self._sleep(delay)
-        error = AmbiguousProviderError if sent and method != "GET" else TransientProviderError
-        raise error(f"PowerDNS {method} {path} failed after {ATTEMPTS} attempts: {problem}")
-
-    def _ensure_session(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            # ssl=False skips certificate verification (--pdns-skip-tls-verify); True verifies as usual.
-            connector = aiohttp.TCPConnector(ssl=not self._config.skip_tls_verify)
-            self._session = aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30))
-            self._owns_session = True
-        return self._session
+        reply = await self._http.request(method, self._base + path, json=body, headers=headers)
+        data = reply.json()
+        if reply.status in (401, 403):
+            raise ProviderError(
+                f"PowerDNS at {self._config.server} refused the API key (HTTP {reply.status}); check --pdns-api-key"
+            )
+        if reply.status < 400:
+            return data
+        message = _error_message(data) or reply.reason
+        if reply.status < 500:
+            raise PDNSRejected(reply.status, message)
+        error = AmbiguousProviderError if reply.answer_lost else TransientProviderError
+        raise error(f"PowerDNS {method} {path} failed after {ATTEMPTS} attempts: HTTP {reply.status}: {message}")
 
 
 # -- building the PATCH ----------------------------------------------------------------------------------
@@ -286,10 +257,3 @@ def _error_message(data: object) -> str:
     if isinstance(data, Mapping):
         return str(data.get("error") or "")
     return ""
-
-
-async def _json_or_none(reply: aiohttp.ClientResponse) -> Any:
-    try:
-        return await reply.json(content_type=None)
-    except ValueError:
-        return None

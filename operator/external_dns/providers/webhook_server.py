@@ -67,8 +67,12 @@ class WebhookServer:
         domain_filter: DomainFilter | None = None,
         *,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+        dry_run: bool = False,
     ) -> None:
         self.provider = provider
+        #: Log the change batches instead of applying them (``webhook-serve --dry-run``): providers have no
+        #: dry-run mode of their own, the operator's reconciler and this server are the only callers that need one.
+        self.dry_run = dry_run
         self.domain_filter = domain_filter if domain_filter is not None else DomainFilter()
         self._max_body_size = max_body_size
         self._runner: web.AppRunner | None = None
@@ -137,6 +141,15 @@ class WebhookServer:
 
     async def _apply_changes(self, request: web.Request) -> web.Response:
         changes = changes_from_json(decode(await request.read()))
+        if self.dry_run:
+            for action, endpoints in (
+                ("CREATE", changes.create),
+                ("UPDATE", changes.update_new),
+                ("DELETE", changes.delete),
+            ):
+                for endpoint in endpoints:
+                    logger.info("DRY-RUN %s %s", action, endpoint.describe())
+            return web.Response(status=204, headers={"Vary": "Content-Type"})
         batches, failed = _split_by_zone(await self.provider.zones(), changes)
         for zone, batch in batches:
             outcome = await self.provider.apply_changes(zone, batch)
@@ -243,7 +256,7 @@ def serve(settings: Settings, listen: str = "127.0.0.1:8888") -> int:
     except ConfigError as error:
         print(f"external-dns: error: {error}", file=sys.stderr)
         return 2
-    server = WebhookServer(provider, factory.domain_filter(settings))
+    server = WebhookServer(provider, factory.domain_filter(settings), dry_run=settings.dry_run)
     try:
         asyncio.run(_serve_until_signalled(server, host, int(port)))
     except OSError as error:
