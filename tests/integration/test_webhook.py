@@ -347,7 +347,7 @@ async def test_negotiation_retries_server_errors_with_backoff_then_succeeds(fake
 async def test_negotiation_gives_up_after_five_tries_as_a_transient_error(fake: FakeWebhook) -> None:
     client = fast_client(await fake.start({("GET", "/"): reply(503)}))
     try:
-        with pytest.raises(TransientProviderError, match="after 5 tries"):
+        with pytest.raises(TransientProviderError, match="after 5 attempts"):
             await client.zones()
     finally:
         await client.close()
@@ -415,7 +415,7 @@ async def test_connection_refused_is_transient_after_every_try() -> None:
     delays: list[float] = []
     client = fast_client(f"http://127.0.0.1:{free_port()}", delays)
     try:
-        with pytest.raises(TransientProviderError, match="after 5 tries"):
+        with pytest.raises(TransientProviderError, match="after 5 attempts"):
             await client.zones()
     finally:
         await client.close()

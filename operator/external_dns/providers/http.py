@@ -17,7 +17,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 
@@ -66,6 +66,14 @@ class HttpReply:
             return None
 
 
+class AttemptObserver(Protocol):
+    """Told of each attempt a request makes, and of each one that failed (an exception or a retried status)."""
+
+    def attempted(self) -> None: ...
+
+    def failed(self) -> None: ...
+
+
 class HttpClient:
     """A session plus the retry policy; ``name`` ("PowerDNS", "Cloudflare", ...) starts log and error messages."""
 
@@ -98,26 +106,38 @@ class HttpClient:
         json: object = None,
         data: bytes | None = None,
         headers: Mapping[str, str] | None = None,
+        policy: RetryPolicy | None = None,
+        observer: AttemptObserver | None = None,
     ) -> HttpReply:
-        """Send, retrying as the policy says; see the module docstring for what is returned and raised."""
+        """Send, retrying as the policy (this client's unless given) says; see the module docstring for what is
+        returned and raised. ``observer`` hears of every attempt and every failed one (for per-call metrics)."""
+        policy = policy or self.policy
         write = method.upper() not in READS
         lost = False
         problem = ""
-        attempts = max(1, self.policy.attempts)
+        attempts = max(1, policy.attempts)
         for attempt in range(attempts):
-            delay = self.policy.backoff * 2**attempt
+            delay = policy.backoff * 2**attempt
+            if observer is not None:
+                observer.attempted()
             try:
                 reply = await self._send(method, url, params, json, data, headers)
             except (aiohttp.ClientError, TimeoutError) as error:
                 lost = lost or (write and not isinstance(error, aiohttp.ClientConnectorError))
                 problem = f"{type(error).__name__}: {error}"
+            except ProviderError:
+                if observer is not None:
+                    observer.failed()
+                raise
             else:
                 lost = lost or (write and reply.status >= 500)
                 retryable = reply.status == 429 or reply.status >= 500
-                if not (retryable and self.policy.retry_statuses) or attempt + 1 == attempts:
+                if not (retryable and policy.retry_statuses) or attempt + 1 == attempts:
                     return HttpReply(reply.status, reply.reason, reply.headers, reply.body, answer_lost=lost)
                 delay = retry_after(reply.headers.get("Retry-After"), delay)
                 problem = f"HTTP {reply.status}"
+            if observer is not None:
+                observer.failed()
             if attempt + 1 < attempts:
                 logger.warning("%s %s %s failed (%s); retrying in %.2fs", self.name, method, url, problem, delay)
                 await self._sleep(delay)

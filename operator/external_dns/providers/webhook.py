@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TypeVar
@@ -49,6 +49,7 @@ from external_dns.domain_filter import DomainFilter
 from external_dns.endpoint import Endpoint
 from external_dns.errors import AmbiguousProviderError, BatchRejected, ProviderError, TransientProviderError
 from external_dns.providers.base import ApplyOutcome, Changes, Zone
+from external_dns.providers.http import HttpClient, HttpReply, RetryPolicy, Sleep
 from external_dns.providers.splitting import apply_bisecting
 from external_dns.providers.webhook_groups import ChangeGroup, Listing, batch_of, change_groups, listing_of
 from external_dns.providers.webhook_json import (
@@ -73,7 +74,6 @@ REJECTED_STATUSES = frozenset({400, 422})
 #: The only provider-specific prefix forwarded to a webhook (RetainProviderProperties with provider "webhook").
 PROPERTY_PREFIX = "webhook/"
 
-Sleep = Callable[[float], Awaitable[None]]
 T = TypeVar("T")
 
 
@@ -122,13 +122,6 @@ class WebhookCounters:
     errors: dict[Call, int] = field(default_factory=lambda: dict.fromkeys(Call, 0))
 
 
-@dataclass(frozen=True, slots=True)
-class _Reply:
-    status: int
-    content_type: str
-    body: bytes
-
-
 class WebhookProvider:
     """A :class:`~external_dns.providers.base.Provider` that forwards to a webhook (see the module docstring)."""
 
@@ -144,10 +137,17 @@ class WebhookProvider:
     ) -> None:
         self._config = config
         self._base = config.url.rstrip("/")
-        self._session = session
-        self._owns_session = session is None
-        self._backoff = backoff_seconds
-        self._sleep = sleep
+        total = config.read_timeout + config.write_timeout
+        # Each call is sent once, as upstream (a failure is retried by the reconciler); the negotiation is retried.
+        self._http = HttpClient(
+            "webhook",
+            RetryPolicy(attempts=1),
+            session=session,
+            timeout=total if total > 0 else None,
+            max_body_size=config.max_body_size,
+            sleep=sleep,
+        )
+        self._negotiation_policy = RetryPolicy(attempts=NEGOTIATION_TRIES, backoff=backoff_seconds)
         self._domain_filter: DomainFilter | None = None
         self._negotiation_lock = asyncio.Lock()
         self.counters = WebhookCounters()
@@ -218,9 +218,7 @@ class WebhookProvider:
 
     async def close(self) -> None:
         """Close the HTTP session if this provider created it."""
-        if self._session is not None and self._owns_session:
-            await self._session.close()
-        self._session = None
+        await self._http.close()
 
     # -- negotiation -------------------------------------------------------------------------------------
 
@@ -232,31 +230,18 @@ class WebhookProvider:
             return self._domain_filter
 
     async def _negotiate(self) -> DomainFilter:
-        problem = ""
-        for attempt in range(NEGOTIATION_TRIES):
-            try:
-                reply = await self._request(Call.NEGOTIATE, "GET", "/", expect=None)
-            except TransientProviderError as error:
-                problem = str(error)
-            else:
-                if 200 <= reply.status < 300:
-                    return self._accept_negotiation(reply)
-                if reply.status < 500:
-                    self._count_error(Call.NEGOTIATE)
-                    raise ProviderError(
-                        f"webhook negotiation with {self._base} failed: HTTP {reply.status}{_snippet(reply.body)}"
-                    )
-                self._count_error(Call.NEGOTIATE)
-                problem = f"HTTP {reply.status}{_snippet(reply.body)}"
-            if attempt + 1 < NEGOTIATION_TRIES:
-                delay = self._backoff * 2**attempt
-                logger.warning("Webhook negotiation with %s failed (%s); retrying in %.2fs", self._base, problem, delay)
-                await self._sleep(delay)
+        reply = await self._request(Call.NEGOTIATE, "GET", "/", expect=None, policy=self._negotiation_policy)
+        if 200 <= reply.status < 300:
+            return self._accept_negotiation(reply)
+        self._count_error(Call.NEGOTIATE)
+        problem = f"HTTP {reply.status}{_snippet(reply.body)}"
+        if reply.status < 500:
+            raise ProviderError(f"webhook negotiation with {self._base} failed: {problem}")
         raise TransientProviderError(
-            f"webhook negotiation with {self._base} failed after {NEGOTIATION_TRIES} tries: {problem}"
+            f"webhook negotiation with {self._base} failed after {NEGOTIATION_TRIES} attempts: {problem}"
         )
 
-    def _accept_negotiation(self, reply: _Reply) -> DomainFilter:
+    def _accept_negotiation(self, reply: HttpReply) -> DomainFilter:
         if reply.content_type != MEDIA_TYPE:
             self._count_error(Call.NEGOTIATE)
             raise ProviderError(
@@ -276,54 +261,35 @@ class WebhookProvider:
     # -- HTTP --------------------------------------------------------------------------------------------
 
     async def _request(
-        self, call: Call, method: str, path: str, *, body: bytes | None = None, expect: int | None
-    ) -> _Reply:
-        """One request. With ``expect``, any other status raises (500-510 transient); connection errors and
-        timeouts always raise TransientProviderError."""
-        self.counters.requests[call] += 1
-        _REQUESTS[call].inc()
+        self,
+        call: Call,
+        method: str,
+        path: str,
+        *,
+        body: bytes | None = None,
+        expect: int | None,
+        policy: RetryPolicy | None = None,
+    ) -> HttpReply:
+        """One request (once, unless ``policy`` says otherwise). With ``expect``, any other status raises (500-510
+        transient, ambiguous for a write); connection errors and timeouts raise TransientProviderError."""
         headers = {"Accept": MEDIA_TYPE}
         if body is not None:
             headers["Content-Type"] = MEDIA_TYPE
         url = self._base + path
-        try:
-            # No redirects: a 3xx is an answer the protocol does not allow, not a place to go.
-            async with self._ensure_session().request(
-                method, url, data=body, headers=headers, allow_redirects=False
-            ) as response:
-                reply = _Reply(response.status, response.headers.get("Content-Type", ""), await self._read(response))
-        except (aiohttp.ClientError, TimeoutError) as error:
-            self._count_error(call)
-            message = f"webhook {method} {url} failed: {type(error).__name__}: {error}"
-            if method == "GET" or isinstance(error, aiohttp.ClientConnectorError):
-                raise TransientProviderError(message) from None  # a read, or never connected: nothing changed
-            raise AmbiguousProviderError(message) from None  # sent, but the answer was lost
-        except ProviderError:
-            self._count_error(call)
-            raise
+        observer = _CallObserver(self, call)
+        reply = await self._http.request(method, url, data=body, headers=headers, policy=policy, observer=observer)
         if expect is None or reply.status == expect:
             return reply
         self._count_error(call)
         message = f"webhook {method} {url} answered HTTP {reply.status}, expected {expect}{_snippet(reply.body)}"
         if reply.status in TRANSIENT_STATUSES:
             # A 5xx to a write may come after the remote applied all or part of it.
-            raise (TransientProviderError if method == "GET" else AmbiguousProviderError)(message)
+            raise (AmbiguousProviderError if reply.answer_lost else TransientProviderError)(message)
         if reply.status in REJECTED_STATUSES and call is Call.APPLY_CHANGES:
             raise BatchRejected(message)
         raise ProviderError(message)
 
-    async def _read(self, response: aiohttp.ClientResponse) -> bytes:
-        limit = self._config.max_body_size
-        if not limit:
-            return await response.read()
-        body = bytearray()
-        async for chunk in response.content.iter_chunked(65536):
-            body += chunk
-            if len(body) > limit:
-                raise ProviderError(f"webhook {response.url} sent a body over the {limit}-byte limit")
-        return bytes(body)
-
-    def _decode(self, call: Call, reply: _Reply, parse: Callable[[object], T]) -> T:
+    def _decode(self, call: Call, reply: HttpReply, parse: Callable[[object], T]) -> T:
         try:
             return parse(decode(reply.body))
         except WebhookJSONError as error:
@@ -334,17 +300,24 @@ class WebhookProvider:
         self.counters.errors[call] += 1
         _ERRORS[call].inc()
 
-    def _ensure_session(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            total = self._config.read_timeout + self._config.write_timeout
-            timeout = aiohttp.ClientTimeout(total=total if total > 0 else None)
-            self._session = aiohttp.ClientSession(timeout=timeout)
-            self._owns_session = True
-        return self._session
-
     @staticmethod
     def _retained(endpoints: Sequence[Endpoint]) -> list[Endpoint]:
         return [_retain_properties(endpoint) for endpoint in endpoints]
+
+
+class _CallObserver:
+    """Counts one call's HTTP attempts and failures into the provider's counters and metrics."""
+
+    def __init__(self, provider: WebhookProvider, call: Call) -> None:
+        self._provider = provider
+        self._call = call
+
+    def attempted(self) -> None:
+        self._provider.counters.requests[self._call] += 1
+        _REQUESTS[self._call].inc()
+
+    def failed(self) -> None:
+        self._provider._count_error(self._call)
 
 
 class _ApplyAttempt:
