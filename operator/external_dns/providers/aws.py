@@ -1,8 +1,9 @@
 """The Route 53 provider: ExternalDNS's ``--provider=aws`` over aiobotocore.
 
 Reads and writes record sets in hosted zones, keeping a record and its ownership TXT in one change batch, and
-stays up under throttling: botocore's standard retryer handles most of it, an outer retry with exponential
-backoff handles the rest, and a rejected batch is split in halves (providers/splitting.py, shared with the other
+stays up under throttling: botocore's adaptive retry mode retries throttling, 5xx and connection errors with
+backoff and a client-side rate limiter (no loop of ours around it; what outlasts it is retried by the reconciler),
+and a rejected batch is split in halves (providers/splitting.py, shared with the other
 providers) until only the bad record's group fails, so that one bad record does not hold back the others.
 
 Credentials come from botocore's default chain (env, profile, web identity, instance role), --aws-profile or
@@ -23,12 +24,12 @@ from typing import Any
 
 from aiobotocore.config import AioConfig
 from aiobotocore.session import AioSession
-from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ClientError, EndpointConnectionError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from external_dns.domain_filter import DomainFilter
 from external_dns.endpoint import OWNED_RECORD_LABEL, Endpoint
-from external_dns.errors import BatchRejected, ProviderError, TransientProviderError
+from external_dns.errors import AmbiguousProviderError, BatchRejected, ProviderError, TransientProviderError
 from external_dns.providers import aws_records
 from external_dns.providers.aws_batching import (
     Action,
@@ -49,7 +50,6 @@ THROTTLING_CODES = frozenset({"Throttling", "ThrottlingException", "PriorRequest
 REJECTION_CODES = frozenset({"InvalidChangeBatch", "InvalidInput"})
 RECORDS_PAGE_SIZE = "300"
 TAGS_PER_REQUEST = 10
-_MAX_BACKOFF = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,12 +102,10 @@ class AWSProvider:
         config: AWSConfig | None = None,
         *,
         session: AioSession | None = None,
-        retry_base_delay: float = 0.5,
     ) -> None:
         self.config = config or AWSConfig()
         self.api_calls: Counter[str] = Counter()
         self._session = session or make_session(self.config.profile)
-        self._retry_base_delay = retry_base_delay
         self._limits = BatchLimits(
             changes=self.config.batch_change_size,
             size_bytes=self.config.batch_change_size_bytes,
@@ -282,26 +280,25 @@ class AWSProvider:
     # --- plumbing -------------------------------------------------------------------------------------
 
     async def _call(self, operation: str, **params: Any) -> dict[str, Any]:
-        """Call the API; throttling and server errors get exponential backoff on top of botocore's."""
+        """One API call. botocore's adaptive retry mode retries throttling, 5xx and connection errors (at most
+        ``--aws-api-retries`` times, pacing requests with its client-side rate limiter): no loop of our own around
+        it, so one call is never more than ``api_retries + 1`` HTTP requests."""
         client = await self._route53()
-        attempts = max(1, self.config.api_retries)
-        for attempt in range(attempts):
-            try:
-                answer: dict[str, Any] = await getattr(client, operation)(**params)
-                return answer
-            except ClientError as error:
-                details = error.response.get("Error", {})
-                code, message = str(details.get("Code", "")), str(details.get("Message", ""))
-                if not _is_transient(error):
-                    raise Route53Rejected(operation, code, message) from error
-                failure: Exception = error
-            except (HTTPClientError, BotoConnectionError, TimeoutError) as error:
-                failure = error
-            if attempt + 1 < attempts:
-                delay = min(_MAX_BACKOFF, self._retry_base_delay * 2**attempt)
-                log.warning("Route 53 %s failed (%s); retrying in %.1fs", operation, failure, delay)
-                await asyncio.sleep(delay)
-        raise TransientProviderError(f"{operation}: {failure}") from failure
+        write = operation == "change_resource_record_sets"
+        try:
+            answer: dict[str, Any] = await getattr(client, operation)(**params)
+            return answer
+        except ClientError as error:
+            details = error.response.get("Error", {})
+            code, message = str(details.get("Code", "")), str(details.get("Message", ""))
+            if not _is_transient(error):
+                raise Route53Rejected(operation, code, message) from error
+            status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+            lost = write and status >= 500  # a 5xx to a change may come after Route 53 applied it
+            raise (AmbiguousProviderError if lost else TransientProviderError)(f"{operation}: {error}") from error
+        except (HTTPClientError, BotoConnectionError, TimeoutError) as error:
+            lost = write and not isinstance(error, EndpointConnectionError)  # sent, and the answer was lost
+            raise (AmbiguousProviderError if lost else TransientProviderError)(f"{operation}: {error}") from error
 
     async def _route53(self) -> Any:
         async with self._client_lock:
@@ -316,7 +313,7 @@ class AWSProvider:
                     )
                     credentials = self._role.client_arguments()
                 config = AioConfig(
-                    retries={"total_max_attempts": self.config.api_retries + 1, "mode": "standard"},
+                    retries={"total_max_attempts": self.config.api_retries + 1, "mode": "adaptive"},
                     connect_timeout=10,
                     read_timeout=60,
                 )
