@@ -47,7 +47,7 @@ from tests.harness import OperatorThread, operator_settings  # noqa: E402
 
 from external_dns.app import Application  # noqa: E402
 from external_dns.kinds import Resource  # noqa: E402
-from external_dns.providers.rfc2136 import RFC2136Provider  # noqa: E402
+from external_dns.providers.rfc2136.provider import RFC2136Provider  # noqa: E402
 from external_dns.store import Obj  # noqa: E402
 
 ZONE = "example.com"

@@ -147,7 +147,7 @@ def _dispatch(command: str, settings: Settings, args: list[str], warning: str = 
         explain = _entry_point("external_dns.explain", "explain")
         return _exit_code(explain(settings, args))
     if command == "webhook-serve":
-        serve = _entry_point("external_dns.providers.webhook_server", "serve")
+        serve = _entry_point("external_dns.providers.webhook.server", "serve")
         return _exit_code(serve(settings, args[0]))
     if settings.once:
         run_once = _entry_point("external_dns.runner", "run_once")

@@ -118,7 +118,7 @@ def provider(settings: Settings) -> Provider:
 
         return InMemoryProvider(settings.inmemory_zone or settings.domain_filter or ["example.com"])
     if name == "rfc2136":
-        from external_dns.providers.rfc2136 import RFC2136Config, RFC2136Provider
+        from external_dns.providers.rfc2136.provider import RFC2136Config, RFC2136Provider
 
         return RFC2136Provider(
             RFC2136Config(
@@ -135,7 +135,7 @@ def provider(settings: Settings) -> Provider:
             )
         )
     if name == "aws":
-        from external_dns.providers.aws import AWSConfig, AWSProvider
+        from external_dns.providers.aws.provider import AWSConfig, AWSProvider
 
         return AWSProvider(
             AWSConfig(
@@ -160,7 +160,7 @@ def provider(settings: Settings) -> Provider:
             )
         )
     if name == "cloudflare":
-        from external_dns.providers.cloudflare import CloudflareConfig, CloudflareProvider
+        from external_dns.providers.cloudflare.provider import CloudflareConfig, CloudflareProvider
 
         return CloudflareProvider(
             CloudflareConfig(
@@ -175,7 +175,7 @@ def provider(settings: Settings) -> Provider:
             )
         )
     if name == "pdns":
-        from external_dns.providers.pdns import PDNSConfig, PDNSProvider
+        from external_dns.providers.pdns.provider import PDNSConfig, PDNSProvider
 
         return PDNSProvider(
             PDNSConfig(
@@ -218,7 +218,7 @@ def provider(settings: Settings) -> Provider:
             zone_id_filter=tuple(settings.zone_id_filter),
         )
     if name == "webhook":
-        from external_dns.providers.webhook import WebhookConfig, WebhookProvider
+        from external_dns.providers.webhook.provider import WebhookConfig, WebhookProvider
 
         return WebhookProvider(
             WebhookConfig(

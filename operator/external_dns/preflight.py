@@ -60,7 +60,7 @@ def check_metrics_address(address: str) -> None:
 
 async def check_aws_credentials(profile: str) -> None:
     """botocore finds credentials (env, --aws-profile / AWS_PROFILE, web identity, instance role)."""
-    from external_dns.providers.aws_session import make_session
+    from external_dns.providers.aws.session import make_session
 
     session = make_session(profile)
     try:

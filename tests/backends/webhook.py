@@ -22,7 +22,7 @@ from aiohttp import web
 from external_dns.domain_filter import DomainFilter
 from external_dns.endpoint import Endpoint, EndpointKey
 from external_dns.providers.base import Changes
-from external_dns.providers.webhook_json import (
+from external_dns.providers.webhook.wire import (
     MEDIA_TYPE,
     changes_from_json,
     decode,

@@ -23,7 +23,7 @@ from tests.backends.moto import MotoServer
 from external_dns.domain_filter import DomainFilter
 from external_dns.endpoint import OWNED_RECORD_LABEL, Endpoint, same_targets
 from external_dns.errors import TransientProviderError
-from external_dns.providers.aws import AWSConfig, AWSProvider
+from external_dns.providers.aws.provider import AWSConfig, AWSProvider
 from external_dns.providers.base import Changes, Provider, Zone
 
 SECRET_KEY = "wJalrXUtnFEMI-never-log-me-K7MDENG"

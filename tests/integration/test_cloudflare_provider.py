@@ -16,7 +16,7 @@ from tests.backends.cloudflare import TOKEN, ZONE, FakeCloudflare
 
 from external_dns.endpoint import OWNED_RECORD_LABEL, Endpoint
 from external_dns.providers.base import Changes
-from external_dns.providers.cloudflare import PROXIED_PROPERTY, CloudflareConfig, CloudflareProvider
+from external_dns.providers.cloudflare.provider import PROXIED_PROPERTY, CloudflareConfig, CloudflareProvider
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from tests.integration.test_operator_providers import LoopThread
 
 from external_dns.domain_filter import DomainFilter
 from external_dns.endpoint import Endpoint
-from external_dns.providers.webhook_json import endpoint_to_json
+from external_dns.providers.webhook.wire import endpoint_to_json
 from external_dns.testing.cluster import LocalCluster
 
 ZONE = "example.com"

@@ -38,8 +38,8 @@ from tests.harness import OperatorThread, operator_settings, wait_for
 from external_dns.domain_filter import DomainFilter
 from external_dns.providers.base import ApplyOutcome, Changes, Zone
 from external_dns.providers.inmemory import InMemoryProvider
-from external_dns.providers.webhook_json import MEDIA_TYPE
-from external_dns.providers.webhook_server import WebhookServer
+from external_dns.providers.webhook.server import WebhookServer
+from external_dns.providers.webhook.wire import MEDIA_TYPE
 from external_dns.testing.cluster import LocalCluster
 
 T = TypeVar("T")

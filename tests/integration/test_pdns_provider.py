@@ -13,7 +13,7 @@ from external_dns.domain_filter import DomainFilter
 from external_dns.endpoint import OWNED_RECORD_LABEL, Endpoint
 from external_dns.errors import ProviderError, TransientProviderError
 from external_dns.providers.base import Changes, Zone
-from external_dns.providers.pdns import PDNSConfig, PDNSProvider, RRsetChange
+from external_dns.providers.pdns.provider import PDNSConfig, PDNSProvider, RRsetChange
 
 pytestmark = [
     pytest.mark.pdns,

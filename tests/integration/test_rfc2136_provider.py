@@ -13,7 +13,7 @@ from external_dns.endpoint import OWNED_RECORD_LABEL, Endpoint
 from external_dns.errors import AmbiguousProviderError, ConfigError, ProviderError, TransientProviderError
 from external_dns.plan import PlanSettings, calculate
 from external_dns.providers.base import Changes, Provider, Zone
-from external_dns.providers.rfc2136 import DEFAULT_TTL, RFC2136Config, RFC2136Provider
+from external_dns.providers.rfc2136.provider import DEFAULT_TTL, RFC2136Config, RFC2136Provider
 
 pytestmark = pytest.mark.bind
 

@@ -22,9 +22,9 @@ from external_dns.endpoint import OWNED_RECORD_LABEL, Endpoint
 from external_dns.errors import ProviderError, TransientProviderError
 from external_dns.providers.base import Changes, Zone
 from external_dns.providers.inmemory import InMemoryProvider
-from external_dns.providers.webhook import NEGOTIATION_TRIES, Call, WebhookConfig, WebhookProvider
-from external_dns.providers.webhook_json import MEDIA_TYPE, encode
-from external_dns.providers.webhook_server import WebhookServer
+from external_dns.providers.webhook.provider import NEGOTIATION_TRIES, Call, WebhookConfig, WebhookProvider
+from external_dns.providers.webhook.server import WebhookServer
+from external_dns.providers.webhook.wire import MEDIA_TYPE, encode
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "webhook"
 ROOT = Zone(name="")

@@ -18,7 +18,7 @@ from external_dns.domain_filter import DomainFilter
 from external_dns.endpoint import OWNED_RECORD_LABEL, Endpoint
 from external_dns.errors import AmbiguousProviderError
 from external_dns.providers.base import Changes, Zone
-from external_dns.providers.webhook import WebhookConfig, WebhookProvider
+from external_dns.providers.webhook.provider import WebhookConfig, WebhookProvider
 from external_dns.testing.cluster import LocalCluster
 
 ROOT = Zone(name="")

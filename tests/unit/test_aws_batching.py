@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from external_dns.endpoint import OWNED_RECORD_LABEL, Endpoint
-from external_dns.providers import aws_records
-from external_dns.providers.aws_batching import (
+from external_dns.providers.aws import records as aws_records
+from external_dns.providers.aws.batching import (
     Action,
     BatchLimits,
     Route53Change,

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from external_dns.endpoint import Endpoint
-from external_dns.providers import aws_records
-from external_dns.providers.aws import AWSConfig, AWSProvider
-from external_dns.providers.aws_canonical_zones import canonical_hosted_zone
+from external_dns.providers.aws import records as aws_records
+from external_dns.providers.aws.canonical_zones import canonical_hosted_zone
+from external_dns.providers.aws.provider import AWSConfig, AWSProvider
 
 ELB = "my-lb-1234.us-east-1.elb.amazonaws.com"
 NLB = "my-nlb-1234.elb.eu-west-1.amazonaws.com"

@@ -179,7 +179,7 @@ def recorded_commands(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
 
     install("external_dns.runner", run=run, run_once=run_once)
     install("external_dns.explain", explain=explain)
-    install("external_dns.providers.webhook_server", serve=serve)
+    install("external_dns.providers.webhook.server", serve=serve)
     return calls
 
 

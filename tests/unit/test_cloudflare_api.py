@@ -13,7 +13,7 @@ from external_dns.domain_filter import DomainFilter
 from external_dns.endpoint import Endpoint
 from external_dns.errors import ConfigError, TransientProviderError
 from external_dns.providers.base import Changes, Zone
-from external_dns.providers.cloudflare import PROXIED_PROPERTY, CloudflareConfig, CloudflareProvider
+from external_dns.providers.cloudflare.provider import PROXIED_PROPERTY, CloudflareConfig, CloudflareProvider
 
 TOKEN = "cf-token-SECRET-1234"
 ZONE = Zone("example.com", "z1")

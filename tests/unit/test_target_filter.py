@@ -8,7 +8,7 @@ import pytest
 
 from external_dns.domain_filter import DomainFilter
 from external_dns.endpoint import Endpoint
-from external_dns.providers.aws_session import AssumedRole
+from external_dns.providers.aws.session import AssumedRole
 from external_dns.sources.target_filter import TargetNetFilter, filter_targets, with_min_ttl
 
 

@@ -12,7 +12,7 @@ import pytest
 from external_dns.domain_filter import DomainFilter
 from external_dns.endpoint import Endpoint
 from external_dns.providers.base import Changes
-from external_dns.providers.webhook_json import (
+from external_dns.providers.webhook.wire import (
     WebhookJSONError,
     changes_from_json,
     changes_to_json,

@@ -1,6 +1,6 @@
 """The JSON of ExternalDNS's webhook protocol: endpoints, change batches and the negotiated domain filter.
 
-Shared by the webhook client (``providers/webhook.py``) and server (``providers/webhook_server.py``) so that both
+Shared by the webhook client (``provider.py``) and server (``server.py``) so that both
 speak exactly what ExternalDNS speaks (``api/webhook.yaml``, ``endpoint/endpoint.go``, ``plan/plan.go``):
 
 * Endpoint: ``{"dnsName", "targets", "recordType", "setIdentifier", "recordTTL", "labels",

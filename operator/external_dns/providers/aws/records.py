@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from external_dns.endpoint import Endpoint, RecordType, normalize_name
-from external_dns.providers.aws_canonical_zones import canonical_hosted_zone
+from external_dns.providers.aws.canonical_zones import canonical_hosted_zone
 
 DEFAULT_TTL = 300
 

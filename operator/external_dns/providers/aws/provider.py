@@ -7,8 +7,8 @@ and a rejected batch is split in halves (providers/splitting.py, shared with the
 providers) until only the bad record's group fails, so that one bad record does not hold back the others.
 
 Credentials come from botocore's default chain (env, profile, web identity, instance role), --aws-profile or
---aws-assume-role (aws_session.py) and are never logged. The record-set mapping lives in aws_records.py, batching
-in aws_batching.py, the canonical hosted zones in aws_canonical_zones.py.
+--aws-assume-role (session.py) and are never logged. The record-set mapping lives in records.py, batching in
+batching.py, the canonical hosted zones in canonical_zones.py (this package).
 """
 
 from __future__ import annotations
@@ -30,15 +30,15 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 from external_dns.domain_filter import DomainFilter
 from external_dns.endpoint import OWNED_RECORD_LABEL, Endpoint
 from external_dns.errors import AmbiguousProviderError, BatchRejected, ProviderError, TransientProviderError
-from external_dns.providers import aws_records
-from external_dns.providers.aws_batching import (
+from external_dns.providers.aws import records as aws_records
+from external_dns.providers.aws.batching import (
     Action,
     BatchLimits,
     Route53Change,
     batch_groups,
     group_changes,
 )
-from external_dns.providers.aws_session import AssumedRole, assume_role, make_session
+from external_dns.providers.aws.session import AssumedRole, assume_role, make_session
 from external_dns.providers.base import ApplyOutcome, Changes, Zone
 from external_dns.providers.splitting import apply_bisecting
 
@@ -205,7 +205,7 @@ class AWSProvider:
                 params.pop("StartRecordIdentifier", None)
 
     def adjust_endpoints(self, endpoints: Sequence[Endpoint]) -> list[Endpoint]:
-        """Alias detection, dual-stack aliases, TTL and evaluate-target-health defaults (see aws_records)."""
+        """Alias detection, dual-stack aliases, TTL and evaluate-target-health defaults (see aws/records.py)."""
         return aws_records.adjust_endpoints(
             endpoints,
             prefer_cname=self.config.prefer_cname,

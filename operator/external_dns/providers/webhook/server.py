@@ -36,7 +36,7 @@ from external_dns.domain_filter import DomainFilter
 from external_dns.endpoint import Endpoint
 from external_dns.errors import ConfigError, ProviderError
 from external_dns.providers.base import Changes, Provider, Zone
-from external_dns.providers.webhook_json import (
+from external_dns.providers.webhook.wire import (
     MEDIA_TYPE,
     WebhookJSONError,
     changes_from_json,

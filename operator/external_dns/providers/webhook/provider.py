@@ -1,7 +1,7 @@
 """Webhook provider: ExternalDNS's ``--provider=webhook``, a client of an out-of-process DNS provider over HTTP.
 
 The remote side speaks ExternalDNS's webhook protocol (``provider/webhook/webhook.go``; JSON in
-``providers/webhook_json.py``): ``GET /`` negotiates the media type and returns the provider's domain filter,
+``providers/webhook/wire.py``): ``GET /`` negotiates the media type and returns the provider's domain filter,
 ``GET /records`` lists every record, ``POST /records`` applies a change batch (204), ``POST /adjustendpoints``
 canonicalises desired endpoints.
 
@@ -26,7 +26,7 @@ raises ProviderError.
 
 One bad record never fails a whole batch: a batch answered 400/422, or with an ambiguous failure, is split in
 halves (providers/splitting.py) until only the culprit's group fails. After an ambiguous failure each send first
-re-reads ``GET /records`` and drops the changes already applied (providers/webhook_groups.py), so no create is
+re-reads ``GET /records`` and drops the changes already applied (groups.py), so no create is
 sent twice; the outcome is marked ambiguous when a failed group may have landed, and the reconciler re-reads.
 
 The negotiation is retried (5 tries, exponential backoff) on
@@ -51,8 +51,8 @@ from external_dns.errors import AmbiguousProviderError, BatchRejected, ProviderE
 from external_dns.providers.base import ApplyOutcome, Changes, Zone
 from external_dns.providers.http import HttpClient, HttpReply, RetryPolicy, Sleep
 from external_dns.providers.splitting import apply_bisecting
-from external_dns.providers.webhook_groups import ChangeGroup, Listing, batch_of, change_groups, listing_of
-from external_dns.providers.webhook_json import (
+from external_dns.providers.webhook.groups import ChangeGroup, Listing, batch_of, change_groups, listing_of
+from external_dns.providers.webhook.wire import (
     MEDIA_TYPE,
     WebhookJSONError,
     changes_to_json,

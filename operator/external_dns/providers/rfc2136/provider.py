@@ -24,11 +24,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import ipaddress
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from enum import Enum
 
 import dns.asyncquery
 import dns.exception
@@ -55,6 +53,15 @@ from external_dns.errors import (
     TransientProviderError,
 )
 from external_dns.providers.base import ApplyOutcome, Changes, Zone
+from external_dns.providers.rfc2136.rdata import (
+    Action,
+    Operation,
+    canonical,
+    name_length,
+    operations_for,
+    target_text,
+    wire_size,
+)
 from external_dns.providers.splitting import apply_bisecting
 
 log = logging.getLogger(__name__)
@@ -69,12 +76,10 @@ TSIG_ALGORITHMS = ("hmac-sha1", "hmac-sha224", "hmac-sha256", "hmac-sha384", "hm
 READ_TYPES = frozenset(
     dns.rdatatype.from_text(kind) for kind in ("A", "AAAA", "CNAME", "DNAME", "TXT", "NS", "PTR", "MX", "SRV")
 )
-_NAME_TARGET_TYPES = frozenset(dns.rdatatype.from_text(kind) for kind in ("CNAME", "DNAME", "NS", "PTR"))
 
 #: A DNS message over TCP is at most 65535 bytes; room is kept for the header, zone section and TSIG record.
 _MAX_MESSAGE = 65535
 _TSIG_RESERVE = 512
-_TXT_CHUNK = 255
 #: Answers to an UPDATE that may be about one record in it: a message refused with these is split to find it.
 _RECORD_RCODES = frozenset(
     {dns.rcode.REFUSED, dns.rcode.FORMERR, dns.rcode.YXDOMAIN, dns.rcode.YXRRSET, dns.rcode.NXRRSET, dns.rcode.NXDOMAIN}
@@ -133,27 +138,12 @@ class RFC2136Stats:
     axfrs: int = 0
 
 
-class _Action(Enum):
-    ADD = "add"
-    DELETE = "delete"
-
-
-@dataclass(frozen=True, slots=True)
-class _Operation:
-    """One RR in an UPDATE message: add it, or delete exactly this rdata."""
-
-    action: _Action
-    name: dns.name.Name
-    ttl: int
-    rdata: dns.rdata.Rdata
-
-
 @dataclass(slots=True)
 class _Group:
     """The changes at one owner name: a record and its ownership TXT, which must share a message."""
 
     endpoints: list[Endpoint] = field(default_factory=list)
-    operations: list[_Operation] = field(default_factory=list)
+    operations: list[Operation] = field(default_factory=list)
     size: int = 0
 
 
@@ -235,7 +225,7 @@ class RFC2136Provider:
         return [
             endpoint.with_(
                 ttl=max(self.settings.min_ttl, endpoint.ttl) if endpoint.ttl else 0,
-                targets=tuple(_canonical(endpoint.record_type, t) for t in endpoint.targets),
+                targets=tuple(canonical(endpoint.record_type, t) for t in endpoint.targets),
             )
             for endpoint in endpoints
         ]
@@ -267,7 +257,7 @@ class RFC2136Provider:
                     continue
                 key = (rrset.name.to_text(omit_final_dot=True), dns.rdatatype.to_text(rrset.rdtype))
                 _, targets = merged.setdefault(key, (rrset.ttl, []))
-                targets.extend(target for target in map(_target_text, rrset) if target not in targets)
+                targets.extend(target for target in map(target_text, rrset) if target not in targets)
         return [
             Endpoint(dns_name=name, record_type=kind, targets=tuple(targets), ttl=ttl)
             for (name, kind), (ttl, targets) in merged.items()
@@ -288,8 +278,8 @@ class RFC2136Provider:
                 return
             try:
                 operations = [
-                    *(op for old in deleted for op in _operations(_Action.DELETE, old, 0)),
-                    *(op for new in added for op in _operations(_Action.ADD, new, self._ttl(new.ttl))),
+                    *(op for old in deleted for op in operations_for(Action.DELETE, old, 0)),
+                    *(op for new in added for op in operations_for(Action.ADD, new, self._ttl(new.ttl))),
                 ]
             except (dns.exception.DNSException, ValueError) as error:
                 outcome.failed.append((endpoint, f"invalid {endpoint.record_type} record: {error}"))
@@ -298,7 +288,7 @@ class RFC2136Provider:
             group = groups.setdefault(owner, _Group())
             group.endpoints.append(endpoint)
             group.operations.extend(operations)
-            group.size += sum(_wire_size(op, origin) for op in operations)
+            group.size += sum(wire_size(op, origin) for op in operations)
 
         for endpoint in changes.delete:
             add(endpoint, [endpoint], [])
@@ -311,7 +301,7 @@ class RFC2136Provider:
     def _prepare(self, zone: Zone, changes: Changes, outcome: ApplyOutcome) -> list[_Batch]:
         """The UPDATE messages for a batch (endpoints that cannot be written go to ``outcome`` instead)."""
         origin = dns.name.from_text(zone.name or ".")
-        budget = _MAX_MESSAGE - 12 - (_name_length(origin) + 4) - _TSIG_RESERVE
+        budget = _MAX_MESSAGE - 12 - (name_length(origin) + 4) - _TSIG_RESERVE
         batches: list[_Batch] = []
         pending: list[_Group] = []
         size = 0
@@ -341,7 +331,7 @@ class RFC2136Provider:
         )
         for group in groups:
             for op in group.operations:
-                if op.action is _Action.ADD:
+                if op.action is Action.ADD:
                     message.add(op.name, op.ttl, op.rdata)
                 else:
                     message.delete(op.name, op.rdata)
@@ -366,105 +356,6 @@ class RFC2136Provider:
         # REFUSED and the like can be about one record (check-names, an update-policy rule, a dangling MX): a
         # smaller message may pass. NOTAUTH, NOTZONE, SERVFAIL are about the zone or the server as a whole.
         raise BatchRejected(problem, divisible=rcode in _RECORD_RCODES)
-
-
-# Record text <-> rdata ---------------------------------------------------------------------------------
-
-
-def _operations(action: _Action, endpoint: Endpoint, ttl: int) -> list[_Operation]:
-    name = _absolute_name(normalize_name(endpoint.dns_name))
-    return [_Operation(action, name, ttl, _rdata(endpoint.record_type, target)) for target in endpoint.targets]
-
-
-def _absolute_name(name: str) -> dns.name.Name:
-    if "\\" in name:
-        return dns.name.from_text(name, origin=dns.name.root)
-    # Plain names (nearly all) skip the zone-file parser: 3x faster on 20,000 names.
-    return dns.name.Name([*(label.encode() for label in name.split(".") if label), b""])
-
-
-def _rdata(record_type: str, target: str) -> dns.rdata.Rdata:
-    """The rdata for an endpoint target; names without a trailing dot are absolute, as in ExternalDNS."""
-    kind = dns.rdatatype.from_text(record_type)
-    if kind == dns.rdatatype.TXT:
-        value = _txt_bytes(target)
-        chunks = [value[i : i + _TXT_CHUNK] for i in range(0, len(value), _TXT_CHUNK)] or [b""]
-        return dns.rdtypes.ANY.TXT.TXT(dns.rdataclass.IN, kind, chunks)
-    if kind == dns.rdatatype.A:
-        return dns.rdtypes.IN.A.A(dns.rdataclass.IN, kind, target)  # type: ignore[no-untyped-call]
-    if kind == dns.rdatatype.AAAA:
-        return dns.rdtypes.IN.AAAA.AAAA(dns.rdataclass.IN, kind, target)  # type: ignore[no-untyped-call]
-    return dns.rdata.from_text(dns.rdataclass.IN, kind, target, origin=dns.name.root, relativize=False)
-
-
-def _target_text(rdata: dns.rdata.Rdata) -> str:
-    """An rdata as an endpoint target: names lose the final dot, except inside MX/SRV (ExternalDNS's form)."""
-    if rdata.rdtype in _NAME_TARGET_TYPES:
-        target: dns.name.Name = rdata.target  # type: ignore[attr-defined]
-        return target.to_text(omit_final_dot=True)
-    if rdata.rdtype == dns.rdatatype.TXT:
-        strings: tuple[bytes, ...] = rdata.strings  # type: ignore[attr-defined]
-        return _quote(b"".join(strings))
-    return rdata.to_text()
-
-
-def _canonical(record_type: str, target: str) -> str:
-    """The target as AXFR will return it; unparseable targets are left for apply_changes to report."""
-    try:
-        if record_type in ("A", "AAAA"):
-            return str(ipaddress.ip_address(target))
-        return _target_text(_rdata(record_type, target))
-    except (dns.exception.DNSException, ValueError):
-        return target
-
-
-def _txt_bytes(target: str) -> bytes:
-    """A TXT target's value: ``"a" "b"`` zone-file strings are unquoted and joined; other text is literal."""
-    if target.startswith('"') and target.endswith('"') and len(target) > 1:
-        inner = target[1:-1]
-        if '"' not in inner and "\\" not in inner:
-            return inner.encode()  # the registry's values: no need for the tokenizer
-        try:
-            tokens = dns.tokenizer.Tokenizer(target)
-            parts: list[bytes] = []
-            while not (token := tokens.get()).is_eol_or_eof():
-                if not token.is_quoted_string():
-                    return target.encode()
-                value: bytes = token.unescape_to_bytes().value
-                parts.append(value)
-            return b"".join(parts)
-        except dns.exception.SyntaxError:
-            pass  # not zone-file text after all: take it literally
-    return target.encode()
-
-
-def _quote(value: bytes) -> str:
-    """Zone-file quoting of one string, as dnspython prints TXT rdata."""
-    out = []
-    for byte in value:
-        char = chr(byte)
-        if char in '"\\':
-            out.append("\\" + char)
-        elif 0x20 <= byte < 0x7F:
-            out.append(char)
-        else:
-            out.append(f"\\{byte:03d}")
-    return '"' + "".join(out) + '"'
-
-
-def _wire_size(op: _Operation, origin: dns.name.Name) -> int:
-    """An upper bound of the RR's size in the message: owner labels below the zone plus a compression pointer
-    to the zone name (always present in the zone section), fixed fields, uncompressed rdata."""
-    below_zone = op.name.relativize(origin)
-    owner = sum(len(label) + 1 for label in below_zone.labels) + 2 if below_zone != dns.name.empty else 2
-    rdata = op.rdata
-    if isinstance(rdata, dns.rdtypes.ANY.TXT.TXT):
-        return owner + 10 + sum(len(string) + 1 for string in rdata.strings)
-    return owner + 10 + len(rdata.to_digestable())
-
-
-def _name_length(name: dns.name.Name) -> int:
-    return sum(len(label) + 1 for label in name.labels)
 
 
 def _classify(error: Exception) -> type[ProviderError]:
