@@ -11,7 +11,7 @@ import pytest
 
 from external_dns.domain_filter import DomainFilter
 from external_dns.endpoint import Endpoint
-from external_dns.errors import ConfigError, TransientProviderError
+from external_dns.errors import AmbiguousProviderError, ConfigError, TransientProviderError
 from external_dns.providers.base import Changes, Zone
 from external_dns.providers.cloudflare.provider import PROXIED_PROPERTY, CloudflareConfig, CloudflareProvider
 
@@ -332,3 +332,14 @@ async def test_credentials_never_appear_in_logs_or_errors(
     assert TOKEN not in caplog.text
     assert TOKEN not in str(raised.value)
     assert TOKEN not in repr(CloudflareConfig(api_token=TOKEN, api_key=TOKEN))
+
+
+async def test_already_exists_after_a_lost_answer_is_ambiguous_not_a_refusal(
+    api: kmock.RawHandler, make_provider: Callable[..., CloudflareProvider]
+) -> None:
+    # The first POST created the record but its answer was a 502; the retry is told the record exists.
+    answers = iter([kmock.Response(status=502, payload={}), refused(81057, "Record already exists.")])
+    api["post /client/v4/zones/z1/dns_records"] << (lambda: next(answers))
+
+    with pytest.raises(AmbiguousProviderError, match="already exists"):
+        await make_provider().apply_changes(ZONE, Changes(create=[Endpoint("a.example.com", "A", ("192.0.2.1",))]))

@@ -268,13 +268,20 @@ class CloudflareProvider:
             problem = f"HTTP {reply.status}: {_error_message(data) or reply.reason}"
             raise error(f"Cloudflare {method} {path} failed after {attempts} attempts: {problem}")
         if reply.status >= 400 or data.get("success") is False:
-            raise CloudflareRefused(reply.status, _error_message(data) or reply.reason)
+            message = _error_message(data) or reply.reason
+            if reply.answer_lost:
+                # An earlier attempt was sent and its answer lost: "already exists" may be our own create.
+                raise AmbiguousProviderError(
+                    f"Cloudflare {method} {path}: HTTP {reply.status} after a lost answer: {message}"
+                )
+            raise CloudflareRefused(reply.status, message)
         return data
 
     def _auth(self) -> dict[str, str]:
         if self._config.api_token:
             return {"Authorization": f"Bearer {self._config.api_token}"}
         return {"X-Auth-Key": self._config.api_key, "X-Auth-Email": self._config.api_email}
+
 
 # -- helpers ---------------------------------------------------------------------------------------------
 
