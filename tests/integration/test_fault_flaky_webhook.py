@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from prometheus_client import REGISTRY
 from tests.backends.webhook import ListWebhook
 from tests.harness import OperatorThread, operator_settings, wait_for
-from tests.integration.test_operator_providers import LoopThread
+from tests.integration.test_operator_providers import LoopThread, service
 
 from external_dns.domain_filter import DomainFilter
 from external_dns.endpoint import Endpoint
@@ -44,20 +43,6 @@ FOREIGN = [
 
 def owner_txt(name: str) -> str:
     return f'"heritage=external-dns,external-dns/owner={OWNER},external-dns/resource=service/default/{name}"'
-
-
-def service(name: str, ip: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": {
-            "name": name,
-            "namespace": "default",
-            "annotations": {"external-dns.alpha.kubernetes.io/hostname": f"{name}.{ZONE}"},
-        },
-        "spec": {"type": "LoadBalancer", "ports": [{"port": 80}]},
-        "status": {"loadBalancer": {"ingress": [{"ip": ip}]}},
-    }
 
 
 @pytest.fixture

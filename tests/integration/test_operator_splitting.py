@@ -19,7 +19,7 @@ import pytest
 from tests.backends.bind import BindServer, running_bind
 from tests.backends.webhook import ListWebhook
 from tests.harness import OperatorThread, operator_settings, wait_for
-from tests.integration.test_operator_providers import LoopThread
+from tests.integration.test_operator_providers import LoopThread, service
 
 from external_dns.domain_filter import DomainFilter
 from external_dns.testing.cluster import LocalCluster
@@ -38,20 +38,6 @@ def bind(tmp_path: Path) -> Iterator[BindServer]:
 
 def run(coro: Any) -> Any:
     return asyncio.run(coro)
-
-
-def service(name: str, ip: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": {
-            "name": name,
-            "namespace": "default",
-            "annotations": {"external-dns.alpha.kubernetes.io/hostname": f"{name}.{ZONE}"},
-        },
-        "spec": {"type": "LoadBalancer", "ports": [{"port": 80}]},
-        "status": {"loadBalancer": {"ingress": [{"ip": ip}]}},
-    }
 
 
 def dangling_mx(name: str) -> dict[str, Any]:

@@ -7,12 +7,11 @@ remote applied a batch must never make the client, or the operator's retry, send
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
 
 import pytest
 from tests.backends.webhook import ListWebhook
 from tests.harness import OperatorThread, operator_settings, wait_for
-from tests.integration.test_operator_providers import LoopThread
+from tests.integration.test_operator_providers import LoopThread, service
 
 from external_dns.domain_filter import DomainFilter
 from external_dns.endpoint import OWNED_RECORD_LABEL, Endpoint
@@ -120,20 +119,6 @@ def served(loop: LoopThread) -> Iterator[ListWebhook]:
     loop.run(webhook.start())
     yield webhook
     loop.run(webhook.stop())
-
-
-def service(name: str, ip: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": {
-            "name": name,
-            "namespace": "default",
-            "annotations": {"external-dns.alpha.kubernetes.io/hostname": f"{name}.{ZONE}"},
-        },
-        "spec": {"type": "LoadBalancer", "ports": [{"port": 80}]},
-        "status": {"loadBalancer": {"ingress": [{"ip": ip}]}},
-    }
 
 
 def test_the_operator_re_reads_the_zone_after_a_lost_answer_instead_of_creating_twice(
