@@ -8,7 +8,7 @@ import pytest
 
 from external_dns.endpoint import Endpoint
 from external_dns.errors import AmbiguousProviderError, BatchRejected, TransientProviderError
-from external_dns.providers.splitting import apply_bisecting
+from external_dns.providers.splitting import MAX_SPLITS, apply_bisecting
 
 
 class Remote:
@@ -91,3 +91,14 @@ async def test_a_lost_answer_after_something_landed_fails_the_rest_and_marks_the
     assert failed_groups(outcome.failed) == [3, 4, 5]
     assert all(message == "not applied: answer lost" for _, message in outcome.failed)
     assert outcome.ambiguous
+
+
+async def test_many_culprits_among_good_records_are_all_isolated_within_the_budget() -> None:
+    culprits = set(range(3, 400, 10))  # 40 bad records spread through 400
+    remote = Remote(culprits)
+
+    outcome = await apply_bisecting([list(range(400))], remote.send, endpoints)
+
+    assert failed_groups(outcome.failed) == sorted(culprits)
+    assert sorted(remote.applied) == sorted(set(range(400)) - culprits)
+    assert remote.sends <= 2 * (MAX_SPLITS + len(remote.applied)) + 1

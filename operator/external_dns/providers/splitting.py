@@ -26,8 +26,9 @@ logger = logging.getLogger(__name__)
 
 Group = TypeVar("Group")
 
-#: Splits allowed per call: enough to isolate a few culprits in any batch (about 2*log2(n) each), while a provider
-#: that refuses everything costs at most twice this many requests per attempt, not one per group.
+#: Splits allowed per call beyond those that paid off: each send that lands gives one back, so isolating culprits
+#: among good records never runs out, while a provider that refuses everything costs at most about twice this many
+#: requests per attempt, not one per group. (Requests stay below 2 x (this + groups written) + batches.)
 MAX_SPLITS = 64
 
 
@@ -44,7 +45,8 @@ async def apply_bisecting(
     ``send`` raises :class:`BatchRejected` when the provider refused the batch for its content (nothing of it
     applied), any other :class:`ProviderError` for the rest. ``endpoints_of`` names the endpoints a group's
     failure is reported on. Failures are added to ``outcome`` (a new one when not given), which is returned.
-    After ``max_splits`` splits a rejected batch is reported whole: what was not written is retried later.
+    A split costs one unit of ``max_splits`` and each send that lands gives one back; once it is spent, a rejected
+    batch is reported whole, and what was not written is retried later.
     """
     outcome = outcome if outcome is not None else ApplyOutcome()
     pending: deque[Sequence[Group]] = deque(batch for batch in batches if batch)
@@ -72,4 +74,5 @@ async def apply_bisecting(
             outcome.ambiguous = outcome.ambiguous or isinstance(error, AmbiguousProviderError)
             return outcome
         applied_any = True
+        splits = max(0, splits - 1)  # a split that led to a write paid for itself
     return outcome
