@@ -22,11 +22,12 @@ from dataclasses import dataclass, field
 
 from external_dns.domain_filter import DomainFilter
 from external_dns.endpoint import OWNED_RECORD_LABEL, Endpoint, normalize_name
-from external_dns.errors import ConfigError, ProviderError
+from external_dns.errors import BatchRejected, ConfigError
 from external_dns.providers.base import ApplyOutcome, Changes, Zone
 from external_dns.providers.google import records
 from external_dns.providers.google.api import CloudDNSClient, CloudDNSRejected, Sleep
 from external_dns.providers.google.credentials import ApplicationDefaultTokens, TokenSource
+from external_dns.providers.splitting import apply_bisecting
 
 logger = logging.getLogger(__name__)
 
@@ -130,36 +131,18 @@ class GoogleProvider:
             logger.warning("Changes for %s exceed --google-batch-change-size; not sent", group.endpoints[0].dns_name)
             _blame(outcome, group, f"the record's changes exceed --google-batch-change-size={limit}")
         batches = _pack([g for g in groups if len(g) <= limit], limit)
-        applied_any = False
-        for index, batch in enumerate(batches):
-            if index:
-                await self._sleep(self.config.batch_change_interval)
-            try:
-                applied_any = await self._send_splitting(zone, batch, outcome) or applied_any
-            except ProviderError as error:
-                if not applied_any:
-                    raise  # nothing landed: the caller retries the whole set
-                for rest in batches[index:]:
-                    for group in rest:
-                        _blame(outcome, group, str(error))
-                break
-        return outcome
+        first_of_batch = {id(batch) for batch in batches[1:]}
 
-    async def _send_splitting(self, zone: Zone, batch: list[_Group], outcome: ApplyOutcome) -> bool:
-        """Send ``batch`` as one change; if Cloud DNS refuses it, send each half on its own, down to one group."""
-        try:
-            await self._send(zone, batch)
-            return True
-        except CloudDNSRejected as error:
-            if len(batch) == 1:
-                logger.error("Cloud DNS refused the changes for %s: %s", batch[0].endpoints[0].dns_name, error)
-                _blame(outcome, batch[0], error.message or str(error))
-                return False
-            logger.info("Cloud DNS refused a change of %d records in %s; splitting it", len(batch), zone.name)
-        middle = len(batch) // 2
-        first = await self._send_splitting(zone, batch[:middle], outcome)
-        second = await self._send_splitting(zone, batch[middle:], outcome)
-        return first or second
+        async def send(batch: Sequence[_Group]) -> None:
+            if id(batch) in first_of_batch:
+                await self._sleep(self.config.batch_change_interval)  # pace whole batches, not their halves
+            try:
+                await self._send(zone, list(batch))
+            except CloudDNSRejected as error:
+                raise BatchRejected(error.message or str(error)) from error
+
+        # A refused change is split in halves until only the culprit fails (shared with the other providers).
+        return await apply_bisecting(batches, send, lambda group: group.endpoints, outcome)
 
     async def _send(self, zone: Zone, batch: list[_Group]) -> None:
         deletions = [rrset for group in batch for rrset in group.deletions]
