@@ -21,7 +21,7 @@ from typing import Any
 
 import aiohttp
 
-from external_dns.errors import ProviderError, TransientProviderError
+from external_dns.errors import AmbiguousProviderError, ProviderError, TransientProviderError
 from external_dns.providers.google.credentials import TokenSource
 
 logger = logging.getLogger(__name__)
@@ -51,6 +51,15 @@ class CloudDNSUnavailable(TransientProviderError):
     def __init__(self, message: str, *, maybe_applied: bool) -> None:
         super().__init__(message)
         self.maybe_applied = maybe_applied
+
+
+class CloudDNSLostAnswer(CloudDNSUnavailable, AmbiguousProviderError):
+    """A change was sent and its answer lost (a 5xx, a dropped connection): the zone is re-read before a retry."""
+
+
+def _unavailable(message: str, *, maybe_applied: bool) -> CloudDNSUnavailable:
+    error_class = CloudDNSLostAnswer if maybe_applied else CloudDNSUnavailable
+    return error_class(message, maybe_applied=maybe_applied)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +144,7 @@ class CloudDNSClient:
             # A 5xx to a POST may come after the change was applied: never send it again blindly.
             may_retry = throttled or method == "GET"
             if not may_retry or attempt >= self._max_attempts:
-                raise CloudDNSUnavailable(
+                raise _unavailable(
                     f"Cloud DNS {method} {path.rsplit('/', 1)[-1]}: HTTP {answer.status} {reason}: {message}",
                     maybe_applied=not throttled and method != "GET",
                 )
@@ -165,7 +174,7 @@ class CloudDNSClient:
                 return _Answer(response.status, payload, _retry_after(response.headers.get("Retry-After")))
         except (aiohttp.ClientError, TimeoutError) as error:
             # The request may have reached Cloud DNS: for a POST that is as ambiguous as a 5xx.
-            raise CloudDNSUnavailable(
+            raise _unavailable(
                 f"Cloud DNS {method} {path.rsplit('/', 1)[-1]}: {type(error).__name__}: {error}",
                 maybe_applied=method != "GET",
             ) from None
