@@ -25,15 +25,22 @@ import asyncio
 import ipaddress
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
 from external_dns.endpoint import OWNED_RECORD_LABEL, Endpoint, normalize_name
-from external_dns.errors import AmbiguousProviderError, ConfigError, ProviderError, TransientProviderError
+from external_dns.errors import AmbiguousProviderError, ConfigError, TransientProviderError
 from external_dns.providers.base import ApplyOutcome, Changes, Zone
+from external_dns.providers.cloudflare.api import (
+    AUTO_TTL,
+    CloudflareAPI,
+    CloudflareRecord,
+    CloudflareRefused,
+    Credentials,
+)
 from external_dns.providers.http import HttpClient, RetryPolicy, Sleep
 
 if TYPE_CHECKING:
@@ -45,8 +52,6 @@ logger = logging.getLogger(__name__)
 PROXIED_PROPERTY = "external-dns.kubernetes.io/cloudflare-proxied"
 #: Types Cloudflare cannot proxy: proxied is forced false (ExternalDNS: recordTypeProxyNotSupported).
 NOT_PROXIABLE_TYPES = frozenset({"LOC", "MX", "NS", "SPF", "TXT", "SRV"})
-#: Cloudflare's TTL value for "automatic".
-AUTO_TTL = 1
 #: Cloudflare caps zone listings at 50 per page.
 ZONES_PER_PAGE = 50
 
@@ -69,27 +74,6 @@ class CloudflareConfig:
     max_retries: int = 5
 
 
-@dataclass(frozen=True, slots=True)
-class CloudflareRecord:
-    """One Cloudflare DNS record as the API lists it, with its value in ExternalDNS's target form."""
-
-    id: str
-    name: str
-    type: str
-    target: str
-    ttl: int
-    proxied: bool
-
-
-class CloudflareRefused(ProviderError):
-    """Cloudflare answered with a 4xx (or ``success: false``); ``message`` is its ``errors[].message``."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(f"Cloudflare refused the request (HTTP {status}): {message}")
-        self.status = status
-        self.message = message
-
-
 class CloudflareProvider:
     """The Cloudflare provider (see the module docstring for the canonical record form)."""
 
@@ -109,7 +93,9 @@ class CloudflareProvider:
             raise ConfigError("cloudflare: set CF_API_TOKEN, or both CF_API_KEY and CF_API_EMAIL")
         self._config = config
         policy = RetryPolicy(attempts=max(config.max_retries, 0) + 1, backoff=backoff_seconds)
-        self._http = HttpClient("Cloudflare", policy, session=session, sleep=sleep)
+        credentials = Credentials(config.api_token, config.api_key, config.api_email)
+        http = HttpClient("Cloudflare", policy, session=session, sleep=sleep)
+        self._api = CloudflareAPI(config.api_url, credentials, http)
         self._zones: list[Zone] | None = None
         self._zones_at = 0.0
 
@@ -121,7 +107,7 @@ class CloudflareProvider:
             return list(self._zones)
         zones = [
             Zone(name=str(item["name"]).rstrip("."), id=str(item["id"]))
-            async for item in self._paginate("/zones", ZONES_PER_PAGE)
+            async for item in self._api.paginate("/zones", ZONES_PER_PAGE)
         ]
         self._zones = [zone for zone in zones if self._zone_wanted(zone)]
         self._zones_at = time.monotonic()
@@ -130,7 +116,7 @@ class CloudflareProvider:
     async def records(self, zone: Zone) -> list[Endpoint]:
         """The zone's records, one endpoint per (name, type) with every value as a target."""
         grouped: dict[tuple[str, str], list[CloudflareRecord]] = {}
-        for record in await self._list_records(zone):
+        for record in await self._api.list_records(zone, self._config.records_per_page):
             grouped.setdefault((record.name, record.type), []).append(record)
         return [_endpoint_from(records) for records in grouped.values()]
 
@@ -149,7 +135,7 @@ class CloudflareProvider:
         existing: dict[tuple[str, str], list[CloudflareRecord]] = {}
         if changes.update_new or changes.delete:
             # Deletes and updates need record ids, which only a fresh listing gives reliably.
-            for record in await self._list_records(zone):
+            for record in await self._api.list_records(zone, self._config.records_per_page):
                 existing.setdefault((normalize_name(record.name), record.type), []).append(record)
         work: list[Work] = []
         for endpoint in changes.create:
@@ -164,19 +150,19 @@ class CloudflareProvider:
 
     async def close(self) -> None:
         """Close the HTTP session if this provider created it."""
-        await self._http.close()
+        await self._api.close()
 
     # -- record operations -------------------------------------------------------------------------------
 
     async def _create_all(self, zone: Zone, endpoint: Endpoint) -> None:
         for target in endpoint.targets:
-            await self._request("POST", f"/zones/{zone.id}/dns_records", body=self._record_body(endpoint, target))
+            await self._api.request("POST", f"/zones/{zone.id}/dns_records", body=self._record_body(endpoint, target))
 
     async def _delete_matching(self, zone: Zone, endpoint: Endpoint, current: list[CloudflareRecord]) -> None:
         wanted = {_canonical(endpoint.record_type, target) for target in endpoint.targets}
         for record in current:
             if _canonical(record.type, record.target) in wanted:
-                await self._request("DELETE", f"/zones/{zone.id}/dns_records/{record.id}")
+                await self._api.request("DELETE", f"/zones/{zone.id}/dns_records/{record.id}")
 
     async def _update(self, zone: Zone, endpoint: Endpoint, current: list[CloudflareRecord]) -> None:
         # Diff against what Cloudflare holds now rather than update_old, so a drifted zone converges too.
@@ -188,14 +174,14 @@ class CloudflareProvider:
             value = _canonical(record.type, record.target)
             path = f"/zones/{zone.id}/dns_records/{record.id}"
             if value not in desired or value in seen:
-                await self._request("DELETE", path)
+                await self._api.request("DELETE", path)
             elif record.ttl != ttl or record.proxied != proxied:
-                await self._request("PATCH", path, body={"ttl": ttl, "proxied": proxied})
+                await self._api.request("PATCH", path, body={"ttl": ttl, "proxied": proxied})
             seen.add(value)
         for value, target in desired.items():
             if value not in seen:
                 body = self._record_body(endpoint, target)
-                await self._request("POST", f"/zones/{zone.id}/dns_records", body=body)
+                await self._api.request("POST", f"/zones/{zone.id}/dns_records", body=body)
 
     def _record_body(self, endpoint: Endpoint, target: str) -> dict[str, Any]:
         proxied = self._should_be_proxied(endpoint)
@@ -237,50 +223,6 @@ class CloudflareProvider:
         return domain_filter is None or domain_filter.match(zone.name)
 
     # -- HTTP --------------------------------------------------------------------------------------------
-
-    async def _list_records(self, zone: Zone) -> list[CloudflareRecord]:
-        path = f"/zones/{zone.id}/dns_records"
-        return [_parse_record(item) async for item in self._paginate(path, self._config.records_per_page)]
-
-    async def _paginate(self, path: str, per_page: int) -> AsyncIterator[dict[str, Any]]:
-        """Yield the ``result`` items of every page of a listing."""
-        page = 1
-        while True:
-            reply = await self._request("GET", path, params={"page": str(page), "per_page": str(per_page)})
-            for item in reply.get("result") or []:
-                yield item
-            total_pages = int((reply.get("result_info") or {}).get("total_pages") or 1)
-            if page >= total_pages:
-                return
-            page += 1
-
-    async def _request(
-        self, method: str, path: str, *, params: Mapping[str, str] | None = None, body: object = None
-    ) -> dict[str, Any]:
-        """One API call (the shared client retries throttling and server errors); returns the decoded reply."""
-        url = self._config.api_url.rstrip("/") + path
-        reply = await self._http.request(method, url, params=params, json=body, headers=self._auth())
-        decoded = reply.json()
-        data: dict[str, Any] = decoded if isinstance(decoded, dict) else {}
-        if reply.status == 429 or reply.status >= 500:
-            error = AmbiguousProviderError if reply.answer_lost else TransientProviderError
-            attempts = self._http.policy.attempts
-            problem = f"HTTP {reply.status}: {_error_message(data) or reply.reason}"
-            raise error(f"Cloudflare {method} {path} failed after {attempts} attempts: {problem}")
-        if reply.status >= 400 or data.get("success") is False:
-            message = _error_message(data) or reply.reason
-            if reply.answer_lost:
-                # An earlier attempt was sent and its answer lost: "already exists" may be our own create.
-                raise AmbiguousProviderError(
-                    f"Cloudflare {method} {path}: HTTP {reply.status} after a lost answer: {message}"
-                )
-            raise CloudflareRefused(reply.status, message)
-        return data
-
-    def _auth(self) -> dict[str, str]:
-        if self._config.api_token:
-            return {"Authorization": f"Bearer {self._config.api_token}"}
-        return {"X-Auth-Key": self._config.api_key, "X-Auth-Email": self._config.api_email}
 
 
 # -- helpers ---------------------------------------------------------------------------------------------
@@ -356,30 +298,6 @@ def _endpoint_from(records: list[CloudflareRecord]) -> Endpoint:
     )
 
 
-def _parse_record(item: Mapping[str, Any]) -> CloudflareRecord:
-    record_type = str(item["type"])
-    content = str(item.get("content") or "")
-    priority = item.get("priority")
-    if record_type == "MX" and priority is not None:
-        content = f"{priority} {content}"
-    elif record_type == "SRV":
-        data = item.get("data") or {}
-        if data:
-            content = f"{data['priority']} {data['weight']} {data['port']} {data['target']}"
-        elif priority is not None:
-            content = f"{priority} {content}"
-    if record_type in {"CNAME", "NS", "MX", "SRV", "PTR"}:
-        content = content.rstrip(".")
-    return CloudflareRecord(
-        id=str(item["id"]),
-        name=str(item["name"]).rstrip("."),
-        type=record_type,
-        target=content,
-        ttl=int(item.get("ttl") or AUTO_TTL),
-        proxied=bool(item.get("proxied", False)),
-    )
-
-
 def _canonical(record_type: str, target: str) -> str:
     """The form two values are compared in: parsed IP addresses, lower-case names without a trailing dot."""
     if record_type in {"A", "AAAA"}:
@@ -408,14 +326,3 @@ def _parse_bool(value: str) -> bool | None:
     if text in {"0", "f", "F", "false", "FALSE", "False"}:
         return False
     return None
-
-
-def _error_message(data: Mapping[str, Any]) -> str:
-    errors = data.get("errors") or []
-    parts = []
-    for error in errors:
-        if isinstance(error, Mapping):
-            code = error.get("code")
-            message = str(error.get("message", "")).strip()
-            parts.append(f"{message} (code {code})" if code is not None else message)
-    return "; ".join(part for part in parts if part)
