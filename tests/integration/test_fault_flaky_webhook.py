@@ -15,8 +15,9 @@ from collections.abc import Iterator
 import pytest
 from prometheus_client import REGISTRY
 from tests.backends.webhook import ListWebhook
+from tests.builders import lb_service
 from tests.harness import OperatorThread, operator_settings, wait_for
-from tests.integration.test_operator_providers import LoopThread, service
+from tests.integration.test_operator_providers import LoopThread
 
 from external_dns.domain_filter import DomainFilter
 from external_dns.endpoint import Endpoint
@@ -96,7 +97,7 @@ def test_a_flaky_webhook_ends_with_the_exact_desired_zone(
         for wave in range(0, SERVICES, 10):
             for name in list(ips)[wave : wave + 10]:
                 live[name] = ips[name]
-                loop.run(cluster.create("v1", "services", service(name, ips[name])))
+                loop.run(cluster.create("v1", "services", lb_service(name, f"{name}.{ZONE}", ips[name])))
             wait_for(lambda: remote.by_key() == desired(live), timeout=120, what=f"wave {wave // 10} of creates")
         created_after = time.monotonic() - started
 

@@ -18,8 +18,9 @@ from typing import Any
 import pytest
 from tests.backends.bind import BindServer, running_bind
 from tests.backends.webhook import ListWebhook
+from tests.builders import crd_endpoint, dnsendpoint, lb_service
 from tests.harness import OperatorThread, operator_settings, wait_for
-from tests.integration.test_operator_providers import LoopThread, service
+from tests.integration.test_operator_providers import LoopThread
 
 from external_dns.domain_filter import DomainFilter
 from external_dns.testing.cluster import LocalCluster
@@ -40,20 +41,19 @@ def run(coro: Any) -> Any:
     return asyncio.run(coro)
 
 
-def dangling_mx(name: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "externaldns.k8s.io/v1alpha1",
-        "kind": "DNSEndpoint",
-        "metadata": {"name": name, "namespace": "default"},
-        "spec": {"endpoints": [{"dnsName": f"{name}.{ZONE}", "recordType": "MX", "targets": [f"10 nowhere.{ZONE}"]}]},
-    }
-
-
 def create_objects(cluster: LocalCluster) -> None:
     for i in range(GOOD):
         # The culprit's name sorts among the good ones, so it shares their UPDATE message.
-        run(cluster.create("v1", "services", service(f"svc{i:02d}", f"203.0.113.{i + 1}")))
-    run(cluster.create("externaldns.k8s.io/v1alpha1", "dnsendpoints", dangling_mx("svc25-mail")))
+        run(
+            cluster.create("v1", "services", lb_service(f"svc{i:02d}", f"{f'svc{i:02d}'}.{ZONE}", f"203.0.113.{i + 1}"))
+        )
+    run(
+        cluster.create(
+            "externaldns.k8s.io/v1alpha1",
+            "dnsendpoints",
+            dnsendpoint("svc25-mail", crd_endpoint(f"svc25-mail.{ZONE}", "MX", f"10 nowhere.{ZONE}")),
+        )
+    )
 
 
 def warnings(cluster: LocalCluster) -> dict[str, list[str]]:
@@ -120,7 +120,7 @@ def once(cluster: LocalCluster, url: str) -> subprocess.CompletedProcess[str]:
 
 def test_once_exits_zero_when_a_lost_answer_turns_out_applied(cluster: LocalCluster, remote: ListWebhook) -> None:
     for i in range(5):
-        run(cluster.create("v1", "services", service(f"web{i}", f"203.0.113.{i + 1}")))
+        run(cluster.create("v1", "services", lb_service(f"web{i}", f"{f'web{i}'}.{ZONE}", f"203.0.113.{i + 1}")))
     remote.lose_answers = 1
 
     done = once(cluster, remote.url)
@@ -132,7 +132,7 @@ def test_once_exits_zero_when_a_lost_answer_turns_out_applied(cluster: LocalClus
 
 def test_once_exits_one_when_a_record_is_really_refused(cluster: LocalCluster, remote: ListWebhook) -> None:
     for i in range(5):
-        run(cluster.create("v1", "services", service(f"web{i}", f"203.0.113.{i + 1}")))
+        run(cluster.create("v1", "services", lb_service(f"web{i}", f"{f'web{i}'}.{ZONE}", f"203.0.113.{i + 1}")))
     remote.refuse = {f"web3.{ZONE}"}
 
     done = once(cluster, remote.url)

@@ -10,8 +10,9 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from tests.backends.webhook import ListWebhook
+from tests.builders import lb_service
 from tests.harness import OperatorThread, operator_settings, wait_for
-from tests.integration.test_operator_providers import LoopThread, service
+from tests.integration.test_operator_providers import LoopThread
 
 from external_dns.domain_filter import DomainFilter
 from external_dns.endpoint import OWNED_RECORD_LABEL, Endpoint
@@ -132,7 +133,7 @@ def test_the_operator_re_reads_the_zone_after_a_lost_answer_instead_of_creating_
         webhook_provider_url=served.url,
         txt_owner_id=OWNER,
     )
-    loop.run(cluster.create("v1", "services", service("web", "203.0.113.10")))
+    loop.run(cluster.create("v1", "services", lb_service("web", f"{'web'}.{ZONE}", "203.0.113.10")))
     with OperatorThread(settings) as op:
         wait_for(lambda: (f"web.{ZONE}", "A") in served.by_key(), what="the record at the remote")
         op.wait_idle()
