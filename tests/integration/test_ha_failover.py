@@ -143,8 +143,12 @@ def test_one_replica_reconciles_and_the_other_takes_over(
         print(f"\nfailover after SIGKILL: {silent_failover:.2f}s (peering lifetime {LIFETIME}s); "
               f"after SIGTERM: {clean_handover:.2f}s")  # fmt: skip
 
-        writes = [line for r in replicas for line in r.lines("UPDATE A web.example.com")]
-        assert len(writes) == 2, writes  # one update per change, never two replicas writing the same change
+        def writes() -> list[str]:
+            return [line for r in replicas for line in r.lines("UPDATE A web.example.com")]
+
+        # A replica logs the update once BIND answered it, so the record can show before the line does.
+        wait_for(lambda: len(writes()) >= 2, 10, "the log line of the second update")
+        assert len(writes()) == 2, writes()  # one update per change, never two replicas writing the same change
         assert not [line for r in replicas for line in r.lines("FAILED")]
         assert silent_failover < LIFETIME + 10
         assert clean_handover < silent_failover + 5
