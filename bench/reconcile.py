@@ -46,6 +46,7 @@ from tests.backends.bind import BindServer, named_path  # noqa: E402
 from tests.harness import OperatorThread, operator_settings  # noqa: E402
 
 from external_dns.app import Application  # noqa: E402
+from external_dns.events import KubeEventRecorder  # noqa: E402
 from external_dns.kinds import Resource  # noqa: E402
 from external_dns.providers.rfc2136.provider import RFC2136Provider  # noqa: E402
 from external_dns.store import Obj  # noqa: E402
@@ -181,9 +182,9 @@ def workers_idle(operator: OperatorThread) -> bool:
 
 
 def events_posted(operator: OperatorThread) -> bool:
-    """The event recorder's queue is empty and nothing is in flight (its private queue, read-only)."""
-    queue = getattr(operator.app.events, "_queue", None)
-    return queue is None or (queue.empty() and getattr(queue, "_unfinished_tasks", 0) == 0)
+    """The event recorder has nothing waiting and nothing in flight."""
+    events = operator.app.events
+    return not isinstance(events, KubeEventRecorder) or events.idle
 
 
 def missing_records(bind: BindServer, count: int) -> int:

@@ -1,10 +1,10 @@
 """Kubernetes Events on the objects that asked for records: RecordReady, RecordDeleted, RecordError.
 
 Events are posted as core/v1 Events (what ``kubectl describe`` and ``kubectl get events --field-selector`` read),
-with a real ``action`` (Kopf's own poster writes a placeholder there), from a bounded queue drained by a few
-workers, so a cold start that creates 10,000 records never blocks reconciliation on the API server. Repeats of
-the same event on the same object are folded into one Event with a ``count``, as kubelet and the controllers
-do, instead of piling up new objects on every retry.
+with a real ``action`` (Kopf's own poster writes a placeholder there), by a few background workers, so a cold
+start that creates 50,000 records never blocks reconciliation on the API server. What waits is folded, never
+dropped (event_backlog.py): one Event per object per burst with a ``count``, as kubelet and the controllers do;
+a repeat of an Event already posted increments that Event's count instead of piling up new objects.
 """
 
 from __future__ import annotations
@@ -13,12 +13,15 @@ import asyncio
 import datetime
 import logging
 import socket
+import time
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from external_dns import metrics
 from external_dns.endpoint import ObjectRef
+from external_dns.event_backlog import EventBacklog, Pending, target_ref
 from external_dns.kube import KubeAPIError, KubeClient
 
 logger = logging.getLogger(__name__)
@@ -74,7 +77,13 @@ class EventSink:
 
 
 class KubeEventRecorder(EventSink):
-    """Posts events to the API server in the background."""
+    """Posts events to the API server in the background, from a backlog that folds instead of dropping.
+
+    ``record`` never blocks and never drops: the event joins its object's pending events (event_backlog.py folds
+    repeats and, past its bounds, similar events and whole namespaces). A few workers post the oldest object's
+    events; a transient failure (timeout, connection, 429, 5xx) puts them back and backs off; only an event the
+    API server refuses for good (another 4xx) is given up, with a log line and ``external_dns_events_shed_total``.
+    """
 
     def __init__(
         self,
@@ -82,69 +91,120 @@ class KubeEventRecorder(EventSink):
         emit: Iterable[str] = tuple(Reason),
         *,
         workers: int = 4,
-        max_queued: int = 10_000,
+        max_objects: int = 100_000,
+        max_per_object: int = 10,
         instance: str = "",
+        clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(emit)
         self._kube = kube
-        self._queue: asyncio.Queue[RecordEvent] = asyncio.Queue(maxsize=max_queued)
+        self._clock = clock
+        self.backlog = EventBacklog(max_objects=max_objects, max_per_object=max_per_object)
         self._instance = instance or socket.gethostname()
-        self._recent: OrderedDict[tuple[object, ...], tuple[str, str, int]] = OrderedDict()
+        #: The Events already on the server, for count increments: (object, reason, action, message) -> (name, ns,
+        #: count). Bounded: an event that fell out is created anew, as after a restart.
+        self._posted: OrderedDict[tuple[object, ...], tuple[str, str, int]] = OrderedDict()
+        self._busy: set[ObjectRef] = set()
+        self._has_work = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
         self._workers = [asyncio.create_task(self._drain(), name=f"event-poster-{i}") for i in range(workers)]
-        self.dropped = 0
 
     def record(self, event: RecordEvent) -> None:
         if event.reason not in self.enabled:
             return
         super().record(event)
-        try:
-            self._queue.put_nowait(event)
-        except asyncio.QueueFull:
-            self.dropped += 1
-            if self.dropped % 1000 == 1:
-                logger.warning("Event queue full; %d events dropped so far", self.dropped)
+        metrics.EVENTS_RECORDED.labels(reason=event.reason).inc()
+        self.backlog.add(event, self._clock())
+        self._wake()
+
+    @property
+    def idle(self) -> bool:
+        """Nothing waits and nothing is being posted."""
+        return self._idle.is_set()
 
     async def flush(self) -> None:
-        """Wait until every queued event is posted (tests and --once)."""
-        await self._queue.join()
+        """Wait until every recorded event is posted (tests and --once)."""
+        await self._idle.wait()
 
     async def close(self) -> None:
         for task in self._workers:
             task.cancel()
         await asyncio.gather(*self._workers, return_exceptions=True)
 
-    async def _drain(self) -> None:
-        while True:
-            event = await self._queue.get()
-            try:
-                await self._post(event)
-            except (TimeoutError, KubeAPIError, OSError) as error:
-                logger.warning("Could not post %s event on %s: %s", event.reason, event.ref.display, error)
-            except Exception:
-                logger.exception("Could not post %s event on %s", event.reason, event.ref.display)
-            finally:
-                self._queue.task_done()
+    def _wake(self) -> None:
+        metrics.EVENTS_BACKLOG.set(len(self.backlog))
+        self._idle.clear()
+        self._has_work.set()
 
-    async def _post(self, event: RecordEvent) -> None:
-        ref = event.ref
+    async def _drain(self) -> None:
+        backoff = 0.0
+        while True:
+            await self._has_work.wait()
+            taken = self.backlog.take(self._busy)
+            if taken is None:  # empty, or only objects another worker is posting (it wakes us when done)
+                self._has_work.clear()
+                self._settle()
+                continue
+            target, entries = taken
+            ref = target_ref(target)
+            metrics.EVENTS_BACKLOG.set(len(self.backlog))
+            self._busy.add(ref)
+            try:
+                retry = await self._post_all(ref, entries)
+            finally:
+                self._busy.discard(ref)
+            if retry:  # a transient failure: back in the backlog, after the others waiting
+                self.backlog.put_back(target, retry)
+                self._wake()
+                backoff = min(max(backoff * 2, 0.5), 30.0)
+                await asyncio.sleep(backoff)
+            else:
+                backoff = 0.0
+            self._settle()
+
+    def _settle(self) -> None:
+        if len(self.backlog):
+            self._has_work.set()
+        elif not self._busy:
+            self._idle.set()
+
+    async def _post_all(self, ref: ObjectRef, entries: list[Pending]) -> list[Pending]:
+        """Post each entry; the ones to try again later."""
+        for index, entry in enumerate(entries):
+            try:
+                await self._post(ref, entry)
+            except (TimeoutError, OSError) as error:
+                logger.warning("Could not post %s event on %s (will retry): %s", entry.reason, ref.display, error)
+                return entries[index:]
+            except KubeAPIError as error:
+                if error.status == 429 or error.status >= 500:
+                    logger.warning("Could not post %s event on %s (will retry): %s", entry.reason, ref.display, error)
+                    return entries[index:]
+                metrics.EVENTS_SHED.labels(reason=entry.reason).inc(entry.count)
+                logger.error("The API server refused the %s event on %s: %s", entry.reason, ref.display, error)
+        return []
+
+    async def _post(self, ref: ObjectRef, entry: Pending) -> None:
         namespace = ref.namespace or "default"
-        now = _now()
-        key = (ref, event.reason, event.action, event.message)
-        if key in self._recent:
-            name, ns, count = self._recent[key]
+        key = (ref, entry.reason, entry.action, entry.message)
+        if key in self._posted:
+            name, ns, count = self._posted[key]
             try:
                 await self._kube.request(
                     "PATCH",
                     f"/api/v1/namespaces/{ns}/events/{name}",
-                    body={"count": count + 1, "lastTimestamp": now},
+                    body={"count": count + entry.count, "lastTimestamp": _timestamp(entry.last)},
                     content_type="application/merge-patch+json",
                 )
-                self._recent[key] = (name, ns, count + 1)
-                self._recent.move_to_end(key)
+                metrics.EVENTS_POSTED.labels(verb="patch").inc()
+                self._posted[key] = (name, ns, count + entry.count)
+                self._posted.move_to_end(key)
                 return
             except KubeAPIError as error:
                 if error.status != 404:
                     raise
+                del self._posted[key]  # deleted meanwhile (events expire): create it anew
         body = {
             "apiVersion": "v1",
             "kind": "Event",
@@ -156,25 +216,26 @@ class KubeEventRecorder(EventSink):
                 **({"namespace": ref.namespace} if ref.namespace else {}),
                 **({"uid": ref.uid} if ref.uid else {}),
             },
-            "reason": str(event.reason),
-            "action": str(event.action),
-            "type": event.type,
-            "message": event.message[:1024],
+            "reason": str(entry.reason),
+            "action": str(entry.action),
+            "type": "Warning" if entry.reason is Reason.ERROR else "Normal",
+            "message": entry.message[:1024],
             "source": {"component": COMPONENT},
             "reportingComponent": COMPONENT,
             "reportingInstance": self._instance,
-            "firstTimestamp": now,
-            "lastTimestamp": now,
-            "count": 1,
+            "firstTimestamp": _timestamp(entry.first),
+            "lastTimestamp": _timestamp(entry.last),
+            "count": entry.count,
         }
         created = await self._kube.request("POST", f"/api/v1/namespaces/{namespace}/events", body=body)
-        self._recent[key] = (created["metadata"]["name"], namespace, 1)
-        if len(self._recent) > 5000:
-            self._recent.popitem(last=False)
+        metrics.EVENTS_POSTED.labels(verb="create").inc()
+        self._posted[key] = (created["metadata"]["name"], namespace, entry.count)
+        if len(self._posted) > 5000:
+            self._posted.popitem(last=False)
 
 
-def _now() -> str:
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def _timestamp(unix: float) -> str:
+    return datetime.datetime.fromtimestamp(unix, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _safe_name(name: str) -> str:

@@ -97,3 +97,28 @@ def record_plan(zone: str, changes: Changes) -> None:
     for action, endpoints in (("create", changes.create), ("update", changes.update_new), ("delete", changes.delete)):
         if endpoints:
             PLANNED_CHANGES.labels(zone=zone, action=action).inc(len(endpoints))
+
+
+EVENTS_RECORDED = Counter(
+    "events_recorded", "Kubernetes events the operator produced, by reason.", ["reason"], namespace=NAMESPACE
+)
+EVENTS_FOLDED = Counter(
+    "events_folded",
+    "Events folded into another one while waiting to be posted: repeat (same event, its count), similar (the "
+    "object's combined event), namespace (the backlog was full: the namespace's summary event).",
+    ["how"],
+    namespace=NAMESPACE,
+)
+EVENTS_POSTED = Counter(
+    "events_posted",
+    "Event writes to the API server: create, or patch (a count increment).",
+    ["verb"],
+    namespace=NAMESPACE,
+)
+EVENTS_SHED = Counter(
+    "events_shed",
+    "Events given up: the API server refused them for good (a 4xx other than 404 on a count increment or 429).",
+    ["reason"],
+    namespace=NAMESPACE,
+)
+EVENTS_BACKLOG = Gauge("events_backlog", "Objects (and namespace summaries) with events waiting.", namespace=NAMESPACE)

@@ -4,7 +4,7 @@ reasons, and flush."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -135,12 +135,13 @@ async def test_events_of_a_disabled_reason_are_not_posted(connected: Connected) 
 
 async def test_flush_returns_once_every_queued_event_is_delivered(connected: Connected) -> None:
     recorder = KubeEventRecorder(connected.kube, workers=2)
+    refs = [replace(connected.ref, name=f"web-{index}", uid="") for index in range(20)]
     try:
-        for index in range(20):
-            recorder.record(RecordEvent(connected.ref, Reason.READY, Action.CREATED, f"Created record {index}"))
+        for ref in refs:
+            recorder.record(RecordEvent(ref, Reason.READY, Action.CREATED, f"Created record of {ref.name}"))
         await recorder.flush()
         # No waiting after flush: everything must already be on the server.
-        assert len(await events_on(connected.cluster, "web")) == 20
+        assert len(await connected.cluster.list("v1", "events", "default")) == 20
     finally:
         await recorder.close()
 
