@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -37,6 +38,7 @@ import dns.asyncquery
 import dns.exception
 import dns.message
 import dns.rdatatype
+from prometheus_client import REGISTRY
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # `tests.harness` and `tests.backends` live at the repository root
@@ -84,6 +86,11 @@ class Figures:
     rss_after_mib: float
     peak_rss_mib: float
     api_server_rss_mib: float
+    events_recorded: int
+    events_created: int
+    events_folded: int
+    events_shed: int
+    objects_with_ready_event: int
 
 
 def name_of(index: int) -> str:
@@ -187,6 +194,19 @@ def events_posted(operator: OperatorThread) -> bool:
     return not isinstance(events, KubeEventRecorder) or events.idle
 
 
+def metric_total(name: str) -> int:
+    """The sum of a counter over its labels (the operator runs in this process)."""
+    return int(sum(s.value for m in REGISTRY.collect() for s in m.samples if s.name == name))
+
+
+async def objects_with_ready_event(url: str) -> int:
+    """How many distinct Services have a RecordReady event on the server."""
+    async with aiohttp.ClientSession(url) as session:
+        async with session.get("/api/v1/namespaces/default/events") as response:
+            events = (await response.json())["items"]
+    return len({e["involvedObject"]["name"] for e in events if e["reason"] == "RecordReady"})
+
+
 def missing_records(bind: BindServer, count: int) -> int:
     """How many of the N names lack their A record (with the seeded IP) or ownership TXT in BIND."""
     records = bind.axfr_records_sync(ZONE)
@@ -232,7 +252,7 @@ async def change_latencies(url: str, host: str, port: int, count: int, changes: 
     return latencies, failed
 
 
-def measure(count: int, changes: int, debounce: float, profile: Path | None) -> Figures:
+def measure(count: int, changes: int, debounce: float, profile: Path | None, trace: bool = False) -> Figures:
     """One complete run for N = ``count`` objects (see the module docstring)."""
     if named_path() is None:
         raise SystemExit("BIND9 `named` is not installed")
@@ -263,6 +283,8 @@ def measure(count: int, changes: int, debounce: float, profile: Path | None) -> 
             )
             operator = ProfiledOperatorThread(settings) if profile else OperatorThread(settings)
             rss_before = memory_of().rss
+            if trace:
+                tracemalloc.start(12)  # deep enough to see which of the operator's lines asked for the bytes
             started = time.perf_counter()
             operator.start(timeout=600)
             ready_s = time.perf_counter() - started
@@ -285,6 +307,11 @@ def measure(count: int, changes: int, debounce: float, profile: Path | None) -> 
             kopf_replay_s = max(replayed_at, counter.last_at) - started
             events_drained_s = wait_until(lambda: events_posted(operator), 600, "the events to be posted") - started
             rss_converged = memory_of().rss
+            if trace:
+                report_allocations(tracemalloc.take_snapshot(), count)
+                tracemalloc.stop()
+            with_event = asyncio.run(objects_with_ready_event(api.url))
+            progress(f"N={count}: {with_event} Services have their RecordReady event")
             progress(f"N={count}: Kopf replayed in {kopf_replay_s:.1f}s, events drained {events_drained_s:.1f}s")
 
             updates_before, axfrs_before = provider.stats.updates_sent, provider.stats.axfrs
@@ -325,7 +352,43 @@ def measure(count: int, changes: int, debounce: float, profile: Path | None) -> 
         rss_after_mib=rss_after.rss,
         peak_rss_mib=rss_after.peak,
         api_server_rss_mib=api_rss,
+        events_recorded=metric_total("external_dns_events_recorded_total"),
+        events_created=metric_total("external_dns_events_posted_total"),
+        events_folded=metric_total("external_dns_events_folded_total"),
+        events_shed=metric_total("external_dns_events_shed_total"),
+        objects_with_ready_event=with_event,
     )
+
+
+def report_allocations(snapshot: tracemalloc.Snapshot, count: int) -> None:
+    """Where the operator's live bytes are, per object: by package, by file, and the top lines (to stderr)."""
+    by_file = snapshot.statistics("filename")
+    total = sum(stat.size for stat in by_file)
+    packages: Counter[str] = Counter()
+    for stat in by_file:
+        packages[package_of(stat.traceback[0].filename)] += stat.size
+    progress(f"tracemalloc: {total / 2**20:.1f} MiB live = {total / count:.0f} B per object")
+    for package, size in packages.most_common(12):
+        progress(f"  {size / count:8.0f} B/object  {package}")
+    for stat in by_file[:15]:
+        progress(f"  {stat.size / count:8.0f} B/object  {stat.traceback[0].filename}")
+    # By the first frame in this project's code: which of our lines keep the bytes alive (via any library).
+    ours: Counter[str] = Counter()
+    for stat in snapshot.statistics("traceback"):
+        frame = next((f for f in stat.traceback if "external_dns" in f.filename), stat.traceback[0])
+        ours[f"{frame.filename.rsplit('/', 2)[-1]}:{frame.lineno}"] += stat.size
+    for where, size in ours.most_common(20):
+        progress(f"  {size / count:8.0f} B/object  first project frame {where}")
+
+
+def package_of(filename: str) -> str:
+    """``.../site-packages/kopf/_core/x.py`` -> ``kopf``; the project's own files -> ``external_dns``."""
+    parts = filename.split("/")
+    for marker in ("site-packages", "external_dns"):
+        if marker in parts:
+            index = parts.index(marker)
+            return marker if marker == "external_dns" else parts[index + 1]
+    return parts[-2] if len(parts) > 1 else filename
 
 
 def write_profile(profile: cProfile.Profile, path: Path) -> None:
@@ -352,6 +415,9 @@ def table(results: list[Figures]) -> str:
         ("  verifying AXFR took (s)", "{final_axfr_s:.2f}"),
         ("Kopf replay of existing objects done (s)", "{kopf_replay_s:.2f}"),
         ("events queue drained (s)", "{events_drained_s:.2f}"),
+        ("  events recorded / written", "{events_recorded} / {events_created}"),
+        ("  events folded / shed", "{events_folded} / {events_shed}"),
+        ("  Services with their RecordReady event", "{objects_with_ready_event}"),
         ("change latency p50 (s)", "{p50_s:.3f}"),
         ("change latency p90 (s)", "{p90_s:.3f}"),
         ("change latency p99 (s)", "{p99_s:.3f}"),
@@ -381,13 +447,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--changes", type=int, default=200, help="single changes timed per run")
     parser.add_argument("--debounce", type=float, default=0.2, help="--debounce of the operator (its default)")
     parser.add_argument("--profile", type=Path, help="cProfile the operator thread into PREFIX-N.prof")
+    parser.add_argument("--tracemalloc", action="store_true", help="report where the operator's bytes are")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON lines, not a table")
     parser.add_argument("--single", action="store_true", help=argparse.SUPPRESS)  # one run, in this process
     args = parser.parse_args(argv)
 
     if args.single:
         (count,) = args.objects
-        figures = measure(count, args.changes, args.debounce, args.profile)
+        figures = measure(count, args.changes, args.debounce, args.profile, args.tracemalloc)
         print("RESULT " + json.dumps(asdict(figures)), flush=True)
         return 0
 
@@ -397,6 +464,8 @@ def main(argv: list[str] | None = None) -> int:
         command += ["--debounce", str(args.debounce)]
         if args.profile:
             command += ["--profile", str(args.profile)]
+        if args.tracemalloc:
+            command += ["--tracemalloc"]
         done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True)
         line = next(line for line in done.stdout.splitlines() if line.startswith("RESULT "))
         results.append(Figures(**json.loads(line.removeprefix("RESULT "))))

@@ -87,7 +87,12 @@ class Application:
             for resource in watched_resources(wiring.sources)
             if resource.plural not in self._source_by_plural
         }
-        self.stores = {resource.plural: ObjectStore(resource.plural) for resource in watched_resources(wiring.sources)}
+        # An --fqdn-template may read any field of its source's objects: those are then kept whole.
+        whole = {kind.resource.plural for kind in wiring.sources if wiring.source_settings.fqdn_templates}
+        self.stores = {
+            resource.plural: ObjectStore(resource.plural, whole=resource.plural in whole)
+            for resource in watched_resources(wiring.sources)
+        }
         self.lookups = Lookups(self.stores)
         self._reported_problems: dict[ObjectKey, tuple[str, ...]] = {}
         self.router = ZoneRouter(())

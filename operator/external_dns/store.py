@@ -8,6 +8,7 @@ gave are dropped here by resourceVersion, so a cold start does the work once.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -37,8 +38,10 @@ def object_id(obj: Obj) -> tuple[str, str]:
 class ObjectStore:
     """The latest version of each object of one kind, keyed by (namespace, name)."""
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, *, whole: bool = False) -> None:
+        """``kind`` is the resource's plural; ``whole`` keeps spec and status entire (see :func:`slim`)."""
         self.kind = kind
+        self.whole = whole
         self._objects: dict[tuple[str, str], Obj] = {}
         #: namespace -> names: pods change often and each change looks up its namespace's Services.
         self._names_by_namespace: dict[str, dict[str, None]] = {}  # dicts keep insertion order
@@ -63,7 +66,7 @@ class ObjectStore:
             held_rv, new_rv = _rv(held), _rv(obj)
             if new_rv and (new_rv == held_rv or _is_older(new_rv, held_rv)):
                 return False
-        self._put(key, _slim(obj))
+        self._put(key, slim(obj, self.kind, whole=self.whole))
         return True
 
     def delete(self, obj: Obj) -> bool:
@@ -103,20 +106,63 @@ class ObjectStore:
             del self._names_by_namespace[key[0]]
 
 
-def _slim(obj: Obj) -> Obj:
-    """Drop managedFields and the last-applied annotation: large, and never read by a source."""
+#: Metadata no source, lookup or report reads: managedFields alone is often half of an object's bytes.
+DROPPED_METADATA = frozenset({"managedFields", "ownerReferences", "finalizers"})
+#: Strings up to this length are shared between objects (types, protocols, namespaces, label values).
+SHARED_STRING_LENGTH = 40
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+#: Per resource: the spec fields kept (None: all), and the status fields dropped. A Pod's containers, volumes and
+#: container statuses, a Node's image list, are most of their bytes and are read by no source; which fields each
+#: source reads is checked by tests/unit/test_store_slim.py, which records every field access of every source.
+KEPT_SPEC: dict[str, frozenset[str]] = {"pods": frozenset({"hostNetwork", "nodeName", "hostname", "subdomain"})}
+DROPPED_STATUS: dict[str, frozenset[str]] = {
+    "pods": frozenset(
+        {"containerStatuses", "initContainerStatuses", "ephemeralContainerStatuses", "resourceClaimStatuses"}
+    ),
+    "nodes": frozenset(
+        {"images", "volumesInUse", "volumesAttached", "nodeInfo", "daemonEndpoints", "capacity", "allocatable",
+         "config", "runtimeHandlers", "features"}
+    ),
+}  # fmt: skip
+
+
+def slim(obj: Obj, plural: str = "", *, whole: bool = False) -> Obj:
+    """What is kept of an object: the fields sources and lookups read, not the whole object.
+
+    ``whole`` keeps spec and status entire (an --fqdn-template may read any field of its source's objects); the
+    managedFields and the last-applied annotation go in every case.
+    """
     meta = obj.get("metadata")
-    if not isinstance(meta, Mapping) or not (
-        "managedFields" in meta or "kubectl.kubernetes.io/last-applied-configuration" in (meta.get("annotations") or {})
-    ):
-        return obj
-    slim_meta = {k: v for k, v in meta.items() if k != "managedFields"}
-    annotations = meta.get("annotations")
-    if isinstance(annotations, Mapping):
-        slim_meta["annotations"] = {
-            k: v for k, v in annotations.items() if k != "kubectl.kubernetes.io/last-applied-configuration"
-        }
-    return {**obj, "metadata": slim_meta}
+    slim_obj = dict(obj)
+    if isinstance(meta, Mapping):
+        dropped = DROPPED_METADATA if not whole else {"managedFields"}
+        slim_meta = {k: v for k, v in meta.items() if k not in dropped}
+        annotations = meta.get("annotations")
+        if isinstance(annotations, Mapping) and LAST_APPLIED in annotations:
+            slim_meta["annotations"] = {k: v for k, v in annotations.items() if k != LAST_APPLIED}
+        slim_obj["metadata"] = slim_meta
+    spec, status = obj.get("spec"), obj.get("status")
+    if not whole and plural in KEPT_SPEC and isinstance(spec, Mapping):
+        slim_obj["spec"] = {k: v for k, v in spec.items() if k in KEPT_SPEC[plural]}
+    if not whole and plural in DROPPED_STATUS and isinstance(status, Mapping):
+        slim_obj["status"] = {k: v for k, v in status.items() if k not in DROPPED_STATUS[plural]}
+    shared: Obj = _shared_strings(slim_obj)
+    return shared
+
+
+def _shared_strings(value: Any) -> Any:
+    """The same structure with its keys and short strings interned.
+
+    Each parsed watch event brings its own copy of "metadata", "annotations", "LoadBalancer", "TCP"...; tens of
+    thousands of stored objects would each keep theirs. Interned, they share one.
+    """
+    if isinstance(value, dict):
+        return {sys.intern(k) if isinstance(k, str) else k: _shared_strings(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shared_strings(item) for item in value]
+    if isinstance(value, str) and len(value) <= SHARED_STRING_LENGTH:
+        return sys.intern(value)
+    return value
 
 
 class Lookups:

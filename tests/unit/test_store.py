@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -104,11 +105,18 @@ def test_stored_objects_drop_managed_fields_and_the_last_applied_annotation() ->
     assert "managedFields" in raw["metadata"]  # the caller's object is left alone
 
 
-def test_objects_without_bulky_metadata_are_stored_as_given() -> None:
+def test_objects_without_bulky_fields_are_stored_equal_and_share_their_keys_and_short_strings() -> None:
     store = ObjectStore("services")
-    raw = obj("web", "1")
-    store.upsert(raw)
-    assert store.get("default", "web") is raw
+    first, second = json.loads(json.dumps(obj("web", "1"))), json.loads(json.dumps(obj("api", "1")))
+    store.upsert(first)
+    store.upsert(second)
+    held_first, held_second = store.get("default", "web"), store.get("default", "api")
+    assert held_first == first and held_second == second
+    assert held_first is not None and held_second is not None
+    key_first = next(k for k in held_first["metadata"] if k == "namespace")
+    key_second = next(k for k in held_second["metadata"] if k == "namespace")
+    assert key_first is key_second  # one string, not one per object
+    assert held_first["metadata"]["namespace"] is held_second["metadata"]["namespace"]
 
 
 def test_lookups_find_endpoint_slices_by_service_label_and_pods_by_namespace() -> None:
