@@ -44,6 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # `tests.harness` and `tests.backends` live at the repository root
 
 from _common import api_server_process, memory_of, percentile  # noqa: E402
+from objects import ObjectShape  # noqa: E402
 from tests.backends.bind import BindServer, named_path  # noqa: E402
 from tests.harness import OperatorThread, operator_settings  # noqa: E402
 
@@ -56,6 +57,7 @@ from external_dns.store import Obj  # noqa: E402
 ZONE = "example.com"
 HOSTNAME_ANNOTATION = "external-dns.alpha.kubernetes.io/hostname"
 SERVICES = "/api/v1/namespaces/default/services"
+SERVICES_SHAPE = ObjectShape()
 #: Concurrent HTTP clients used to seed the Services (the API server is single-threaded anyway).
 SEED_CLIENTS = 8
 
@@ -109,25 +111,23 @@ def status_patch(ip: str) -> dict[str, Any]:
     return {"status": {"loadBalancer": {"ingress": [{"ip": ip}]}}}
 
 
-async def seed_services(url: str, count: int) -> None:
-    """Create ``count`` Services, then set each one's load-balancer IP through /status."""
+async def seed_services(url: str, count: int, shape: ObjectShape = SERVICES_SHAPE) -> None:
+    """Create ``count`` objects (Services by default), then set each one's IP through /status."""
     numbers = iter(range(count))
     merge = {"Content-Type": "application/merge-patch+json"}
 
     async def client() -> None:
         async with aiohttp.ClientSession(url) as session:
             for number in numbers:
-                name = name_of(number)
-                body = {
-                    "metadata": {"name": name, "annotations": {HOSTNAME_ANNOTATION: f"{name}.{ZONE}"}},
-                    "spec": {"type": "LoadBalancer", "ports": [{"port": 80, "protocol": "TCP"}]},
-                }
-                async with session.post(SERVICES, json=body) as response:
+                name = shape.name_of(number)
+                async with session.post(shape.collection, json=shape.body(name, ZONE)) as response:
                     await response.read()
                     if response.status != 201:
                         raise RuntimeError(f"create {name}: HTTP {response.status}")
-                patch = json.dumps(status_patch(seed_ip(number)))
-                async with session.patch(f"{SERVICES}/{name}/status", data=patch, headers=merge) as response:
+                status = shape.status(seed_ip(number))
+                status["status"] |= shape.realistic_status_extra()
+                patch = json.dumps(status)
+                async with session.patch(f"{shape.collection}/{name}/status", data=patch, headers=merge) as response:
                     await response.read()
                     if response.status != 200:
                         raise RuntimeError(f"status of {name}: HTTP {response.status}")
@@ -200,25 +200,27 @@ def metric_total(name: str) -> int:
 
 
 async def objects_with_ready_event(url: str) -> int:
-    """How many distinct Services have a RecordReady event on the server."""
+    """How many distinct objects have a RecordReady event on the server."""
     async with aiohttp.ClientSession(url) as session:
         async with session.get("/api/v1/namespaces/default/events") as response:
             events = (await response.json())["items"]
     return len({e["involvedObject"]["name"] for e in events if e["reason"] == "RecordReady"})
 
 
-def missing_records(bind: BindServer, count: int) -> int:
+def missing_records(bind: BindServer, count: int, shape: ObjectShape) -> int:
     """How many of the N names lack their A record (with the seeded IP) or ownership TXT in BIND."""
     records = bind.axfr_records_sync(ZONE)
     missing = 0
     for index in range(count):
-        host = f"{name_of(index)}.{ZONE}"
+        host = f"{shape.name_of(index)}.{ZONE}"
         if records.get((host, "A")) != {seed_ip(index)} or (f"a-{host}", "TXT") not in records:
             missing += 1
     return missing
 
 
-async def change_latencies(url: str, host: str, port: int, count: int, changes: int) -> tuple[list[float], int]:
+async def change_latencies(
+    url: str, host: str, port: int, count: int, changes: int, shape: ObjectShape
+) -> tuple[list[float], int]:
     """Patch one Service's IP at a time; the seconds until BIND answers it, and how many never did (30 s)."""
     rng = random.Random(42)
     latencies: list[float] = []
@@ -227,11 +229,11 @@ async def change_latencies(url: str, host: str, port: int, count: int, changes: 
     async with aiohttp.ClientSession(url) as session:
         for iteration in range(changes):
             index = rng.randrange(count)
-            name, ip = name_of(index), changed_ip(iteration)
+            name, ip = shape.name_of(index), changed_ip(iteration)
             query = dns.message.make_query(f"{name}.{ZONE}", dns.rdatatype.A)
             started = time.perf_counter()
             async with session.patch(
-                f"{SERVICES}/{name}/status", data=json.dumps(status_patch(ip)), headers=merge
+                f"{shape.collection}/{name}/status", data=json.dumps(shape.status(ip)), headers=merge
             ) as response:
                 await response.read()
                 if response.status != 200:
@@ -252,7 +254,14 @@ async def change_latencies(url: str, host: str, port: int, count: int, changes: 
     return latencies, failed
 
 
-def measure(count: int, changes: int, debounce: float, profile: Path | None, trace: bool = False) -> Figures:
+def measure(
+    count: int,
+    changes: int,
+    debounce: float,
+    profile: Path | None,
+    trace: bool = False,
+    shape: ObjectShape = SERVICES_SHAPE,
+) -> Figures:
     """One complete run for N = ``count`` objects (see the module docstring)."""
     if named_path() is None:
         raise SystemExit("BIND9 `named` is not installed")
@@ -262,7 +271,7 @@ def measure(count: int, changes: int, debounce: float, profile: Path | None, tra
         operator: OperatorThread | None = None
         try:
             started = time.perf_counter()
-            asyncio.run(seed_services(api.url, count))
+            asyncio.run(seed_services(api.url, count, shape))
             seed_s = time.perf_counter() - started
             progress(f"N={count}: seeded in {seed_s:.1f}s")
 
@@ -270,7 +279,7 @@ def measure(count: int, changes: int, debounce: float, profile: Path | None, tra
             counter.install()
             settings = operator_settings(
                 api.kubeconfig,
-                source=["service"],
+                source=[shape.kind],
                 provider="rfc2136",
                 rfc2136_host=info.host,
                 rfc2136_port=info.port,
@@ -284,7 +293,7 @@ def measure(count: int, changes: int, debounce: float, profile: Path | None, tra
             operator = ProfiledOperatorThread(settings) if profile else OperatorThread(settings)
             rss_before = memory_of().rss
             if trace:
-                tracemalloc.start(12)  # deep enough to see which of the operator's lines asked for the bytes
+                tracemalloc.start(6)  # deep enough to reach the operator's line behind most library allocations
             started = time.perf_counter()
             operator.start(timeout=600)
             ready_s = time.perf_counter() - started
@@ -293,17 +302,17 @@ def measure(count: int, changes: int, debounce: float, profile: Path | None, tra
             assert isinstance(provider, RFC2136Provider)
             converge_updates, converge_axfrs = provider.stats.updates_sent, provider.stats.axfrs
             axfr_started = time.perf_counter()
-            missing = missing_records(bind, count)
+            missing = missing_records(bind, count, shape)
             final_axfr_s = time.perf_counter() - axfr_started
             while missing:  # not expected: idle should mean applied; keep the figure honest if it is not
                 progress(f"N={count}: {missing} names still missing in BIND after idle")
                 wait_until(lambda: workers_idle(operator), 600, "the zone workers to be idle")
-                missing = missing_records(bind, count)
+                missing = missing_records(bind, count, shape)
                 converged_at = time.perf_counter()
             converged_s = converged_at - started
             progress(f"N={count}: ready {ready_s:.1f}s, converged {converged_s:.1f}s")
 
-            replayed_at = wait_until(lambda: counter.by_plural["services"] >= count, 600, "Kopf's replay")
+            replayed_at = wait_until(lambda: counter.by_plural[shape.plural] >= count, 600, "Kopf's replay")
             kopf_replay_s = max(replayed_at, counter.last_at) - started
             events_drained_s = wait_until(lambda: events_posted(operator), 600, "the events to be posted") - started
             rss_converged = memory_of().rss
@@ -311,11 +320,11 @@ def measure(count: int, changes: int, debounce: float, profile: Path | None, tra
                 report_allocations(tracemalloc.take_snapshot(), count)
                 tracemalloc.stop()
             with_event = asyncio.run(objects_with_ready_event(api.url))
-            progress(f"N={count}: {with_event} Services have their RecordReady event")
+            progress(f"N={count}: {with_event} objects have their RecordReady event")
             progress(f"N={count}: Kopf replayed in {kopf_replay_s:.1f}s, events drained {events_drained_s:.1f}s")
 
             updates_before, axfrs_before = provider.stats.updates_sent, provider.stats.axfrs
-            latencies, failed = asyncio.run(change_latencies(api.url, info.host, info.port, count, changes))
+            latencies, failed = asyncio.run(change_latencies(api.url, info.host, info.port, count, changes, shape))
             # BIND answers the new IP before the provider has counted that UPDATE's response: let it finish.
             wait_until(lambda: workers_idle(operator), 60, "the zone workers to be idle", 0.01)
             updates = provider.stats.updates_sent - updates_before
@@ -407,7 +416,7 @@ def progress(message: str) -> None:
 def table(results: list[Figures]) -> str:
     """The figures of every run as a text table, one column per N."""
     rows: list[tuple[str, str]] = [
-        ("objects (Services)", "{objects}"),
+        ("objects", "{objects}"),
         ("seed: create + status (s)", "{seed_s:.1f}"),
         ("operator ready: LIST + zone AXFR (s)", "{ready_s:.2f}"),
         ("converged: every record in BIND (s)", "{converged_s:.2f}"),
@@ -417,7 +426,7 @@ def table(results: list[Figures]) -> str:
         ("events queue drained (s)", "{events_drained_s:.2f}"),
         ("  events recorded / written", "{events_recorded} / {events_created}"),
         ("  events folded / shed", "{events_folded} / {events_shed}"),
-        ("  Services with their RecordReady event", "{objects_with_ready_event}"),
+        ("  objects with their RecordReady event", "{objects_with_ready_event}"),
         ("change latency p50 (s)", "{p50_s:.3f}"),
         ("change latency p90 (s)", "{p90_s:.3f}"),
         ("change latency p99 (s)", "{p99_s:.3f}"),
@@ -447,6 +456,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--changes", type=int, default=200, help="single changes timed per run")
     parser.add_argument("--debounce", type=float, default=0.2, help="--debounce of the operator (its default)")
     parser.add_argument("--profile", type=Path, help="cProfile the operator thread into PREFIX-N.prof")
+    parser.add_argument("--kind", choices=["service", "pod"], default="service", help="objects to create")
+    parser.add_argument("--realistic", action="store_true", help="objects as a real API server returns them")
     parser.add_argument("--tracemalloc", action="store_true", help="report where the operator's bytes are")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON lines, not a table")
     parser.add_argument("--single", action="store_true", help=argparse.SUPPRESS)  # one run, in this process
@@ -454,7 +465,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.single:
         (count,) = args.objects
-        figures = measure(count, args.changes, args.debounce, args.profile, args.tracemalloc)
+        shape = ObjectShape(args.kind, args.realistic)
+        figures = measure(count, args.changes, args.debounce, args.profile, args.tracemalloc, shape)
         print("RESULT " + json.dumps(asdict(figures)), flush=True)
         return 0
 
@@ -466,6 +478,7 @@ def main(argv: list[str] | None = None) -> int:
             command += ["--profile", str(args.profile)]
         if args.tracemalloc:
             command += ["--tracemalloc"]
+        command += ["--kind", args.kind] + (["--realistic"] if args.realistic else [])
         done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True)
         line = next(line for line in done.stdout.splitlines() if line.startswith("RESULT "))
         results.append(Figures(**json.loads(line.removeprefix("RESULT "))))
