@@ -144,7 +144,8 @@ class KubeEventRecorder(EventSink):
             taken = self.backlog.take(self._busy)
             if taken is None:  # empty, or only objects another worker is posting (it wakes us when done)
                 self._has_work.clear()
-                self._settle()
+                if not self._busy and not len(self.backlog):
+                    self._idle.set()
                 continue
             target, entries = taken
             ref = target_ref(target)

@@ -39,6 +39,7 @@ class ThrottledEvents:
 
     emulator: ApiServerEmulator
     released: threading.Event = field(default_factory=threading.Event)
+    entered: threading.Event = field(default_factory=threading.Event)  # an Event write is being held
     throttle: int = 0
     throttled: int = 0
     held: int = 0
@@ -46,6 +47,7 @@ class ThrottledEvents:
     async def __call__(self, request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
         if request.method in ("POST", "PATCH") and "/events" in request.path:
             self.held += 1
+            self.entered.set()
             await asyncio.to_thread(self.released.wait)  # the server side of a slow API
             self.held -= 1
             if self.throttled < self.throttle:
@@ -148,3 +150,33 @@ async def test_past_its_bound_the_backlog_folds_further_objects_into_a_namespace
     assert sorted(e["involvedObject"]["name"] for e in own) == [f"svc-{index:04d}" for index in range(300)]
     assert len(own) + summary["count"] == 1_000
     assert counter("external_dns_events_folded_total", how="namespace") - folded_before == summary["count"]
+
+
+@pytest.mark.timeout(40)
+async def test_an_event_on_an_object_being_posted_waits_without_starving_the_event_loop() -> None:
+    emulator = ApiServerEmulator()
+    front = ThrottledEvents(emulator)
+    with local_cluster_in_thread(emulator=emulator, handler=front) as cluster:
+        kube = await KubeClient.connect(str(cluster.kubeconfig))
+        recorder = KubeEventRecorder(kube, workers=2)
+        ref = ObjectRef("Service", "v1", "default", "web", "uid-web")
+        try:
+            recorder.record(RecordEvent(ref, Reason.READY, Action.CREATED, "Created A record"))
+            assert await asyncio.to_thread(front.entered.wait, 30)  # one worker is posting "web", held
+            # A second event on "web" must wait for the first post; the other worker has nothing it may take.
+            recorder.record(RecordEvent(ref, Reason.READY, Action.UPDATED, "Updated A record"))
+            # A worker spinning on "nothing I may take" would hold the loop until pytest-timeout interrupts it
+            # (after 40 s); a waiting one lets these few ticks through at once.
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            for _ in range(20):
+                await asyncio.sleep(0.001)
+            assert loop.time() - started < 20
+            assert not recorder.idle
+            front.released.set()
+            await recorder.flush()
+            events = await list_all(cluster.url, "/api/v1/namespaces/default/events")
+        finally:
+            await recorder.close()
+            await kube.close()
+    assert sorted(e["action"] for e in events) == ["Created", "Updated"]
