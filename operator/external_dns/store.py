@@ -107,14 +107,21 @@ class ObjectStore:
 
 
 #: Metadata no source, lookup or report reads: managedFields alone is often half of an object's bytes.
-DROPPED_METADATA = frozenset({"managedFields", "ownerReferences", "finalizers"})
+DROPPED_METADATA = frozenset({"managedFields", "ownerReferences", "finalizers", "creationTimestamp"})
 #: Strings up to this length are shared between objects (types, protocols, namespaces, label values).
 SHARED_STRING_LENGTH = 40
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
-#: Per resource: the spec fields kept (None: all), and the status fields dropped. A Pod's containers, volumes and
-#: container statuses, a Node's image list, are most of their bytes and are read by no source; which fields each
-#: source reads is checked by tests/unit/test_store_slim.py, which records every field access of every source.
-KEPT_SPEC: dict[str, frozenset[str]] = {"pods": frozenset({"hostNetwork", "nodeName", "hostname", "subdomain"})}
+#: Per resource: the spec fields kept (all when not listed), the status fields dropped or kept. A Pod's containers,
+#: volumes and container statuses, a Node's image list, a Service's policies and IP families, are read by no
+#: source; tests/unit/test_store_slim.py checks it by recording every field access of every source.
+KEPT_SPEC: dict[str, frozenset[str]] = {
+    "pods": frozenset({"hostNetwork", "nodeName", "hostname", "subdomain"}),
+    "services": frozenset(
+        {"type", "externalName", "clusterIP", "externalIPs", "selector", "publishNotReadyAddresses",
+         "externalTrafficPolicy", "ports"}
+    ),
+}  # fmt: skip
+KEPT_STATUS: dict[str, frozenset[str]] = {"services": frozenset({"loadBalancer"})}
 DROPPED_STATUS: dict[str, frozenset[str]] = {
     "pods": frozenset(
         {"containerStatuses", "initContainerStatuses", "ephemeralContainerStatuses", "resourceClaimStatuses"}
@@ -146,6 +153,8 @@ def slim(obj: Obj, plural: str = "", *, whole: bool = False) -> Obj:
         slim_obj["spec"] = {k: v for k, v in spec.items() if k in KEPT_SPEC[plural]}
     if not whole and plural in DROPPED_STATUS and isinstance(status, Mapping):
         slim_obj["status"] = {k: v for k, v in status.items() if k not in DROPPED_STATUS[plural]}
+    if not whole and plural in KEPT_STATUS and isinstance(status, Mapping):
+        slim_obj["status"] = {k: v for k, v in status.items() if k in KEPT_STATUS[plural]}
     shared: Obj = _shared_strings(slim_obj)
     return shared
 

@@ -30,11 +30,11 @@ UPSERT_CASES = [
 @pytest.mark.parametrize(("held", "incoming", "news"), UPSERT_CASES)
 def test_upsert_reports_whether_the_object_is_news(held: str, incoming: str, news: bool) -> None:
     store = ObjectStore("services")
-    assert store.upsert(obj("web", held, spec={"v": "held"}))
-    assert store.upsert(obj("web", incoming, spec={"v": "incoming"})) is news
+    assert store.upsert(obj("web", held, spec={"type": "held"}))
+    assert store.upsert(obj("web", incoming, spec={"type": "incoming"})) is news
     stored = store.get("default", "web")
     assert stored is not None
-    assert stored["spec"]["v"] == ("incoming" if news else "held")
+    assert stored["spec"]["type"] == ("incoming" if news else "held")
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ import pytest
 
 from external_dns.kinds import source_kind
 from external_dns.sources.base import SourceSettings, StaticLookups
-from external_dns.store import DROPPED_METADATA, DROPPED_STATUS, KEPT_SPEC, slim
+from external_dns.store import DROPPED_METADATA, DROPPED_STATUS, KEPT_SPEC, KEPT_STATUS, slim
 
 MANAGED = [{"manager": "kubectl", "operation": "Update", "fieldsV1": {"f:metadata": {"f:labels": {".": {}}}}}]
 
@@ -120,8 +120,12 @@ def service(name: str, service_type: str, headless: bool = False) -> dict[str, A
             "selector": {"app": "web"},
             "ports": [{"port": 80, "protocol": "TCP", "nodePort": 30080}],
             "externalTrafficPolicy": "Cluster",
+            "sessionAffinity": "None",
+            "ipFamilies": ["IPv4"],
+            "ipFamilyPolicy": "SingleStack",
+            "internalTrafficPolicy": "Cluster",
         },
-        "status": {"loadBalancer": {"ingress": [{"ip": "203.0.113.10"}]}},
+        "status": {"loadBalancer": {"ingress": [{"ip": "203.0.113.10"}]}, "conditions": []},
     }
 
 
@@ -146,6 +150,8 @@ def dropped_paths(obj: Mapping[str, Any]) -> set[str]:
     paths = {f"$.metadata.{key}" for key in DROPPED_METADATA}
     paths |= {f"$.spec.{key}" for key in obj.get("spec", {}) if plural in KEPT_SPEC and key not in KEPT_SPEC[plural]}
     paths |= {f"$.status.{key}" for key in DROPPED_STATUS.get(plural, ())}
+    kept_status = KEPT_STATUS.get(plural)
+    paths |= {f"$.status.{key}" for key in obj.get("status", {}) if kept_status is not None and key not in kept_status}
     return paths
 
 
