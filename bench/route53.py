@@ -139,10 +139,10 @@ def measure(count: int, batch_interval: float, resync: float) -> dict[str, Any]:
                 # One periodic re-read: wait for the next one and count it.
                 before = front.accepted("ListResourceRecordSets")
                 wait_until(lambda: front.accepted("ListResourceRecordSets") > before, resync * 1.2 + 600, "a resync")
+                pages = math.ceil(len(rrsets) / PAGE)
+                wait_until(lambda: front.accepted("ListResourceRecordSets") - before >= pages, 600, "the re-read")
                 wait_until(lambda: workers_idle(operator), 600, "idle")
-                time.sleep(2)  # the re-read's remaining pages are counted as they arrive
                 reread = front.accepted("ListResourceRecordSets") - before
-    pages = math.ceil(len(rrsets) / PAGE)
     return {
         "objects": count,
         "record_sets": len(rrsets),
