@@ -49,12 +49,15 @@ class Pending:
     count: int
     first: float
     last: float
+    #: Posts that failed transiently so far (the recorder gives up after its max_attempts).
+    attempts: int = 0
 
     def merge(self, other: Pending) -> None:
         self.count += other.count
         self.first = min(self.first, other.first)
         self.last = max(self.last, other.last)
         self.action = other.action
+        self.attempts = max(self.attempts, other.attempts)
 
 
 @dataclass(frozen=True, slots=True)

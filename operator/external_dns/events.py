@@ -81,8 +81,9 @@ class KubeEventRecorder(EventSink):
 
     ``record`` never blocks and never drops: the event joins its object's pending events (event_backlog.py folds
     repeats and, past its bounds, similar events and whole namespaces). A few workers post the oldest object's
-    events; a transient failure (timeout, connection, 429, 5xx) puts them back and backs off; only an event the
-    API server refuses for good (another 4xx) is given up, with a log line and ``external_dns_events_shed_total``.
+    events; a transient failure (timeout, connection, 429, 5xx) puts them back and backs off. An event the API
+    server refuses for good (another 4xx), or that failed ``max_attempts`` times, is given up with an error log
+    line and ``external_dns_events_shed_total``, so a broken event API cannot hold ``--once`` or memory forever.
     """
 
     def __init__(
@@ -93,12 +94,14 @@ class KubeEventRecorder(EventSink):
         workers: int = 4,
         max_objects: int = 100_000,
         max_per_object: int = 10,
+        max_attempts: int = 8,
         instance: str = "",
         clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(emit)
         self._kube = kube
         self._clock = clock
+        self._max_attempts = max_attempts  # with the backoff (0.5 s doubling to 30 s): about 90 s of trying
         self.backlog = EventBacklog(max_objects=max_objects, max_per_object=max_per_object)
         self._instance = instance or socket.gethostname()
         #: The Events already on the server, for count increments: (object, reason, action, message) -> (name, ns,
@@ -175,15 +178,16 @@ class KubeEventRecorder(EventSink):
         for index, entry in enumerate(entries):
             try:
                 await self._post(ref, entry)
-            except (TimeoutError, OSError) as error:
-                logger.warning("Could not post %s event on %s (will retry): %s", entry.reason, ref.display, error)
-                return entries[index:]
-            except KubeAPIError as error:
-                if error.status == 429 or error.status >= 500:
+            except (TimeoutError, OSError, KubeAPIError) as error:
+                transient = not isinstance(error, KubeAPIError) or error.status == 429 or error.status >= 500
+                entry.attempts += 1
+                if transient and entry.attempts < self._max_attempts:
                     logger.warning("Could not post %s event on %s (will retry): %s", entry.reason, ref.display, error)
                     return entries[index:]
                 metrics.EVENTS_SHED.labels(reason=entry.reason).inc(entry.count)
-                logger.error("The API server refused the %s event on %s: %s", entry.reason, ref.display, error)
+                logger.error(
+                    "Gave up the %s event on %s (%d occurrences): %s", entry.reason, ref.display, entry.count, error
+                )
         return []
 
     async def _post(self, ref: ObjectRef, entry: Pending) -> None:

@@ -117,7 +117,7 @@ EVENTS_POSTED = Counter(
 )
 EVENTS_SHED = Counter(
     "events_shed",
-    "Events given up: the API server refused them for good (a 4xx other than 404 on a count increment or 429).",
+    "Events given up: the API server refused them for good (a 4xx other than 429), or kept failing (8 attempts).",
     ["reason"],
     namespace=NAMESPACE,
 )

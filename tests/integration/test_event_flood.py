@@ -180,3 +180,23 @@ async def test_an_event_on_an_object_being_posted_waits_without_starving_the_eve
             await recorder.close()
             await kube.close()
     assert sorted(e["action"] for e in events) == ["Created", "Updated"]
+
+
+async def test_an_event_api_that_keeps_failing_is_given_up_after_some_attempts_and_counted() -> None:
+    emulator = ApiServerEmulator()
+    front = ThrottledEvents(emulator, throttle=1_000_000)  # every Event write answers 429
+    front.released.set()
+    with local_cluster_in_thread(emulator=emulator, handler=front) as cluster:
+        kube = await KubeClient.connect(str(cluster.kubeconfig))
+        recorder = KubeEventRecorder(kube, workers=1, max_attempts=2)
+        shed_before = counter("external_dns_events_shed_total", reason="RecordReady")
+        ref = ObjectRef("Service", "v1", "default", "web", "uid-web")
+        try:
+            for _ in range(3):  # folded into one entry with a count of 3
+                recorder.record(RecordEvent(ref, Reason.READY, Action.CREATED, "Created A record"))
+            await recorder.flush()  # returns: a failing event API cannot hold --once forever
+        finally:
+            await recorder.close()
+            await kube.close()
+    assert front.throttled == 2
+    assert counter("external_dns_events_shed_total", reason="RecordReady") - shed_before == 3
