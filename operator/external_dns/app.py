@@ -146,8 +146,9 @@ class Application:
                 else {}
             )
             namespace = self.wiring.namespace if resource.namespaced and resource.plural != "gateways" else ""
+            store = self.stores[resource.plural]
             async for page in kube.list_pages(resource.path(namespace), query=query):
-                objects.extend(page.get("items") or [])
+                objects.extend(store.slimmed(item) for item in page.get("items") or [])  # not every page whole
                 list_rv = str((page.get("metadata") or {}).get("resourceVersion") or "")
             logger.info("Listed %d %s", len(objects), resource.plural)
             self.on_listing(resource, objects, list_rv)

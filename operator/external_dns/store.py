@@ -58,6 +58,10 @@ class ObjectStore:
     def in_namespace(self, namespace: str) -> list[Obj]:
         return [self._objects[(namespace, name)] for name in self._names_by_namespace.get(namespace, ())]
 
+    def slimmed(self, obj: Obj) -> Obj:
+        """What this store would keep of ``obj`` (:func:`slim`); storing it again changes nothing."""
+        return slim(obj, self.kind, whole=self.whole)
+
     def upsert(self, obj: Obj) -> bool:
         """Store the object; False when it is the version already held (or an older one)."""
         key = object_id(obj)
@@ -66,7 +70,7 @@ class ObjectStore:
             held_rv, new_rv = _rv(held), _rv(obj)
             if new_rv and (new_rv == held_rv or _is_older(new_rv, held_rv)):
                 return False
-        self._put(key, slim(obj, self.kind, whole=self.whole))
+        self._put(key, self.slimmed(obj))
         return True
 
     def delete(self, obj: Obj) -> bool:

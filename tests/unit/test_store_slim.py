@@ -215,3 +215,13 @@ def test_an_fqdn_template_source_keeps_spec_and_status_whole() -> None:
     assert kept["spec"] == full["spec"] and kept["status"] == full["status"]
     assert kept["metadata"]["ownerReferences"] == full["metadata"]["ownerReferences"]
     assert "managedFields" not in kept["metadata"]
+
+
+@pytest.mark.parametrize(
+    ("obj", "plural"),
+    [(pod("web-0"), "pods"), (node("node-1"), "nodes"), (service("web", "LoadBalancer"), "services")],
+    ids=["a Pod", "a Node", "a Service"],
+)
+def test_slimming_twice_keeps_what_slimming_once_kept(obj: dict[str, Any], plural: str) -> None:
+    once = slim(obj, plural)
+    assert slim(once, plural) == once  # the initial LIST slims each page, the store slims again
