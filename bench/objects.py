@@ -84,7 +84,8 @@ class ObjectShape:
     def _pod(self, name: str, zone: str) -> dict[str, Any]:
         body: dict[str, Any] = {
             "metadata": {"name": name, "annotations": {INTERNAL_HOSTNAME: f"{name}.{zone}"}},
-            "spec": {"containers": [{"name": "app", "image": "registry.example/app:1"}]},
+            # host network: --ignore-non-host-network-pods defaults to true, as in ExternalDNS
+            "spec": {"hostNetwork": True, "containers": [{"name": "app", "image": "registry.example/app:1"}]},
         }
         if not self.realistic:
             return body
@@ -95,6 +96,7 @@ class ObjectShape:
             "managedFields": MANAGED_FIELDS,
         }  # fmt: skip
         body["spec"] = {
+            "hostNetwork": True,
             "nodeName": "node-1",
             "containers": [
                 {
