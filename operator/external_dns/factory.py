@@ -59,6 +59,8 @@ def source_settings(settings: Settings) -> SourceSettings:
         gateway_name=settings.gateway_name,
         ignore_non_host_network_pods=settings.ignore_non_host_network_pods,
         pod_source_domain=settings.pod_source_domain,
+        default_targets=tuple(settings.default_targets),
+        ownership_aes_key=aes_key_bytes(settings.txt_encrypt_aes_key) if settings.txt_encrypt_aes_key else None,
     )
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from external_dns.kube import resource_path
 from external_dns.sources.base import ClusterLookups, KubeObject, SourceResult, SourceSettings
+from external_dns.sources.checks import checked
 
 SourceFunction = Callable[[KubeObject, SourceSettings, ClusterLookups], SourceResult]
 
@@ -58,6 +59,12 @@ AUXILIARY = {
 
 
 def source_kind(name: str, settings: SourceSettings) -> SourceKind:
+    """The SourceKind for a ``--source`` value, its function followed by the checks every source gets."""
+    kind = _source_kind(name, settings)
+    return SourceKind(kind.name, kind.resource, checked(kind.derive), kind.needs)
+
+
+def _source_kind(name: str, settings: SourceSettings) -> SourceKind:
     """The SourceKind for a ``--source`` value; the sources' modules are imported only when enabled.
 
     Invalid ``--fqdn-template`` values raise ConfigError here, at startup.

@@ -70,11 +70,6 @@ def ep(name: str, type_: str, *targets: str, **extra: Any) -> Endpoint:
             id="a NAPTR target ending with a dot",
         ),
         pytest.param(
-            item("empty.example.com", "CNAME"),
-            ep("empty.example.com", "CNAME"),
-            id="empty targets pass through for default targets",
-        ),
-        pytest.param(
             item(
                 "w.example.com",
                 "A",
@@ -108,6 +103,23 @@ def test_valid_items_become_endpoints(spec_item: dict[str, Any], expected: Endpo
     assert result.endpoints[0].refs == (
         ObjectRef("DNSEndpoint", "externaldns.k8s.io/v1alpha1", "default", "records", "u-3"),
     )
+
+
+@pytest.mark.parametrize(
+    "targets",
+    [
+        pytest.param({}, id="no targets key"),
+        pytest.param({"targets": None}, id="null"),
+        pytest.param({"targets": []}, id="empty"),
+    ],
+)
+def test_an_item_without_targets_passes_through_for_default_targets_else_is_a_problem(targets: dict[str, Any]) -> None:
+    obj = dnsendpoint({"dnsName": "empty.example.com", "recordType": "CNAME", **targets})
+    with_defaults = dnsendpoint_endpoints(obj, SourceSettings(default_targets=("lb.example.net",)), EmptyLookups())
+    assert (with_defaults.problems, with_defaults.endpoints) == ([], [ep("empty.example.com", "CNAME")])
+    without = dnsendpoint_endpoints(obj, SourceSettings(), EmptyLookups())
+    assert [p.field for p in without.problems] == ["spec.endpoints[0].targets"]
+    assert "no --default-targets" in without.problems[0].message
 
 
 @pytest.mark.parametrize(

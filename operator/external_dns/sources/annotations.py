@@ -11,7 +11,7 @@ that value alone is left out.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -25,6 +25,7 @@ from external_dns.sources.base import (
     validate_hostname,
     validate_target,
 )
+from external_dns.sources.limits import MAX_NAMES_PER_OBJECT
 
 TTL_MINIMUM = 1
 TTL_MAXIMUM = 2**31 - 1
@@ -125,33 +126,48 @@ def _value(found: tuple[str, str] | None) -> str:
 
 
 def split_list(value: str) -> list[str]:
-    """ExternalDNS's hostname-list splitting: spaces removed, split on commas, trailing dots removed."""
-    return [item.rstrip(".") for item in value.replace(" ", "").split(",") if item.rstrip(".")]
+    """ExternalDNS's hostname-list splitting: spaces removed, split on commas, empty items dropped.
+
+    Trailing dots are kept: the validator allows exactly one (``web.example.com.``) and refuses more, so
+    ``web.example.com..`` gets a Warning instead of being published as ``web.example.com``.
+    """
+    return [item for item in value.replace(" ", "").split(",") if item]
 
 
 def _hostnames(found: tuple[str, str] | None, problems: list[InvalidEndpoint]) -> tuple[str, ...]:
-    if found is None:
-        return ()
-    key, value = found
-    valid: list[str] = []
-    for hostname in split_list(value):
-        problem = validate_hostname(hostname, _field(key))
-        if problem is None:
-            valid.append(hostname)
-        else:
-            problems.append(problem)
-    return tuple(dict.fromkeys(valid))
+    return _checked_list(found, problems, validate_hostname)
 
 
 def _targets(found: tuple[str, str] | None, problems: list[InvalidEndpoint]) -> tuple[str, ...]:
+    return _checked_list(found, problems, validate_target)
+
+
+def _checked_list(
+    found: tuple[str, str] | None,
+    problems: list[InvalidEndpoint],
+    validate: Callable[[str, str], InvalidEndpoint | None],
+) -> tuple[str, ...]:
+    """The valid items of a comma-separated annotation, each bad one a problem; past the limit, a problem.
+
+    The count is checked before anything is validated, so a huge annotation costs one split, not one
+    validation per item (see :mod:`external_dns.sources.limits`).
+    """
     if found is None:
         return ()
     key, value = found
+    items = split_list(value)
+    if len(items) > MAX_NAMES_PER_OBJECT:
+        message = (
+            f"lists {len(items)} names, more than the limit of {MAX_NAMES_PER_OBJECT} per object; "
+            f"only the first {MAX_NAMES_PER_OBJECT} are published"
+        )
+        problems.append(InvalidEndpoint(_field(key), message))
+        items = items[:MAX_NAMES_PER_OBJECT]
     valid: list[str] = []
-    for target in split_list(value):
-        problem = validate_target(target, _field(key))
+    for item in items:
+        problem = validate(item, _field(key))
         if problem is None:
-            valid.append(target)
+            valid.append(item.removesuffix("."))
         else:
             problems.append(problem)
     return tuple(dict.fromkeys(valid))
@@ -163,7 +179,7 @@ def _ttl(found: tuple[str, str] | None, problems: list[InvalidEndpoint]) -> int:
     key, value = found
     seconds = parse_ttl(value)
     if seconds is None:
-        message = f"TTL {value!r} is neither seconds nor a duration like 10m"
+        message = f"TTL {value!r} is neither whole seconds in plain digits (e.g. 300) nor a duration like 10m"
         problems.append(InvalidEndpoint(_field(key), message))
         return 0
     if not TTL_MINIMUM <= seconds <= TTL_MAXIMUM:
@@ -182,12 +198,14 @@ def parse_ttl(value: str) -> int | None:
         return int(parse_go_duration(value))
     except ValueError:
         pass
-    try:
-        return int(value, 10)
-    except ValueError:
-        return None
+    # Only canonical decimal digits: Python's int() would also take " 300\n", "+300", "3_00" and non-ASCII
+    # digits, which ExternalDNS refuses; a TTL written oddly is more likely a mistake than a wish.
+    if _CANONICAL_INTEGER.fullmatch(value):
+        return int(value)
+    return None
 
 
+_CANONICAL_INTEGER = re.compile(r"0|[1-9][0-9]*", re.ASCII)
 _DURATION_UNITS = {
     "ns": 1e-9,
     "us": 1e-6,
@@ -198,7 +216,7 @@ _DURATION_UNITS = {
     "m": 60.0,
     "h": 3600.0,
 }
-_DURATION_PART = re.compile(r"(\d*(?:\.\d*)?)(ns|us|µs|μs|ms|s|m|h)")
+_DURATION_PART = re.compile(r"([0-9]*(?:\.[0-9]*)?)(ns|us|µs|μs|ms|s|m|h)")
 
 
 def parse_go_duration(text: str) -> float:

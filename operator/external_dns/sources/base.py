@@ -21,8 +21,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import idna
-
 from external_dns.endpoint import (
     RESOURCE_LABEL,
     Endpoint,
@@ -32,6 +30,7 @@ from external_dns.endpoint import (
     normalize_name,
 )
 from external_dns.errors import ConfigError, InvalidEndpoint
+from external_dns.hostnames import NameRule, name_problem
 
 #: A raw Kubernetes object as Kopf hands it over (``kopf.Body`` is a Mapping).
 KubeObject = Mapping[str, Any]
@@ -77,6 +76,10 @@ class SourceSettings:
     gateway_name: str = ""
     ignore_non_host_network_pods: bool = False
     pod_source_domain: str = ""
+    #: --default-targets: a DNSEndpoint item without targets is a problem only when this is empty.
+    default_targets: tuple[str, ...] = ()
+    #: --txt-encrypt-aes-key, so that an encrypted ownership value written by an object is recognised.
+    ownership_aes_key: bytes | None = field(default=None, repr=False)
 
     @property
     def annotation_prefixes(self) -> tuple[str, ...]:
@@ -423,41 +426,16 @@ def passes_filters(obj: KubeObject, settings: SourceSettings, *, check_controlle
 
 # --- validation ----------------------------------------------------------------------------------------
 
-_LABEL = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?")
-
 
 def validate_hostname(name: str, field: str) -> InvalidEndpoint | None:
-    """None if ``name`` (trailing dot allowed) can be a DNS name, else the problem with ``field``.
+    """None if ``name`` (one trailing dot allowed) can be a DNS name, else the problem with ``field``.
 
-    RFC 1123 labels of at most 63 characters and 253 in all; ``*`` only as the whole first label; underscores
-    allowed (``_sip._tcp`` SRV-style names); the last label is not all digits (RFC 3696); non-ASCII names are
-    checked in their IDNA (punycode) form.
+    The lenient :attr:`~external_dns.hostnames.NameRule.DNS_NAME` rule (``_`` allowed): which record types a
+    name gets is known only later, and :mod:`external_dns.sources.checks` applies the stricter hostname rule to
+    the owners of A, AAAA and MX records.
     """
-    stripped = name.strip().rstrip(".")
-    if not stripped:
-        return InvalidEndpoint(field, "hostname is empty")
-    ascii_name = stripped
-    if not stripped.isascii():
-        try:
-            ascii_name = idna.encode(stripped, uts46=True).decode("ascii")
-        except idna.IDNAError as error:
-            return InvalidEndpoint(field, f"{name!r} is not a valid internationalised hostname: {error}")
-    if len(ascii_name) > 253:
-        return InvalidEndpoint(field, f"{name!r} is longer than 253 characters")
-    labels = ascii_name.split(".")
-    if labels[-1].isdigit():
-        # RFC 3696: a top-level label is never all-numeric; this catches malformed addresses like 999.1.1.1.
-        return InvalidEndpoint(field, f"{name!r} is not a valid hostname (numeric top-level label)")
-    for index, label in enumerate(labels):
-        if label == "*" and index == 0:
-            continue
-        if label == "*" or "*" in label:
-            return InvalidEndpoint(field, f"{name!r}: a wildcard is only allowed as the whole first label")
-        if len(label) > 63:
-            return InvalidEndpoint(field, f"{name!r}: label {label[:20]!r}... is longer than 63 characters")
-        if not _LABEL.fullmatch(label):
-            return InvalidEndpoint(field, f"{name!r} is not a valid hostname (label {label!r})")
-    return None
+    problem = name_problem(name, NameRule.DNS_NAME)
+    return InvalidEndpoint(field, problem) if problem else None
 
 
 def validate_target(target: str, field: str) -> InvalidEndpoint | None:
@@ -465,9 +443,9 @@ def validate_target(target: str, field: str) -> InvalidEndpoint | None:
     try:
         ipaddress.ip_address(target)
     except ValueError:
-        problem = validate_hostname(target, field)
+        problem = name_problem(target, NameRule.DNS_NAME, wildcard=False)
         if problem is not None:
-            return InvalidEndpoint(field, f"target {target!r} is neither an IP address nor a valid hostname")
+            return InvalidEndpoint(field, f"target is neither an IP address nor a valid name: {problem}")
     return None
 
 

@@ -6,7 +6,8 @@ on its own: an invalid item is skipped with a problem naming ``spec.endpoints[i]
 kept. Target rules follow ExternalDNS: NAPTR targets must end with ``.``; A, AAAA, NS and PTR targets must not;
 CNAME and DNAME may (the dot is dropped here, as every source does); TXT is free text; MX and SRV must have
 their ``<preference> <host>`` / ``<priority> <weight> <port> <host>`` shape. Empty targets pass through (for
-``--default-targets``). Every endpoint carries the resource label ``crd/<ns>/<name>``.
+``--default-targets``; without them an item with no targets gets a problem).
+Every endpoint carries the resource label ``crd/<ns>/<name>``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from external_dns.endpoint import RESOURCE_LABEL, Endpoint, ObjectRef, RecordType, normalize_name
 from external_dns.errors import InvalidEndpoint
+from external_dns.hostnames import NameRule, name_problem
 from external_dns.sources.base import (
     ClusterLookups,
     FieldReader,
@@ -27,6 +29,7 @@ from external_dns.sources.base import (
     passes_filters,
     validate_hostname,
 )
+from external_dns.sources.limits import MAX_ENDPOINTS_PER_OBJECT
 
 TTL_MAXIMUM = 2**31 - 1
 _KNOWN_TYPES = frozenset(t.value for t in RecordType)
@@ -53,9 +56,20 @@ def dnsendpoint_endpoints(obj: KubeObject, settings: SourceSettings, lookups: Cl
     resource = f"crd/{metadata.get('namespace', '')}/{metadata.get('name', '')}"
     ref = object_ref(obj, kind=settings.crd_kind, api_version=settings.crd_api_version)
     endpoints: list[Endpoint] = []
-    for index, item in enumerate(reader.items(spec.get("endpoints"), "spec.endpoints")):
+    items = reader.items(spec.get("endpoints"), "spec.endpoints")
+    if len(items) > MAX_ENDPOINTS_PER_OBJECT:
+        reader.problem(
+            "spec.endpoints",
+            f"lists {len(items)} endpoints, more than the limit of {MAX_ENDPOINTS_PER_OBJECT} per DNSEndpoint; "
+            f"only the first {MAX_ENDPOINTS_PER_OBJECT} are published",
+        )
+        items = items[:MAX_ENDPOINTS_PER_OBJECT]
+    for index, item in enumerate(items):
         endpoint = _parse_item(item, f"spec.endpoints[{index}]", resource, ref)
         if isinstance(endpoint, Endpoint):
+            if not endpoint.targets and not settings.default_targets:
+                # Nothing would be published: say so instead of dropping the item in silence.
+                reader.problem(f"spec.endpoints[{index}].targets", "is empty and no --default-targets is set")
             endpoints.append(endpoint)
         else:
             reader.problems.append(endpoint)
@@ -89,7 +103,7 @@ def _parse_item(item: object, path: str, resource: str, ref: ObjectRef) -> Endpo
         if problem := _target_problem(kind, target, f"{path}.targets[{index}]"):
             return problem
     if kind in (RecordType.CNAME, RecordType.DNAME):
-        targets = [t.rstrip(".") for t in targets]
+        targets = [t.removesuffix(".") for t in targets]
     return Endpoint(
         dns_name=normalize_name(name),
         record_type=kind.value,
@@ -112,8 +126,9 @@ def _target_problem(kind: RecordType, target: str, path: str) -> InvalidEndpoint
     if kind in (RecordType.A, RecordType.AAAA):
         return _address_problem(kind, target, path)
     if kind in (RecordType.CNAME, RecordType.DNAME, RecordType.NS, RecordType.PTR):
-        problem = validate_hostname(target, path)
-        return InvalidEndpoint(path, f"target {target!r} is not a valid hostname") if problem else None
+        rule = NameRule.HOSTNAME if kind is RecordType.NS else NameRule.DNS_NAME
+        problem = name_problem(target, rule, wildcard=False)
+        return InvalidEndpoint(path, f"target is not a valid name: {problem}") if problem else None
     if kind is RecordType.MX:
         return _shaped(target, path, numbers=1, shape="<preference> <host>")
     if kind is RecordType.SRV:
@@ -138,7 +153,8 @@ def _shaped(target: str, path: str, *, numbers: int, shape: str) -> InvalidEndpo
     valid = (
         len(fields) == numbers + 1
         and all(f.isdigit() and int(f) <= 65535 for f in fields[:numbers])
-        and validate_hostname(fields[-1], path) is None
+        # BIND checks these hosts with the hostname rule (check-names), so they are checked so here.
+        and name_problem(fields[-1], NameRule.HOSTNAME, wildcard=False) is None
     )
     return None if valid else InvalidEndpoint(path, f"target {target!r} is not in the form {shape}")
 

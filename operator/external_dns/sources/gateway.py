@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from external_dns.endpoint import Endpoint, RecordType, suitable_type
 from external_dns.errors import InvalidEndpoint
+from external_dns.hostnames import NameRule, name_problem
 from external_dns.sources.annotations import Annotations, HostnameSource, parse_annotations
 from external_dns.sources.base import (
     ALPHA_PREFIX,
@@ -281,22 +282,10 @@ def matching_host(listener_host: str, route_host: str) -> str | None:
 def _canonical_host(host: str) -> str | None:
     if not host:
         return ""
-    if suitable_type(host) is not RecordType.CNAME or not _is_dns1123_domain(host.removeprefix("*.")):
+    bare = host.removeprefix("*.")
+    if suitable_type(host) is not RecordType.CNAME or name_problem(bare, NameRule.HOSTNAME, wildcard=False):
         return None
     return host.lower()
-
-
-def _is_dns1123_domain(name: str) -> bool:
-    if not 0 < len(name) <= 255:
-        return False
-    return all(_is_dns1123_label(label) for label in name.split("."))
-
-
-def _is_dns1123_label(label: str) -> bool:
-    if not 0 < len(label) <= 63 or not label.isascii():
-        return False
-    inner_ok = all(c.isalnum() or c == "-" for c in label)
-    return inner_ok and label[0].isalnum() and label[-1].isalnum()
 
 
 # --- parent matching ---------------------------------------------------------------------------------------
