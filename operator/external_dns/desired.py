@@ -28,6 +28,9 @@ class DesiredState:
 
     def __init__(self) -> None:
         self._by_object: dict[ObjectKey, tuple[Endpoint, ...]] = {}
+        #: The same endpoints grouped by normalised name, so that every lookup by name costs O(its endpoints),
+        #: not O(every endpoint of the object): one object may ask for hundreds of names.
+        self._grouped: dict[ObjectKey, dict[str, tuple[Endpoint, ...]]] = {}
         self._by_name: dict[str, set[ObjectKey]] = {}
         self._former_refs: dict[str, tuple[ObjectRef, ...]] = {}
 
@@ -40,21 +43,23 @@ class DesiredState:
         old = self._by_object.get(key, ())
         if old == new and _same_refs(old, new):
             return set()
+        old_groups = self._grouped.get(key, {})
+        new_groups = _group(new)
         if new:
             self._by_object[key] = new
+            self._grouped[key] = new_groups
         else:
             self._by_object.pop(key, None)
-        old_names = {ep.key.name for ep in old}
-        new_names = {ep.key.name for ep in new}
-        for name in old_names - new_names:
-            self._forget(name, key, old)
-        for name in new_names:
+            self._grouped.pop(key, None)
+        for name in old_groups.keys() - new_groups.keys():
+            self._forget(name, key, old_groups[name])
+        for name in new_groups:
             self._by_name.setdefault(name, set()).add(key)
-        changed = old_names ^ new_names
+        changed = old_groups.keys() ^ new_groups.keys()
         changed |= {
             name
-            for name in old_names & new_names
-            if _at(old, name) != _at(new, name) or not _same_refs(_at(old, name), _at(new, name))
+            for name in old_groups.keys() & new_groups.keys()
+            if old_groups[name] != new_groups[name] or not _same_refs(old_groups[name], new_groups[name])
         }
         return changed
 
@@ -73,7 +78,7 @@ class DesiredState:
         result: list[Endpoint] = []
         for name in names:
             for key in sorted(self._by_name.get(name, ())):
-                result.extend(ep for ep in self._by_object[key] if ep.key.name == name)
+                result.extend(self._grouped[key][name])
         return result
 
     def names(self) -> list[str]:
@@ -86,13 +91,13 @@ class DesiredState:
         """The objects that last wanted ``name`` before nobody did (for deletion events)."""
         return self._former_refs.get(name, ())
 
-    def _forget(self, name: str, key: ObjectKey, old: tuple[Endpoint, ...]) -> None:
+    def _forget(self, name: str, key: ObjectKey, old_at_name: tuple[Endpoint, ...]) -> None:
         owners = self._by_name.get(name)
         if owners is not None:
             owners.discard(key)
             if not owners:
                 del self._by_name[name]
-        refs = {ref for ep in old if ep.key.name == name for ref in ep.refs}
+        refs = {ref for ep in old_at_name for ref in ep.refs}
         if refs:
             self._former_refs[name] = tuple(sorted(refs))
             if len(self._former_refs) > 50_000:  # bounded memory: drop the oldest half
@@ -100,8 +105,12 @@ class DesiredState:
                     del self._former_refs[stale]
 
 
-def _at(endpoints: tuple[Endpoint, ...], name: str) -> tuple[Endpoint, ...]:
-    return tuple(ep for ep in endpoints if ep.key.name == name)
+def _group(endpoints: tuple[Endpoint, ...]) -> dict[str, tuple[Endpoint, ...]]:
+    """The endpoints by normalised name, in their order (one pass)."""
+    groups: dict[str, list[Endpoint]] = {}
+    for endpoint in endpoints:
+        groups.setdefault(endpoint.key.name, []).append(endpoint)
+    return {name: tuple(group) for name, group in groups.items()}
 
 
 def _same_refs(left: Sequence[Endpoint], right: Sequence[Endpoint]) -> bool:
