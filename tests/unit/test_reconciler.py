@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pytest
 
@@ -682,3 +682,48 @@ def test_ownership_txt_labels_name_their_record() -> None:
     changes = registry.ownership_changes(Changes(create=[record]), registry.read([]))
     txt = [ep for ep in changes.create if ep.record_type == "TXT"]
     assert [t.labels.get(OWNED_RECORD_LABEL) for t in txt] == ["web.example.com"]
+
+
+class CountingProvider(FlakyProvider):
+    """Counts the batches it is sent, and checks the event loop got a turn between them."""
+
+    def __init__(self, inner: InMemoryProvider) -> None:
+        super().__init__(inner, failures=0)
+        self.batches: list[int] = []
+        self.loop_turns = 0
+        self.turns_at_batches: list[int] = []
+
+    async def apply_changes(self, zone: Zone, changes: Changes) -> ApplyOutcome:
+        self.batches.append(len(changes))
+        self.turns_at_batches.append(self.loop_turns)
+        return await self.inner.apply_changes(zone, changes)
+
+
+async def test_a_big_pass_is_planned_and_applied_a_slice_at_a_time_with_the_loop_free_in_between() -> None:
+    provider = CountingProvider(InMemoryProvider([ZONE]))
+    rig = make_rig(provider, inner=provider.inner, settings=replace(FAST, slice_names=100))
+    names = rig.want(ObjectKey("service", "default", "web"), *(wanted(f"h{i}.{ZONE}", "192.0.2.1") for i in range(250)))
+
+    async def count_turns() -> None:
+        while True:
+            provider.loop_turns += 1
+            await asyncio.sleep(0)
+
+    counter = asyncio.create_task(count_turns())
+    result = await rig.worker.sync(names)
+    counter.cancel()
+    assert (result.planned, len(result.applied.create)) == (250, 250)
+    assert provider.batches == [200, 200, 100]  # each record with its ownership TXT
+    assert provider.turns_at_batches[0] < provider.turns_at_batches[1] < provider.turns_at_batches[2]
+    assert len(rig.records()) == 500
+
+
+async def test_a_pass_that_may_delete_en_masse_is_not_sliced_so_the_guard_judges_all_its_deletes() -> None:
+    provider = CountingProvider(InMemoryProvider([ZONE]))
+    rig = make_rig(provider, inner=provider.inner, settings=replace(FAST, slice_names=10))
+    key = ObjectKey("service", "default", "web")
+    names = rig.want(key, *(wanted(f"h{i}.{ZONE}", "192.0.2.1") for i in range(40)))
+    await rig.worker.sync(names)
+    assert len(rig.records()) == 80
+    await rig.worker.sync(rig.drop(key))  # every record of the zone unwanted at once: a label-filter typo
+    assert len(rig.records()) == 80, "no slice of the deletes went through before the guard held them"
