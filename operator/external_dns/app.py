@@ -26,13 +26,13 @@ from external_dns.plan import PlanSettings
 from external_dns.providers.base import DomainFiltering, Provider, Zone
 from external_dns.reconciler import ReconcilerSettings, SyncResult, ZoneRouter, ZoneWorker
 from external_dns.registry import Registry
+from external_dns.selectors import parse_selector
 from external_dns.sources.base import (
     SourceSettings,
     annotations_of,
     find_annotation,
     labels_of,
     object_ref,
-    parse_selector,
     passes_filters,
 )
 from external_dns.sources.gateway import gateway_problems

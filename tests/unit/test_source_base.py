@@ -8,12 +8,12 @@ import pytest
 
 from external_dns.endpoint import Endpoint, ObjectRef
 from external_dns.errors import ConfigError
+from external_dns.selectors import parse_selector
 from external_dns.sources.base import (
     SourceSettings,
     StaticLookups,
     merge_endpoints,
     object_ref,
-    parse_selector,
     passes_filters,
     validate_hostname,
 )

@@ -6,6 +6,7 @@ filters and validation live in :mod:`external_dns.sources.base`; annotation pars
 :mod:`external_dns.sources.annotations`.
 """
 
+from external_dns.selectors import parse_selector
 from external_dns.sources.annotations import Annotations, HostnameSource, parse_annotations, parse_go_duration
 from external_dns.sources.base import (
     ClusterLookups,
@@ -14,7 +15,6 @@ from external_dns.sources.base import (
     SourceSettings,
     StaticLookups,
     object_ref,
-    parse_selector,
     passes_filters,
     validate_hostname,
 )

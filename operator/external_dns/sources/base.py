@@ -14,10 +14,8 @@ a raw object without trusting its types, :func:`validate_hostname` / :func:`vali
 
 from __future__ import annotations
 
-import functools
 import ipaddress
-import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -29,8 +27,9 @@ from external_dns.endpoint import (
     endpoints_for_hostname,
     normalize_name,
 )
-from external_dns.errors import ConfigError, InvalidEndpoint
+from external_dns.errors import InvalidEndpoint
 from external_dns.hostnames import NameRule, name_problem
+from external_dns.selectors import parse_selector
 
 #: A raw Kubernetes object as Kopf hands it over (``kopf.Body`` is a Mapping).
 KubeObject = Mapping[str, Any]
@@ -287,123 +286,6 @@ def find_annotation(annotations: Mapping[str, str], suffix: str, prefix: str) ->
         if key in annotations:
             return key, annotations[key]
     return None
-
-
-# --- label selectors -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Requirement:
-    """One term of a label selector: ``key <operator> values``."""
-
-    key: str
-    operator: str  # one of "=", "!=", "in", "notin", "exists", "!"
-    values: frozenset[str] = frozenset()
-
-    def matches(self, labels: Mapping[str, str]) -> bool:
-        """Kubernetes semantics: ``!=`` and ``notin`` also match when the key is absent."""
-        present = self.key in labels
-        value = labels.get(self.key)
-        match self.operator:
-            case "=" | "in":
-                return present and value in self.values
-            case "!=" | "notin":
-                return not present or value not in self.values
-            case "exists":
-                return present
-            case _:
-                return not present
-
-
-@dataclass(frozen=True, slots=True)
-class Selector:
-    """A parsed label selector; the empty selector matches everything."""
-
-    requirements: tuple[Requirement, ...] = ()
-
-    def matches(self, labels: Mapping[str, str]) -> bool:
-        """True when every requirement holds."""
-        return all(r.matches(labels) for r in self.requirements)
-
-
-_TOKEN = re.compile(r"\s*(==|!=|=|!|\(|\)|,|[^\s=!(),]+)")
-_SELECTOR_WORD = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?")
-
-
-@functools.lru_cache(maxsize=256)
-def parse_selector(text: str) -> Selector:
-    """Parse Kubernetes label-selector syntax (``k=v``, ``k==v``, ``k!=v``, ``k in (a,b)``, ``k notin (a,b)``,
-    ``k``, ``!k``, comma-separated). Raises ConfigError on a syntax error."""
-    tokens = _tokenize(text)
-    requirements: list[Requirement] = []
-    position = 0
-
-    def take() -> str:
-        nonlocal position
-        if position >= len(tokens):
-            raise ConfigError(f"label selector {text!r}: unexpected end")
-        position += 1
-        return tokens[position - 1]
-
-    def peek() -> str:
-        return tokens[position] if position < len(tokens) else ""
-
-    while tokens:
-        requirements.append(_parse_requirement(text, take, peek))
-        if position == len(tokens):
-            break
-        if take() != ",":
-            raise ConfigError(f"label selector {text!r}: expected ',' after {requirements[-1].key!r}")
-    return Selector(tuple(requirements))
-
-
-def _tokenize(text: str) -> list[str]:
-    tokens: list[str] = []
-    position = 0
-    while position < len(text):
-        if text[position:].strip() == "":
-            break
-        match = _TOKEN.match(text, position)
-        if match is None:  # pragma: no cover - the pattern accepts every non-space character
-            raise ConfigError(f"label selector {text!r}: cannot read at {position}")
-        tokens.append(match.group(1))
-        position = match.end()
-    return tokens
-
-
-def _parse_requirement(text: str, take: Callable[[], str], peek: Callable[[], str]) -> Requirement:
-    first = take()
-    if first == "!":
-        return Requirement(_word(text, take()), "!")
-    key = _word(text, first)
-    operator = peek()
-    if operator in ("", ","):
-        return Requirement(key, "exists")
-    take()
-    if operator in ("=", "==", "!="):
-        value = peek()
-        # An empty value is legal (``k=``): the next token is then a separator or nothing.
-        value = "" if value in ("", ",") else _word(text, take())
-        return Requirement(key, "!=" if operator == "!=" else "=", frozenset({value}))
-    if operator in ("in", "notin"):
-        if take() != "(":
-            raise ConfigError(f"label selector {text!r}: expected '(' after {operator}")
-        values: set[str] = set()
-        while True:
-            token = take()
-            if token == ")":
-                break
-            if token == ",":
-                continue
-            values.add(_word(text, token))
-        return Requirement(key, operator, frozenset(values))
-    raise ConfigError(f"label selector {text!r}: unknown operator {operator!r} after {key!r}")
-
-
-def _word(text: str, token: str) -> str:
-    if not _SELECTOR_WORD.fullmatch(token):
-        raise ConfigError(f"label selector {text!r}: {token!r} is not a valid key or value")
-    return token
 
 
 def passes_filters(obj: KubeObject, settings: SourceSettings, *, check_controller: bool = True) -> str:

@@ -25,14 +25,13 @@ from typing import Any, Protocol
 from external_dns.endpoint import Endpoint, RecordType, suitable_type
 from external_dns.errors import InvalidEndpoint
 from external_dns.hostnames import NameRule, name_problem
+from external_dns.selectors import Requirement, Selector, parse_selector
 from external_dns.sources.annotations import Annotations, HostnameSource, parse_annotations
 from external_dns.sources.base import (
     ALPHA_PREFIX,
     ClusterLookups,
     FieldReader,
     KubeObject,
-    Requirement,
-    Selector,
     SourceResult,
     SourceSettings,
     StaticLookups,
@@ -40,7 +39,6 @@ from external_dns.sources.base import (
     labels_of,
     merge_endpoints,
     object_ref,
-    parse_selector,
     passes_filters,
     validate_hostname,
 )
