@@ -197,3 +197,30 @@ def endpoints_for_hostname(
         for kind in (RecordType.A, RecordType.AAAA, RecordType.CNAME)
         if kind in by_type
     ]
+
+
+def merge_endpoints(endpoints: Iterable[Endpoint]) -> list[Endpoint]:
+    """ExternalDNS's MergeEndpoints, the one merge of the package (sources merge an object's records with it, the
+    reconciler the records several Services or Pods want).
+
+    One endpoint per name, type, set identifier and TTL: targets and refs united in first-seen order, the first
+    endpoint's labels and provider-specific properties kept. CNAME and DNAME take one target and are never
+    merged; only their exact duplicates collapse (a host listed in both an Ingress rule and its TLS section).
+    """
+    kept: list[Endpoint] = []
+    position: dict[tuple[object, ...], int] = {}
+    for endpoint in endpoints:
+        key: tuple[object, ...] = (endpoint.dns_name, endpoint.record_type, endpoint.set_identifier, endpoint.ttl)
+        if endpoint.record_type in (RecordType.CNAME, RecordType.DNAME):
+            key = (*key, endpoint.targets)
+        index = position.get(key)
+        if index is None:
+            position[key] = len(kept)
+            kept.append(endpoint)
+            continue
+        previous = kept[index]
+        kept[index] = previous.with_(
+            targets=tuple(dict.fromkeys((*previous.targets, *endpoint.targets))),
+            refs=tuple(dict.fromkeys((*previous.refs, *endpoint.refs))),
+        )
+    return kept

@@ -43,6 +43,7 @@ from external_dns.endpoint import (
     RowKey,
     same_targets,
 )
+from external_dns.endpoint import merge_endpoints as merge_endpoints  # the one merge, used by the reconciler
 from external_dns.providers.base import Changes
 
 logger = logging.getLogger(__name__)
@@ -391,30 +392,6 @@ def _stable_sort_by_targets(candidates: list[Endpoint]) -> list[Endpoint]:
             index -= 1
         ordered.insert(index, candidate)
     return ordered
-
-
-def merge_endpoints(endpoints: Iterable[Endpoint]) -> list[Endpoint]:
-    """ExternalDNS's MergeEndpoints: one endpoint per name, type, set identifier and TTL.
-
-    The targets are unioned, as are the refs; the first endpoint's labels and provider-specific properties are
-    kept. CNAME and DNAME endpoints are never merged (they take one target).
-    """
-    groups: dict[tuple[str, str, str, int], list[Endpoint]] = {}
-    for endpoint in endpoints:
-        key = (endpoint.dns_name, endpoint.record_type, endpoint.set_identifier, endpoint.ttl)
-        groups.setdefault(key, []).append(endpoint)
-    merged: list[Endpoint] = []
-    for (_, record_type, _, _), group in groups.items():
-        if record_type in (_CNAME, RecordType.DNAME.value) or len(group) == 1:
-            merged.extend(group)
-            continue
-        targets: list[str] = []
-        refs: list[ObjectRef] = []
-        for endpoint in group:
-            targets.extend(target for target in endpoint.targets if target not in targets)
-            refs.extend(ref for ref in endpoint.refs if ref not in refs)
-        merged.append(group[0].with_(targets=tuple(targets), refs=tuple(refs)))
-    return merged
 
 
 def dedup_endpoints(endpoints: Iterable[Endpoint]) -> list[Endpoint]:

@@ -6,13 +6,12 @@ from typing import Any
 
 import pytest
 
-from external_dns.endpoint import Endpoint, ObjectRef
+from external_dns.endpoint import Endpoint, ObjectRef, merge_endpoints
 from external_dns.errors import ConfigError
 from external_dns.selectors import parse_selector
 from external_dns.sources.base import (
     SourceSettings,
     StaticLookups,
-    merge_endpoints,
     object_ref,
     passes_filters,
     validate_hostname,

@@ -9,7 +9,7 @@ class) gets an ``ignored_reason`` instead, which is not an error.
 
 The building blocks a new source needs (gateway, node, pod, templates) live here: :class:`FieldReader` to walk
 a raw object without trusting its types, :func:`validate_hostname` / :func:`validate_target`,
-:func:`passes_filters`, :func:`build_endpoints` and :func:`merge_endpoints`.
+:func:`passes_filters`, :func:`build_endpoints` and (from the endpoint module) :func:`merge_endpoints`.
 """
 
 from __future__ import annotations
@@ -383,33 +383,6 @@ def make_endpoint(
         provider_specific=dict(options.provider_specific),
         refs=(ref,),
     )
-
-
-def merge_endpoints(endpoints: Iterable[Endpoint]) -> list[Endpoint]:
-    """Merge endpoints of one object that share name, type, set identifier and TTL (targets united, in order).
-
-    Like ExternalDNS's service source, CNAMEs are never merged (a CNAME has one target), only exact duplicates
-    are dropped (a host listed in both an Ingress rule and its TLS section). First-seen order is kept.
-    """
-    kept: list[Endpoint] = []
-    position: dict[tuple[object, ...], int] = {}
-    for endpoint in endpoints:
-        key: tuple[object, ...] = (
-            endpoint.dns_name,
-            endpoint.record_type,
-            endpoint.set_identifier,
-            endpoint.ttl,
-        )
-        if endpoint.record_type == RecordType.CNAME:
-            key = (*key, endpoint.targets)
-        index = position.get(key)
-        if index is None:
-            position[key] = len(kept)
-            kept.append(endpoint)
-        elif endpoint.record_type != RecordType.CNAME:
-            previous = kept[index]
-            kept[index] = previous.with_(targets=tuple(dict.fromkeys((*previous.targets, *endpoint.targets))))
-    return kept
 
 
 def load_balancer_targets(reader: FieldReader, status: Mapping[str, Any]) -> list[str]:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from external_dns.endpoint import Endpoint, ObjectRef
+from external_dns.endpoint import Endpoint, ObjectRef, merge_endpoints
 from external_dns.errors import ConfigError, InvalidEndpoint
 from external_dns.gotemplate import Template, TemplateError, TemplateSyntaxError, parse
 from external_dns.sources.annotations import parse_annotations
@@ -30,7 +30,6 @@ from external_dns.sources.base import (
     SourceResult,
     SourceSettings,
     build_endpoints,
-    merge_endpoints,
     object_ref,
     validate_hostname,
 )

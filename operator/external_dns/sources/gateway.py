@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from external_dns.endpoint import Endpoint, RecordType, suitable_type
+from external_dns.endpoint import Endpoint, RecordType, merge_endpoints, suitable_type
 from external_dns.errors import InvalidEndpoint
 from external_dns.hostnames import NameRule, name_problem
 from external_dns.selectors import parse_selector
@@ -37,7 +37,6 @@ from external_dns.sources.base import (
     StaticLookups,
     build_endpoints,
     labels_of,
-    merge_endpoints,
     object_ref,
     passes_filters,
     validate_hostname,

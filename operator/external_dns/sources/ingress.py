@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from external_dns.endpoint import Endpoint
+from external_dns.endpoint import Endpoint, merge_endpoints
 from external_dns.errors import InvalidEndpoint
 from external_dns.sources.annotations import HostnameSource, parse_annotations
 from external_dns.sources.base import (
@@ -24,7 +24,6 @@ from external_dns.sources.base import (
     build_endpoints,
     find_annotation,
     load_balancer_targets,
-    merge_endpoints,
     object_ref,
     passes_filters,
     validate_hostname,

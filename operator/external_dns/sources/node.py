@@ -9,7 +9,7 @@ no hostname annotation. Resource label ``node/<name>``.
 
 from __future__ import annotations
 
-from external_dns.endpoint import Endpoint, RecordType, suitable_type
+from external_dns.endpoint import Endpoint, RecordType, merge_endpoints, suitable_type
 from external_dns.errors import InvalidEndpoint
 from external_dns.sources.annotations import parse_annotations
 from external_dns.sources.base import (
@@ -20,7 +20,6 @@ from external_dns.sources.base import (
     SourceResult,
     SourceSettings,
     build_endpoints,
-    merge_endpoints,
     object_ref,
     passes_filters,
     validate_hostname,

@@ -17,7 +17,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from external_dns.endpoint import Endpoint, RecordType, endpoints_for_hostname, normalize_name, suitable_type
+from external_dns.endpoint import (
+    Endpoint,
+    RecordType,
+    endpoints_for_hostname,
+    merge_endpoints,
+    normalize_name,
+    suitable_type,
+)
 from external_dns.errors import InvalidEndpoint
 from external_dns.sources.annotations import parse_annotations
 from external_dns.sources.base import (
@@ -26,7 +33,6 @@ from external_dns.sources.base import (
     KubeObject,
     SourceResult,
     SourceSettings,
-    merge_endpoints,
     object_ref,
     passes_filters,
     validate_hostname,

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from external_dns.endpoint import Endpoint, ObjectRef, RecordType, normalize_name, suitable_type
+from external_dns.endpoint import Endpoint, ObjectRef, RecordType, merge_endpoints, normalize_name, suitable_type
 from external_dns.sources.annotations import Annotations, parse_annotations
 from external_dns.sources.base import (
     ClusterLookups,
@@ -31,7 +31,6 @@ from external_dns.sources.base import (
     build_endpoints,
     load_balancer_targets,
     make_endpoint,
-    merge_endpoints,
     object_ref,
     passes_filters,
     validate_hostname,
