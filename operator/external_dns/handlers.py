@@ -12,6 +12,7 @@ read access to the objects it watches.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from typing import Any
 
@@ -89,6 +90,9 @@ def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
 
     @kopf.on.startup(registry=registry)
     async def start_application(memo: kopf.Memo, settings: kopf.OperatorSettings, **_: Any) -> None:
+        # What is imported by now lives as long as the process: keep it out of the collector's full passes, which
+        # would otherwise rescan its ~100,000 objects on the event loop (0.1-0.3 s each, measured here).
+        gc.freeze()
         configure_kopf(settings, config)
         kube = await KubeClient.connect(config.kubeconfig, config.master)
         wiring = factory.wiring(config, KubeEventRecorder(kube, config.events_emit), sources)
