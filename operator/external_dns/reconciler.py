@@ -234,6 +234,31 @@ class ZoneWorker:
         metrics.count_records(self.label, self.cache.all(), self.desired.endpoints_at(wanted))
         return result
 
+    def _may_delete_en_masse(self, names: set[str]) -> bool:
+        """Whether planning ``names`` could delete enough for the mass-deletion guard to act: such a pass is planned
+        whole, so the guard judges all its deletes at once instead of letting the first slices through.
+
+        An upper bound: every record at a name in the zone that nobody wants counts, owned or not.
+        """
+        present = self.cache.names()
+        unwanted = [name for name in names if name in present and not self.desired.wanted_by(name)]
+        return self.settings.deletion_limit.may_exceed(len(self.cache.at(unwanted)))
+
+    async def _sync_in_slices(self, names: set[str]) -> SyncResult:
+        """:meth:`sync` one slice of names at a time (in name order), giving the event loop a turn in between."""
+        ordered = sorted(names)
+        total = SyncResult(planned=len(names))
+        for start in range(0, len(ordered), self.settings.slice_names):
+            part = await self.sync(set(ordered[start : start + self.settings.slice_names]))
+            total.applied.create += part.applied.create
+            total.applied.update_old += part.applied.update_old
+            total.applied.update_new += part.applied.update_new
+            total.applied.delete += part.applied.delete
+            total.failed += part.failed
+            total.skipped += part.skipped
+            await asyncio.sleep(0)
+        return total
+
     async def sync(self, names: set[str]) -> SyncResult:
         """Plan and apply the given names; failed names are kept for a retry with backoff."""
         if len(names) > self.settings.slice_names and not self._may_delete_en_masse(names):
@@ -300,31 +325,6 @@ class ZoneWorker:
         self._reload_before_sync = False
         logger.info("Zone %s: re-read %d records after an ambiguous failure", self.label, len(records))
         return True
-
-    def _may_delete_en_masse(self, names: set[str]) -> bool:
-        """Whether planning ``names`` could delete enough for the mass-deletion guard to act: such a pass is planned
-        whole, so the guard judges all its deletes at once instead of letting the first slices through.
-
-        An upper bound: every record at a name in the zone that nobody wants counts, owned or not.
-        """
-        present = self.cache.names()
-        unwanted = [name for name in names if name in present and not self.desired.wanted_by(name)]
-        return self.settings.deletion_limit.may_exceed(len(self.cache.at(unwanted)))
-
-    async def _sync_in_slices(self, names: set[str]) -> SyncResult:
-        """:meth:`sync` one slice of names at a time (in name order), giving the event loop a turn in between."""
-        ordered = sorted(names)
-        total = SyncResult(planned=len(names))
-        for start in range(0, len(ordered), self.settings.slice_names):
-            part = await self.sync(set(ordered[start : start + self.settings.slice_names]))
-            total.applied.create += part.applied.create
-            total.applied.update_old += part.applied.update_old
-            total.applied.update_new += part.applied.update_new
-            total.applied.delete += part.applied.delete
-            total.failed += part.failed
-            total.skipped += part.skipped
-            await asyncio.sleep(0)
-        return total
 
     async def _plan(self, names: set[str]) -> tuple[Plan, RegistryView]:
         related = set(names)
