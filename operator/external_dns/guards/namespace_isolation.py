@@ -49,12 +49,13 @@ def parse_allowed_domains(value: str) -> tuple[tuple[str, ...], list[InvalidEndp
     domains. A bad entry is left out, so the namespace may publish less, never more."""
     domains: list[str] = []
     problems: list[InvalidEndpoint] = []
-    for part in value.replace("\n", ",").split(","):
-        if not part.strip():
+    for raw in value.replace("\n", ",").split(","):
+        part = raw.strip()  # spaces around the entries are layout (the validator refuses whitespace in a name)
+        if not part:
             continue
         problem = validate_hostname(part, ALLOWED_DOMAINS_FIELD)
-        if problem is None and part.strip().startswith("*"):
-            problem = InvalidEndpoint(ALLOWED_DOMAINS_FIELD, f"{part.strip()!r}: list the domain, without a wildcard")
+        if problem is None and part.startswith("*"):
+            problem = InvalidEndpoint(ALLOWED_DOMAINS_FIELD, f"{part!r}: list the domain, without a wildcard")
         if problem is not None:
             problems.append(problem)
         else:
