@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from external_dns import metrics
 from external_dns.desired import DesiredState, ObjectKey
+from external_dns.dnsendpoint_status import StatusRefresher, StatusWriter
 from external_dns.endpoint import Endpoint, ObjectRef, endpoints_for_hostname
 from external_dns.errors import ProviderError
 from external_dns.events import Action, EventSink, Reason, RecordEvent
@@ -22,22 +23,19 @@ from external_dns.guards.clock import Clock, LoopClock
 from external_dns.guards.namespace_isolation import NamespaceIsolation, allowed_domains_in, seniority_in
 from external_dns.kinds import Resource, SourceKind, watched_resources
 from external_dns.kube import KubeAPIError, KubeClient
+from external_dns.model import Zone, ZoneRouter
 from external_dns.plan import PlanSettings
-from external_dns.providers.base import DomainFiltering, Provider, Zone
-from external_dns.reconciler import ReconcilerSettings, SyncResult, ZoneRouter, ZoneWorker
+from external_dns.providers.base import DomainFiltering, Provider
+from external_dns.reconciler import ReconcilerSettings, SyncResult, ZoneWorker
+from external_dns.recordstate import RecordStates
 from external_dns.registry import Registry
-from external_dns.selectors import parse_selector
 from external_dns.sources.base import (
+    SourceResult,
     SourceSettings,
-    annotations_of,
-    find_annotation,
-    labels_of,
     object_ref,
     passes_filters,
 )
-from external_dns.sources.gateway import gateway_problems
 from external_dns.sources.target_filter import TargetNetFilter, filter_targets, with_min_ttl
-from external_dns.status import EndpointState, StatusWriter, build_status
 from external_dns.store import Lookups, Obj, ObjectStore, object_id
 
 logger = logging.getLogger(__name__)
@@ -54,8 +52,6 @@ class Wiring:
     plan_settings: PlanSettings
     reconciler_settings: ReconcilerSettings
     events: EventSink = field(default_factory=EventSink)
-    namespace: str = ""
-    label_selector: str = ""
     #: --default-targets: used for endpoints a source produced without targets.
     default_targets: tuple[str, ...] = ()
     #: --target-net-filter / --exclude-target-net: which targets may be published.
@@ -79,7 +75,9 @@ class Application:
         self.wiring = wiring
         self.provider = wiring.provider
         self.events = wiring.events
-        self.desired = DesiredState()
+        #: What is known about each wanted record and object: workers write it, status and explain read it.
+        self.states = RecordStates(track_touched=wiring.status is not None)
+        self.desired = DesiredState(self.states)
         self.sources = {kind.name: kind for kind in wiring.sources}
         self._source_by_plural = {kind.resource.plural: kind for kind in wiring.sources}
         self.auxiliary: dict[str, Resource] = {
@@ -94,7 +92,7 @@ class Application:
             for resource in watched_resources(wiring.sources)
         }
         self.lookups = Lookups(self.stores)
-        self._reported_problems: dict[ObjectKey, tuple[str, ...]] = {}
+        self.status_refresher: StatusRefresher | None = None
         self.router = ZoneRouter(())
         self.workers: dict[Zone, ZoneWorker] = {}
         self._tasks: list[asyncio.Task[None]] = []
@@ -140,12 +138,11 @@ class Application:
         for resource in [*self.auxiliary.values(), *(kind.resource for kind in self.sources.values())]:
             objects: list[Obj] = []
             list_rv = ""
-            query = (
-                {"labelSelector": self.wiring.label_selector}
-                if (self.wiring.label_selector and resource.plural in self._source_by_plural)
-                else {}
-            )
-            namespace = self.wiring.namespace if resource.namespaced and resource.plural != "gateways" else ""
+            selector = self.wiring.source_settings.label_filter
+            query = {"labelSelector": selector} if selector and resource.plural in self._source_by_plural else {}
+            namespace = self.wiring.source_settings.namespace
+            if not resource.namespaced or resource.plural == "gateways":
+                namespace = ""
             store = self.stores[resource.plural]
             async for page in kube.list_pages(resource.path(namespace), query=query):
                 objects.extend(store.slimmed(item) for item in page.get("items") or [])  # not every page whole
@@ -154,25 +151,39 @@ class Application:
             self.on_listing(resource, objects, list_rv)
         self.listed.set()
 
+    def source_objects(self) -> Iterator[tuple[SourceKind, Obj]]:
+        """Every object held of every source kind (explain)."""
+        for kind in self.sources.values():
+            for obj in self.stores[kind.resource.plural].values():
+                yield kind, obj
+
+    def derive(self, kind: SourceKind, obj: Obj) -> SourceResult:
+        """What the source makes of the object now, with the current lookups (no state changes)."""
+        return kind.derive(obj, self.wiring.source_settings, self.lookups)
+
     # --- deriving endpoints ----------------------------------------------------------------------------------
 
     def _derive(self, kind: SourceKind, obj: Obj, *, deleted: bool) -> None:
         namespace, name = object_id(obj)
         key = ObjectKey(kind.name, namespace, name)
         if deleted:
-            self._reported_problems.pop(key, None)
+            self.states.forget_object(key)
             self.blank_status.forget(key)
             self._mark(self.desired.remove(key))
             if self.wiring.status is not None:
                 self.wiring.status.forget(key)
             return
         try:
-            result = kind.derive(obj, self.wiring.source_settings, self.lookups)
+            result = self.derive(kind, obj)
         except Exception:  # a source bug must never stop the operator; the object is reported and skipped
             logger.exception("Source %s failed on %s/%s", kind.name, namespace, name)
             return
         problems = [str(problem) for problem in result.problems]
-        if result.ignored_reason and _explains_missing_record(kind, obj, self.wiring.source_settings):
+        if (
+            result.ignored_reason
+            and kind.spec.explains_ignored
+            and not passes_filters(obj, self.wiring.source_settings)
+        ):
             problems.append(f"no record: {result.ignored_reason}")  # ExternalDNS users ask for this (#4439)
         self._report_problems(key, object_ref(obj), problems, kind.name)
         if result.ignored_reason:
@@ -182,10 +193,10 @@ class Application:
         endpoints = self.blank_status.endpoints(key, object_ref(obj), obj, derived, self.desired.endpoints_of(key))
         changed = self.desired.update(key, endpoints)
         self._mark(changed)
-        # A zone worker refreshes the status once it applied the change; with no change, or a name no worker
-        # manages, nothing will, so it is refreshed now.
-        if kind.name == "crd" and (not changed or any(not self.router.zones_for(name) for name in changed)):
-            self._refresh_status(key)
+        # A zone worker settles the changed names once applied, which refreshes the status; with no change, or a
+        # name no worker manages, nothing will, so the object is touched now.
+        if kind.spec.writes_status and (not changed or any(not self.router.zones_for(name) for name in changed)):
+            self.states.touch_object(key)
 
     def _rederive(self, key: ObjectKey) -> None:
         """Derive one object again from its store (a guard's hold on it ended)."""
@@ -195,50 +206,26 @@ class Application:
             self._derive(kind, obj, deleted=False)
 
     def _rederive_dependents(self, plural: str, obj: Obj) -> None:
-        """A node, pod, EndpointSlice, Gateway or Namespace changed: re-derive the objects that read it."""
-        namespace, name = object_id(obj)
+        """A node, pod, EndpointSlice, Gateway or Namespace changed: report on it, re-derive its readers."""
         if plural == "namespaces" and self.isolation is not None:
-            self._mark(self._names_in_namespace(name))  # its allowed-domains annotation may have changed
-        if plural == "gateways":
-            self._report_gateway(obj)
+            self._mark(self._names_in_namespace(object_id(obj)[1]))  # its allowed-domains annotation may have changed
         for kind in self.sources.values():
+            report = kind.spec.related_reports.get(plural)
+            found = report(obj, self.wiring.source_settings) if report is not None else None
+            if found is not None:
+                self._report_problems(found.key, found.ref, found.problems, found.key.kind)
             if plural in kind.needs:
-                for candidate in _readers(kind.name, self.stores[kind.resource.plural], plural, namespace, name, obj):
-                    self._derive(kind, candidate, deleted=False)
+                for reader in kind.spec.readers(self.stores[kind.resource.plural], plural, obj):
+                    self._derive(kind, reader, deleted=False)
 
     def _names_in_namespace(self, namespace: str) -> set[str]:
         keys = [key for key in self.desired.keys() if key.namespace == namespace]
         return {ep.key.name for key in keys for ep in self.desired.endpoints_of(key)}
 
-    def _report_gateway(self, gateway: Obj) -> None:
-        """Gateway-level problems go on the Gateway (once), not on each of its routes."""
-        settings = self.wiring.source_settings
-        namespace, name = object_id(gateway)
-        if settings.gateway_namespace and namespace != settings.gateway_namespace:
-            return
-        if settings.gateway_label_filter and not parse_selector(settings.gateway_label_filter).matches(
-            labels_of(gateway)
-        ):
-            return
-        problems = [str(problem) for problem in gateway_problems(gateway, settings.annotation_prefix)]
-        has_target = find_annotation(annotations_of(gateway), "target", settings.annotation_prefix) is not None
-        if not has_target and not (gateway.get("status") or {}).get("addresses"):
-            problems.append(
-                "no record: the gateway has no addresses yet (status.addresses is empty) and no target annotation; "
-                "routes attached to it get records once it has"
-            )
-        ref = object_ref(gateway, kind="Gateway", api_version="gateway.networking.k8s.io/v1")
-        self._report_problems(ObjectKey("gateway", namespace, name), ref, problems, "gateway")
-
     def _report_problems(self, key: ObjectKey, ref: ObjectRef, problems: Sequence[str], source: str) -> None:
-        messages = tuple(problems)
-        if self._reported_problems.get(key, ()) == messages:
-            return
-        if messages:
-            self._reported_problems[key] = messages
-        else:
-            self._reported_problems.pop(key, None)
-        for message in messages:
+        if not self.states.set_problems(key, problems):
+            return  # reported already
+        for message in problems:
             metrics.SOURCE_INVALID_ENDPOINTS.labels(source_type=source).inc()
             logger.warning("Invalid %s: %s", ref.display, message)
             text = message if message.startswith("no record:") else f"Invalid {message}"
@@ -253,44 +240,20 @@ class Application:
             for zone in self.router.zones_for(name):
                 self.workers[zone].mark((name,))
 
-    def _on_settled(self, names: set[str]) -> None:
-        """A worker finished some names: refresh the status of the DNSEndpoints that want them."""
-        if self.wiring.status is None:
-            return
-        keys = {key for name in names for key in self.desired.wanted_by(name) if key.kind == "crd"}
-        for key in keys:
-            self._refresh_status(key)
-
-    def _refresh_status(self, key: ObjectKey) -> None:
-        if self.wiring.status is None or not self.workers:
-            return
-        kind = self.sources[key.kind]
-        obj = self.stores[kind.resource.plural].get(key.namespace, key.name)
-        if obj is None:
-            return
-        states = []
-        for endpoint in self.desired.endpoints_of(key):
-            zones = self.router.zones_for(endpoint.dns_name)
-            if not zones:
-                states.append(EndpointState(endpoint, False, "no managed zone contains this name"))
-                continue
-            answers = [self.workers[zone].record_state(endpoint) for zone in zones]
-            missing = [message for programmed, message in answers if not programmed]
-            states.append(EndpointState(endpoint, not missing, missing[0] if missing else ""))
-        generation = int((obj.get("metadata") or {}).get("generation") or 0)
-        self.wiring.status.update(key, build_status(generation, states, self._reported_problems.get(key, ())))
-
-    def names_in(self, zone: Zone) -> list[str]:
-        return [name for name in self.desired.names() if zone in self.router.zones_for(name)]
+    async def load_zones(self) -> list[Zone]:
+        """Ask the provider for its zones (and a webhook for its domain filter, AND-ed into the plan's)."""
+        zones = await self.provider.zones()
+        settings = self.wiring.plan_settings
+        if isinstance(self.provider, DomainFiltering) and self.provider.domain_filter.is_configured:
+            if self.provider.domain_filter not in settings.domain_filters:
+                self.wiring.plan_settings = replace(
+                    settings, domain_filters=(*settings.domain_filters, self.provider.domain_filter)
+                )
+        self.router = ZoneRouter(zones)
+        return zones
 
     async def build_workers(self) -> None:
-        zones = await self.provider.zones()
-        if isinstance(self.provider, DomainFiltering) and self.provider.domain_filter.is_configured:
-            settings = self.wiring.plan_settings
-            self.wiring.plan_settings = replace(
-                settings, domain_filters=(*settings.domain_filters, self.provider.domain_filter)
-            )
-        self.router = ZoneRouter(zones)
+        zones = await self.load_zones()
         self.workers = {
             zone: ZoneWorker(
                 zone,
@@ -300,8 +263,7 @@ class Application:
                 plan_settings=self.wiring.plan_settings,
                 events=self.events,
                 settings=self.wiring.reconciler_settings,
-                names_in_zone=lambda zone=zone: self.names_in(zone),  # type: ignore[misc]
-                on_settled=self._on_settled,
+                router=self.router,
                 isolation=self.isolation,
             )
             for zone in zones
@@ -316,6 +278,17 @@ class Application:
         ]
         if kube is not None:
             self._tasks.append(asyncio.create_task(self._relist(kube), name="relist"))
+        if self.wiring.status is not None:
+            kind = next(kind for kind in self.sources.values() if kind.spec.writes_status)
+            self.status_refresher = StatusRefresher(
+                self.wiring.status,
+                kind.name,
+                self.stores[kind.resource.plural],
+                self.desired,
+                self.states,
+                self.router,
+            )
+            self._tasks.append(asyncio.create_task(self.status_refresher.run(), name="status-refresher"))
 
     async def _relist(self, kube: KubeClient) -> None:
         """A full LIST every resync interval, as a safety net under the watch streams.
@@ -338,6 +311,7 @@ class Application:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self.workers = {}
+        self.status_refresher = None
         self.listed.clear()
 
     async def sync_once(self) -> list[SyncResult]:
@@ -372,6 +346,8 @@ class Application:
         """Until every worker has nothing left to do (tests, demo)."""
         for worker in self.workers.values():
             await worker.idle.wait()
+        if self.status_refresher is not None:
+            self.status_refresher.refresh()
 
     async def close(self) -> None:
         for task in self._tasks:
@@ -397,31 +373,3 @@ def with_default_targets(endpoints: Sequence[Endpoint], targets: Sequence[str]) 
         ):
             result.append(filled.with_(labels=dict(ep.labels), refs=ep.refs))
     return result
-
-
-def _explains_missing_record(kind: SourceKind, obj: Obj, settings: SourceSettings) -> bool:
-    """A route skipped for a reason other than the user's own filters gets an event saying why."""
-    return kind.name.startswith("gateway-") and not passes_filters(obj, settings)
-
-
-def _readers(source: str, store: ObjectStore, plural: str, namespace: str, name: str, changed: Obj) -> list[Obj]:
-    """The objects of ``store`` whose endpoints may depend on ``changed`` (a ``plural`` object)."""
-    if source == "service":
-        if plural == "endpointslices":
-            service = (changed.get("metadata", {}).get("labels") or {}).get("kubernetes.io/service-name")
-            held = store.get(namespace, service) if service else None
-            candidates = [held] if held is not None else []
-        elif plural == "pods":
-            candidates = store.in_namespace(namespace)
-        else:
-            candidates = list(store.values())
-        return [service for service in candidates if _reads_related_objects(service)]
-    if source == "pod" and plural == "nodes":
-        return [pod for pod in store.values() if (pod.get("spec") or {}).get("nodeName") == name]
-    return list(store.values())  # routes: Gateways and Namespaces are few, their routes are re-derived
-
-
-def _reads_related_objects(service: Obj) -> bool:
-    """Only NodePort and headless Services read nodes, pods or EndpointSlices."""
-    spec = service.get("spec") or {}
-    return spec.get("type") == "NodePort" or spec.get("clusterIP") == "None"

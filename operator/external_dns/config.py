@@ -27,22 +27,11 @@ from external_dns.config_errors import allowed_suffix, flag_name_of, one_line
 from external_dns.config_values import Duration, coerce_field, format_duration, parse_duration
 from external_dns.endpoint import RecordType
 from external_dns.errors import ConfigError
+from external_dns.kinds import SourceName
 
 #: Re-exported: the rest of the package takes these from here.
 __all__ = ["ENV_PREFIX", "Settings", "aes_key_bytes", "env_names", "flag_name", "format_duration", "parse_duration"]
 
-SourceKind = Literal[
-    "service",
-    "ingress",
-    "crd",
-    "node",
-    "pod",
-    "gateway-httproute",
-    "gateway-grpcroute",
-    "gateway-tlsroute",
-    "gateway-tcproute",
-    "gateway-udproute",
-]
 ProviderName = Literal[
     "inmemory", "rfc2136", "aws", "cloudflare", "pdns", "webhook", "google", "azure", "azure-private-dns"
 ]
@@ -118,7 +107,7 @@ class Settings(BaseSettings):
     )
 
     # Sources and what they publish.
-    source: list[SourceKind] = _setting(help="Kinds of objects to publish records for", group=_SOURCES)
+    source: list[SourceName] = _setting(help="Kinds of objects to publish records for", group=_SOURCES)
     label_filter: str = _setting("", help="Label selector the source objects must match", group=_SOURCES)
     annotation_filter: str = _setting(
         "", help="Selector (label syntax) the source objects' annotations must match", group=_SOURCES

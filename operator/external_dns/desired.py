@@ -2,8 +2,8 @@
 
 Each source object's endpoints are replaced as a whole whenever the object changes; the names whose wanted
 records differ afterwards are returned, so that only those are planned. The state also remembers, for a while,
-which objects last wanted a name that nobody wants any more, so that the record's deletion is reported on the
-object that had asked for it.
+which objects last wanted a name that nobody wants any more (in the record-state store), so that the record's
+deletion is reported on the object that had asked for it.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from external_dns.endpoint import Endpoint, ObjectRef, normalize_name
+from external_dns.recordstate import RecordStates
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -26,13 +27,14 @@ class ObjectKey:
 class DesiredState:
     """Endpoints per source object, and the reverse index name -> objects that want it."""
 
-    def __init__(self) -> None:
+    def __init__(self, states: RecordStates | None = None) -> None:
         self._by_object: dict[ObjectKey, tuple[Endpoint, ...]] = {}
         #: The same endpoints grouped by normalised name, so that every lookup by name costs O(its endpoints),
         #: not O(every endpoint of the object): one object may ask for hundreds of names.
         self._grouped: dict[ObjectKey, dict[str, tuple[Endpoint, ...]]] = {}
         self._by_name: dict[str, set[ObjectKey]] = {}
-        self._former_refs: dict[str, tuple[ObjectRef, ...]] = {}
+        #: Where the objects that stopped wanting a name are remembered (for deletion events).
+        self.states = states if states is not None else RecordStates()
 
     def __len__(self) -> int:
         return len(self._by_object)
@@ -89,7 +91,7 @@ class DesiredState:
 
     def former_refs(self, name: str) -> tuple[ObjectRef, ...]:
         """The objects that last wanted ``name`` before nobody did (for deletion events)."""
-        return self._former_refs.get(name, ())
+        return self.states.former_refs(name)
 
     def _forget(self, name: str, key: ObjectKey, old_at_name: tuple[Endpoint, ...]) -> None:
         owners = self._by_name.get(name)
@@ -99,10 +101,7 @@ class DesiredState:
                 del self._by_name[name]
         refs = {ref for ep in old_at_name for ref in ep.refs}
         if refs:
-            self._former_refs[name] = tuple(sorted(refs))
-            if len(self._former_refs) > 50_000:  # bounded memory: drop the oldest half
-                for stale in list(self._former_refs)[:25_000]:
-                    del self._former_refs[stale]
+            self.states.released(name, tuple(sorted(refs)))
 
 
 def _group(endpoints: tuple[Endpoint, ...]) -> dict[str, tuple[Endpoint, ...]]:

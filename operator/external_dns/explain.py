@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -20,13 +21,14 @@ from external_dns.config import Settings
 from external_dns.desired import ObjectKey
 from external_dns.domain_filter import match_all
 from external_dns.endpoint import OWNER_LABEL, RESOURCE_LABEL, Endpoint, normalize_name
+from external_dns.errors import ProviderError
 from external_dns.events import EventSink
 from external_dns.kube import KubeClient
-from external_dns.plan import calculate
-from external_dns.providers.base import Zone
-from external_dns.reconciler import combine
+from external_dns.model import Zone
 from external_dns.reporting import describe_changes
 from external_dns.store import object_id
+from external_dns.zonecache import ZoneCache
+from external_dns.zoneplan import plan_zone, provider_adjust
 
 
 def explain(settings: Settings, names: Sequence[str]) -> int:
@@ -45,7 +47,7 @@ async def _explain(settings: Settings, names: Sequence[str]) -> int:
     healthy = True
     try:
         await app.list_all(kube)
-        await app.build_workers()
+        await app.load_zones()
         for name in names:
             lines, ok = await _explain_name(app, kube, normalize_name(name))
             healthy &= ok
@@ -64,8 +66,11 @@ async def _explain_name(app: Application, kube: KubeClient, name: str) -> tuple[
         for ep in app.desired.endpoints_of(key):
             if ep.key.name == name:
                 out.append(f"  {_object(key)}: {_endpoint(ep)}")
-    out += [f"  {line}" for line in _mentions_without_records(app, name)]
-    if not wanted:
+        # What its source found wrong elsewhere in the object (the operator's Warnings), from the record states.
+        out += [f"    problem: {problem}" for problem in app.states.problems(key)]
+    mentions = _mentions_without_records(app, name)
+    out += [f"  {line}" for line in mentions]
+    if not wanted and not mentions:
         out.append("  (no object asks for this name)")
 
     zones = app.router.zones_for(name)
@@ -91,44 +96,61 @@ async def _explain_name(app: Application, kube: KubeClient, name: str) -> tuple[
 async def _explain_in_zone(app: Application, name: str, zone: Zone, wanted: list[Endpoint]) -> tuple[list[str], bool]:
     out: list[str] = []
     plan_settings = app.wiring.plan_settings
-    worker = app.workers[zone]
-    await worker.load()
-    related = {name} | app.wiring.registry.related_names(name)
-    view = app.wiring.registry.read(worker.cache.at(related))
-    current = [record for record in view.records if record.key.name == name]
+    try:
+        records = ZoneCache()
+        records.replace(await app.provider.records(zone))
+        planned = await plan_zone(
+            zone,
+            records,
+            app.wiring.registry,
+            wanted,
+            {name},
+            plan_settings,
+            provider_adjust(app.provider),
+            screen=app.isolation,  # as the zone worker does; the mass-deletion guard judges a whole pass, not a name
+        )
+    except ProviderError as error:
+        return [f"Provider ({app.provider.name}) cannot answer for {_zone(zone)}: {error}"], False
     out.append(f"Provider ({app.provider.name}) holds in {_zone(zone)}:")
-    for record in current:
+    for record in planned.current:
         owner = record.labels.get(OWNER_LABEL)
         ownership = f"owned by {owner!r}" if owner else "unowned (no ownership TXT record)"
         if owner == plan_settings.owner_id:
             ownership += " = this operator"
         out.append(f"  {_endpoint(record)}  [{ownership}]")
-    if not current:
+    if not planned.current:
         out.append("  (nothing)")
-
-    desired = app.provider.adjust_endpoints(combine([ep for ep in wanted if zone.contains(ep.dns_name)]))
-    plan = calculate(view.current_at({name}), desired, plan_settings)
     out.append(f"Next sync in {_zone(zone)} would:")
-    out += [f"  {line}" for line in describe_changes(plan.changes)]
-    out += [f"  skip {_endpoint(s.endpoint)}: {s.reason}" for s in plan.skipped]
-    if not plan.changes.has_changes() and not plan.skipped:
+    out += [f"  {line}" for line in describe_changes(planned.changes)]
+    out += [f"  skip {_endpoint(s.endpoint)}: {s.reason}" for s in [*planned.ignored, *planned.skipped]]
+    in_step = not planned.batch.has_changes() and not planned.skipped and not planned.ignored
+    if in_step:
         out.append("  change nothing (in step)")
-    return out, not plan.changes.has_changes() and not plan.skipped
+    return out, in_step
 
 
 def _mentions_without_records(app: Application, name: str) -> list[str]:
-    """Objects whose manifest mentions the name but that produce no record for it, with the source's reason."""
+    """Objects whose manifest names ``name`` but that produce no record for it, with the source's reason."""
+    mention = _mention_pattern(name)
     lines = []
-    for kind in app.sources.values():
-        for obj in app.stores[kind.resource.plural].values():
-            namespace, object_name = object_id(obj)
-            key = ObjectKey(kind.name, namespace, object_name)
-            if name not in json.dumps(obj) or any(ep.key.name == name for ep in app.desired.endpoints_of(key)):
-                continue
-            result = kind.derive(obj, app.wiring.source_settings, app.lookups)
-            why = result.ignored_reason or "; ".join(str(p) for p in result.problems) or "it asks for other names"
-            lines.append(f"{_object(key)} mentions it but produces no record: {why}")
+    for kind, obj in app.source_objects():
+        namespace, object_name = object_id(obj)
+        key = ObjectKey(kind.name, namespace, object_name)
+        if any(ep.key.name == name for ep in app.desired.endpoints_of(key)) or not mention.search(json.dumps(obj)):
+            continue
+        result = app.derive(kind, obj)
+        if any(name in (normalize_name(t) for t in ep.targets) for ep in result.endpoints):
+            continue  # the name is one of its targets, not a name it asks for
+        why = result.ignored_reason or "; ".join(str(p) for p in result.problems)
+        if not why:
+            why = "it gives the name no target yet (no address in its status, and no target annotation)"
+        lines.append(f"{_object(key)} mentions it but produces no record for it: {why}")
     return lines
+
+
+def _mention_pattern(name: str) -> re.Pattern[str]:
+    """``name`` as a whole DNS name: ``example.com`` is not mentioned by ``web.example.com`` nor ``example.com.au``."""
+    return re.compile(rf"(?<![A-Za-z0-9.*-]){re.escape(name)}(?![A-Za-z0-9-])(?!\.[A-Za-z0-9-])", re.IGNORECASE)
 
 
 async def _events(kube: KubeClient, app: Application, name: str) -> list[str]:

@@ -6,7 +6,11 @@ settings value, so it can be tested without a command line.
 
 from __future__ import annotations
 
+import dataclasses
+import typing
+from collections.abc import Mapping
 from dataclasses import replace
+from typing import Any, TypeVar
 
 from pydantic import SecretStr
 
@@ -24,6 +28,8 @@ from external_dns.registry import NoopRegistry, Registry, TXTRegistry
 from external_dns.sources.base import SourceSettings
 from external_dns.sources.target_filter import TargetNetFilter
 
+PartSettings = TypeVar("PartSettings")
+
 
 def domain_filter(settings: Settings) -> DomainFilter:
     return DomainFilter(
@@ -34,34 +40,45 @@ def domain_filter(settings: Settings) -> DomainFilter:
     )
 
 
+def from_flags(part: type[PartSettings], settings: Settings, renamed: Mapping[str, str] | None = None) -> PartSettings:
+    """A part's settings dataclass filled from the flags: each field from the flag of the same name (or the one
+    ``renamed`` gives), lists turned into the field's frozenset or tuple. Fields no flag sets keep their default.
+
+    So a new flag reaches a part by being declared in config.py and in the part's settings, with no copying here.
+    """
+    renamed = renamed or {}
+    hints = typing.get_type_hints(part)
+    values: dict[str, Any] = {}
+    for field in dataclasses.fields(part):  # type: ignore[arg-type]
+        flag = renamed.get(field.name, field.name)
+        if flag in Settings.model_fields:
+            values[field.name] = _as_type(hints[field.name], getattr(settings, flag))
+    return part(**values)
+
+
+def _as_type(annotation: Any, value: Any) -> Any:
+    origin = typing.get_origin(annotation)
+    if origin is frozenset:
+        return frozenset(value)
+    if origin is tuple:
+        return tuple(value)
+    return value
+
+
+#: SourceSettings fields whose flag has another name (ExternalDNS's spelling).
+SOURCE_FLAGS = {
+    "ingress_classes": "ingress_class",
+    "crd_kind": "crd_source_kind",
+    "crd_api_version": "crd_source_apiversion",
+    "fqdn_templates": "fqdn_template",
+}
+
+
 def source_settings(settings: Settings) -> SourceSettings:
-    return SourceSettings(
-        annotation_prefix=settings.annotation_prefix,
-        publish_internal_services=settings.publish_internal_services,
-        publish_host_ip=settings.publish_host_ip,
-        always_publish_not_ready_addresses=settings.always_publish_not_ready_addresses,
-        expose_internal_ipv6=settings.expose_internal_ipv6,
-        exclude_unschedulable=settings.exclude_unschedulable,
-        service_type_filter=frozenset(settings.service_type_filter),
-        ingress_classes=frozenset(settings.ingress_class),
-        ignore_hostname_annotation=settings.ignore_hostname_annotation,
-        ignore_ingress_tls_spec=settings.ignore_ingress_tls_spec,
-        ignore_ingress_rules_spec=settings.ignore_ingress_rules_spec,
-        label_filter=settings.label_filter,
-        annotation_filter=settings.annotation_filter,
-        namespace=settings.namespace,
-        crd_kind=settings.crd_source_kind,
-        crd_api_version=settings.crd_source_apiversion,
-        fqdn_templates=tuple(settings.fqdn_template),
-        combine_fqdn_annotation=settings.combine_fqdn_annotation,
-        gateway_namespace=settings.gateway_namespace,
-        gateway_label_filter=settings.gateway_label_filter,
-        gateway_name=settings.gateway_name,
-        ignore_non_host_network_pods=settings.ignore_non_host_network_pods,
-        pod_source_domain=settings.pod_source_domain,
-        default_targets=tuple(settings.default_targets),
-        ownership_aes_key=aes_key_bytes(settings.txt_encrypt_aes_key) if settings.txt_encrypt_aes_key else None,
-    )
+    part = from_flags(SourceSettings, settings, SOURCE_FLAGS)
+    # The one field built from a flag rather than copied: the AES key, decoded (sources refuse forged ownership TXT).
+    key = aes_key_bytes(settings.txt_encrypt_aes_key) if settings.txt_encrypt_aes_key else None
+    return replace(part, ownership_aes_key=key)
 
 
 def sources(settings: Settings) -> list[SourceKind]:
@@ -88,12 +105,9 @@ def plan_settings(settings: Settings) -> PlanSettings:
 
 
 def reconciler_settings(settings: Settings) -> ReconcilerSettings:
-    return ReconcilerSettings(
-        debounce=settings.debounce,
-        resync_interval=settings.interval,
-        dry_run=settings.dry_run,
-        deletion_limit=DeletionLimit(settings.max_delete_ratio, settings.max_delete_min_records),
-    )
+    part = from_flags(ReconcilerSettings, settings, {"resync_interval": "interval"})
+    # The mass-deletion guard's limit is built from two flags (--max-delete-ratio, --max-delete-min-records).
+    return replace(part, deletion_limit=DeletionLimit(settings.max_delete_ratio, settings.max_delete_min_records))
 
 
 def registry(settings: Settings) -> Registry:
@@ -247,8 +261,6 @@ def wiring(settings: Settings, events: EventSink, sources_: list[SourceKind] | N
         plan_settings=plan_settings(settings),
         reconciler_settings=reconciler_settings(settings),
         events=events,
-        namespace=settings.namespace,
-        label_selector=settings.label_filter,
         default_targets=tuple(settings.default_targets),
         target_filter=TargetNetFilter.from_cidrs(settings.target_net_filter, settings.exclude_target_net),
         min_ttl=int(settings.min_ttl),

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import kopf
@@ -22,12 +23,12 @@ from aiohttp import web
 from external_dns import factory, status_server
 from external_dns.app import Application
 from external_dns.config import Settings
+from external_dns.dnsendpoint_status import StatusWriter
 from external_dns.events import KubeEventRecorder
 from external_dns.kinds import Resource, watched_resources
 from external_dns.kopf_peering import IDENTITY_VARIABLE, kopf_identity
 from external_dns.kube import KubeClient, load_configuration
 from external_dns.peering import PeeringGate, random_priority
-from external_dns.status import StatusWriter
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,37 @@ KOPF_RUN_NEEDS_POD_ID = (
 
 #: How long the first whole-zone sync may run before Kopf's watch streams start (see start_application).
 FIRST_SYNC_HEAD_START = 60.0
+
+
+@dataclass
+class Running:
+    """What the Kopf handlers share, kept in Kopf's memo as one typed object (see :func:`running`)."""
+
+    settings: Settings
+    #: Under --peering: who this replica is in Kopf's peering object, and its priority there (runner.py).
+    peering_identity: str = ""
+    peering_priority: int = 0
+    kube: KubeClient | None = None
+    app: Application | None = None
+    status_server: web.AppRunner | None = None
+    gate: PeeringGate | None = None
+    gate_task: asyncio.Task[None] | None = None
+
+
+_MEMO_KEY = "running"
+
+
+def new_memo(settings: Settings) -> kopf.Memo:
+    """Kopf's memo for one operator process: it holds a :class:`Running` and nothing else."""
+    return kopf.Memo({_MEMO_KEY: Running(settings)})
+
+
+def running(memo: kopf.Memo, settings: Settings | None = None) -> Running:
+    """The memo's :class:`Running`; with ``settings``, created when missing (``kopf run`` brings its own memo)."""
+    if _MEMO_KEY not in memo and settings is not None:
+        memo[_MEMO_KEY] = Running(settings)
+    state: Running = memo[_MEMO_KEY]
+    return state
 
 
 def configure_kopf(kopf_settings: kopf.OperatorSettings, settings: Settings) -> None:
@@ -63,17 +95,17 @@ def configure_kopf(kopf_settings: kopf.OperatorSettings, settings: Settings) -> 
 
 
 def peering_role(
-    memo: kopf.Memo, kopf_settings: kopf.OperatorSettings, config: Settings
+    state: Running, kopf_settings: kopf.OperatorSettings, config: Settings
 ) -> tuple[str, str, int] | None:
     """(peering name, this replica's identity, its priority) when peering, else None (standalone).
 
-    ``external-dns --peering`` chose the identity and priority itself (runner.kopf_arguments, in the memo).
+    ``external-dns --peering`` chose the identity and priority itself (runner.kopf_arguments, in ``state``).
     Under ``kopf run --peering=NAME`` Kopf chose them: the identity is ``POD_ID`` (Kopf's documented
     in-cluster setup), and Kopf's default priority 0 would tie every replica (Kopf then pauses them all), so
     a replica given no ``--priority`` gets a random one here, before Kopf's first keep-alive reads it.
     """
-    if "peering_identity" in memo:
-        return config.peering, memo["peering_identity"], memo["peering_priority"]
+    if state.peering_identity:
+        return config.peering, state.peering_identity, state.peering_priority
     if kopf_settings.peering.standalone or not kopf_settings.peering.mandatory:
         return None
     identity = kopf_identity()
@@ -96,20 +128,21 @@ def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
         configure_kopf(settings, config)
         kube = await KubeClient.connect(config.kubeconfig, config.master)
         wiring = factory.wiring(config, KubeEventRecorder(kube, config.events_emit), sources)
-        crd = next((kind for kind in sources if kind.name == "crd"), None)
-        if crd is not None and not config.dry_run:
-            wiring.status = StatusWriter(kube, crd.resource)
+        with_status = next((kind for kind in sources if kind.spec.writes_status), None)
+        if with_status is not None and not config.dry_run:
+            wiring.status = StatusWriter(kube, with_status.resource)
         app = Application(wiring)
-        memo["kube"] = kube
-        memo["app"] = app
-        role = peering_role(memo, settings, config)
+        state = running(memo, config)
+        state.kube = kube
+        state.app = app
+        role = peering_role(state, settings, config)
         gate: PeeringGate | None = None
         if role is not None:
             name, identity, priority = role
             namespace = "" if settings.peering.clusterwide else config.namespace
             gate = PeeringGate(kube, name, identity, priority, namespace=namespace)
         # A standby replica is ready: ready to take over is what a rollout should wait for.
-        memo["status"] = await status_server.serve(
+        state.status_server = await status_server.serve(
             config.metrics_address, lambda: app.ready or (gate is not None and not gate.active)
         )
 
@@ -129,8 +162,8 @@ def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
             except TimeoutError:
                 logger.warning("First sync not done after %.0fs; starting the watches anyway", FIRST_SYNC_HEAD_START)
         else:
-            memo["gate"] = gate
-            memo["gate_task"] = asyncio.create_task(gate.run(activate, app.stop_workers), name="peering-gate")
+            state.gate = gate
+            state.gate_task = asyncio.create_task(gate.run(activate, app.stop_workers), name="peering-gate")
 
     @kopf.on.login(registry=registry)
     async def login(memo: kopf.Memo, **_: Any) -> kopf.ConnectionInfo:
@@ -150,19 +183,16 @@ def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
 
     @kopf.on.cleanup(registry=registry)
     async def stop_application(memo: kopf.Memo, **_: Any) -> None:
-        gate_task: asyncio.Task[None] | None = memo.get("gate_task")
-        if gate_task is not None:
-            gate_task.cancel()
-            await asyncio.gather(gate_task, return_exceptions=True)
-        app: Application | None = memo.get("app")
-        if app is not None:
-            await app.close()
-        kube: KubeClient | None = memo.get("kube")
-        if kube is not None:
-            await kube.close()
-        status: web.AppRunner | None = memo.get("status")
-        if status is not None:
-            await status.cleanup()
+        state = running(memo)
+        if state.gate_task is not None:
+            state.gate_task.cancel()
+            await asyncio.gather(state.gate_task, return_exceptions=True)
+        if state.app is not None:
+            await state.app.close()
+        if state.kube is not None:
+            await state.kube.close()
+        if state.status_server is not None:
+            await state.status_server.cleanup()
 
     for resource in watched_resources(sources):
         _register_watch(registry, resource)
@@ -171,7 +201,7 @@ def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
 def _register_watch(registry: kopf.OperatorRegistry, resource: Resource) -> None:
     @kopf.on.event(resource.group, resource.version, resource.plural, registry=registry, id=f"watch-{resource.plural}")
     async def on_event(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
-        app: Application | None = memo.get("app")
+        app = running(memo).app
         if app is None:
             return
         app.on_object(resource, event.get("type"), event["object"])

@@ -1,19 +1,53 @@
-"""The Kubernetes resources the operator reads: the source kinds, and the kinds sources look things up in.
+"""The source table: every ``--source`` and what the glue needs to know about it, in one place.
 
-Each enabled ``--source`` names a resource and the pure function that turns one of its objects into endpoints.
-The auxiliary resources (nodes, pods, EndpointSlices) are watched only when an enabled source reads them.
+Each row (:class:`SourceSpec`) names the resource a source reads, the pure function that turns one object into
+endpoints, the other resources it looks things up in (``needs``) and, for a change to one of those, which of its
+own objects read it (``readers``); the reports it makes on the objects it looks up (Gateway problems go on the
+Gateway); whether its objects carry a status (DNSEndpoint); and the kind named by the ``resource`` label of its
+records (deletion events for records whose object is gone). The application, config (the ``--source``
+choices), reporting and explain read this table instead of testing source names. Source modules are imported
+only when their source is enabled.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import functools
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
 
+from external_dns.desired import ObjectKey
+from external_dns.endpoint import ObjectRef
 from external_dns.kube import resource_path
-from external_dns.sources.base import ClusterLookups, KubeObject, SourceResult, SourceSettings
+from external_dns.selectors import parse_selector
+from external_dns.sources.base import (
+    ClusterLookups,
+    KubeObject,
+    SourceResult,
+    SourceSettings,
+    annotations_of,
+    find_annotation,
+    labels_of,
+    object_ref,
+)
 from external_dns.sources.checks import checked
+from external_dns.store import Obj, ObjectStore, object_id
 
 SourceFunction = Callable[[KubeObject, SourceSettings, ClusterLookups], SourceResult]
+
+#: The ``--source`` values, as ExternalDNS spells them (config.py takes its choices from here).
+SourceName = Literal[
+    "service",
+    "ingress",
+    "crd",
+    "node",
+    "pod",
+    "gateway-httproute",
+    "gateway-grpcroute",
+    "gateway-tlsroute",
+    "gateway-tcproute",
+    "gateway-udproute",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,13 +69,65 @@ class Resource:
 
 
 @dataclass(frozen=True, slots=True)
-class SourceKind:
-    """An enabled ``--source``: its name (as in ExternalDNS), resource, function and the lookups it needs."""
+class ObjectReport:
+    """Problems to report on an object a source looks up (a Gateway), under its own key."""
 
-    name: str
+    key: ObjectKey
+    ref: ObjectRef
+    problems: list[str]
+
+
+#: (this kind's objects, plural of a changed looked-up object, that object) -> the objects that read it.
+Readers = Callable[[ObjectStore, str, Obj], Iterable[Obj]]
+#: A looked-up object and the source settings -> what to report on it (None: not this operator's business).
+RelatedReport = Callable[[Obj, SourceSettings], ObjectReport | None]
+
+
+def every_object(store: ObjectStore, plural: str, changed: Obj) -> Iterable[Obj]:
+    """Every object of the kind may read the changed one (Gateways and Namespaces are few)."""
+    return list(store.values())
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSpec:
+    """One row of the source table."""
+
+    name: SourceName
+    resource: Callable[[SourceSettings], Resource]
+    load: Callable[[], SourceFunction]
+    #: The resource label prefix of its records (``service/ns/name``; "" for none) and the kind it stands for.
+    label: str
+    ref_kind: str
+    ref_api_version: str
+    needs: frozenset[str] = frozenset()
+    readers: Readers = every_object
+    related_reports: Mapping[str, RelatedReport] = field(default_factory=dict)
+    #: --fqdn-template applies through the template wrapper (other sources apply it themselves, or never).
+    templated: bool = False
+    #: Its objects carry a status saying what DNS holds (DNSEndpoint).
+    writes_status: bool = False
+    #: An object skipped for a reason other than the user's own filters gets an event saying why.
+    explains_ignored: bool = False
+
+    def ref_for(self, namespace: str | None, name: str) -> ObjectRef:
+        """A reference good enough for an event on an object of this kind (no uid: it may be gone)."""
+        return ObjectRef(self.ref_kind, self.ref_api_version, namespace, name)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceKind:
+    """An enabled ``--source``: its row of the table, its resource, its (template-wrapped) function and the
+    resources it reads (the row's ``needs``, plus what enabled options add, e.g. Namespaces for their
+    annotations)."""
+
+    spec: SourceSpec
     resource: Resource
     derive: SourceFunction
-    needs: frozenset[str] = frozenset()
+    needs: frozenset[str]
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
 
 
 NODES = Resource("", "v1", "nodes", "Node", namespaced=False)
@@ -58,59 +144,196 @@ AUXILIARY = {
 }
 
 
+# --- which objects read which --------------------------------------------------------------------------------
+
+
+def service_readers(store: ObjectStore, plural: str, changed: Obj) -> list[Obj]:
+    """Only NodePort and headless Services read nodes, pods or EndpointSlices; a slice names its Service."""
+    namespace = str((changed.get("metadata") or {}).get("namespace") or "")
+    if plural == "endpointslices":
+        service = ((changed.get("metadata") or {}).get("labels") or {}).get("kubernetes.io/service-name")
+        held = store.get(namespace, service) if service else None
+        candidates = [held] if held is not None else []
+    elif plural == "pods":
+        candidates = store.in_namespace(namespace)
+    else:
+        candidates = list(store.values())
+    return [service for service in candidates if _reads_related_objects(service)]
+
+
+def _reads_related_objects(service: Obj) -> bool:
+    spec = service.get("spec") or {}
+    return spec.get("type") == "NodePort" or spec.get("clusterIP") == "None"
+
+
+def pod_readers(store: ObjectStore, plural: str, changed: Obj) -> list[Obj]:
+    """A pod reads only the node it runs on."""
+    node = str((changed.get("metadata") or {}).get("name") or "")
+    return [pod for pod in store.values() if (pod.get("spec") or {}).get("nodeName") == node]
+
+
+# --- the table ----------------------------------------------------------------------------------------------------
+
+
+def _service() -> SourceFunction:
+    from external_dns.sources.service import service_endpoints
+
+    return service_endpoints
+
+
+def _ingress() -> SourceFunction:
+    from external_dns.sources.ingress import ingress_endpoints
+
+    return ingress_endpoints
+
+
+def _crd() -> SourceFunction:
+    from external_dns.sources.crd import dnsendpoint_endpoints
+
+    return dnsendpoint_endpoints
+
+
+def _crd_resource(settings: SourceSettings) -> Resource:
+    group, _, version = settings.crd_api_version.rpartition("/")
+    return Resource(group, version, settings.crd_kind.lower() + "s", settings.crd_kind)
+
+
+def _node() -> SourceFunction:
+    from external_dns.sources.node import node_endpoints
+
+    return node_endpoints
+
+
+def _pod() -> SourceFunction:
+    from external_dns.sources.pod import pod_endpoints
+
+    return pod_endpoints
+
+
+def _route(name: str) -> SourceFunction:
+    from external_dns.sources.gateway import ROUTE_KINDS
+
+    # The route functions take GatewayLookups; the application's lookups provide them.
+    function: SourceFunction = ROUTE_KINDS[name].endpoints  # type: ignore[assignment]
+    return function
+
+
+def _route_resource(name: str, settings: SourceSettings) -> Resource:
+    from external_dns.sources.gateway import ROUTE_KINDS
+
+    route = ROUTE_KINDS[name]
+    return Resource(route.group, route.version, route.plural, route.kind)
+
+
+def _fixed(resource: Resource) -> Callable[[SourceSettings], Resource]:
+    return lambda _settings: resource
+
+
+def gateway_report(gateway: Obj, settings: SourceSettings) -> ObjectReport | None:
+    """Gateway-level problems go on the Gateway (once), not on each of its routes."""
+    from external_dns.sources.gateway import gateway_problems
+
+    namespace, name = object_id(gateway)
+    if settings.gateway_namespace and namespace != settings.gateway_namespace:
+        return None
+    if settings.gateway_label_filter and not parse_selector(settings.gateway_label_filter).matches(labels_of(gateway)):
+        return None
+    problems = [str(problem) for problem in gateway_problems(gateway, settings.annotation_prefix)]
+    has_target = find_annotation(annotations_of(gateway), "target", settings.annotation_prefix) is not None
+    if not has_target and not (gateway.get("status") or {}).get("addresses"):
+        problems.append(
+            "no record: the gateway has no addresses yet (status.addresses is empty) and no target annotation; "
+            "routes attached to it get records once it has"
+        )
+    ref = object_ref(gateway, kind="Gateway", api_version=GATEWAYS.api_version)
+    return ObjectReport(ObjectKey("gateway", namespace, name), ref, problems)
+
+
+def _route_spec(name: SourceName, kind: str, version: str) -> SourceSpec:
+    return SourceSpec(
+        name,
+        functools.partial(_route_resource, name),
+        functools.partial(_route, name),
+        label=kind.lower(),
+        ref_kind=kind,
+        ref_api_version=f"gateway.networking.k8s.io/{version}",
+        needs=frozenset({"gateways", "namespaces"}),
+        related_reports={"gateways": gateway_report},
+        explains_ignored=True,
+    )
+
+
+SOURCES: dict[str, SourceSpec] = {
+    spec.name: spec
+    for spec in (
+        SourceSpec(
+            "service",
+            _fixed(Resource("", "v1", "services", "Service")),
+            _service,
+            label="service",
+            ref_kind="Service",
+            ref_api_version="v1",
+            needs=frozenset({"nodes", "pods", "endpointslices"}),
+            readers=service_readers,
+            templated=True,
+        ),
+        SourceSpec(
+            "ingress",
+            _fixed(Resource("networking.k8s.io", "v1", "ingresses", "Ingress")),
+            _ingress,
+            label="ingress",
+            ref_kind="Ingress",
+            ref_api_version="networking.k8s.io/v1",
+            templated=True,
+        ),
+        SourceSpec(
+            "crd",
+            _crd_resource,
+            _crd,
+            label="crd",
+            ref_kind="DNSEndpoint",
+            ref_api_version="externaldns.k8s.io/v1alpha1",
+            writes_status=True,
+        ),
+        SourceSpec("node", _fixed(NODES), _node, label="node", ref_kind="Node", ref_api_version="v1"),
+        SourceSpec(
+            "pod",
+            _fixed(PODS),
+            _pod,
+            label="",  # pod records carry no resource label, as in ExternalDNS
+            ref_kind="Pod",
+            ref_api_version="v1",
+            needs=frozenset({"nodes"}),
+            readers=pod_readers,
+        ),
+        _route_spec("gateway-httproute", "HTTPRoute", "v1"),
+        _route_spec("gateway-grpcroute", "GRPCRoute", "v1"),
+        _route_spec("gateway-tlsroute", "TLSRoute", "v1"),
+        _route_spec("gateway-tcproute", "TCPRoute", "v1alpha2"),
+        _route_spec("gateway-udproute", "UDPRoute", "v1alpha2"),
+    )
+}
+
+#: Rows by the resource label prefix their records carry.
+BY_LABEL: dict[str, SourceSpec] = {spec.label: spec for spec in SOURCES.values() if spec.label}
+
+
 def source_kind(name: str, settings: SourceSettings) -> SourceKind:
-    """The SourceKind for a ``--source`` value, its function followed by the checks every source gets."""
-    kind = _source_kind(name, settings)
-    return SourceKind(kind.name, kind.resource, checked(kind.derive), kind.needs)
-
-
-def _source_kind(name: str, settings: SourceSettings) -> SourceKind:
-    """The SourceKind for a ``--source`` value; the sources' modules are imported only when enabled.
+    """The enabled SourceKind for a ``--source`` value: its function (templated where the row says so), followed
+    by the checks every source gets (sources/checks.py).
 
     Invalid ``--fqdn-template`` values raise ConfigError here, at startup.
     """
+    spec = SOURCES.get(name)
+    if spec is None:
+        raise ValueError(f"source {name!r} is not supported")
     from external_dns.sources.fqdn_template import compile_templates, with_templates
 
-    templates = compile_templates(settings.fqdn_templates)
-    if name == "service":
-        from external_dns.sources.service import service_endpoints
-
-        return SourceKind(
-            name,
-            Resource("", "v1", "services", "Service"),
-            with_templates(service_endpoints, templates, settings),
-            frozenset({"nodes", "pods", "endpointslices"}),
-        )
-    if name == "ingress":
-        from external_dns.sources.ingress import ingress_endpoints
-
-        return SourceKind(
-            name,
-            Resource("networking.k8s.io", "v1", "ingresses", "Ingress"),
-            with_templates(ingress_endpoints, templates, settings),
-        )
-    if name == "crd":
-        from external_dns.sources.crd import dnsendpoint_endpoints
-
-        group, _, version = settings.crd_api_version.rpartition("/")
-        plural = settings.crd_kind.lower() + "s"
-        return SourceKind(name, Resource(group, version, plural, settings.crd_kind), dnsendpoint_endpoints)
-    if name == "node":
-        from external_dns.sources.node import node_endpoints
-
-        return SourceKind(name, NODES, node_endpoints)
-    if name == "pod":
-        from external_dns.sources.pod import pod_endpoints
-
-        return SourceKind(name, PODS, pod_endpoints, frozenset({"nodes"}))
-    from external_dns.sources.gateway import ROUTE_KINDS
-
-    route = ROUTE_KINDS.get(name)
-    if route is not None:
-        resource = Resource(route.group, route.version, route.plural, route.kind)
-        # The route functions take GatewayLookups; the application's lookups provide them.
-        return SourceKind(name, resource, route.endpoints, frozenset({"gateways", "namespaces"}))  # type: ignore[arg-type]
-    raise ValueError(f"source {name!r} is not supported")
+    templates = compile_templates(settings.fqdn_templates)  # checked for every source, as ExternalDNS does
+    derive = spec.load()
+    if spec.templated:
+        derive = with_templates(derive, templates, settings)
+    return SourceKind(spec, spec.resource(settings), checked(derive), spec.needs)
 
 
 def watched_resources(sources: Sequence[SourceKind]) -> list[Resource]:

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from prometheus_client import Counter, Gauge, Histogram, Info
 
 from external_dns.endpoint import Endpoint
-from external_dns.providers.base import Changes
+from external_dns.model import Changes
 
 NAMESPACE = "external_dns"
 

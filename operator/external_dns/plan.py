@@ -44,7 +44,7 @@ from external_dns.endpoint import (
     same_targets,
 )
 from external_dns.endpoint import merge_endpoints as merge_endpoints  # the one merge, used by the reconciler
-from external_dns.providers.base import Changes
+from external_dns.model import Changes
 
 logger = logging.getLogger(__name__)
 

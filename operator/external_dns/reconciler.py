@@ -14,29 +14,29 @@ import logging
 import math
 import random
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Awaitable, Iterable
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from external_dns import metrics
 from external_dns.desired import DesiredState
 from external_dns.endpoint import (
     OWNED_RECORD_LABEL,
-    RESOURCE_LABEL,
     Endpoint,
     EndpointKey,
-    ObjectRef,
     normalize_name,
 )
 from external_dns.errors import AmbiguousProviderError, ProviderError
 from external_dns.events import EventSink
 from external_dns.guards.mass_deletion import DeletionLimit, MassDeletionGuard, count_owned
 from external_dns.guards.namespace_isolation import NamespaceIsolation
-from external_dns.plan import Plan, PlanSettings, Skipped, calculate, dedup_endpoints, merge_endpoints
-from external_dns.providers.base import ApplyOutcome, Changes, Provider, RemotelyAdjusting, Zone
-from external_dns.registry import Registry, RegistryView
+from external_dns.model import ApplyOutcome, Changes, Zone, ZoneRouter
+from external_dns.plan import PlanSettings
+from external_dns.providers.base import Provider, RemotelyAdjusting
+from external_dns.registry import Registry
 from external_dns.reporting import ZoneReporter, describe_changes
 from external_dns.zonecache import ZoneCache
+from external_dns.zoneplan import plan_zone, provider_adjust
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -71,19 +71,6 @@ class SyncResult:
     error: str = ""
 
 
-class ZoneRouter:
-    """Maps a DNS name to the zones its records go to: the most specific public zone that contains it, and
-    every private (split-horizon) zone that contains it, as ExternalDNS's Route 53 provider does."""
-
-    def __init__(self, zones: Iterable[Zone]) -> None:
-        self.zones = sorted(zones, key=lambda z: (-z.name.count("."), -len(z.name), z.name, z.id))
-
-    def zones_for(self, name: str) -> list[Zone]:
-        matching = [zone for zone in self.zones if zone.contains(name)]
-        public = next((zone for zone in matching if not zone.private), None)
-        return [zone for zone in matching if zone.private or zone is public]
-
-
 class ZoneWorker:
     """Keeps one zone in step with the desired state."""
 
@@ -97,8 +84,7 @@ class ZoneWorker:
         plan_settings: PlanSettings,
         events: EventSink,
         settings: ReconcilerSettings,
-        names_in_zone: Callable[[], Iterable[str]],
-        on_settled: Callable[[set[str]], None] | None = None,
+        router: ZoneRouter | None = None,
         isolation: NamespaceIsolation | None = None,
     ) -> None:
         self.zone = zone
@@ -109,15 +95,19 @@ class ZoneWorker:
         self.events = events
         self.settings = settings
         self.cache = ZoneCache()
-        self._names_in_zone = names_in_zone
-        self._on_settled = on_settled
-        self.isolation = isolation
+        self._provider_adjust = provider_adjust(provider)
+        #: Where this worker writes what it learns about each name (read by status, explain): the desired
+        #: state's record-state store.
+        self.states = desired.states
+        #: Which zones hold a name: a wanted name is this worker's when the router sends it here.
+        self.router = router if router is not None else ZoneRouter([zone])
         self._dirty: set[str] = set()
         self._retry: set[str] = set()
         self._retry_at = math.inf
         self._backoff = settings.retry_initial
         self._wake = asyncio.Event()
-        self.reporter = ZoneReporter(self.label, events, desired)
+        self.reporter = ZoneReporter(self.label, events, self.states)
+        self.isolation = isolation
         self.deletion_guard = MassDeletionGuard(
             self.label, settings.deletion_limit, plan_settings.owner_id, events, desired
         )
@@ -131,13 +121,15 @@ class ZoneWorker:
 
     @property
     def label(self) -> str:
-        return self.zone.name or "."
+        return self.zone.label
 
     def mark(self, names: Iterable[str]) -> None:
+        names = set(names)
         now = time.monotonic()
         for name in names:
             self._dirty.add(name)
             self._dirty_since.setdefault(name, now)
+        self.states.queued(self.label, names)
         metrics.QUEUE_DEPTH.labels(zone=self.label).set(len(self._dirty) + len(self._retry))
         self.idle.clear()
         self._wake.set()
@@ -145,19 +137,6 @@ class ZoneWorker:
     @property
     def pending(self) -> int:
         return len(self._dirty) + len(self._retry)
-
-    def record_state(self, endpoint: Endpoint) -> tuple[bool, str]:
-        """Whether the provider holds this wanted record as wanted, else why not (for object status)."""
-        key = endpoint.key
-        if key.name in self._retry:
-            return False, self.reporter.errors.get(key.name, "waiting for a retry")
-        if key.name in self._dirty:
-            return False, "waiting to be applied"
-        if key.name in self.reporter.errors:
-            return False, self.reporter.errors[key.name]
-        if key in self.reporter.skips:
-            return False, self.reporter.skips[key]
-        return True, ""
 
     async def load(self, attempts: int | None = None) -> None:
         """Read the zone from the provider, retrying with backoff until it answers (or ``attempts`` run out)."""
@@ -222,12 +201,13 @@ class ZoneWorker:
             return
         self.cache.replace(records)
         self._reload_before_sync = False  # just read: no need to read again after an ambiguous failure
-        self._dirty.clear()
+        stale, self._dirty = self._dirty, set()
         await self.sync_all()
+        self.states.settled(self.label, stale, set())  # those the whole-zone pass did not cover need nothing
 
     async def sync_all(self) -> SyncResult:
         """Plan the whole zone: every name the provider holds and every name wanted in it."""
-        wanted = set(self._names_in_zone())
+        wanted = {name for name in self.desired.names() if self.zone in self.router.zones_for(name)}
         names = self.cache.names() | wanted
         self._dirty -= names
         result = await self.sync(names)
@@ -272,41 +252,48 @@ class ZoneWorker:
             result.error = "the zone could not be re-read after an ambiguous provider failure"
             return result
         try:
-            plan, view = await self._plan(names)
+            planned = await plan_zone(
+                self.zone,
+                self.cache,
+                self.registry,
+                self.desired.endpoints_at(names),
+                names,
+                self.plan_settings,
+                self._adjust,
+                screen=self.isolation,
+                check=lambda plan: self.deletion_guard.check(plan, names, self._owned_records),
+            )
         except ProviderError as error:  # only a remote adjust can fail here
             wanted = Changes(create=self.desired.endpoints_at(names))
             outcome = ApplyOutcome(failed=[(ep, f"the provider cannot check it: {error}") for ep in wanted.create])
             result.failed = self.reporter.failed(wanted, outcome, names)
             self._settled(names, failed_names=names)
             return result
-        plan = self.deletion_guard.check(plan, names, self._owned_records)
-        changes = self.registry.ownership_changes(plan.changes, view)
-        changes, refused = self._refuse_outside_zone(changes)
-        self.reporter.skipped(names, plan.skipped, refused, self.plan_settings.owner_id)
-        result.skipped = len(plan.skipped) + len(refused)
-        metrics.record_plan(self.label, plan.changes)
-        if not changes.has_changes():
+        self.reporter.skipped(names, planned.skipped, self.plan_settings.owner_id, ignored=planned.ignored)
+        result.skipped = len(planned.skipped)
+        metrics.record_plan(self.label, planned.changes)
+        if not planned.batch.has_changes():
             self._settled(names, failed_names=set())
             return result
         if self.settings.dry_run:
-            for line in describe_changes(plan.changes):
+            for line in describe_changes(planned.changes):
                 logger.info("DRY-RUN %s (zone %s)", line, self.label)
             self._settled(names, failed_names=set())
-            result.applied = plan.changes
+            result.applied = planned.changes
             return result
         try:
-            outcome = await self._timed("apply_changes", self.provider.apply_changes(self.zone, changes))
+            outcome = await self._timed("apply_changes", self.provider.apply_changes(self.zone, planned.batch))
         except ProviderError as error:
             ambiguous = isinstance(error, AmbiguousProviderError)
-            outcome = ApplyOutcome(failed=[(ep, str(error)) for ep in _all(changes)], ambiguous=ambiguous)
+            outcome = ApplyOutcome(failed=[(ep, str(error)) for ep in _all(planned.batch)], ambiguous=ambiguous)
         self._reload_before_sync = self._reload_before_sync or outcome.ambiguous
         failed_keys, failed_names = self._failures(outcome)
-        self.cache.apply(changes, failed_keys)
-        applied = _without(plan.changes, failed_names)
+        self.cache.apply(planned.batch, failed_keys)
+        applied = _without(planned.changes, failed_names)
         self.deletion_guard.record_applied(len(applied.delete))
         self.reporter.applied(applied)
         result.applied = applied
-        result.failed = self.reporter.failed(plan.changes, outcome, failed_names)
+        result.failed = self.reporter.failed(planned.changes, outcome, failed_names)
         self._settled(names, failed_names)
         return result
 
@@ -326,60 +313,15 @@ class ZoneWorker:
         logger.info("Zone %s: re-read %d records after an ambiguous failure", self.label, len(records))
         return True
 
-    async def _plan(self, names: set[str]) -> tuple[Plan, RegistryView]:
-        related = set(names)
-        for name in names:
-            related |= self.registry.related_names(name)
-        view = self.registry.read(self.cache.at(related))
-        current = view.current_at(names)
-        wanted = [ep for ep in self.desired.endpoints_at(names) if self.zone.contains(ep.dns_name)]
-        isolated: list[Skipped] = []
-        if self.isolation is not None:  # --namespace-isolation (guards/namespace_isolation.py)
-            wanted, isolated = self.isolation.apply(wanted, current)
-        combined = combine(wanted)
-        if isinstance(self.provider, RemotelyAdjusting):
-            adjusted = await self._timed("adjust_endpoints", self.provider.adjust_endpoints_remote(combined))
-            desired = with_refs_of(combined, adjusted)  # refs do not travel over the webhook protocol
-        else:
-            desired = self.provider.adjust_endpoints(combined)
-        plan = calculate(current, desired, self.plan_settings)
-        plan.skipped.extend(isolated)
-        return plan, view
-
     def _owned_records(self) -> int:
         """How many records of the zone this owner holds (the mass-deletion guard's denominator)."""
         return count_owned(self.registry.read(self.cache.all()).records, self.plan_settings)
 
-    def _refuse_outside_zone(self, changes: Changes) -> tuple[Changes, list[tuple[Endpoint, str]]]:
-        """Never create a record whose ownership TXT would fall outside the zone: it could not be owned.
-
-        ExternalDNS creates it and drops the TXT silently (the record is then stuck unowned, #449); here the
-        record is held back and the object gets a Warning naming the fix.
-        """
-        outside = {
-            txt.labels.get(OWNED_RECORD_LABEL, "")
-            for txt in changes.create
-            if txt.record_type == "TXT" and OWNED_RECORD_LABEL in txt.labels and not self.zone.contains(txt.dns_name)
-        }
-        if not outside:
-            return changes, []
-        refused: list[tuple[Endpoint, str]] = []
-        kept: list[Endpoint] = []
-        for ep in changes.create:
-            owner_name = ep.labels.get(OWNED_RECORD_LABEL, ep.dns_name)
-            if owner_name in outside:
-                if ep.record_type != "TXT" or OWNED_RECORD_LABEL not in ep.labels:
-                    refused.append(
-                        (
-                            ep,
-                            f"its ownership TXT record would fall outside zone {self.label}; "
-                            "set a templated --txt-prefix ending in a dot, e.g. "
-                            '--txt-prefix="extdns-%{record_type}."',
-                        )
-                    )
-                continue
-            kept.append(ep)
-        return replace(changes, create=kept), refused
+    async def _adjust(self, endpoints: list[Endpoint]) -> list[Endpoint]:
+        adjusting = self._provider_adjust(endpoints)
+        if isinstance(self.provider, RemotelyAdjusting):  # only a remote call is a provider call worth timing
+            return await self._timed("adjust_endpoints", adjusting)
+        return await adjusting
 
     def _failures(self, outcome: ApplyOutcome) -> tuple[set[EndpointKey], set[str]]:
         keys: set[EndpointKey] = set()
@@ -399,7 +341,6 @@ class ZoneWorker:
             since = self._dirty_since.pop(name, None)
             if since is not None:
                 metrics.CHANGE_LATENCY.observe(now - since)
-            self.reporter.errors.pop(name, None)
         if failed_names:
             self._retry |= failed_names & names
             loop = asyncio.get_running_loop()
@@ -411,8 +352,7 @@ class ZoneWorker:
             metrics.CONSECUTIVE_SOFT_ERRORS.set(0)
             metrics.LAST_SYNC.set(time.time())
         metrics.QUEUE_DEPTH.labels(zone=self.label).set(len(self._dirty) + len(self._retry))
-        if self._on_settled is not None and not self.settings.dry_run:
-            self._on_settled(names)
+        self.states.settled(self.label, names, failed_names & names)
 
     async def _timed(self, operation: str, call: Awaitable[T]) -> T:
         started = time.monotonic()
@@ -426,30 +366,6 @@ class ZoneWorker:
             metrics.PROVIDER_LATENCY.labels(provider=self.provider.name, operation=operation).observe(
                 time.monotonic() - started
             )
-
-
-def combine(endpoints: Sequence[Endpoint]) -> list[Endpoint]:
-    """What ExternalDNS's source pipeline does before planning: the service and pod sources merge the targets of
-    one record wanted by several objects; exact duplicates from any sources collapse into one (refs united)."""
-    merged: list[Endpoint] = []
-    for kind in MERGING_KINDS:
-        same_kind = [ep for ep in endpoints if ep.refs and ep.refs[0].kind == kind]
-        merged += merge_endpoints(sorted(same_kind, key=lambda ep: ep.labels.get(RESOURCE_LABEL, "")))
-    others = [ep for ep in endpoints if not (ep.refs and ep.refs[0].kind in MERGING_KINDS)]
-    return dedup_endpoints([*merged, *others])
-
-
-def with_refs_of(originals: Sequence[Endpoint], adjusted: Sequence[Endpoint]) -> list[Endpoint]:
-    """``adjusted`` with the refs of the originals they came from (same key, else same name)."""
-    by_key = {ep.key: ep.refs for ep in originals}
-    by_name: dict[str, tuple[ObjectRef, ...]] = {}
-    for ep in originals:
-        by_name[ep.key.name] = tuple(dict.fromkeys((*by_name.get(ep.key.name, ()), *ep.refs)))
-    return [ep if ep.refs else ep.with_(refs=by_key.get(ep.key) or by_name.get(ep.key.name, ())) for ep in adjusted]
-
-
-#: Kinds whose source merges one record wanted by several objects into one (ExternalDNS service and pod sources).
-MERGING_KINDS = ("Service", "Pod")
 
 
 def _all(changes: Changes) -> list[Endpoint]:

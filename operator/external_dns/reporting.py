@@ -12,12 +12,12 @@ import collections
 import logging
 from collections.abc import Sequence
 
-from external_dns import metrics
-from external_dns.desired import DesiredState
+from external_dns import kinds, metrics
 from external_dns.endpoint import OWNED_RECORD_LABEL, RESOURCE_LABEL, Endpoint, EndpointKey, ObjectRef, normalize_name
 from external_dns.events import Action, EventSink, Reason, RecordEvent
+from external_dns.model import ApplyOutcome, Changes
 from external_dns.plan import Skipped
-from external_dns.providers.base import ApplyOutcome, Changes
+from external_dns.recordstate import RecordStates
 
 logger = logging.getLogger("external_dns.reconciler")
 
@@ -25,14 +25,11 @@ logger = logging.getLogger("external_dns.reconciler")
 class ZoneReporter:
     """Logs and events for one zone; remembers what it reported so that repeats stay silent."""
 
-    def __init__(self, zone_label: str, events: EventSink, desired: DesiredState) -> None:
+    def __init__(self, zone_label: str, events: EventSink, states: RecordStates) -> None:
         self.zone_label = zone_label
         self.events = events
-        self.desired = desired
-        #: The last error reported per name, until the name is applied.
-        self.errors: dict[str, str] = {}
-        #: The last reason reported per skipped record, until it is no longer skipped.
-        self.skips: dict[EndpointKey, str] = {}
+        #: What was last reported per name and record (errors, skips), and who last wanted a deleted name.
+        self.states = states
         #: Ownership skips by record: the metric labels (record_type, owner, foreign_owner, domain).
         self._mismatches: dict[EndpointKey, tuple[str, str, str, str]] = {}
 
@@ -63,9 +60,9 @@ class ZoneReporter:
                 message = messages.get(name, "failed together with other records of the batch")
                 failed.append((ep, message))
                 logger.error("FAILED %s %s (zone %s): %s", verb.upper(), _line(ep), self.zone_label, message)
-                if self.errors.get(name) == message:
+                if self.states.error(self.zone_label, name) == message:
                     continue  # the same error on a retry: already reported on the object
-                self.errors[name] = message
+                self.states.set_error(self.zone_label, name, message)
                 refs = ep.refs if verb != "delete" else self._refs_of_deleted(ep)
                 self._emit(refs, Reason.ERROR, Action.FAILED_SYNC, f"Failed to {verb} {ep.describe()}: {message}")
         return failed
@@ -74,22 +71,26 @@ class ZoneReporter:
         self,
         names: set[str],
         skipped: Sequence[Skipped],
-        refused: Sequence[tuple[Endpoint, str]],
         owner_id: str = "",
+        ignored: Sequence[Skipped] = (),
     ) -> None:
-        """Warn about records the plan left alone (foreign owner, conflicts, TXT outside the zone)."""
+        """Warn about records the plan left alone (foreign owner, conflicts, TXT outside the zone); remember the
+        ones the flags exclude (``ignored``) without a Warning."""
         self._count_mismatches(names, skipped, owner_id)
         seen: set[EndpointKey] = set()
-        for endpoint, reason in [(s.endpoint, s.reason) for s in skipped] + list(refused):
-            key = endpoint.key
+        for skip in ignored:
+            seen.add(skip.endpoint.key)
+            self.states.set_skip(self.zone_label, skip.endpoint.key, skip.reason)
+        for skip in skipped:
+            key = skip.endpoint.key
             seen.add(key)
-            if self.skips.get(key) == reason:
+            if self.states.skip(self.zone_label, key) == skip.reason:
                 continue
-            self.skips[key] = reason
-            logger.warning("SKIP %s (zone %s): %s", _line(endpoint), self.zone_label, reason)
-            self._emit(endpoint.refs, Reason.ERROR, Action.FAILED_SYNC, f"Skipped {endpoint.describe()}: {reason}")
-        for key in [k for k in self.skips if k.name in names and k not in seen]:
-            del self.skips[key]
+            self.states.set_skip(self.zone_label, key, skip.reason)
+            logger.warning("SKIP %s (zone %s): %s", _line(skip.endpoint), self.zone_label, skip.reason)
+            message = f"Skipped {skip.endpoint.describe()}: {skip.reason}"
+            self._emit(skip.endpoint.refs, Reason.ERROR, Action.FAILED_SYNC, message)
+        self.states.clear_skips(self.zone_label, names, keep=seen)
 
     def _count_mismatches(self, names: set[str], skipped: Sequence[Skipped], owner_id: str) -> None:
         """ExternalDNS's owner-mismatch gauge (#5703), kept per record so incremental plans keep it right."""
@@ -106,7 +107,7 @@ class ZoneReporter:
                 metrics.OWNER_MISMATCH.labels(*labels).inc(after[labels] - before[labels])
 
     def _refs_of_deleted(self, endpoint: Endpoint) -> tuple[ObjectRef, ...]:
-        refs = self.desired.former_refs(endpoint.key.name)
+        refs = self.states.former_refs(endpoint.key.name)
         if refs:
             return refs
         ref = ref_from_resource_label(endpoint.labels.get(RESOURCE_LABEL, ""))
@@ -120,24 +121,13 @@ class ZoneReporter:
 def ref_from_resource_label(resource: str) -> ObjectRef | None:
     """``service/ns/name`` -> a reference good enough for an event (no uid: the object may be gone)."""
     parts = resource.split("/")
-    kinds = {
-        "service": ("Service", "v1"),
-        "ingress": ("Ingress", "networking.k8s.io/v1"),
-        "crd": ("DNSEndpoint", "externaldns.k8s.io/v1alpha1"),
-        "node": ("Node", "v1"),
-        "httproute": ("HTTPRoute", "gateway.networking.k8s.io/v1"),
-        "grpcroute": ("GRPCRoute", "gateway.networking.k8s.io/v1"),
-        "tlsroute": ("TLSRoute", "gateway.networking.k8s.io/v1"),
-        "tcproute": ("TCPRoute", "gateway.networking.k8s.io/v1alpha2"),
-        "udproute": ("UDPRoute", "gateway.networking.k8s.io/v1alpha2"),
-    }
-    if not parts or parts[0] not in kinds:
+    spec = kinds.BY_LABEL.get(parts[0]) if parts else None
+    if spec is None:
         return None
-    kind, api_version = kinds[parts[0]]
     if len(parts) == 3:
-        return ObjectRef(kind, api_version, parts[1], parts[2])
+        return spec.ref_for(parts[1], parts[2])
     if len(parts) == 2:
-        return ObjectRef(kind, api_version, None, parts[1])
+        return spec.ref_for(None, parts[1])
     return None
 
 

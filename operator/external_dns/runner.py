@@ -26,6 +26,7 @@ def kopf_arguments(settings: Settings, memo: kopf.Memo) -> dict[str, object]:
     Under peering every replica gets a random priority (Kopf pauses all replicas of equal priority) and an
     identity it knows, so that the peering gate can find itself in the peering object; both go in the memo.
     """
+    state = handlers.running(memo)
     arguments: dict[str, object] = {
         "clusterwide": not settings.namespace,
         "namespaces": [settings.namespace] if settings.namespace else [],
@@ -33,8 +34,10 @@ def kopf_arguments(settings: Settings, memo: kopf.Memo) -> dict[str, object]:
         "peering_name": settings.peering or None,
     }
     if settings.peering:
-        memo["peering_identity"] = arguments["identity"] = own_identity()
-        memo["peering_priority"] = arguments["priority"] = random_priority()
+        state.peering_identity = own_identity()
+        state.peering_priority = random_priority()
+        arguments["identity"] = state.peering_identity
+        arguments["priority"] = state.peering_priority
     return arguments
 
 
@@ -57,7 +60,7 @@ def run(settings: Settings) -> int:
             settings.peering,
         )
     registry, kopf_settings = kopf_setup(settings)
-    memo = kopf.Memo(settings=settings)
+    memo = handlers.new_memo(settings)
     kopf.run(
         registry=registry,
         settings=kopf_settings,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 
 from external_dns.endpoint import Endpoint, EndpointKey
-from external_dns.providers.base import Changes
+from external_dns.model import Changes
 
 
 class ZoneCache:

@@ -19,6 +19,7 @@ import pytest
 from tests.backends.bind import BindServer, free_port
 from tests.harness import OperatorThread, operator_settings, wait_for
 
+from external_dns.handlers import running
 from external_dns.peering import parse_peers
 from external_dns.testing.cluster import LocalCluster
 
@@ -178,4 +179,4 @@ def test_a_namespaced_operator_leads_through_its_namespaced_peering_object(clust
         snapshot = op.app.provider.snapshot()  # type: ignore[attr-defined]
         assert [ep.targets for ep in snapshot["example.com"] if ep.dns_name == "api.example.com"] == [("192.0.2.3",)]
         peering = run(cluster.get("kopf.dev/v1", "kopfpeerings", "external-dns", "default"))
-        assert op.memo["peering_identity"] in peering["status"]
+        assert running(op.memo).peering_identity in peering["status"]

@@ -187,8 +187,8 @@ def test_kubectl_get_dnsendpoints_shows_programmed_reason_and_age() -> None:
 
 def test_the_status_the_operator_writes_is_valid_under_the_crd_schema() -> None:
     jsonschema = pytest.importorskip("jsonschema")
+    from external_dns.dnsendpoint_status import EndpointState, build_status
     from external_dns.endpoint import Endpoint
-    from external_dns.status import EndpointState, build_status
 
     states = [
         EndpointState(Endpoint("api.example.com", "A", ("192.0.2.1",)), programmed=True),

@@ -15,12 +15,14 @@ from external_dns.desired import DesiredState, ObjectKey
 from external_dns.endpoint import OWNED_RECORD_LABEL, RESOURCE_LABEL, Endpoint, ObjectRef
 from external_dns.errors import TransientProviderError
 from external_dns.events import Action, EventSink, Reason, RecordEvent
+from external_dns.model import ZoneRouter
 from external_dns.plan import PlanSettings
 from external_dns.providers.base import ApplyOutcome, Changes, Provider, Zone
 from external_dns.providers.inmemory import InMemoryProvider
-from external_dns.reconciler import ReconcilerSettings, ZoneRouter, ZoneWorker, combine
+from external_dns.reconciler import ReconcilerSettings, ZoneWorker
 from external_dns.registry.txt import TXTRegistry
 from external_dns.reporting import describe_changes, ref_from_resource_label
+from external_dns.zoneplan import combine
 
 ZONE = "example.com"
 OWNER = "default"
@@ -142,7 +144,6 @@ def make_rig(
         plan_settings=PlanSettings(owner_id=OWNER),
         events=events,
         settings=settings,
-        names_in_zone=desired.names,
     )
     return Rig(inner, worker, desired, events)
 
@@ -254,7 +255,7 @@ async def test_a_transient_failure_is_retried_and_reported_once_until_it_recover
         'Failed to create A record "www.example.com" -> 203.0.113.10: throttled: rate exceeded',
     ]
     assert all(e.action is Action.FAILED_SYNC and e.type == "Warning" for e in errors)
-    state = rig.worker.record_state(wanted("web.example.com", "203.0.113.10"))
+    state = rig.worker.states.record_state(ZONE, wanted("web.example.com", "203.0.113.10"))
     assert state == (False, "throttled: rate exceeded")
 
     await rig.sync(names)
@@ -284,7 +285,7 @@ async def test_a_failed_name_applied_by_a_later_change_is_no_longer_waiting_for_
         await eventually(lambda: rig.records().get(("web.example.com", "A")) == ("203.0.113.20",))
         assert loop.time() - changed_at < 1, "not held back until the 30 s retry"
         await asyncio.wait_for(rig.worker.idle.wait(), 5)
-        assert rig.worker.record_state(wanted("web.example.com", "203.0.113.20")) == (True, "")
+        assert rig.worker.states.record_state(ZONE, wanted("web.example.com", "203.0.113.20")) == (True, "")
         assert rig.worker.pending == 0
     finally:
         task.cancel()
@@ -305,8 +306,9 @@ async def test_a_record_the_provider_rejects_does_not_hold_back_the_rest_of_the_
     assert ("bad.example.com", "A") not in rig.records()
     assert [(e.ref, e.reason) for e in rig.sent()] == [(WEB_REF, Reason.READY), (API_REF, Reason.ERROR)]
     assert rig.sent(Reason.ERROR)[0].message.endswith(": REFUSED by policy")
-    assert rig.worker.record_state(wanted("bad.example.com", "203.0.113.20")) == (False, "REFUSED by policy")
-    assert rig.worker.record_state(wanted("good.example.com", "203.0.113.10")) == (True, "")
+    state_of = rig.worker.states.record_state
+    assert state_of(ZONE, wanted("bad.example.com", "203.0.113.20")) == (False, "REFUSED by policy")
+    assert state_of(ZONE, wanted("good.example.com", "203.0.113.10")) == (True, "")
 
     rejecting.names.clear()
     await rig.sync({"bad.example.com"})
@@ -328,7 +330,7 @@ async def test_an_apex_record_whose_txt_falls_outside_the_zone_is_refused_with_a
     [warning] = rig.sent()
     assert (warning.ref, warning.reason, warning.type) == (WEB_REF, Reason.ERROR, "Warning")
     assert "--txt-prefix" in warning.message and "outside zone example.com" in warning.message
-    programmed, why = rig.worker.record_state(apex)
+    programmed, why = rig.worker.states.record_state(ZONE, apex)
     assert not programmed and "--txt-prefix" in why
 
 
@@ -356,7 +358,7 @@ async def test_a_foreign_owned_record_is_warned_about_once_and_again_when_the_re
     assert first.reason is Reason.ERROR and first.ref == WEB_REF
     assert "has no owner" in first.message
     assert rig.records()[("web.example.com", "A")] == ("198.51.100.1",)
-    assert rig.worker.record_state(wanted("web.example.com", "203.0.113.10"))[0] is False
+    assert rig.worker.states.record_state(ZONE, wanted("web.example.com", "203.0.113.10"))[0] is False
 
     inner.seed(ZONE, [Endpoint("a-web.example.com", "TXT", (ownership("someone-else"),))])
     await rig.worker.load()  # a re-read of the zone, as a resync does
@@ -426,9 +428,9 @@ async def test_record_state(
     rig = make_rig(FlakyProvider(inner, failures), inner=inner)
     await rig.worker.load()
     await scenario(rig)
-    state = rig.worker.record_state(WEB_A)
-    assert state[0] is programmed
-    assert state[1].startswith(message)
+    state = rig.worker.states.record_state(ZONE, WEB_A)
+    assert state.programmed is programmed
+    assert state.message.startswith(message)
 
 
 # --- run loop ---------------------------------------------------------------------------------------------------

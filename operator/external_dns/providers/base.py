@@ -13,58 +13,13 @@ ordinary TXT endpoints here, with their value in ``targets[0]`` including the li
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from external_dns.domain_filter import DomainFilter
-from external_dns.endpoint import Endpoint, normalize_name
+from external_dns.endpoint import Endpoint
+from external_dns.model import ApplyOutcome, Changes, Zone
 
-
-@dataclass(frozen=True, slots=True)
-class Zone:
-    """A zone a provider serves. ``name`` has no trailing dot; ``""`` is the root (it holds every name).
-
-    ``private`` marks a split-horizon zone (Route 53 private hosted zones): a name is written to every private
-    zone that contains it as well as to the most specific public one, as ExternalDNS does.
-    """
-
-    name: str
-    id: str = ""
-    private: bool = False
-
-    def contains(self, dns_name: str) -> bool:
-        name = normalize_name(dns_name)
-        zone = normalize_name(self.name)
-        return not zone or name == zone or name.endswith("." + zone)
-
-
-@dataclass(slots=True)
-class Changes:
-    """A batch for one zone. ``update_old[i]`` is the current record that ``update_new[i]`` replaces."""
-
-    create: list[Endpoint] = field(default_factory=list)
-    update_old: list[Endpoint] = field(default_factory=list)
-    update_new: list[Endpoint] = field(default_factory=list)
-    delete: list[Endpoint] = field(default_factory=list)
-
-    def has_changes(self) -> bool:
-        return bool(self.create or self.delete or self.update_new != self.update_old)
-
-    def __len__(self) -> int:
-        return len(self.create) + len(self.update_new) + len(self.delete)
-
-
-@dataclass(slots=True)
-class ApplyOutcome:
-    """What the provider did with a batch: the records it rejected, each with the provider's own message.
-
-    Raising from ``apply_changes`` means nothing of the batch is known to be applied; returning an outcome means
-    everything not listed in ``failed`` was applied. ``ambiguous`` says that some of ``failed`` may have been
-    applied after all (an answer was lost): the caller must re-read the zone before planning those names again.
-    """
-
-    failed: list[tuple[Endpoint, str]] = field(default_factory=list)
-    ambiguous: bool = False
+__all__ = ["ApplyOutcome", "Changes", "DomainFiltering", "Provider", "RemotelyAdjusting", "Zone"]
 
 
 @runtime_checkable

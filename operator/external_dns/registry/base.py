@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from external_dns.endpoint import Endpoint, RowKey
-from external_dns.providers.base import Changes
+from external_dns.model import Changes
 
 
 @dataclass(slots=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from external_dns.endpoint import Endpoint
-from external_dns.providers.base import Changes
+from external_dns.model import Changes
 from external_dns.registry.base import RegistryView
 
 

@@ -33,7 +33,7 @@ from external_dns.endpoint import (
     normalize_name,
 )
 from external_dns.errors import ConfigError
-from external_dns.providers.base import Changes
+from external_dns.model import Changes
 from external_dns.registry.base import RegistryView
 from external_dns.registry.crypto import (
     DecryptionError,

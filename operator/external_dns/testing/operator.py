@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import kopf
 
+from external_dns import handlers
 from external_dns.app import Application
 from external_dns.config import Settings
 from external_dns.runner import kopf_arguments, kopf_setup
@@ -40,7 +41,7 @@ class OperatorThread:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.memo = kopf.Memo(settings=settings)
+        self.memo = handlers.new_memo(settings)
         self._stop = threading.Event()
         self._ready = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -66,7 +67,8 @@ class OperatorThread:
 
     @property
     def app(self) -> Application:
-        app: Application = self.memo["app"]
+        app = handlers.running(self.memo).app
+        assert app is not None, "the operator has not started"
         return app
 
     def call(self, make: Callable[[], Awaitable[T]], timeout: float = 30.0) -> T:
@@ -92,9 +94,10 @@ class OperatorThread:
             await self.app.wiring.status.flush()
 
     def _is_running(self) -> bool:
-        if "gate" in self.memo:
-            return bool(self.memo["gate"].checked.is_set())
-        return "app" in self.memo and self.app.ready
+        state = handlers.running(self.memo)
+        if state.gate is not None:
+            return state.gate.checked.is_set()
+        return state.app is not None and state.app.ready
 
     def _main(self) -> None:
         registry, kopf_settings = kopf_setup(self.settings)

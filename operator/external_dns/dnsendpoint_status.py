@@ -5,6 +5,9 @@ ExternalDNS writes ``status.observedGeneration`` when it *reads* a DNSEndpoint, 
 of the object is in DNS as asked), per-endpoint results with the reason when not, and ``observedGeneration`` of
 the spec those results are about. Writes go through the status subresource, are skipped when nothing changed,
 and are drained by one background task so reconciliation never waits on the API server.
+
+:class:`StatusRefresher` reads the record states (recordstate.py) that the zone workers write, and turns the
+objects whose names settled into status updates; the workers never call it.
 """
 
 from __future__ import annotations
@@ -16,10 +19,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from external_dns.desired import ObjectKey
+from external_dns.desired import DesiredState, ObjectKey
 from external_dns.endpoint import Endpoint
 from external_dns.kinds import Resource
 from external_dns.kube import KubeAPIError, KubeClient
+from external_dns.model import ZoneRouter
+from external_dns.recordstate import RecordStates
+from external_dns.store import ObjectStore
 
 logger = logging.getLogger(__name__)
 
@@ -137,6 +143,59 @@ class StatusWriter:
         path = self._resource.path(key.namespace) + f"/{key.name}/status"
         await self._kube.request("PATCH", path, body=body, content_type="application/merge-patch+json")
         self.writes += 1
+
+
+class StatusRefresher:
+    """Refreshes the status of the objects of one kind (DNSEndpoints) whose names settled or that changed."""
+
+    def __init__(
+        self,
+        writer: StatusWriter,
+        kind: str,
+        objects: ObjectStore,
+        desired: DesiredState,
+        states: RecordStates,
+        router: ZoneRouter,
+    ) -> None:
+        self.writer = writer
+        self.kind = kind
+        self.objects = objects
+        self.desired = desired
+        self.states = states
+        self.router = router
+
+    async def run(self) -> None:
+        """Until cancelled: refresh whenever the record states were touched."""
+        while True:
+            await self.states.touched.wait()
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Refresh every object touched since the last call."""
+        names, objects = self.states.take_touched()
+        keys = {key for name in names for key in self.desired.wanted_by(name) if key.kind == self.kind}
+        keys |= {key for key in objects if key.kind == self.kind}
+        for key in sorted(keys):
+            self.refresh_object(key)
+
+    def refresh_object(self, key: ObjectKey) -> None:
+        obj = self.objects.get(key.namespace, key.name)
+        if obj is None:
+            return
+        endpoint_states = []
+        for endpoint in self.desired.endpoints_of(key):
+            zones = self.router.zones_for(endpoint.dns_name)
+            if not zones:
+                endpoint_states.append(EndpointState(endpoint, False, "no managed zone contains this name"))
+                continue
+            missing = [
+                state.message
+                for state in (self.states.record_state(zone.label, endpoint) for zone in zones)
+                if not state.programmed
+            ]
+            endpoint_states.append(EndpointState(endpoint, not missing, missing[0] if missing else ""))
+        generation = int((obj.get("metadata") or {}).get("generation") or 0)
+        self.writer.update(key, build_status(generation, endpoint_states, self.states.problems(key)))
 
 
 def _now() -> str:

@@ -8,12 +8,12 @@ from typing import Any, cast
 
 import pytest
 
-from external_dns import status as status_module
+from external_dns import dnsendpoint_status as status_module
 from external_dns.desired import ObjectKey
+from external_dns.dnsendpoint_status import EndpointState, StatusWriter, build_status
 from external_dns.endpoint import Endpoint
 from external_dns.kinds import Resource
 from external_dns.kube import KubeAPIError, KubeClient
-from external_dns.status import EndpointState, StatusWriter, build_status
 
 WEB_A = Endpoint("web.example.com", "A", ("203.0.113.10",))
 WEB_AAAA = Endpoint("web.example.com", "AAAA", ("2001:db8::1",))

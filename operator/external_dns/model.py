@@ -1,0 +1,79 @@
+"""The values that cross the planner, the registry, the reconciler and the providers: zones and change batches.
+
+:class:`ZoneRouter` answers which zones a name goes to (workers, status and explain agree on it).
+
+They sit below all of those (as ExternalDNS's ``plan.Changes`` sits in ``plan/`` and providers import it), so the
+planner and the registry never import a provider module. ``external_dns.providers.base`` re-exports them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from external_dns.endpoint import Endpoint, normalize_name
+
+
+@dataclass(frozen=True, slots=True)
+class Zone:
+    """A zone a provider serves. ``name`` has no trailing dot; ``""`` is the root (it holds every name).
+
+    ``private`` marks a split-horizon zone (Route 53 private hosted zones): a name is written to every private
+    zone that contains it as well as to the most specific public one, as ExternalDNS does.
+    """
+
+    name: str
+    id: str = ""
+    private: bool = False
+
+    @property
+    def label(self) -> str:
+        """The zone's name for logs and metrics (``.`` for the root)."""
+        return self.name or "."
+
+    def contains(self, dns_name: str) -> bool:
+        name = normalize_name(dns_name)
+        zone = normalize_name(self.name)
+        return not zone or name == zone or name.endswith("." + zone)
+
+
+@dataclass(slots=True)
+class Changes:
+    """A batch for one zone. ``update_old[i]`` is the current record that ``update_new[i]`` replaces."""
+
+    create: list[Endpoint] = field(default_factory=list)
+    update_old: list[Endpoint] = field(default_factory=list)
+    update_new: list[Endpoint] = field(default_factory=list)
+    delete: list[Endpoint] = field(default_factory=list)
+
+    def has_changes(self) -> bool:
+        return bool(self.create or self.delete or self.update_new != self.update_old)
+
+    def __len__(self) -> int:
+        return len(self.create) + len(self.update_new) + len(self.delete)
+
+
+@dataclass(slots=True)
+class ApplyOutcome:
+    """What the provider did with a batch: the records it rejected, each with the provider's own message.
+
+    Raising from ``apply_changes`` means nothing of the batch is known to be applied; returning an outcome means
+    everything not listed in ``failed`` was applied. ``ambiguous`` says that some of ``failed`` may have been
+    applied after all (an answer was lost): the caller must re-read the zone before planning those names again.
+    """
+
+    failed: list[tuple[Endpoint, str]] = field(default_factory=list)
+    ambiguous: bool = False
+
+
+class ZoneRouter:
+    """Maps a DNS name to the zones its records go to: the most specific public zone that contains it, and
+    every private (split-horizon) zone that contains it, as ExternalDNS's Route 53 provider does."""
+
+    def __init__(self, zones: Iterable[Zone]) -> None:
+        self.zones = sorted(zones, key=lambda z: (-z.name.count("."), -len(z.name), z.name, z.id))
+
+    def zones_for(self, name: str) -> list[Zone]:
+        matching = [zone for zone in self.zones if zone.contains(name)]
+        public = next((zone for zone in matching if not zone.private), None)
+        return [zone for zone in matching if zone.private or zone is public]
