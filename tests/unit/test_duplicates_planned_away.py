@@ -65,7 +65,6 @@ def worker_for(provider: ListProvider) -> ZoneWorker:
         plan_settings=PlanSettings(owner_id="default"),
         events=EventSink(),
         settings=FAST,
-        names_in_zone=desired.names,
     )
 
 
