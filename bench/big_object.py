@@ -75,7 +75,6 @@ async def measure(names: int) -> dict[str, float]:
         plan_settings=PlanSettings(owner_id="bench"),
         events=EventSink(),
         settings=ReconcilerSettings(),
-        names_in_zone=desired.names,
     )
     await worker.load()
     started = time.perf_counter()

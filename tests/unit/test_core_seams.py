@@ -198,9 +198,18 @@ def test_an_unknown_source_is_refused() -> None:
 # --- settings flow ----------------------------------------------------------------------------------------------
 
 
-def test_every_source_setting_but_one_comes_from_a_flag() -> None:
+def test_every_source_setting_comes_from_a_flag_of_its_name_but_two() -> None:
     flags = {factory.SOURCE_FLAGS.get(f.name, f.name) for f in dataclasses.fields(SourceSettings)}
-    assert flags - set(Settings.model_fields) == {"resolve_lb_hostname"}  # accepted and ignored (see its doc)
+    # resolve_lb_hostname is accepted and ignored (see its doc); the AES key is decoded from --txt-encrypt-aes-key.
+    assert flags - set(Settings.model_fields) == {"resolve_lb_hostname", "ownership_aes_key"}
+
+
+def test_the_ownership_key_reaches_the_sources_decoded() -> None:
+    key = "0123456789abcdef0123456789abcdef"
+    settings = Settings.load(
+        {"source": ["crd"], "provider": "inmemory", "txt_encrypt_enabled": True, "txt_encrypt_aes_key": key}, env={}
+    )
+    assert factory.source_settings(settings).ownership_aes_key == key.encode()
 
 
 def test_flags_flow_into_the_parts_settings_with_their_types() -> None:
