@@ -49,18 +49,7 @@ def bind_with_foreign_records(directory: Path) -> Iterator[BindServer]:
 
 def rfc2136_flags(bind: BindServer) -> dict[str, Any]:
     """The operator's flags for this zone (as Settings field names)."""
-    info = bind.info
-    return {
-        "source": ["crd"],
-        "provider": "rfc2136",
-        "rfc2136_host": info.host,
-        "rfc2136_port": info.port,
-        "rfc2136_zone": [ZONE],
-        "rfc2136_tsig_keyname": info.key_name,
-        "rfc2136_tsig_secret": info.key_secret,
-        "rfc2136_tsig_secret_alg": info.key_algorithm,
-        "txt_owner_id": OWNER,
-    }
+    return {**bind.provider_flags(ZONE), "source": ["crd"], "txt_owner_id": OWNER}
 
 
 def name_of(index: int) -> str:

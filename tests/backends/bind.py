@@ -23,6 +23,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import dns.exception
 import dns.message
@@ -86,6 +87,19 @@ class BindServer:
         if self._info is None:
             raise RuntimeError("the BIND server was never started")
         return self._info
+
+    def provider_flags(self, *zones: str) -> dict[str, Any]:
+        """The operator's provider flags (Settings field names) for writing ``zones`` into this server."""
+        info = self.info
+        return {
+            "provider": "rfc2136",
+            "rfc2136_host": info.host,
+            "rfc2136_port": info.port,
+            "rfc2136_zone": list(zones),
+            "rfc2136_tsig_keyname": info.key_name,
+            "rfc2136_tsig_secret": info.key_secret,
+            "rfc2136_tsig_secret_alg": info.key_algorithm,
+        }
 
     @property
     def running(self) -> bool:

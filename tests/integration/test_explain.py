@@ -38,16 +38,10 @@ def test_explain_tells_in_step_foreign_owner_and_missing_zone(
 ) -> None:
     asyncio.run(cluster.create("v1", "services", lb_service("web", "web.example.com", "203.0.113.5")))
     asyncio.run(cluster.create("v1", "services", lb_service("grab", "taken.example.com", "203.0.113.6")))
-    info = bind.info
     settings = operator_settings(
         cluster.kubeconfig,
+        **bind.provider_flags(ZONE),
         source=["service"],
-        provider="rfc2136",
-        rfc2136_host=info.host,
-        rfc2136_port=info.port,
-        rfc2136_zone=[ZONE],
-        rfc2136_tsig_keyname=info.key_name,
-        rfc2136_tsig_secret=info.key_secret,
         txt_owner_id="mine",
     )
     with OperatorThread(settings) as op:

@@ -22,16 +22,9 @@ WEB = ObjectKey("ingress", "default", "web")
 
 
 def settings_for(cluster: LocalCluster, bind: BindServer, **flags: Any) -> Any:
-    info = bind.info
     base = {
+        **bind.provider_flags(ZONE),
         "source": ["ingress"],
-        "provider": "rfc2136",
-        "rfc2136_host": info.host,
-        "rfc2136_port": info.port,
-        "rfc2136_zone": [ZONE],
-        "rfc2136_tsig_keyname": info.key_name,
-        "rfc2136_tsig_secret": info.key_secret,
-        "rfc2136_tsig_secret_alg": info.key_algorithm,
         "txt_owner_id": "test",
         "empty_target_grace": GRACE,
     }

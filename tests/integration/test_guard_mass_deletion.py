@@ -38,16 +38,9 @@ def bind(tmp_path: Path) -> Iterator[BindServer]:
 
 
 def settings_for(cluster: LocalCluster, bind: BindServer, **flags: Any) -> Any:
-    info = bind.info
     base = {
+        **bind.provider_flags(ZONE),
         "source": ["service"],
-        "provider": "rfc2136",
-        "rfc2136_host": info.host,
-        "rfc2136_port": info.port,
-        "rfc2136_zone": [ZONE],
-        "rfc2136_tsig_keyname": info.key_name,
-        "rfc2136_tsig_secret": info.key_secret,
-        "rfc2136_tsig_secret_alg": info.key_algorithm,
         "txt_owner_id": "guarded",
     }
     return operator_settings(cluster.kubeconfig, **{**base, **flags})

@@ -41,16 +41,9 @@ PRE_EXISTING = [
 
 
 def settings_for(cluster: LocalCluster, bind: BindServer, **flags: Any) -> Any:
-    info = bind.info
     base = {
+        **bind.provider_flags(ZONE),
         "source": ["service", "ingress", "crd"],
-        "provider": "rfc2136",
-        "rfc2136_host": info.host,
-        "rfc2136_port": info.port,
-        "rfc2136_zone": [ZONE],
-        "rfc2136_tsig_keyname": info.key_name,
-        "rfc2136_tsig_secret": info.key_secret,
-        "rfc2136_tsig_secret_alg": info.key_algorithm,
         "txt_owner_id": "test",
     }
     return operator_settings(cluster.kubeconfig, **{**base, **flags})

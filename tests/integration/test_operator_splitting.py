@@ -68,17 +68,10 @@ def test_fifty_good_services_get_their_records_and_only_the_culprit_gets_a_warni
     cluster: LocalCluster, bind: BindServer
 ) -> None:
     create_objects(cluster)
-    info = bind.info
     settings = operator_settings(
         cluster.kubeconfig,
+        **bind.provider_flags(ZONE),
         source=["service", "crd"],
-        provider="rfc2136",
-        rfc2136_host=info.host,
-        rfc2136_port=info.port,
-        rfc2136_zone=[ZONE],
-        rfc2136_tsig_keyname=info.key_name,
-        rfc2136_tsig_secret=info.key_secret,
-        rfc2136_tsig_secret_alg=info.key_algorithm,
         txt_owner_id="split",
         managed_record_types=["A", "MX"],
     )
