@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from external_dns import metrics
 from external_dns.desired import DesiredState, ObjectKey
 from external_dns.dnsendpoint_status import StatusRefresher, StatusWriter
-from external_dns.endpoint import Endpoint, ObjectRef, endpoints_for_hostname
+from external_dns.endpoint import ObjectRef
 from external_dns.errors import ProviderError
 from external_dns.events import Action, EventSink, Reason, RecordEvent
 from external_dns.guards.blank_status import BlankStatusHoldDown
@@ -35,7 +35,6 @@ from external_dns.sources.base import (
     object_ref,
     passes_filters,
 )
-from external_dns.sources.target_filter import TargetNetFilter, filter_targets, with_min_ttl
 from external_dns.store import Lookups, Obj, ObjectStore, object_id
 
 logger = logging.getLogger(__name__)
@@ -52,12 +51,6 @@ class Wiring:
     plan_settings: PlanSettings
     reconciler_settings: ReconcilerSettings
     events: EventSink = field(default_factory=EventSink)
-    #: --default-targets: used for endpoints a source produced without targets.
-    default_targets: tuple[str, ...] = ()
-    #: --target-net-filter / --exclude-target-net: which targets may be published.
-    target_filter: TargetNetFilter = field(default_factory=TargetNetFilter)
-    #: --min-ttl in seconds: the TTL of endpoints whose source set none.
-    min_ttl: int = 0
     #: Writes DNSEndpoint status (None: no status is written, e.g. dry runs and --once).
     status: StatusWriter | None = None
     #: --empty-target-grace: how long records outlive an emptied load-balancer status (0: not at all).
@@ -188,9 +181,9 @@ class Application:
         self._report_problems(key, object_ref(obj), problems, kind.name)
         if result.ignored_reason:
             logger.debug("Ignoring %s %s/%s: %s", kind.name, namespace, name, result.ignored_reason)
-        derived = with_default_targets(result.endpoints, self.wiring.default_targets)
-        derived = with_min_ttl(filter_targets(derived, self.wiring.target_filter), self.wiring.min_ttl)
-        endpoints = self.blank_status.endpoints(key, object_ref(obj), obj, derived, self.desired.endpoints_of(key))
+        endpoints = self.blank_status.endpoints(
+            key, object_ref(obj), obj, result.endpoints, self.desired.endpoints_of(key)
+        )
         changed = self.desired.update(key, endpoints)
         self._mark(changed)
         # A zone worker settles the changed names once applied, which refreshes the status; with no change, or a
@@ -358,18 +351,3 @@ class Application:
             await self.wiring.status.close()
         await self.provider.close()
 
-
-def with_default_targets(endpoints: Sequence[Endpoint], targets: Sequence[str]) -> list[Endpoint]:
-    """ExternalDNS's --default-targets: an endpoint without targets gets them (one endpoint per fitting type)."""
-    if not targets:
-        return [ep for ep in endpoints if ep.targets]
-    result: list[Endpoint] = []
-    for ep in endpoints:
-        if ep.targets:
-            result.append(ep)
-            continue
-        for filled in endpoints_for_hostname(
-            ep.dns_name, targets, ttl=ep.ttl, set_identifier=ep.set_identifier, provider_specific=ep.provider_specific
-        ):
-            result.append(filled.with_(labels=dict(ep.labels), refs=ep.refs))
-    return result

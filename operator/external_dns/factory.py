@@ -78,7 +78,9 @@ def source_settings(settings: Settings) -> SourceSettings:
     part = from_flags(SourceSettings, settings, SOURCE_FLAGS)
     # The one field built from a flag rather than copied: the AES key, decoded (sources refuse forged ownership TXT).
     key = aes_key_bytes(settings.txt_encrypt_aes_key) if settings.txt_encrypt_aes_key else None
-    return replace(part, ownership_aes_key=key)
+    # And the two built from several flags or converted: the target-net filter and --min-ttl in whole seconds.
+    target_filter = TargetNetFilter.from_cidrs(settings.target_net_filter, settings.exclude_target_net)
+    return replace(part, ownership_aes_key=key, target_filter=target_filter, min_ttl=int(settings.min_ttl))
 
 
 def sources(settings: Settings) -> list[SourceKind]:
@@ -261,9 +263,6 @@ def wiring(settings: Settings, events: EventSink, sources_: list[SourceKind] | N
         plan_settings=plan_settings(settings),
         reconciler_settings=reconciler_settings(settings),
         events=events,
-        default_targets=tuple(settings.default_targets),
-        target_filter=TargetNetFilter.from_cidrs(settings.target_net_filter, settings.exclude_target_net),
-        min_ttl=int(settings.min_ttl),
         empty_target_grace=settings.empty_target_grace,
         namespace_isolation=settings.namespace_isolation,
     )

@@ -30,7 +30,7 @@ from external_dns.sources.base import (
     labels_of,
     object_ref,
 )
-from external_dns.sources.checks import checked
+from external_dns.sources.steps import pipeline
 from external_dns.store import Obj, ObjectStore, object_id
 
 SourceFunction = Callable[[KubeObject, SourceSettings, ClusterLookups], SourceResult]
@@ -333,7 +333,7 @@ def source_kind(name: str, settings: SourceSettings) -> SourceKind:
     derive = spec.load()
     if spec.templated:
         derive = with_templates(derive, templates, settings)
-    return SourceKind(spec, spec.resource(settings), checked(derive), spec.needs)
+    return SourceKind(spec, spec.resource(settings), pipeline(derive), spec.needs)
 
 
 def watched_resources(sources: Sequence[SourceKind]) -> list[Resource]:

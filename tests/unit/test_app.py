@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from external_dns.app import Application, Wiring, with_default_targets
+from external_dns.app import Application, Wiring
 from external_dns.desired import ObjectKey
 from external_dns.endpoint import RESOURCE_LABEL, Endpoint, ObjectRef
 from external_dns.events import Action, Reason
@@ -19,6 +19,7 @@ from external_dns.providers.inmemory import InMemoryProvider
 from external_dns.reconciler import ReconcilerSettings
 from external_dns.registry.txt import TXTRegistry
 from external_dns.sources.base import ClusterLookups, KubeObject, SourceResult, SourceSettings
+from external_dns.sources.steps import with_default_targets
 from external_dns.store import object_id
 
 ZONE = "example.com"

@@ -20,7 +20,7 @@ from external_dns.plan import Plan, PlanSettings, Skipped
 from external_dns.reconciler import ReconcilerSettings
 from external_dns.recordstate import RecordStates
 from external_dns.registry.txt import TXTRegistry
-from external_dns.sources.base import SourceSettings
+from external_dns.sources.base import EmptyLookups, SourceSettings
 from external_dns.zonecache import ZoneCache
 from external_dns.zoneplan import ZonePlan, plan_zone
 
@@ -198,10 +198,40 @@ def test_an_unknown_source_is_refused() -> None:
 # --- settings flow ----------------------------------------------------------------------------------------------
 
 
-def test_every_source_setting_comes_from_a_flag_of_its_name_but_two() -> None:
+def test_every_source_setting_comes_from_a_flag_of_its_name_but_three() -> None:
     flags = {factory.SOURCE_FLAGS.get(f.name, f.name) for f in dataclasses.fields(SourceSettings)}
-    # resolve_lb_hostname is accepted and ignored (see its doc); the AES key is decoded from --txt-encrypt-aes-key.
-    assert flags - set(Settings.model_fields) == {"resolve_lb_hostname", "ownership_aes_key"}
+    # resolve_lb_hostname is accepted and ignored (see its doc); the AES key is decoded from --txt-encrypt-aes-key;
+    # the target filter is built from --target-net-filter and --exclude-target-net.
+    assert flags - set(Settings.model_fields) == {"resolve_lb_hostname", "ownership_aes_key", "target_filter"}
+
+
+def test_default_targets_the_target_filter_and_the_min_ttl_are_steps_of_every_source() -> None:
+    settings = Settings.load(
+        {
+            "source": ["crd"],
+            "provider": "inmemory",
+            "default_targets": ["203.0.113.9"],
+            "target_net_filter": ["203.0.113.0/24"],
+            "min_ttl": "5m",
+        },
+        env={},
+    )
+    part = factory.source_settings(settings)
+    assert part.min_ttl == 300 and part.default_targets == ("203.0.113.9",)
+    crd = source_kind("crd", part)
+    obj = {
+        "apiVersion": "externaldns.k8s.io/v1alpha1", "kind": "DNSEndpoint",
+        "metadata": {"name": "d", "namespace": "default", "uid": "u"},
+        "spec": {"endpoints": [
+            {"dnsName": "filled.example.com", "recordType": "A", "targets": []},
+            {"dnsName": "kept.example.com", "recordType": "A", "targets": ["203.0.113.1", "198.51.100.1"]},
+        ]},
+    }  # fmt: skip
+    result = crd.derive(obj, part, EmptyLookups())
+    assert [(ep.dns_name, ep.targets, ep.ttl) for ep in result.endpoints] == [
+        ("filled.example.com", ("203.0.113.9",), 300),
+        ("kept.example.com", ("203.0.113.1",), 300),
+    ]
 
 
 def test_the_ownership_key_reaches_the_sources_decoded() -> None:

@@ -30,6 +30,7 @@ from external_dns.endpoint import (
 from external_dns.errors import InvalidEndpoint
 from external_dns.hostnames import NameRule, name_problem
 from external_dns.selectors import parse_selector
+from external_dns.sources.target_filter import TargetNetFilter
 
 #: A raw Kubernetes object as Kopf hands it over (``kopf.Body`` is a Mapping).
 KubeObject = Mapping[str, Any]
@@ -79,6 +80,10 @@ class SourceSettings:
     default_targets: tuple[str, ...] = ()
     #: --txt-encrypt-aes-key, so that an encrypted ownership value written by an object is recognised.
     ownership_aes_key: bytes | None = field(default=None, repr=False)
+    #: --target-net-filter / --exclude-target-net (steps.targets_and_ttl).
+    target_filter: TargetNetFilter = field(default_factory=TargetNetFilter)
+    #: --min-ttl in seconds (steps.targets_and_ttl).
+    min_ttl: int = 0
 
     @property
     def annotation_prefixes(self) -> tuple[str, ...]:
