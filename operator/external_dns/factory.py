@@ -40,9 +40,12 @@ def domain_filter(settings: Settings) -> DomainFilter:
     )
 
 
-def from_flags(part: type[PartSettings], settings: Settings, renamed: Mapping[str, str] | None = None) -> PartSettings:
-    """A part's settings dataclass filled from the flags: each field from the flag of the same name (or the one
-    ``renamed`` gives), lists turned into the field's frozenset or tuple. Fields no flag sets keep their default.
+def from_flags(
+    part: type[PartSettings], settings: Settings, renamed: Mapping[str, str] | None = None, prefix: str = ""
+) -> PartSettings:
+    """A part's settings dataclass filled from the flags: each field from the flag ``prefix`` + its name (or the one
+    ``renamed`` gives), converted to the field's type (lists to frozensets or tuples, secrets to their text, "" to
+    None where None is allowed, durations to whole seconds for int fields). Fields no flag sets keep their default.
 
     So a new flag reaches a part by being declared in config.py and in the part's settings, with no copying here.
     """
@@ -50,7 +53,7 @@ def from_flags(part: type[PartSettings], settings: Settings, renamed: Mapping[st
     hints = typing.get_type_hints(part)
     values: dict[str, Any] = {}
     for field in dataclasses.fields(part):  # type: ignore[arg-type]
-        flag = renamed.get(field.name, field.name)
+        flag = renamed.get(field.name, prefix + field.name)
         if flag in Settings.model_fields:
             values[field.name] = _as_type(hints[field.name], getattr(settings, flag))
     return part(**values)
@@ -62,6 +65,14 @@ def _as_type(annotation: Any, value: Any) -> Any:
         return frozenset(value)
     if origin is tuple:
         return tuple(value)
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if value is None and annotation is str:
+        return ""  # an unset secret
+    if value == "" and type(None) in typing.get_args(annotation):
+        return None
+    if annotation is int and isinstance(value, float):
+        return int(value)
     return value
 
 
@@ -128,6 +139,35 @@ def registry(settings: Settings) -> Registry:
     )
 
 
+#: Per provider: the prefix of its flags, and its config fields whose flag is spelled otherwise (ExternalDNS's names).
+PROVIDER_FLAGS: dict[str, tuple[str, dict[str, str]]] = {
+    "rfc2136": ("rfc2136_", {"zones": "rfc2136_zone"}),
+    "aws": ("aws_", {"zone_id_filter": "zone_id_filter"}),
+    "cloudflare": (
+        "cloudflare_",
+        {
+            "api_token": "cf_api_token",
+            "api_key": "cf_api_key",
+            "api_email": "cf_api_email",
+            "records_per_page": "cloudflare_dns_records_per_page",
+            "zone_id_filter": "zone_id_filter",
+        },
+    ),
+    "pdns": ("pdns_", {}),
+    "google": ("google_", {"zone_id_filter": "zone_id_filter"}),
+    "webhook": ("webhook_provider_", {}),
+}
+
+
+def provider_config(config: type[PartSettings], name: str, settings: Settings) -> PartSettings:
+    """A provider's config from its flags (:data:`PROVIDER_FLAGS`), with the user's domain filter when it takes one."""
+    prefix, renamed = PROVIDER_FLAGS[name]
+    part = from_flags(config, settings, renamed, prefix)
+    if any(field.name == "domain_filter" for field in dataclasses.fields(config)):  # type: ignore[arg-type]
+        part = replace(part, domain_filter=domain_filter(settings))  # type: ignore[type-var]
+    return part
+
+
 def provider(settings: Settings) -> Provider:
     """The provider named by --provider, configured from its flags (imported only when used)."""
     name = settings.provider
@@ -138,86 +178,23 @@ def provider(settings: Settings) -> Provider:
     if name == "rfc2136":
         from external_dns.providers.rfc2136.provider import RFC2136Config, RFC2136Provider
 
-        return RFC2136Provider(
-            RFC2136Config(
-                host=settings.rfc2136_host,
-                port=settings.rfc2136_port,
-                zones=tuple(settings.rfc2136_zone),
-                tsig_keyname=settings.rfc2136_tsig_keyname,
-                tsig_secret=_secret(settings.rfc2136_tsig_secret),
-                tsig_secret_alg=settings.rfc2136_tsig_secret_alg,
-                insecure=settings.rfc2136_insecure,
-                axfr=settings.rfc2136_axfr,
-                batch_change_size=settings.rfc2136_batch_change_size,
-                min_ttl=int(settings.rfc2136_min_ttl),
-            )
-        )
+        return RFC2136Provider(provider_config(RFC2136Config, name, settings))
     if name == "aws":
         from external_dns.providers.aws.provider import AWSConfig, AWSProvider
 
-        return AWSProvider(
-            AWSConfig(
-                zone_type=settings.aws_zone_type,
-                zone_tags=tuple(settings.aws_zone_tags),
-                zone_id_filter=tuple(settings.zone_id_filter),
-                domain_filter=domain_filter(settings),
-                prefer_cname=settings.aws_prefer_cname,
-                evaluate_target_health=settings.aws_evaluate_target_health,
-                batch_change_size=settings.aws_batch_change_size,
-                batch_change_size_bytes=settings.aws_batch_change_size_bytes,
-                batch_change_size_values=settings.aws_batch_change_size_values,
-                batch_change_interval=settings.aws_batch_change_interval,
-                api_retries=settings.aws_api_retries,
-                zones_cache_duration=settings.aws_zones_cache_duration,
-                endpoint_url=settings.aws_endpoint_url or None,
-                region=settings.aws_region,
-                zone_match_parent=settings.aws_zone_match_parent,
-                profile=settings.aws_profile,
-                assume_role=settings.aws_assume_role,
-                assume_role_external_id=settings.aws_assume_role_external_id,
-            )
-        )
+        return AWSProvider(provider_config(AWSConfig, name, settings))
     if name == "cloudflare":
         from external_dns.providers.cloudflare.provider import CloudflareConfig, CloudflareProvider
 
-        return CloudflareProvider(
-            CloudflareConfig(
-                api_token=_secret(settings.cf_api_token),
-                api_key=_secret(settings.cf_api_key),
-                api_email=settings.cf_api_email,
-                proxied=settings.cloudflare_proxied,
-                records_per_page=settings.cloudflare_dns_records_per_page,
-                zone_id_filter=tuple(settings.zone_id_filter),
-                domain_filter=domain_filter(settings),
-                api_url=settings.cloudflare_api_url,
-            )
-        )
+        return CloudflareProvider(provider_config(CloudflareConfig, name, settings))
     if name == "pdns":
         from external_dns.providers.pdns.provider import PDNSConfig, PDNSProvider
 
-        return PDNSProvider(
-            PDNSConfig(
-                server=settings.pdns_server,
-                server_id=settings.pdns_server_id,
-                api_key=_secret(settings.pdns_api_key),
-                skip_tls_verify=settings.pdns_skip_tls_verify,
-                domain_filter=domain_filter(settings),
-            )
-        )
+        return PDNSProvider(provider_config(PDNSConfig, name, settings))
     if name == "google":
         from external_dns.providers.google import GoogleConfig, GoogleProvider
 
-        return GoogleProvider(
-            GoogleConfig(
-                project=settings.google_project,
-                zone_visibility=settings.google_zone_visibility,
-                batch_change_size=settings.google_batch_change_size,
-                batch_change_interval=settings.google_batch_change_interval,
-                zone_id_filter=tuple(settings.zone_id_filter),
-                domain_filter=domain_filter(settings),
-                endpoint_url=settings.google_endpoint_url,
-            )
-        )
+        return GoogleProvider(provider_config(GoogleConfig, name, settings))
     if name in ("azure", "azure-private-dns"):
         from external_dns.providers.azure import AzureProvider, load_config
 
@@ -238,14 +215,7 @@ def provider(settings: Settings) -> Provider:
     if name == "webhook":
         from external_dns.providers.webhook.provider import WebhookConfig, WebhookProvider
 
-        return WebhookProvider(
-            WebhookConfig(
-                url=settings.webhook_provider_url,
-                read_timeout=settings.webhook_provider_read_timeout,
-                write_timeout=settings.webhook_provider_write_timeout,
-                max_body_size=settings.webhook_provider_max_body_size,
-            )
-        )
+        return WebhookProvider(provider_config(WebhookConfig, name, settings))
     raise ConfigError(f"--provider: unknown provider {name!r}")
 
 

@@ -270,3 +270,54 @@ def test_without_a_reader_nothing_touched_is_kept() -> None:
     states.touch_object(ObjectKey("crd", "default", "api"))
     assert not states.touched.is_set()
     assert states.take_touched() == (set(), set())
+
+
+def _provider_configs() -> dict[str, type]:
+    from external_dns.providers.aws.provider import AWSConfig
+    from external_dns.providers.cloudflare.provider import CloudflareConfig
+    from external_dns.providers.google import GoogleConfig
+    from external_dns.providers.pdns.provider import PDNSConfig
+    from external_dns.providers.rfc2136.provider import RFC2136Config
+    from external_dns.providers.webhook.provider import WebhookConfig
+
+    return {"rfc2136": RFC2136Config, "aws": AWSConfig, "cloudflare": CloudflareConfig, "pdns": PDNSConfig,
+            "google": GoogleConfig, "webhook": WebhookConfig}  # fmt: skip
+
+
+#: Provider config fields no flag sets: the domain filter (built from four flags) and internal tunables.
+NOT_FLAGS = {"domain_filter", "timeout", "max_retries", "records_per_page"}
+
+
+@pytest.mark.parametrize("name", sorted(factory.PROVIDER_FLAGS))
+def test_every_provider_config_field_comes_from_a_flag(name: str) -> None:
+    prefix, renamed = factory.PROVIDER_FLAGS[name]
+    config = _provider_configs()[name]
+    unset = {
+        f.name for f in dataclasses.fields(config) if renamed.get(f.name, prefix + f.name) not in Settings.model_fields
+    }
+    assert unset <= NOT_FLAGS, f"{name}: fields with no flag: {sorted(unset - NOT_FLAGS)}"
+    if name == "cloudflare":
+        assert unset == {"domain_filter", "max_retries"}
+
+
+def test_provider_configs_get_their_flags_converted() -> None:
+    settings = Settings.load(
+        {
+            "source": ["service"],
+            "provider": "rfc2136",
+            "domain_filter": ["example.com"],
+            "rfc2136_host": "10.0.0.1",
+            "rfc2136_zone": ["example.com"],
+            "rfc2136_tsig_keyname": "k",
+            "rfc2136_tsig_secret": "c2VjcmV0",
+            "rfc2136_min_ttl": "90s",
+        },
+        env={},
+    )
+    configs = _provider_configs()
+    rfc2136 = factory.provider_config(configs["rfc2136"], "rfc2136", settings)
+    assert (rfc2136.zones, rfc2136.tsig_secret, rfc2136.min_ttl) == (("example.com",), "c2VjcmV0", 90)
+    aws = factory.provider_config(configs["aws"], "aws", settings)
+    assert aws.endpoint_url is None and aws.domain_filter == DomainFilter(include=("example.com",))
+    cloudflare = factory.provider_config(configs["cloudflare"], "cloudflare", settings)
+    assert cloudflare.api_token == "" and cloudflare.api_url == settings.cloudflare_api_url

@@ -27,10 +27,11 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiohttp
 
+from external_dns.domain_filter import DomainFilter
 from external_dns.endpoint import OWNED_RECORD_LABEL, Endpoint, normalize_name
 from external_dns.errors import AmbiguousProviderError, ConfigError, TransientProviderError
 from external_dns.providers.base import ApplyOutcome, Changes, Zone
@@ -42,9 +43,6 @@ from external_dns.providers.cloudflare.api import (
     Credentials,
 )
 from external_dns.providers.http import HttpClient, RetryPolicy, Sleep
-
-if TYPE_CHECKING:
-    from external_dns.domain_filter import DomainFilter
 
 logger = logging.getLogger(__name__)
 

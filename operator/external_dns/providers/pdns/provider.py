@@ -19,19 +19,17 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 import aiohttp
 
+from external_dns.domain_filter import DomainFilter
 from external_dns.endpoint import OWNED_RECORD_LABEL, Endpoint, normalize_name
 from external_dns.errors import AmbiguousProviderError, BatchRejected, ProviderError, TransientProviderError
 from external_dns.providers.base import ApplyOutcome, Changes, Zone
 from external_dns.providers.http import HttpClient, RetryPolicy, Sleep
 from external_dns.providers.splitting import apply_bisecting
-
-if TYPE_CHECKING:
-    from external_dns.domain_filter import DomainFilter
 
 logger = logging.getLogger(__name__)
 
