@@ -42,7 +42,15 @@ TARGETS = {
     "TXT": ('"hello"', '"v=spf1 -all"'),
 }
 ALL_TYPES = frozenset({"A", "AAAA", "CNAME", "TXT"})
-PROPERTY_SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# derandomize: the same 200 examples on every machine and every run, so the suite gives one answer (CI included);
+# the example database is off for the same reason. Exploring further is a local run with derandomize=False.
+PROPERTY_SETTINGS = settings(
+    max_examples=200,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 @dataclass(frozen=True)
