@@ -17,20 +17,6 @@ def run(coro: Any) -> Any:
     return asyncio.run(coro)
 
 
-def records(op: OperatorThread) -> dict[tuple[str, str], tuple[str, ...]]:
-    provider: Any = op.app.provider
-    snapshot = op.call(lambda: _snapshot(provider))
-    return snapshot
-
-
-async def _snapshot(provider: Any) -> dict[tuple[str, str], tuple[str, ...]]:
-    result: dict[tuple[str, str], tuple[str, ...]] = {}
-    for zone in await provider.zones():
-        for ep in await provider.records(zone):
-            result[(ep.dns_name, ep.record_type)] = ep.targets
-    return result
-
-
 def events(cluster: LocalCluster, **selectors: str) -> list[dict[str, Any]]:
     field_selector = ",".join(f"{k}={v}" for k, v in selectors.items())
     return run(cluster.list("v1", "events", field_selector=field_selector or None))
@@ -42,8 +28,8 @@ def test_service_record_created_updated_and_deleted_with_events(cluster: LocalCl
     )
     run(cluster.create("v1", "services", lb_service("web", "web.example.com", "203.0.113.10")))
     with OperatorThread(settings) as op:
-        wait_for(lambda: records(op).get(("web.example.com", "A")) == ("203.0.113.10",), what="the A record")
-        assert records(op)[("a-web.example.com", "TXT")] == (
+        wait_for(lambda: op.provider_records().get(("web.example.com", "A")) == ("203.0.113.10",), what="the A record")
+        assert op.provider_records()[("a-web.example.com", "TXT")] == (
             '"heritage=external-dns,external-dns/owner=default,external-dns/resource=service/default/web"',
         )
         ready = wait_for(lambda: events(cluster, reason="RecordReady"), what="a RecordReady event")
@@ -62,11 +48,13 @@ def test_service_record_created_updated_and_deleted_with_events(cluster: LocalCl
                 subresource="status",
             )
         )
-        wait_for(lambda: records(op).get(("web.example.com", "A")) == ("203.0.113.11",), what="the updated record")
+        wait_for(
+            lambda: op.provider_records().get(("web.example.com", "A")) == ("203.0.113.11",), what="the updated record"
+        )
 
         run(cluster.delete("v1", "services", "web", "default"))
-        wait_for(lambda: ("web.example.com", "A") not in records(op), what="the record to be deleted")
-        assert ("a-web.example.com", "TXT") not in records(op)
+        wait_for(lambda: ("web.example.com", "A") not in op.provider_records(), what="the record to be deleted")
+        assert ("a-web.example.com", "TXT") not in op.provider_records()
         deleted = wait_for(lambda: events(cluster, reason="RecordDeleted"), what="a RecordDeleted event")
         assert deleted[0]["involvedObject"]["name"] == "web"
 
@@ -90,7 +78,7 @@ def test_dnsendpoint_status_says_programmed_after_the_provider_confirmed(cluster
             lambda: (s := status_of(cluster, "api")).get("conditions") and s["conditions"][0]["status"] == "True" and s,
             what="Programmed=True",
         )
-        assert records(op)[("api.example.com", "A")] == ("192.0.2.7",)
+        assert op.provider_records()[("api.example.com", "A")] == ("192.0.2.7",)
         assert status["observedGeneration"] == status["generation"]
         assert status["conditions"][0]["reason"] == "Programmed"
         assert status["endpoints"] == [{"dnsName": "api.example.com", "recordType": "A", "programmed": True}]
@@ -121,7 +109,10 @@ def test_dnsendpoint_status_says_programmed_after_the_provider_confirmed(cluster
         )
         assert status["conditions"][0]["status"] == "False"
         assert "spec.endpoints[1]" in status["conditions"][0]["message"]
-        wait_for(lambda: records(op).get(("api.example.com", "A")) == ("192.0.2.8",), what="the valid endpoint applied")
+        wait_for(
+            lambda: op.provider_records().get(("api.example.com", "A")) == ("192.0.2.8",),
+            what="the valid endpoint applied",
+        )
 
 
 def test_a_delete_missed_by_a_broken_watch_is_caught_by_the_periodic_relist(cluster: LocalCluster) -> None:
@@ -130,12 +121,12 @@ def test_a_delete_missed_by_a_broken_watch_is_caught_by_the_periodic_relist(clus
     )
     run(cluster.create("v1", "services", lb_service("web", "web.example.com", "203.0.113.10")))
     with OperatorThread(settings) as op:
-        wait_for(lambda: ("web.example.com", "A") in records(op), what="the record")
+        wait_for(lambda: ("web.example.com", "A") in op.provider_records(), what="the record")
         # The services watch breaks and cannot come back: the delete below never reaches a watch stream.
         cluster.emulator["watch", kmock.resource("v1", "services")] << 500
         cluster.emulator.store.drop_watches()
         run(cluster.delete("v1", "services", "web", "default"))
-        wait_for(lambda: ("web.example.com", "A") not in records(op), 10, "the periodic re-list to notice")
+        wait_for(lambda: ("web.example.com", "A") not in op.provider_records(), 10, "the periodic re-list to notice")
 
 
 def test_dnsendpoint_status_names_a_name_outside_every_managed_zone(cluster: LocalCluster) -> None:

@@ -42,20 +42,6 @@ def dnsendpoint(name: str, endpoints: list[dict[str, Any]]) -> dict[str, Any]:
             "spec": {"endpoints": endpoints}}  # fmt: skip
 
 
-def records(op: OperatorThread) -> dict[tuple[str, str], tuple[str, ...]]:
-    provider: Any = op.app.provider
-
-    async def snapshot() -> dict[tuple[str, str], tuple[str, ...]]:
-        return {
-            (ep.dns_name, ep.record_type): ep.targets
-            for zone in await provider.zones()
-            for ep in await provider.records(zone)
-        }
-
-    result: dict[tuple[str, str], tuple[str, ...]] = op.call(snapshot)
-    return result
-
-
 def events(cluster: LocalCluster) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = run(cluster.list("v1", "events"))
     return found
@@ -83,8 +69,8 @@ def test_an_apex_wanted_by_two_services_beside_the_demo_is_refused_on_the_first_
     settings = inmemory(cluster, "service", "ingress", "crd")
     with caplog.at_level(logging.INFO, logger="external_dns"), OperatorThread(settings) as op:
         op.wait_idle()
-        wait_for(lambda: ("web.example.com", "A") in records(op), what="the demo's records")
-        held = records(op)
+        wait_for(lambda: ("web.example.com", "A") in op.provider_records(), what="the demo's records")
+        held = op.provider_records()
         op.wait_idle()
     assert ("example.com", "A") not in held
     assert ("a-example.com", "TXT") not in held
@@ -107,7 +93,7 @@ def test_an_unmanaged_record_type_is_neither_programmed_nor_in_step(
     with OperatorThread(settings) as op:
         op.wait_idle()
         status = wait_for(lambda: settled_status(cluster, "mail"), what="a settled status")
-        assert ("mx.example.com", "MX") not in records(op)
+        assert ("mx.example.com", "MX") not in op.provider_records()
     by_name = {e["dnsName"]: e for e in status["endpoints"]}
     assert by_name["mx.example.com"]["programmed"] is False
     assert "not managed" in by_name["mx.example.com"]["message"]

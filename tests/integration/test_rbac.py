@@ -190,20 +190,6 @@ def dns_endpoint(target: str) -> dict[str, Any]:
     }
 
 
-def records(op: OperatorThread) -> dict[tuple[str, str], tuple[str, ...]]:
-    provider: Any = op.app.provider
-
-    async def snapshot() -> dict[tuple[str, str], tuple[str, ...]]:
-        return {
-            (ep.dns_name, ep.record_type): ep.targets
-            for zone in await provider.zones()
-            for ep in await provider.records(zone)
-        }
-
-    result: dict[tuple[str, str], tuple[str, ...]] = op.call(snapshot)
-    return result
-
-
 def event_counts(cluster: LocalCluster, reason: str, name: str) -> list[int]:
     selector = f"reason={reason},involvedObject.name={name}"
     return [event.get("count", 1) for event in run(cluster.list("v1", "events", field_selector=selector))]
@@ -252,14 +238,14 @@ def test_operator_needs_exactly_the_cluster_role(gate: RbacGate, cluster: LocalC
 
     with OperatorThread(settings) as op:
         wanted = {(f"web.{ZONE}", "A"), (f"shop.{ZONE}", "A"), (f"api.{ZONE}", "A")}
-        until(lambda: wanted <= records(op).keys(), "records of all three sources")
+        until(lambda: wanted <= op.provider_records().keys(), "records of all three sources")
 
         # Watches carry updates and deletes.
         status = {"status": {"loadBalancer": {"ingress": [{"ip": "203.0.113.11"}]}}}
         run(cluster.patch("v1", "services", "web", status, "default", subresource="status"))
-        until(lambda: records(op).get((f"web.{ZONE}", "A")) == ("203.0.113.11",), "the updated record")
+        until(lambda: op.provider_records().get((f"web.{ZONE}", "A")) == ("203.0.113.11",), "the updated record")
         run(cluster.delete("networking.k8s.io/v1", "ingresses", "shop", "default"))
-        until(lambda: (f"shop.{ZONE}", "A") not in records(op), "the deleted ingress's record to go")
+        until(lambda: (f"shop.{ZONE}", "A") not in op.provider_records(), "the deleted ingress's record to go")
 
         # The same RecordError twice on one object is one Event whose count is patched, not a second Event.
         def set_target(target: str) -> None:
@@ -269,7 +255,7 @@ def test_operator_needs_exactly_the_cluster_role(gate: RbacGate, cluster: LocalC
         set_target("not-an-address")
         until(lambda: event_counts(cluster, "RecordError", "api") == [1], "a RecordError event")
         set_target("203.0.113.31")
-        until(lambda: records(op).get((f"api.{ZONE}", "A")) == ("203.0.113.31",), "the fixed record")
+        until(lambda: op.provider_records().get((f"api.{ZONE}", "A")) == ("203.0.113.31",), "the fixed record")
         until(lambda: programmed(cluster, "api") == "True", "the DNSEndpoint's Programmed condition")
         set_target("not-an-address")
         until(lambda: event_counts(cluster, "RecordError", "api") == [2], "the event's count patched to 2")

@@ -81,6 +81,19 @@ class OperatorThread:
         future: concurrent.futures.Future[T] = asyncio.run_coroutine_threadsafe(wrapper(), self._loop)
         return future.result(timeout)
 
+    def provider_records(self) -> dict[tuple[str, str], tuple[str, ...]]:
+        """``{(name, type): targets}`` of every zone, read from the operator's provider in its own loop."""
+
+        async def snapshot() -> dict[tuple[str, str], tuple[str, ...]]:
+            provider = self.app.provider
+            return {
+                (ep.dns_name, ep.record_type): ep.targets
+                for zone in await provider.zones()
+                for ep in await provider.records(zone)
+            }
+
+        return self.call(snapshot)
+
     def wait_idle(self, timeout: float = 30.0) -> None:
         """Until every zone worker has nothing left to do and every event is posted."""
         self.call(lambda: asyncio.wait_for(self._settle(), timeout), timeout + 5)
