@@ -24,11 +24,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from external_dns.endpoint import OWNER_LABEL, RESOURCE_LABEL, Endpoint, EndpointKey, normalize_name
-from external_dns.plan import Plan, PlanSettings, Policy, calculate
-from external_dns.providers.base import Changes
+from external_dns.model import Changes, Zone
+from external_dns.plan import Plan, PlanSettings, Policy
 from external_dns.registry.base import RegistryView
 from external_dns.registry.labels import parse_labels
 from external_dns.registry.txt import TXTRegistry
+from external_dns.zoneplan import plan_adjusted
 
 ME, OTHER = "me", "other"
 KEY = b"12345678901234567890123456789012"
@@ -205,13 +206,14 @@ def provider_records(zone: ZoneState) -> list[Endpoint]:
 
 
 def plan_zone(layout: Layout, zone: ZoneState, desired: list[Endpoint], policy: Policy) -> tuple[Plan, Changes]:
-    """What the zone worker does in one sync of every name: read, plan, add the ownership records."""
+    """What the zone worker does in one sync of every name: read, plan, add the ownership records, refuse what
+    cannot be owned (the zone plan's pure part, refusals included)."""
     registry = layout.registry(ME)
     view = registry.read(provider_records(zone))
     names = {key.name for key in zone} | {endpoint.key.name for endpoint in desired}
     plan_settings = PlanSettings(policy=policy, owner_id=ME, managed_types=layout.managed)
-    plan = calculate(view.current_at(names), desired, plan_settings)
-    return plan, registry.ownership_changes(plan.changes, view)
+    planned = plan_adjusted(Zone(ZONE, ZONE), view, view.current_at(names), desired, registry, plan_settings)
+    return Plan(planned.changes, planned.skipped), planned.batch
 
 
 def apply(zone: ZoneState, batch: Changes) -> ZoneState:
@@ -320,3 +322,16 @@ def test_the_generated_ownership_values_name_their_owner() -> None:
     txt_values = [values for key, (_, values) in world.zone.items() if key.record_type == "TXT"]
     assert [parse_labels(value)[OWNER_LABEL] for values in txt_values for value in values] == [OTHER]
     assert world.removable == set()
+
+
+def test_no_ownership_txt_joins_a_plain_txt_at_its_name() -> None:
+    """The case a random run found (issue 9): a TXT nobody owns at ``a-team``, and the A record ``team`` wanted.
+    Our ownership TXT would join that record set; the record is refused instead, and the TXT left as it was."""
+    layout = Layout("", "", "", False, frozenset({"A", "AAAA", "CNAME"}))
+    world = build_world(layout, [Seed(f"a-team.{ZONE}", "TXT", ('"hello"',), None, "new", False)])
+    desired = [Endpoint(f"team.{ZONE}", "A", ("192.0.2.1",), labels={RESOURCE_LABEL: "service/default/x"})]
+    for policy in Policy:
+        plan, batch = plan_zone(layout, world.zone, desired, policy)
+        assert not batch.has_changes(), batch
+        assert [skip.endpoint.key.name for skip in plan.skipped] == [f"team.{ZONE}"]
+        assert values_at(apply(world.zone, batch), EndpointKey(f"a-team.{ZONE}", "TXT", "")) == ['"hello"']
