@@ -2,7 +2,8 @@
 
 For any zone (records of this owner, of another owner, of nobody; ownership TXT in the new format, the legacy
 format or both, with a prefix, a suffix or neither, a wildcard replacement, encrypted or not; forged values
-added to another owner's TXT; unrelated TXT records) and any desired set, planned as the zone worker plans:
+added to another owner's TXT; ownership TXT whose record is gone; unrelated TXT records) and any desired set,
+planned as the zone worker plans:
 
 * no plan removes a value this owner does not own, or adds one to a record set another owner holds;
 * upsert-only never deletes; create-only never updates or deletes;
@@ -87,6 +88,7 @@ class Seed:
     owner: str | None  # None: nobody (no ownership TXT)
     txt_format: str  # "new", "legacy" or "both"
     forged: bool  # a value of ours added to the ownership TXT of another owner
+    orphan: bool = False  # only the ownership TXT is there: the record itself was deleted (by hand, say)
 
 
 layouts = st.builds(
@@ -122,6 +124,7 @@ def seeds(draw: st.DrawFn) -> Seed:
         owner,
         draw(st.sampled_from(formats)),
         draw(st.booleans()) if owner == OTHER else False,
+        draw(st.booleans()) if owner is not None else False,
     )
 
 
@@ -146,7 +149,7 @@ class World:
     """A generated zone (provider level) and what the test knows about who owns what in it."""
 
     zone: ZoneState
-    foreign: set[EndpointKey]  # record sets held by another owner or by nobody
+    foreign: set[EndpointKey]  # record sets held by another owner or by nobody, or claimed by another owner
     removable: set[tuple[EndpointKey, str]]  # values this owner may remove
 
 
@@ -160,8 +163,11 @@ def build_world(layout: Layout, seeded: Iterable[Seed]) -> World:
         # A legacy TXT names no type: it owns every record at its name (but AAAA), so it is only written where
         # every record at the name has the same owner, as it was by ExternalDNS.
         txt_format = seed.txt_format if len(owners_at[seed.name]) == 1 else "new"
+        if seed.orphan and seed.record_type == "AAAA":
+            txt_format = "new"  # ExternalDNS never wrote a legacy TXT for AAAA: alone, one would claim nothing
         record = Endpoint(seed.name, seed.record_type, seed.targets, labels={RESOURCE_LABEL: "service/default/x"})
-        add(world, record.key, seed.targets)
+        if not seed.orphan:
+            add(world, record.key, seed.targets)
         if seed.owner is None:
             world.foreign.add(record.key)
             continue
@@ -179,7 +185,7 @@ def build_world(layout: Layout, seeded: Iterable[Seed]) -> World:
                 forged = layout.registry(ME).ownership_changes(Changes(create=[record]), _empty()).create[1]
                 add(world, txt.key, forged.targets)
         if seed.owner == ME:
-            world.removable |= {(record.key, target) for target in seed.targets}
+            world.removable |= {(record.key, target) for target in seed.targets if not seed.orphan}
             world.removable |= {(txt.key, value) for txt in txts for value in txt.targets}
         else:
             world.foreign.add(record.key)
