@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -148,7 +148,7 @@ def left_out(desired: Iterable[Endpoint], settings: PlanSettings) -> list[Skippe
 
 
 def refuse_spoken_for(registry: Registry, view: RegistryView, changes: Changes) -> tuple[Changes, list[Skipped]]:
-    """Never create a record whose ownership is spoken for already: the object gets a Warning instead.
+    """Never write a record whose ownership is spoken for already: the object gets a Warning instead.
 
     Two cases, both of which ExternalDNS creates anyway:
 
@@ -157,30 +157,43 @@ def refuse_spoken_for(registry: Registry, view: RegistryView, changes: Changes) 
       would read as theirs at once, or be fought over;
     * the name our ownership TXT would take holds a TXT record that is not an ownership record ("hello", or a
       value encrypted with a key this instance does not have). On RFC 2136 our value would join that record
-      set, changing a record nobody gave us (Route 53 refuses the create outright).
+      set, changing a record nobody gave us (Route 53 refuses the create outright). The same holds for an
+      update that writes the new-format TXT of a record owned through a legacy one: it is held back too.
 
     The registry decides both through its public reading and writing, so every TXT format it reads (new and
     legacy names, --txt-prefix/--txt-suffix, wildcard replacement, --migrate-from-txt-owner) counts.
     """
-    if not registry.owner_id or not changes.create:
+    if not registry.owner_id or not (changes.create or changes.update_new):
         return changes, []
-    claims = _claimants(registry, view, changes.create)
     # A TXT record created in this same batch at the ownership TXT's name would be joined just the same.
     plain_txts = {record.key: record for record in (*view.records, *changes.create) if record.record_type == "TXT"}
+    claims = _claimants(registry, view, changes.create)
     refused: list[Skipped] = []
     for record in changes.create:
         claimant = claims.get(record.key)
         if claimant is not None and claimant != registry.owner_id:
             refused.append(Skipped(record, _claimed_reason(registry, view, record, claimant), claimant))
             continue
-        for txt in _ownership_txts_of(registry, view, record):
-            occupant = plain_txts.get(txt.key)
-            if occupant is not None:
-                refused.append(Skipped(record, _occupied_reason(txt, occupant), occupant.labels.get(OWNER_LABEL, "")))
-                break
+        written = registry.ownership_changes(Changes(create=[record]), view).create
+        refused.extend(_joining(record, written, plain_txts))
+    for old, new in zip(changes.update_old, changes.update_new, strict=True):
+        written = registry.ownership_changes(Changes(update_old=[old], update_new=[new]), view).update_new
+        refused.extend(_joining(new, written, plain_txts))
     if not refused:
         return changes, []
-    return _without_creates(changes, {skip.endpoint.key for skip in refused}), refused
+    keys = {skip.endpoint.key for skip in refused}
+    return _without_updates(_without_creates(changes, keys), keys), refused
+
+
+def _joining(
+    record: Endpoint, written: Iterable[Endpoint], plain_txts: Mapping[EndpointKey, Endpoint]
+) -> list[Skipped]:
+    """A skip of ``record`` when an ownership TXT the registry writes for it would join a plain TXT record."""
+    for txt in written:
+        occupant = plain_txts.get(txt.key) if OWNED_RECORD_LABEL in txt.labels else None
+        if occupant is not None:
+            return [Skipped(record, _occupied_reason(txt, occupant), occupant.labels.get(OWNER_LABEL, ""))]
+    return []
 
 
 def _claimants(registry: Registry, view: RegistryView, creates: Sequence[Endpoint]) -> dict[EndpointKey, str]:
@@ -192,12 +205,6 @@ def _claimants(registry: Registry, view: RegistryView, creates: Sequence[Endpoin
     bare = [record.with_(labels={}) for record in creates]
     read = registry.read([*view.ownership_records, *bare])
     return {record.key: record.labels[OWNER_LABEL] for record in read.records if OWNER_LABEL in record.labels}
-
-
-def _ownership_txts_of(registry: Registry, view: RegistryView, record: Endpoint) -> list[Endpoint]:
-    """The ownership TXT records the registry would write to create ``record`` alone."""
-    written = registry.ownership_changes(Changes(create=[record]), view).create
-    return [txt for txt in written if txt.record_type == "TXT" and OWNED_RECORD_LABEL in txt.labels]
 
 
 def _claimed_reason(registry: Registry, view: RegistryView, record: Endpoint, claimant: str) -> str:
@@ -304,3 +311,8 @@ def _without_creates(changes: Changes, keys: set[EndpointKey]) -> Changes:
     if not keys:
         return changes
     return replace(changes, create=[ep for ep in changes.create if ep.key not in keys])
+
+
+def _without_updates(changes: Changes, keys: set[EndpointKey]) -> Changes:
+    pairs = [(old, new) for old, new in zip(changes.update_old, changes.update_new, strict=True) if new.key not in keys]
+    return replace(changes, update_old=[old for old, _ in pairs], update_new=[new for _, new in pairs])

@@ -187,3 +187,18 @@ async def test_without_ownership_nothing_is_spoken_for() -> None:
         [wanted("team.example.com")], [txt("a-team.example.com", '"hello"')], NoopRegistry(), PlanSettings()
     )
     assert planned.skipped == [] and [ep.dns_name for ep in planned.batch.create] == ["team.example.com"]
+
+
+# --- an update that writes the new-format TXT of a record owned through a legacy one ------------------------------
+
+LEGACY_MINE = '"heritage=external-dns,external-dns/owner=me,external-dns/resource=service/default/team"'
+
+
+@pytest.mark.parametrize("target", ["192.0.2.1", "192.0.2.9"], ids=["migration only", "migration and a new target"])
+async def test_the_legacy_to_new_format_update_does_not_join_a_plain_txt(target: str) -> None:
+    held = [Endpoint("team.example.com", "A", ("192.0.2.1",), 300), txt("team.example.com", LEGACY_MINE)]
+    skip = refused(await plan([wanted("team.example.com", "A", target)], [*held, txt("a-team.example.com", '"hello"')]))
+    assert 'ownership TXT record "a-team.example.com" would join the TXT record already there ("hello")' in skip.reason
+    migrated = await plan([wanted("team.example.com", "A", target)], held)
+    assert migrated.skipped == []
+    assert [ep.dns_name for ep in migrated.batch.update_new] == ["team.example.com", "a-team.example.com"]
