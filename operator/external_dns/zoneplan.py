@@ -167,16 +167,17 @@ def refuse_spoken_for(registry: Registry, view: RegistryView, changes: Changes) 
         return changes, []
     # A TXT record created in this same batch at the ownership TXT's name would be joined just the same.
     plain_txts = {record.key: record for record in (*view.records, *changes.create) if record.record_type == "TXT"}
-    claims = _claimants(registry, view, changes.create)
+    # Both checks cost a registry pass per record, so they run only where they can find something.
+    claims = _claimants(registry, view, changes.create) if view.ownership_records else {}
     refused: list[Skipped] = []
     for record in changes.create:
         claimant = claims.get(record.key)
         if claimant is not None and claimant != registry.owner_id:
             refused.append(Skipped(record, _claimed_reason(registry, view, record, claimant), claimant))
-            continue
-        written = registry.ownership_changes(Changes(create=[record]), view).create
-        refused.extend(_joining(record, written, plain_txts))
-    for old, new in zip(changes.update_old, changes.update_new, strict=True):
+        elif plain_txts:
+            written = registry.ownership_changes(Changes(create=[record]), view).create
+            refused.extend(_joining(record, written, plain_txts))
+    for old, new in zip(changes.update_old, changes.update_new, strict=True) if plain_txts else ():
         written = registry.ownership_changes(Changes(update_old=[old], update_new=[new]), view).update_new
         refused.extend(_joining(new, written, plain_txts))
     if not refused:
