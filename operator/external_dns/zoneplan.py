@@ -4,25 +4,24 @@ Given what the zone holds (a read-only view of provider-level records), the regi
 some names and the plan settings, :func:`plan_zone` returns everything a pass over those names decides: the
 registry-level changes, the provider-level batch with its ownership records, and every wanted endpoint the plan
 leaves alone with the reason (foreign owner, conflict, unmanaged type, filtered name, an ownership record that
-would fall outside the zone, a name whose ownership is spoken for already). Only the provider's remote
+would fall outside the zone, a name whose ownership is spoken for already: spoken_for.py). Only the provider's remote
 canonicalisation (webhooks) makes it await; the rest is pure. Because both callers share it, ``explain`` cannot
 predict something the operator would not do.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from external_dns.domain_filter import match_all
-from external_dns.endpoint import OWNED_RECORD_LABEL, OWNER_LABEL, RESOURCE_LABEL, Endpoint, EndpointKey, ObjectRef
+from external_dns.endpoint import OWNED_RECORD_LABEL, RESOURCE_LABEL, Endpoint, EndpointKey, ObjectRef
 from external_dns.model import Changes, Zone
 from external_dns.plan import Plan, PlanSettings, Skipped, calculate, dedup_endpoints, merge_endpoints
 from external_dns.providers.base import Provider, RemotelyAdjusting
 from external_dns.registry import Registry, RegistryView
+from external_dns.spoken_for import refuse_claimed, refuse_joining
 
 #: Canonicalises desired endpoints the way the provider lists records (``Provider.adjust_endpoints``).
 Adjust = Callable[[list[Endpoint]], Awaitable[list[Endpoint]]]
@@ -122,12 +121,13 @@ def plan_adjusted(
     plan.skipped.extend(screened)
     if check is not None:
         plan = check(plan)
-    changes, claimed = refuse_spoken_for(registry, view, plan.changes)
-    batch, outside = refuse_outside_zone(zone, registry.ownership_changes(changes, view))
+    changes, claimed = refuse_claimed(registry, view, plan.changes)
+    changes, batch, joining = refuse_joining(registry, view, changes, registry.ownership_changes(changes, view))
+    batch, outside = refuse_outside_zone(zone, batch)
     return ZonePlan(
         changes=_without_creates(changes, {skip.endpoint.key for skip in outside}),
         batch=batch,
-        skipped=[*plan.skipped, *claimed, *outside],
+        skipped=[*plan.skipped, *claimed, *joining, *outside],
         ignored=left_out(desired, settings),
         current=list(current),
     )
@@ -145,119 +145,6 @@ def left_out(desired: Iterable[Endpoint], settings: PlanSettings) -> list[Skippe
         elif not match_all(settings.domain_filters, ep.dns_name):
             skipped.append(Skipped(ep, "the name does not match the domain filter"))
     return skipped
-
-
-def refuse_spoken_for(registry: Registry, view: RegistryView, changes: Changes) -> tuple[Changes, list[Skipped]]:
-    """Never write a record whose ownership is spoken for already: the object gets a Warning instead.
-
-    Two cases, both of which ExternalDNS creates anyway:
-
-    * an ownership TXT of another owner covers the record though the record is not there (an "orphan" claim:
-      that owner's cluster may be recreating it, or a person deleted the record by hand). Created, the record
-      would read as theirs at once, or be fought over;
-    * the name our ownership TXT would take holds a TXT record that is not an ownership record ("hello", or a
-      value encrypted with a key this instance does not have). On RFC 2136 our value would join that record
-      set, changing a record nobody gave us (Route 53 refuses the create outright). The same holds for an
-      update that writes the new-format TXT of a record owned through a legacy one: it is held back too.
-
-    The registry decides both through its public reading and writing, so every TXT format it reads (new and
-    legacy names, --txt-prefix/--txt-suffix, wildcard replacement, --migrate-from-txt-owner) counts.
-    """
-    if not registry.owner_id or not (changes.create or changes.update_new):
-        return changes, []
-    # A TXT record created in this same batch at the ownership TXT's name would be joined just the same.
-    plain_txts = {record.key: record for record in (*view.records, *changes.create) if record.record_type == "TXT"}
-    # Both checks cost a registry pass per record, so they run only where they can find something.
-    claims = _claimants(registry, view, changes.create) if view.ownership_records else {}
-    refused: list[Skipped] = []
-    for record in changes.create:
-        claimant = claims.get(record.key)
-        if claimant is not None and claimant != registry.owner_id:
-            refused.append(Skipped(record, _claimed_reason(registry, view, record, claimant), claimant))
-        elif plain_txts:
-            written = registry.ownership_changes(Changes(create=[record]), view).create
-            refused.extend(_joining(record, written, plain_txts))
-    for old, new in zip(changes.update_old, changes.update_new, strict=True) if plain_txts else ():
-        written = registry.ownership_changes(Changes(update_old=[old], update_new=[new]), view).update_new
-        refused.extend(_joining(new, written, plain_txts))
-    if not refused:
-        return changes, []
-    keys = {skip.endpoint.key for skip in refused}
-    return _without_updates(_without_creates(changes, keys), keys), refused
-
-
-def _joining(
-    record: Endpoint, written: Iterable[Endpoint], plain_txts: Mapping[EndpointKey, Endpoint]
-) -> list[Skipped]:
-    """A skip of ``record`` when an ownership TXT the registry writes for it would join a plain TXT record."""
-    for txt in written:
-        occupant = plain_txts.get(txt.key) if OWNED_RECORD_LABEL in txt.labels else None
-        if occupant is not None:
-            return [Skipped(record, _occupied_reason(txt, occupant), occupant.labels.get(OWNER_LABEL, ""))]
-    return []
-
-
-def _claimants(registry: Registry, view: RegistryView, creates: Sequence[Endpoint]) -> dict[EndpointKey, str]:
-    """Whose ownership TXT already covers each record about to be created (no entry: nobody's).
-
-    The registry reads the ownership TXT record sets present together with the new records, bare of labels:
-    the owner it attaches to a new record is the claim that record would fall under once created.
-    """
-    bare = [record.with_(labels={}) for record in creates]
-    read = registry.read([*view.ownership_records, *bare])
-    return {record.key: record.labels[OWNER_LABEL] for record in read.records if OWNER_LABEL in record.labels}
-
-
-def _claimed_reason(registry: Registry, view: RegistryView, record: Endpoint, claimant: str) -> str:
-    related = registry.related_names(record.dns_name)
-    names = sorted(
-        txt.key.name
-        for txt in view.ownership_records
-        if txt.key.name in related
-        and txt.set_identifier == record.set_identifier
-        and txt.labels.get(OWNER_LABEL) == claimant
-    )
-    where = f'the ownership TXT record "{names[0]}"' if names else "an ownership TXT record"
-    return (
-        f'owner id does not match: {where} gives "{record.key.name}" to "{claimant}", not to this instance '
-        f'("{registry.owner_id}"), though the record is not there (that owner may be recreating it, or it was '
-        "deleted by hand); it is left alone. To hand the name over, delete that TXT record (or, to take over "
-        f'everything "{claimant}" owns, run with --migrate-from-txt-owner={claimant})'
-    )
-
-
-def _occupied_reason(txt: Endpoint, occupant: Endpoint) -> str:
-    values = ", ".join(_shortened(value) for value in occupant.targets[:3])
-    more = f" and {len(occupant.targets) - 3} more" if len(occupant.targets) > 3 else ""
-    found = f'its ownership TXT record "{txt.key.name}" would join the TXT record already there ({values}{more})'
-    if any(_looks_sealed(value) for value in occupant.targets):
-        return (
-            f"{found}, which looks like an encrypted ownership record this instance cannot read (made with another "
-            "--txt-encrypt-aes-key): it is taken as another owner's claim and left alone. If the name is yours to "
-            "take, delete that TXT record"
-        )
-    return (
-        f"{found}, which is not an ownership record; it is left alone. Delete that TXT record, or move ownership "
-        "records to other names with --txt-prefix or --txt-suffix"
-    )
-
-
-def _shortened(value: str, limit: int = 60) -> str:
-    return value if len(value) <= limit else f"{value[:limit]}..."
-
-
-#: An encrypted ownership value is base64 of a 12-byte nonce, the ciphertext and a 16-byte tag (registry/crypto.py).
-_SEALED_MIN_BYTES = 12 + 16 + 1
-
-
-def _looks_sealed(value: str) -> bool:
-    """Whether a TXT value could be an encrypted ownership record (base64, long enough); "hello" could not."""
-    text = value.strip().strip('"')
-    try:
-        decoded = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        return False
-    return len(decoded) >= _SEALED_MIN_BYTES
 
 
 def refuse_outside_zone(zone: Zone, batch: Changes) -> tuple[Changes, list[Skipped]]:
@@ -312,8 +199,3 @@ def _without_creates(changes: Changes, keys: set[EndpointKey]) -> Changes:
     if not keys:
         return changes
     return replace(changes, create=[ep for ep in changes.create if ep.key not in keys])
-
-
-def _without_updates(changes: Changes, keys: set[EndpointKey]) -> Changes:
-    pairs = [(old, new) for old, new in zip(changes.update_old, changes.update_new, strict=True) if new.key not in keys]
-    return replace(changes, update_old=[old for old, _ in pairs], update_new=[new for _, new in pairs])

@@ -32,6 +32,7 @@ LAYERS = [
     ("registry/noop.py", ("external_dns.providers",)),
     ("zonecache.py", ("external_dns.providers",)),
     ("zoneplan.py", ("external_dns.reconciler", "external_dns.app", "external_dns.explain")),
+    ("spoken_for.py", ("external_dns.zoneplan", "external_dns.reconciler", "external_dns.app", "external_dns.explain")),
     ("recordstate.py", ("external_dns.reconciler", "external_dns.app", "external_dns.reporting")),
     ("reconciler.py", ("external_dns.app", "external_dns.handlers", "external_dns.explain")),
     ("reporting.py", ("external_dns.app", "external_dns.reconciler")),
