@@ -155,6 +155,12 @@ async def test_every_claim_format_the_registry_reads_counts(registry: TXTRegistr
     assert skip.foreign_owner == "other" and f'"{claim.dns_name}"' in skip.reason
 
 
+async def test_a_claim_on_a_wildcard_is_found_under_its_replacement_name() -> None:
+    registry = TXTRegistry("me", wildcard_replacement="any")
+    skip = refused(await plan([wanted("*.example.com")], [txt("a-any.example.com", OTHERS)], registry))
+    assert skip.foreign_owner == "other" and '"a-any.example.com"' in skip.reason
+
+
 async def test_an_orphan_claim_of_this_owner_is_taken_up_without_a_second_txt() -> None:
     planned = await plan([wanted("victim.example.com")], [txt("a-victim.example.com", MINE)])
     assert planned.skipped == []
