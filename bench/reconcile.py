@@ -295,9 +295,11 @@ def measure(
             patience = max(600.0, count * 0.02)  # 100,000 objects on a loaded machine take more than 10 minutes
             if trace:
                 tracemalloc.start(6)  # deep enough to reach the operator's line behind most library allocations
+            phases = PhaseMemory(trace)
             started = time.perf_counter()
             operator.start(timeout=patience)
             ready_s = time.perf_counter() - started
+            phases.mark("ready (LIST + zone read)")
             converged_at = wait_until(lambda: workers_idle(operator), patience, "the zone workers to be idle", 0.01)
             provider = operator.app.provider
             assert isinstance(provider, RFC2136Provider)
@@ -311,11 +313,15 @@ def measure(
                 missing = missing_records(bind, count, shape)
                 converged_at = time.perf_counter()
             converged_s = converged_at - started
+            phases.mark("converged")
             progress(f"N={count}: ready {ready_s:.1f}s, converged {converged_s:.1f}s")
 
             replayed_at = wait_until(lambda: counter.by_plural[shape.plural] >= count, patience, "Kopf's replay")
             kopf_replay_s = max(replayed_at, counter.last_at) - started
+            phases.mark("Kopf replay done")
             events_drained_s = wait_until(lambda: events_posted(operator), patience, "the events") - started
+            phases.mark("events drained")
+            phases.report(count, rss_before)
             rss_converged = memory_of().rss
             if trace:
                 report_allocations(tracemalloc.take_snapshot(), count)
@@ -368,6 +374,32 @@ def measure(
         events_shed=metric_total("external_dns_events_shed_total"),
         objects_with_ready_event=with_event,
     )
+
+
+class PhaseMemory:
+    """The RSS (and, under --tracemalloc, the live and peak traced bytes) at the end of each start-up phase.
+
+    RSS keeps the high-water mark of what each phase allocated and freed; the traced peak of a phase says how
+    high its transient objects went, the traced live bytes what it kept.
+    """
+
+    def __init__(self, trace: bool) -> None:
+        self.trace = trace
+        self.marks: list[tuple[str, float, float, int, int]] = []  # phase, RSS, peak RSS, traced live, peak
+
+    def mark(self, phase: str) -> None:
+        live, peak = tracemalloc.get_traced_memory() if self.trace and tracemalloc.is_tracing() else (0, 0)
+        if self.trace and tracemalloc.is_tracing():
+            tracemalloc.reset_peak()
+        memory = memory_of()
+        self.marks.append((phase, memory.rss, memory.peak, live, peak))
+
+    def report(self, count: int, rss_before: float) -> None:
+        for phase, rss, peak_rss, live, peak in self.marks:
+            line = f"  after {phase:<26} RSS {rss - rss_before:6.0f} MiB over before (peak {peak_rss:.0f} MiB)"
+            if self.trace:
+                line += f"; traced live {live / count:6.0f} B/object, phase peak {peak / count:6.0f} B/object"
+            progress(line)
 
 
 def report_allocations(snapshot: tracemalloc.Snapshot, count: int) -> None:

@@ -35,7 +35,7 @@ from external_dns.sources.base import (
     object_ref,
     passes_filters,
 )
-from external_dns.store import Lookups, Obj, ObjectStore, object_id
+from external_dns.store import Lookups, Obj, ObjectStore, PackedObject, object_id
 
 logger = logging.getLogger(__name__)
 
@@ -116,20 +116,26 @@ class Application:
             self._derive(kind, obj, deleted=event_type == "DELETED")
         self._rederive_dependents(resource.plural, obj)
 
-    def on_listing(self, resource: Resource, objects: Sequence[Obj], list_rv: str) -> None:
+    def on_listing(self, resource: Resource, objects: Iterable[Obj | PackedObject], list_rv: str) -> None:
         """A complete LIST of the resource: objects not in it are gone."""
         store = self.stores[resource.plural]
         changed, gone = store.replace_all(objects, list_rv)
         kind = self._source_by_plural.get(resource.plural)
-        for obj, deleted in [*((obj, False) for obj in changed), *((obj, True) for obj in gone)]:
+        for key in changed:  # parsed one at a time from the store: a big LIST is never held parsed whole
+            obj = store.get(*key)
+            assert obj is not None  # replace_all has just stored it, and nothing else runs in between
             if kind is not None:
-                self._derive(kind, obj, deleted=deleted)
+                self._derive(kind, obj, deleted=False)
+            self._rederive_dependents(resource.plural, obj)
+        for obj in gone:
+            if kind is not None:
+                self._derive(kind, obj, deleted=True)
             self._rederive_dependents(resource.plural, obj)
 
     async def list_all(self, kube: KubeClient) -> None:
         """The initial (or a safety) paged LIST of every watched resource."""
         for resource in [*self.auxiliary.values(), *(kind.resource for kind in self.sources.values())]:
-            objects: list[Obj] = []
+            objects: list[PackedObject] = []
             list_rv = ""
             selector = self.wiring.source_settings.label_filter
             query = {"labelSelector": selector} if selector and resource.plural in self._source_by_plural else {}
@@ -138,7 +144,7 @@ class Application:
                 namespace = ""
             store = self.stores[resource.plural]
             async for page in kube.list_pages(resource.path(namespace), query=query):
-                objects.extend(store.slimmed(item) for item in page.get("items") or [])  # not every page whole
+                objects.extend(store.pack(item) for item in page.get("items") or [])  # no page kept whole
                 list_rv = str((page.get("metadata") or {}).get("resourceVersion") or "")
             logger.info("Listed %d %s", len(objects), resource.plural)
             self.on_listing(resource, objects, list_rv)
@@ -350,4 +356,3 @@ class Application:
         if self.wiring.status is not None:
             await self.wiring.status.close()
         await self.provider.close()
-

@@ -31,7 +31,7 @@ from external_dns.sources.base import (
     object_ref,
 )
 from external_dns.sources.steps import pipeline
-from external_dns.store import Obj, ObjectStore, object_id
+from external_dns.store import READS_RELATED, Obj, ObjectStore, object_id, reads_related_objects
 
 SourceFunction = Callable[[KubeObject, SourceSettings, ClusterLookups], SourceResult]
 
@@ -148,28 +148,20 @@ AUXILIARY = {
 
 
 def service_readers(store: ObjectStore, plural: str, changed: Obj) -> list[Obj]:
-    """Only NodePort and headless Services read nodes, pods or EndpointSlices; a slice names its Service."""
+    """Only NodePort and headless Services read nodes, pods or EndpointSlices (the store tags them, so that a
+    Node change parses only those); a slice names its Service."""
     namespace = str((changed.get("metadata") or {}).get("namespace") or "")
     if plural == "endpointslices":
         service = ((changed.get("metadata") or {}).get("labels") or {}).get("kubernetes.io/service-name")
         held = store.get(namespace, service) if service else None
-        candidates = [held] if held is not None else []
-    elif plural == "pods":
-        candidates = store.in_namespace(namespace)
-    else:
-        candidates = list(store.values())
-    return [service for service in candidates if _reads_related_objects(service)]
-
-
-def _reads_related_objects(service: Obj) -> bool:
-    spec = service.get("spec") or {}
-    return spec.get("type") == "NodePort" or spec.get("clusterIP") == "None"
+        return [held] if held is not None and reads_related_objects(held) else []
+    return store.tagged(READS_RELATED, namespace if plural == "pods" else None)
 
 
 def pod_readers(store: ObjectStore, plural: str, changed: Obj) -> list[Obj]:
-    """A pod reads only the node it runs on."""
+    """A pod reads only the node it runs on (the store tags each pod with its node)."""
     node = str((changed.get("metadata") or {}).get("name") or "")
-    return [pod for pod in store.values() if (pod.get("spec") or {}).get("nodeName") == node]
+    return store.tagged(node) if node else []
 
 
 # --- the table ----------------------------------------------------------------------------------------------------

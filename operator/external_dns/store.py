@@ -8,8 +8,8 @@ gave are dropped here by resourceVersion, so a cold start does the work once.
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterable, Mapping
+import json
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 Obj = Mapping[str, Any]
@@ -35,85 +35,197 @@ def object_id(obj: Obj) -> tuple[str, str]:
     return str(meta.get("namespace") or ""), str(meta.get("name") or "")
 
 
+class PackedObject:
+    """One object as a store keeps it: its key, its resourceVersion and its slimmed fields as compact JSON.
+
+    A realistic slimmed Service or Pod is ~0.55 KB of JSON against ~2.7 KB as parsed dicts (bench/README.md,
+    "Memory per object"); the sources read it parsed again on access, a few microseconds per object. ``tag`` is
+    the one fact the lookups of dependents filter on (see :data:`TAGS`), so that they need not parse every object.
+    """
+
+    __slots__ = ("body", "key", "resource_version", "tag")
+
+    def __init__(self, key: tuple[str, str], resource_version: str, body: bytes, tag: str) -> None:
+        self.key = key
+        self.resource_version = resource_version
+        self.body = body
+        self.tag = tag
+
+    def unpack(self) -> Obj:
+        parsed: Obj = json.loads(self.body)
+        return parsed
+
+
 class ObjectStore:
-    """The latest version of each object of one kind, keyed by (namespace, name)."""
+    """The latest version of each object of one kind, keyed by (namespace, name), packed (see
+    :class:`PackedObject`) unless the kind is one of the few whose objects many others read (:data:`UNPACKED`)."""
 
     def __init__(self, kind: str, *, whole: bool = False) -> None:
         """``kind`` is the resource's plural; ``whole`` keeps spec and status entire (see :func:`slim`)."""
         self.kind = kind
         self.whole = whole
-        self._objects: dict[tuple[str, str], Obj] = {}
+        self._tag_of = TAGS.get(kind, _no_tag)
+        self._packed: dict[tuple[str, str], PackedObject] = {}
+        #: Unpacked kinds: each parsed object, beside its packed record (which then holds no body).
+        self._parsed: dict[tuple[str, str], Obj] | None = None if kind not in UNPACKED else {}
         #: namespace -> names: pods change often and each change looks up its namespace's Services.
         self._names_by_namespace: dict[str, dict[str, None]] = {}  # dicts keep insertion order
+        #: tag -> keys of the objects carrying it (tags are rare, or few objects share one).
+        self._keys_by_tag: dict[str, dict[tuple[str, str], None]] = {}
 
     def __len__(self) -> int:
-        return len(self._objects)
+        return len(self._packed)
 
     def get(self, namespace: str, name: str) -> Obj | None:
-        return self._objects.get((namespace, name))
+        return self._unpack((namespace, name))
 
     def values(self) -> Iterable[Obj]:
-        return self._objects.values()
+        """Every object, parsed one at a time as the caller iterates."""
+        return (self._unpacked(key) for key in list(self._packed))
 
     def in_namespace(self, namespace: str) -> list[Obj]:
-        return [self._objects[(namespace, name)] for name in self._names_by_namespace.get(namespace, ())]
+        return [self._unpacked((namespace, name)) for name in self._names_by_namespace.get(namespace, ())]
 
-    def slimmed(self, obj: Obj) -> Obj:
-        """What this store would keep of ``obj`` (:func:`slim`); storing it again changes nothing."""
-        return slim(obj, self.kind, whole=self.whole)
+    def tagged(self, tag: str, namespace: str | None = None) -> list[Obj]:
+        """The objects whose :data:`TAGS` entry gives ``tag`` (in ``namespace``, when given)."""
+        keys = self._keys_by_tag.get(tag, {})
+        return [self._unpacked(key) for key in keys if namespace is None or key[0] == namespace]
 
-    def upsert(self, obj: Obj) -> bool:
+    def pack(self, obj: Obj) -> PackedObject:
+        """What this store keeps of ``obj``: :func:`slim`, then compact JSON (the initial LIST packs each page as
+        it arrives, so that no page is held whole)."""
+        slimmed = slim(obj, self.kind, whole=self.whole)
+        body = json.dumps(slimmed, separators=(",", ":"), ensure_ascii=False).encode()
+        return PackedObject(object_id(obj), _rv(obj), body, self._tag_of(slimmed))
+
+    def upsert(self, obj: Obj | PackedObject) -> bool:
         """Store the object; False when it is the version already held (or an older one)."""
-        key = object_id(obj)
-        held = self._objects.get(key)
-        if held is not None:
-            held_rv, new_rv = _rv(held), _rv(obj)
-            if new_rv and (new_rv == held_rv or _is_older(new_rv, held_rv)):
-                return False
-        self._put(key, self.slimmed(obj))
+        key = obj.key if isinstance(obj, PackedObject) else object_id(obj)
+        new_rv = obj.resource_version if isinstance(obj, PackedObject) else _rv(obj)
+        held = self._packed.get(key)
+        held_rv = held.resource_version if held is not None else None
+        if held_rv is not None and new_rv and (new_rv == held_rv or _is_older(new_rv, held_rv)):
+            return False
+        self._put(obj if isinstance(obj, PackedObject) else self.pack(obj))
         return True
 
     def delete(self, obj: Obj) -> bool:
         """Forget the object; False when it was not held or a newer version is held."""
         key = object_id(obj)
-        held = self._objects.get(key)
-        if held is None or _is_older(_rv(obj), _rv(held)):
+        held = self._packed.get(key)
+        if held is None or _is_older(_rv(obj), held.resource_version):
             return False
         self._drop(key)
         return True
 
-    def replace_all(self, objects: Iterable[Obj], list_rv: str) -> tuple[list[Obj], list[Obj]]:
-        """Reconcile with a fresh LIST: returns (objects added or changed, objects gone).
+    def replace_all(
+        self, objects: Iterable[Obj | PackedObject], list_rv: str
+    ) -> tuple[list[tuple[str, str]], list[Obj]]:
+        """Reconcile with a fresh LIST: returns (keys of the objects added or changed, the objects gone).
 
-        An object held at a version newer than the LIST (a watch event raced the LIST) is kept as is.
+        An object held at a version newer than the LIST (a watch event raced the LIST) is kept as is. Changed
+        objects are returned by key, so that a LIST of 100,000 objects is never held parsed all at once.
         """
         seen: set[tuple[str, str]] = set()
-        changed: list[Obj] = []
+        changed: list[tuple[str, str]] = []
         for obj in objects:
-            seen.add(object_id(obj))
+            key = obj.key if isinstance(obj, PackedObject) else object_id(obj)
+            seen.add(key)
             if self.upsert(obj):
-                changed.append(self._objects[object_id(obj)])
-        gone = [held for key, held in self._objects.items() if key not in seen and not _is_older(list_rv, _rv(held))]
-        for held in gone:
-            self._drop(object_id(held))
+                changed.append(key)
+        gone_keys = [
+            key
+            for key, held in self._packed.items()
+            if key not in seen and not _is_older(list_rv, held.resource_version)
+        ]
+        gone = [self._unpacked(key) for key in gone_keys]
+        for key in gone_keys:
+            self._drop(key)
         return changed, gone
 
-    def _put(self, key: tuple[str, str], obj: Obj) -> None:
-        self._objects[key] = obj
+    def _unpack(self, key: tuple[str, str]) -> Obj | None:
+        if self._parsed is not None:
+            return self._parsed.get(key)
+        held = self._packed.get(key)
+        return held.unpack() if held is not None else None
+
+    def _unpacked(self, key: tuple[str, str]) -> Obj:
+        obj = self._unpack(key)
+        assert obj is not None, key  # only called with keys held
+        return obj
+
+    def _put(self, packed: PackedObject) -> None:
+        key = packed.key
+        self._untag(key)
+        if self._parsed is not None:
+            self._parsed[key] = packed.unpack()
+            packed.body = b""  # kept parsed instead
+        self._packed[key] = packed
         self._names_by_namespace.setdefault(key[0], {})[key[1]] = None
+        if packed.tag:
+            self._keys_by_tag.setdefault(packed.tag, {})[key] = None
 
     def _drop(self, key: tuple[str, str]) -> None:
-        del self._objects[key]
+        self._untag(key)
+        del self._packed[key]
+        if self._parsed is not None:
+            del self._parsed[key]
         names = self._names_by_namespace[key[0]]
         names.pop(key[1], None)
         if not names:
             del self._names_by_namespace[key[0]]
 
+    def _untag(self, key: tuple[str, str]) -> None:
+        held = self._packed.get(key)
+        if held is None or not held.tag:
+            return
+        keys = self._keys_by_tag[held.tag]
+        keys.pop(key, None)
+        if not keys:
+            del self._keys_by_tag[held.tag]
+
+
+def _no_tag(obj: Obj) -> str:
+    return ""
+
+
+#: Service tag: it reads other objects (a NodePort Service reads nodes, a headless one pods and EndpointSlices).
+READS_RELATED = "reads-related"
+
+
+def reads_related_objects(service: Obj) -> bool:
+    spec = service.get("spec") or {}
+    return spec.get("type") == "NodePort" or spec.get("clusterIP") == "None"
+
+
+def _service_tag(service: Obj) -> str:
+    return READS_RELATED if reads_related_objects(service) else ""
+
+
+def _pod_tag(pod: Obj) -> str:
+    node = (pod.get("spec") or {}).get("nodeName")
+    return node if isinstance(node, str) else ""
+
+
+def _endpoint_slice_tag(endpoint_slice: Obj) -> str:
+    service = ((endpoint_slice.get("metadata") or {}).get("labels") or {}).get("kubernetes.io/service-name")
+    return service if isinstance(service, str) else ""
+
+
+#: Per resource, the one fact the lookups of dependents filter on: which Services read related objects (a Node
+#: change re-derives only those), the node a Pod runs on (a Node change re-derives only its Pods), the Service an
+#: EndpointSlice belongs to.
+TAGS: dict[str, Callable[[Obj], str]] = {
+    "services": _service_tag,
+    "pods": _pod_tag,
+    "endpointslices": _endpoint_slice_tag,
+}
+#: Kinds with few objects, each read by many (every NodePort Service reads every Node): kept parsed.
+UNPACKED = frozenset({"nodes", "namespaces", "gateways"})
+
 
 #: Metadata no source, lookup or report reads: managedFields alone is often half of an object's bytes.
 DROPPED_METADATA = frozenset({"managedFields", "ownerReferences", "finalizers", "creationTimestamp"})
-#: Strings up to this length are shared between objects (types, protocols, namespaces, label values).
-SHARED_STRING_LENGTH = 40
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 #: Per resource: the spec fields kept (all when not listed), the status fields dropped or kept. A Pod's containers,
 #: volumes and container statuses, a Node's image list, a Service's policies and IP families, are read by no
@@ -159,23 +271,7 @@ def slim(obj: Obj, plural: str = "", *, whole: bool = False) -> Obj:
         slim_obj["status"] = {k: v for k, v in status.items() if k not in DROPPED_STATUS[plural]}
     if not whole and plural in KEPT_STATUS and isinstance(status, Mapping):
         slim_obj["status"] = {k: v for k, v in status.items() if k in KEPT_STATUS[plural]}
-    shared: Obj = _shared_strings(slim_obj)
-    return shared
-
-
-def _shared_strings(value: Any) -> Any:
-    """The same structure with its keys and short strings interned.
-
-    Each parsed watch event brings its own copy of "metadata", "annotations", "LoadBalancer", "TCP"...; tens of
-    thousands of stored objects would each keep theirs. Interned, they share one.
-    """
-    if isinstance(value, dict):
-        return {sys.intern(k) if isinstance(k, str) else k: _shared_strings(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_shared_strings(item) for item in value]
-    if isinstance(value, str) and len(value) <= SHARED_STRING_LENGTH:
-        return sys.intern(value)
-    return value
+    return slim_obj
 
 
 class Lookups:
@@ -208,8 +304,4 @@ class Lookups:
         return self._pods.get(namespace, name)
 
     def endpoint_slices(self, namespace: str, service_name: str) -> Iterable[Obj]:
-        return [
-            s
-            for s in self._slices.in_namespace(namespace)
-            if (s.get("metadata", {}).get("labels") or {}).get("kubernetes.io/service-name") == service_name
-        ]
+        return self._slices.tagged(service_name, namespace) if service_name else []

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from external_dns.kinds import pod_readers, service_readers
 from external_dns.store import Lookups, ObjectStore
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
@@ -65,7 +66,7 @@ def test_replace_all_returns_changed_and_gone_and_keeps_objects_newer_than_the_l
 
     changed, gone = store.replace_all([obj("same", "3"), obj("changed", "8"), obj("added", "9")], list_rv="10")
 
-    assert [o["metadata"]["name"] for o in changed] == ["changed", "added"]
+    assert [name for _, name in changed] == ["changed", "added"]
     assert [o["metadata"]["name"] for o in gone] == ["deleted"]
     assert sorted(o["metadata"]["name"] for o in store.values()) == ["added", "changed", "raced", "same"]
 
@@ -105,18 +106,69 @@ def test_stored_objects_drop_managed_fields_and_the_last_applied_annotation() ->
     assert "managedFields" in raw["metadata"]  # the caller's object is left alone
 
 
-def test_objects_without_bulky_fields_are_stored_equal_and_share_their_keys_and_short_strings() -> None:
+def test_objects_come_back_equal_from_their_compact_form_and_a_caller_cannot_change_the_held_copy() -> None:
     store = ObjectStore("services")
-    first, second = json.loads(json.dumps(obj("web", "1"))), json.loads(json.dumps(obj("api", "1")))
+    first = json.loads(json.dumps(obj("web", "1", spec={"type": "LoadBalancer", "ports": [{"port": 80}]})))
     store.upsert(first)
-    store.upsert(second)
-    held_first, held_second = store.get("default", "web"), store.get("default", "api")
-    assert held_first == first and held_second == second
-    assert held_first is not None and held_second is not None
-    key_first = next(k for k in held_first["metadata"] if k == "namespace")
-    key_second = next(k for k in held_second["metadata"] if k == "namespace")
-    assert key_first is key_second  # one string, not one per object
-    assert held_first["metadata"]["namespace"] is held_second["metadata"]["namespace"]
+    held = store.get("default", "web")
+    assert held == first
+    held["spec"]["type"] = "ClusterIP"  # type: ignore[index]  # a caller scribbling on what it was given
+    assert store.get("default", "web") == first
+
+
+def test_a_packed_listing_is_stored_as_objects_are() -> None:
+    store, again = ObjectStore("pods"), ObjectStore("pods")
+    listed = [obj("p1", "3", spec={"nodeName": "n1", "containers": [{"name": "app"}]}), obj("p2", "4")]
+    changed, _ = store.replace_all([store.pack(o) for o in listed], list_rv="10")
+    again.replace_all(listed, list_rv="10")
+    assert changed == [("default", "p1"), ("default", "p2")]
+    assert list(store.values()) == list(again.values())
+    assert store.get("default", "p1") == {"metadata": listed[0]["metadata"], "spec": {"nodeName": "n1"}}
+    assert not store.replace_all([store.pack(o) for o in listed], list_rv="10")[0]  # same versions: no news
+
+
+def service_of(name: str, rv: str, service_type: str, cluster_ip: str = "10.96.0.1") -> dict[str, Any]:
+    return obj(name, rv, spec={"type": service_type, "clusterIP": cluster_ip})
+
+
+def test_a_node_change_reads_only_the_services_that_read_nodes_and_the_pods_on_that_node() -> None:
+    services = ObjectStore("services")
+    for service in (
+        service_of("lb", "1", "LoadBalancer"),
+        service_of("np", "1", "NodePort"),
+        service_of("headless", "1", "ClusterIP", cluster_ip="None"),
+        service_of("other-np", "1", "NodePort") | {"metadata": {"name": "other-np", "namespace": "other"}},
+    ):
+        services.upsert(service)
+    pods = ObjectStore("pods")
+    pods.upsert(obj("on-n1", "1", spec={"nodeName": "n1"}))
+    pods.upsert(obj("on-n2", "1", spec={"nodeName": "n2"}))
+    node = {"metadata": {"name": "n1"}}
+
+    assert sorted(s["metadata"]["name"] for s in service_readers(services, "nodes", node)) == [
+        "headless",
+        "np",
+        "other-np",
+    ]
+    assert sorted(s["metadata"]["name"] for s in service_readers(services, "pods", obj("p", "1"))) == [
+        "headless",
+        "np",
+    ]  # a pod is read by the Services of its own namespace only
+    assert [p["metadata"]["name"] for p in pod_readers(pods, "nodes", node)] == ["on-n1"]
+
+
+def test_the_lookup_indexes_follow_updates_and_deletes() -> None:
+    services, pods = ObjectStore("services"), ObjectStore("pods")
+    services.upsert(service_of("web", "1", "NodePort"))
+    services.upsert(service_of("web", "2", "LoadBalancer"))  # no longer reads nodes
+    pods.upsert(obj("web-0", "1", spec={"nodeName": "n1"}))
+    pods.upsert(obj("web-0", "2", spec={"nodeName": "n2"}))  # moved
+    pods.upsert(obj("web-1", "1", spec={"nodeName": "n2"}))
+    pods.delete(obj("web-1", "1"))
+
+    assert service_readers(services, "nodes", {"metadata": {"name": "n1"}}) == []
+    assert pod_readers(pods, "nodes", {"metadata": {"name": "n1"}}) == []
+    assert [p["metadata"]["name"] for p in pod_readers(pods, "nodes", {"metadata": {"name": "n2"}})] == ["web-0"]
 
 
 def test_lookups_find_endpoint_slices_by_service_label_and_pods_by_namespace() -> None:

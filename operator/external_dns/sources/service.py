@@ -300,7 +300,6 @@ def _headless_endpoints(context: _Context, hostname: str, options: RecordOptions
     use_host_ip = endpoints_type == "HostIP" or settings.publish_host_ip
     publish_pod_ips = endpoints_type != "NodeExternalIP" and not use_host_ip
     publish_not_ready = service.publish_not_ready or settings.always_publish_not_ready_addresses
-    pods = {_mapping(p.get("metadata")).get("name"): p for p in _selected_pods(context)}
     host = normalize_name(hostname)
     targets_by_name: dict[str, list[str]] = {}
     for endpoint_slice in context.lookups.endpoint_slices(service.namespace, service.name):
@@ -316,8 +315,11 @@ def _headless_endpoints(context: _Context, hostname: str, options: RecordOptions
             target_ref = _mapping(entry.get("targetRef"))
             if target_ref.get("kind") != "Pod" or target_ref.get("apiVersion") not in (None, "", "v1"):
                 continue
-            pod = pods.get(target_ref.get("name"))
-            if pod is None:
+            # The pod the slice names, if the selector selects it: looked up by name, not by reading the
+            # namespace's every pod (the store keeps them packed; a namespace can hold 100,000).
+            pod_name = target_ref.get("name")
+            pod = context.lookups.pod(service.namespace, pod_name) if isinstance(pod_name, str) else None
+            if pod is None or not _selected(context, pod):
                 continue
             targets = _pod_targets(context, pod, entry, endpoints_type, use_host_ip)
             pod_hostname = _mapping(pod.get("spec")).get("hostname")
@@ -383,12 +385,11 @@ def _pod_targets(
 
 def _selected_pods(context: _Context) -> list[Mapping[str, Any]]:
     """Pods in the Service's namespace matched by ``spec.selector`` (empty matches all, as upstream)."""
-    selector = context.service.selector
-    return [
-        pod
-        for pod in context.lookups.pods(context.service.namespace)
-        if all(_labels(pod).get(k) == v for k, v in selector.items())
-    ]
+    return [pod for pod in context.lookups.pods(context.service.namespace) if _selected(context, pod)]
+
+
+def _selected(context: _Context, pod: Mapping[str, Any]) -> bool:
+    return all(_labels(pod).get(k) == v for k, v in context.service.selector.items())
 
 
 def _pod_ready(pod: Mapping[str, Any]) -> bool:
