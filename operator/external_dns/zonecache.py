@@ -8,16 +8,26 @@ changes made behind the operator's back.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
+from types import MappingProxyType
 
-from external_dns.endpoint import Endpoint, EndpointKey
+from external_dns.endpoint import Endpoint, EndpointKey, normalize_name
 from external_dns.model import Changes
+
+#: What every cached record holds as labels (and, mostly, as provider-specific properties): one shared, read-only
+#: empty mapping instead of two empty dicts per record.
+NOTHING: MappingProxyType[str, str] = MappingProxyType({})
 
 
 class ZoneCache:
-    """Provider-level records (ownership TXT included) of one zone, indexed by normalised name."""
+    """Provider-level records (ownership TXT included) of one zone, indexed by normalised name.
+
+    Sized for 100,000 objects (200,000 records): each name holds a tuple of its records (one, mostly), not a
+    dict; the records share one empty label mapping; and a name already normalised is its own key (bench/README.md,
+    "Memory per object").
+    """
 
     def __init__(self) -> None:
-        self._by_name: dict[str, dict[EndpointKey, Endpoint]] = {}
+        self._by_name: dict[str, tuple[Endpoint, ...]] = {}
         self.loaded = False
 
     def __len__(self) -> int:
@@ -28,7 +38,8 @@ class ZoneCache:
         that duplicates the provider holds stay visible to the planner, which then plans them away."""
         self._by_name.clear()
         for record in records:
-            known = self._by_name.get(record.key.name, {}).get(record.key)
+            key = record.key
+            known = next((held for held in self._by_name.get(key.name, ()) if held.key == key), None)
             if known is not None:
                 record = known.with_(targets=known.targets + record.targets)
             self._put(record)
@@ -41,11 +52,11 @@ class ZoneCache:
         """Every record at any of the names."""
         result: list[Endpoint] = []
         for name in names:
-            result.extend(self._by_name.get(name, {}).values())
+            result.extend(self._by_name.get(name, ()))
         return result
 
     def all(self) -> list[Endpoint]:
-        return [record for records in self._by_name.values() for record in records.values()]
+        return [record for records in self._by_name.values() for record in records]
 
     def apply(self, changes: Changes, failed: Collection[EndpointKey] = ()) -> None:
         """Patch the cache with what the provider applied (everything but ``failed``)."""
@@ -58,15 +69,33 @@ class ZoneCache:
 
     def _put(self, record: Endpoint) -> None:
         # Stored as the provider would list it: labels are the registry's business, derived from the TXT.
-        if record.labels or record.refs:
-            record = record.with_(labels={}, refs=())
+        if (
+            record.labels is not NOTHING
+            or record.refs
+            or (not record.provider_specific and record.provider_specific is not NOTHING)
+        ):
+            record = record.with_(labels=NOTHING, refs=(), provider_specific=record.provider_specific or NOTHING)
+        name = _as_key(record.dns_name)
         key = record.key
-        self._by_name.setdefault(key.name, {})[key] = record
+        held = self._by_name.get(name, ())
+        at = next((index for index, known in enumerate(held) if known.key == key), None)
+        if at is None:
+            self._by_name[name] = (*held, record)
+        else:  # replaced where it was: the planner sees a name's records in a stable order
+            self._by_name[name] = (*held[:at], record, *held[at + 1 :])
 
     def _drop(self, key: EndpointKey) -> None:
-        records = self._by_name.get(key.name)
-        if records is None:
+        held = self._by_name.get(key.name)
+        if held is None:
             return
-        records.pop(key, None)
-        if not records:
+        kept = tuple(record for record in held if record.key != key)
+        if kept:
+            self._by_name[key.name] = kept
+        else:
             del self._by_name[key.name]
+
+
+def _as_key(dns_name: str) -> str:
+    """The normalised name, as the very string ``dns_name`` when it already is (one string per record, not two)."""
+    name = normalize_name(dns_name)
+    return dns_name if name == dns_name else name

@@ -75,3 +75,16 @@ def test_records_are_cached_as_a_provider_would_list_them_without_labels_or_refs
     for record in cache.all():
         assert record.labels == {}
         assert record.refs == ()
+
+
+def test_one_record_of_a_name_is_updated_and_another_deleted_and_the_third_left_alone() -> None:
+    cache = ZoneCache()
+    records = [a("web.example.com", "203.0.113.1"), Endpoint("web.example.com", "AAAA", ("2001:db8::1",))]
+    cache.replace([*records, Endpoint("web.example.com", "TXT", ('"x"',))])
+    moved = a("web.example.com", "203.0.113.2")
+    cache.apply(Changes(update_old=[records[0]], update_new=[moved], delete=[records[1]]))
+    assert sorted((r.record_type, r.targets) for r in cache.at(["web.example.com"])) == [
+        ("A", ("203.0.113.2",)),
+        ("TXT", ('"x"',)),
+    ]
+    assert all(not r.labels and not r.refs for r in cache.all())  # stored as a provider would list them
