@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import ctypes
 import json
 import pstats
 import random
@@ -48,6 +49,7 @@ from objects import ObjectShape  # noqa: E402
 from tests.backends.bind import BindServer, named_path  # noqa: E402
 from tests.harness import OperatorThread, operator_settings  # noqa: E402
 
+from external_dns import handlers  # noqa: E402
 from external_dns.app import Application  # noqa: E402
 from external_dns.events import KubeEventRecorder  # noqa: E402
 from external_dns.kinds import Resource  # noqa: E402
@@ -321,6 +323,9 @@ def measure(
             phases.mark("Kopf replay done")
             events_drained_s = wait_until(lambda: events_posted(operator), patience, "the events") - started
             phases.mark("events drained")
+            if PhaseMemory.trim:
+                ctypes.CDLL("libc.so.6").malloc_trim(0)
+                phases.mark("glibc malloc_trim(0)")
             phases.report(count, rss_before)
             rss_converged = memory_of().rss
             if trace:
@@ -382,6 +387,9 @@ class PhaseMemory:
     RSS keeps the high-water mark of what each phase allocated and freed; the traced peak of a phase says how
     high its transient objects went, the traced live bytes what it kept.
     """
+
+    #: --trim: after the events are drained, hand glibc's free pages back to the system and measure again.
+    trim = False
 
     def __init__(self, trace: bool) -> None:
         self.trace = trace
@@ -492,6 +500,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kind", choices=["service", "pod"], default="service", help="objects to create")
     parser.add_argument("--realistic", action="store_true", help="objects as a real API server returns them")
     parser.add_argument("--tracemalloc", action="store_true", help="report where the operator's bytes are")
+    parser.add_argument("--kopf-chunk", type=int, help="Kopf's watching.chunk_size (0: unchunked; default: ours)")
+    parser.add_argument("--trim", action="store_true", help="also measure RSS after glibc's malloc_trim(0)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON lines, not a table")
     parser.add_argument("--single", action="store_true", help=argparse.SUPPRESS)  # one run, in this process
     args = parser.parse_args(argv)
@@ -499,6 +509,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.single:
         (count,) = args.objects
         shape = ObjectShape(args.kind, args.realistic)
+        if args.kopf_chunk is not None:  # read by handlers.configure_kopf when the operator starts
+            handlers.KOPF_LIST_CHUNK = args.kopf_chunk or None
+        PhaseMemory.trim = args.trim
         figures = measure(count, args.changes, args.debounce, args.profile, args.tracemalloc, shape)
         print("RESULT " + json.dumps(asdict(figures)), flush=True)
         return 0
@@ -512,6 +525,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.tracemalloc:
             command += ["--tracemalloc"]
         command += ["--kind", args.kind] + (["--realistic"] if args.realistic else [])
+        command += ["--kopf-chunk", str(args.kopf_chunk)] if args.kopf_chunk is not None else []
+        command += ["--trim"] if args.trim else []
         done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True)
         line = next(line for line in done.stdout.splitlines() if line.startswith("RESULT "))
         results.append(Figures(**json.loads(line.removeprefix("RESULT "))))
