@@ -224,8 +224,9 @@ TAGS: dict[str, Callable[[Obj], str]] = {
 UNPACKED = frozenset({"nodes", "namespaces", "gateways"})
 
 
-#: Metadata no source, lookup or report reads: managedFields alone is often half of an object's bytes.
-DROPPED_METADATA = frozenset({"managedFields", "ownerReferences", "finalizers", "creationTimestamp"})
+#: Metadata no source, lookup or report reads: managedFields alone is often half of an object's bytes. (The
+#: creationTimestamp stays: --namespace-isolation gives a name to the oldest object asking for it.)
+DROPPED_METADATA = frozenset({"managedFields", "ownerReferences", "finalizers"})
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 #: Per resource: the spec fields kept (all when not listed), the status fields dropped or kept. A Pod's containers,
 #: volumes and container statuses, a Node's image list, a Service's policies and IP families, are read by no

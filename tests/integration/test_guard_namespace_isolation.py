@@ -4,6 +4,7 @@ address to another tenant's name, nor publish under another tenant's domain."""
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from tests.backends.bind import BindServer
@@ -106,3 +107,30 @@ def test_a_namespace_publishes_only_under_its_allowed_domains(cluster: LocalClus
         annotations = {"external-dns.kubernetes.io/allowed-domains": "team-b.example.com,team-a.example.com"}
         asyncio.run(cluster.patch("v1", "namespaces", "team-b", {"metadata": {"annotations": annotations}}))
         wait_for(lambda: ("api.team-a.example.com", "A") in dns(bind), what="the name once the domain is allowed")
+
+
+def test_the_older_object_holds_a_name_even_when_the_newer_one_has_the_smaller_uid(
+    cluster: LocalCluster, bind: BindServer
+) -> None:
+    create(cluster, namespace("old"))
+    create(cluster, namespace("new"))
+    first = create(cluster, service("old", "web", SHARED, "203.0.113.1"))
+    created = first["metadata"]["creationTimestamp"]
+    # creationTimestamp has one-second resolution: the second object must be created in a later second, and with
+    # a smaller uid than the first, so that only its age, not the uid tie-break, makes the first the holder.
+    second = wait_for(
+        lambda: (
+            create(cluster, service("new", "web", SHARED, "203.0.113.2"))
+            if time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()) > created
+            else None
+        ),
+        what="a second Service created a second later",
+    )
+    while second["metadata"]["uid"] > first["metadata"]["uid"]:
+        asyncio.run(cluster.delete("v1", "services", "web", "new"))
+        second = create(cluster, service("new", "web", SHARED, "203.0.113.2"))
+    assert second["metadata"]["creationTimestamp"] > created
+    with OperatorThread(settings_for(cluster, bind)) as op:
+        wait_for(lambda: (SHARED, "A") in dns(bind), what="the shared name")
+        op.wait_idle()
+        assert dns(bind)[(SHARED, "A")] == {"203.0.113.1"}
