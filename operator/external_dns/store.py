@@ -80,8 +80,8 @@ class ObjectStore:
         return self._unpack((namespace, name))
 
     def values(self) -> Iterable[Obj]:
-        """Every object, parsed one at a time as the caller iterates."""
-        return (self._unpacked(key) for key in list(self._packed))
+        """Every object, parsed one at a time as the caller iterates (one deleted meanwhile is skipped)."""
+        return (obj for key in list(self._packed) if (obj := self._unpack(key)) is not None)
 
     def in_namespace(self, namespace: str) -> list[Obj]:
         return [self._unpacked((namespace, name)) for name in self._names_by_namespace.get(namespace, ())]

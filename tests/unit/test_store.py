@@ -191,3 +191,14 @@ def test_lookups_find_endpoint_slices_by_service_label_and_pods_by_namespace() -
     assert lookups.pod("other", "p2") is not None
     assert lookups.node("n1") is not None
     assert lookups.gateway("default", "gw") is None  # no gateway store: every lookup is empty
+
+
+def test_objects_deleted_while_the_store_is_being_iterated_are_skipped() -> None:
+    store = ObjectStore("services")
+    for name in ("a", "b", "c"):
+        store.upsert(obj(name, "1"))
+    seen = []
+    for held in store.values():
+        seen.append(held["metadata"]["name"])
+        store.delete(obj("b", "1"))
+    assert seen == ["a", "c"]
