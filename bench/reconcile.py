@@ -203,10 +203,17 @@ def metric_total(name: str) -> int:
 
 async def objects_with_ready_event(url: str) -> int:
     """How many distinct objects have a RecordReady event on the server."""
-    async with aiohttp.ClientSession(url) as session:
-        async with session.get("/api/v1/namespaces/default/events") as response:
-            events = (await response.json())["items"]
-    return len({e["involvedObject"]["name"] for e in events if e["reason"] == "RecordReady"})
+    names: set[str] = set()
+    token = ""
+    async with aiohttp.ClientSession(url) as session:  # in pages: 100,000 events at once would swell this RSS
+        while True:
+            query = {"limit": "1000", **({"continue": token} if token else {})}
+            async with session.get("/api/v1/namespaces/default/events", params=query) as response:
+                page = await response.json()
+            names.update(e["involvedObject"]["name"] for e in page["items"] if e["reason"] == "RecordReady")
+            token = (page.get("metadata") or {}).get("continue") or ""
+            if not token:
+                return len(names)
 
 
 def missing_records(bind: BindServer, count: int, shape: ObjectShape) -> int:
