@@ -69,9 +69,8 @@ class DomainFilter:
             if self.regex_exclude and re.search(self.regex_exclude, domain):
                 return False
             return not self.regex_include or re.search(self.regex_include, domain) is not None
-        return _match_entries(self.include, domain, empty=True) and not _match_entries(
-            self.exclude, domain, empty=False
-        )
+        # No include entries: every name is in (ExternalDNS's empty filter); exclusions apply either way.
+        return (not self.include or _match_entries(self.include, domain)) and not _match_entries(self.exclude, domain)
 
     def match_parent(self, name: str) -> bool:
         """Whether ``name`` is a parent of an include entry (``--aws-zone-match-parent``).
@@ -81,7 +80,7 @@ class DomainFilter:
         would then match every zone, which would widen the filter to the whole account).
         """
         domain = normalize_domain(name)
-        if self.regex_mode or _match_entries(self.exclude, domain, empty=False):
+        if self.regex_mode or _match_entries(self.exclude, domain):
             return False
         if not self.include:
             return True
@@ -129,7 +128,8 @@ def normalize_domain(name: str) -> str:
     Labels IDNA rejects (``_sip``, ``*``) are only lower-cased, as Go's ToUnicode returns its input then.
     """
     name = name.strip().removesuffix(".")
-    return ".".join(_label_to_unicode(label) for label in name.split(".")) if name else ""
+    # An empty name is one empty label, which stays empty.
+    return ".".join(_label_to_unicode(label) for label in name.split("."))
 
 
 def _label_to_unicode(label: str) -> str:
@@ -146,9 +146,8 @@ def _prepare(entries: Sequence[str]) -> tuple[str, ...]:
     return tuple(sorted({entry for entry in (normalize_domain(raw) for raw in entries) if entry}))
 
 
-def _match_entries(entries: Sequence[str], domain: str, *, empty: bool) -> bool:
-    if not entries:
-        return empty
+def _match_entries(entries: Sequence[str], domain: str) -> bool:
+    """Whether some entry matches ``domain`` (none does in an empty list)."""
     for entry in entries:
         if entry.startswith("."):
             # A leading dot means "strictly below": ".example.com" does not match "example.com" itself.

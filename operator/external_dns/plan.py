@@ -175,7 +175,7 @@ def _relevant(records: Iterable[Endpoint], settings: PlanSettings) -> Iterable[E
 
 def _ownership_txt_skip(wanted: Endpoint, holder: Endpoint, owner_id: str) -> Skipped:
     owner = holder.labels.get(OWNER_LABEL, "")
-    owned = holder.labels.get(OWNERSHIP_TXT_LABEL, "")
+    owned = holder.labels[OWNERSHIP_TXT_LABEL]  # the mark that made it a holder
     what = f'the {holder.record_type} record "{holder.dns_name}" is the ownership record of "{owned}"'
     if owner and owner == owner_id:
         return Skipped(wanted, f'{what}, kept by this instance ("{owner_id}"); no source may write to it')
@@ -235,11 +235,11 @@ def _plan_row(key: RowKey, row: _Row, settings: PlanSettings) -> _Draft:
 
 def _resolve_record_types(key: RowKey, row: _Row, draft: _Draft) -> dict[str, _TypeCell]:
     """ExternalDNS's ResolveRecordTypes: a CNAME cannot share its name, so other types win over it."""
-    kinds = {candidate.record_type == _CNAME for candidate in row.candidates}
-    if len(row.candidates) <= 1 or kinds != {True, False}:
+    wanted_types = {candidate.record_type for candidate in row.candidates}
+    if _CNAME not in wanted_types or len(wanted_types) == 1:
         return row.cells
     logger.warning("Domain %s contains conflicting record type candidates; discarding CNAME record", key.name)
-    others = sorted({c.record_type for c in row.candidates if c.record_type != _CNAME})
+    others = sorted(wanted_types - {_CNAME})
     cells = dict(row.cells)
     cname = row.cells[_CNAME]
     # The current CNAME stays in the cell (without candidates) so that it gets deleted.
@@ -260,7 +260,7 @@ def _plan_update(current: Endpoint, candidates: list[Endpoint], settings: PlanSe
         (desired.ttl > 0 and desired.ttl != current.ttl)
         or not same_targets(desired.targets, current.targets)
         or dict(desired.provider_specific) != dict(current.provider_specific)
-        or (settings.old_owner_id != "" and current.labels.get(OWNER_LABEL, "") != settings.old_owner_id)
+        or (settings.old_owner_id != "" and current.labels.get(OWNER_LABEL) != settings.old_owner_id)
     )
     if needed:
         # The record stays with its owner: the desired endpoint inherits it (labels other than owner come from
@@ -346,7 +346,7 @@ def _owned(record: Endpoint, owner_id: str) -> bool:
 
 
 def _owner_mismatch_reason(record: Endpoint, owner_id: str) -> str:
-    owner = record.labels.get(OWNER_LABEL, "")
+    owner = record.labels.get(OWNER_LABEL)
     existing = f'the existing {record.record_type} record "{record.dns_name}"'
     if owner:
         return f'owner id does not match: {existing} is owned by "{owner}", not by this instance ("{owner_id}")'

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from external_dns.endpoint import NONCE_LABEL, RAW_TXT_LABEL
-from external_dns.registry.labels import InvalidHeritageError, parse_labels, serialize_labels
+from external_dns.registry.labels import InvalidHeritageError, parse_labels, serialize_labels, serialize_plain_labels
 
 
 @pytest.mark.parametrize(
@@ -42,7 +42,7 @@ def test_serialised_value_matches_externaldns(labels: dict[str, str], value: str
 
 
 def test_value_to_encrypt_has_no_quotes() -> None:
-    assert serialize_labels({"owner": "owner"}, with_quotes=False) == "heritage=external-dns,external-dns/owner=owner"
+    assert serialize_plain_labels({"owner": "owner"}) == "heritage=external-dns,external-dns/owner=owner"
 
 
 def test_serialised_labels_parse_back() -> None:

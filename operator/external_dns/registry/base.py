@@ -38,7 +38,7 @@ class RegistryView:
     Names in these sets are normalised (:func:`external_dns.endpoint.normalize_name`).
     """
 
-    records: list[Endpoint]
+    records: list[Endpoint] = field(default_factory=list)
     txt_rows: set[RowKey] = field(default_factory=set)
     txt_names: set[RowKey] = field(default_factory=set)
     txt_values: dict[RowKey, tuple[str, ...]] = field(default_factory=dict)

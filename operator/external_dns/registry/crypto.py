@@ -29,6 +29,8 @@ _GO_GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
 # What Go's compressor writes on Close after a Flush: a final, empty stored block.
 _FINAL_EMPTY_STORED_BLOCK = b"\x01\x00\x00\xff\xff"
 
+_KEY_SIZE_ERROR = "--txt-encrypt-aes-key must be 32 bytes long, in either plain text or base64-encoded format"
+
 
 class DecryptionError(ValueError):
     """The value is not something this key encrypted (plain text, another key, corrupted)."""
@@ -41,16 +43,16 @@ def parse_aes_key(key: str | bytes) -> bytes:
         return raw
     try:
         decoded = base64.b64decode(raw, validate=True)
-    except (binascii.Error, ValueError):
-        decoded = b""
+    except (binascii.Error, ValueError) as error:
+        raise ConfigError(_KEY_SIZE_ERROR) from error
     if len(decoded) != KEY_SIZE:
-        raise ConfigError("--txt-encrypt-aes-key must be 32 bytes long, in either plain text or base64-encoded format")
+        raise ConfigError(_KEY_SIZE_ERROR)
     return decoded
 
 
 def generate_nonce() -> str:
     """A fresh random nonce, base64-encoded as it is kept in the ``txt-encryption-nonce`` label."""
-    return base64.b64encode(os.urandom(NONCE_SIZE)).decode("ascii")
+    return base64.b64encode(os.urandom(NONCE_SIZE)).decode()
 
 
 def go_gzip(data: bytes) -> bytes:
@@ -67,7 +69,7 @@ def encrypt_text(text: str, key: bytes, nonce: str) -> str:
     if len(nonce_bytes) != NONCE_SIZE:
         raise ValueError(f"an encryption nonce must be {NONCE_SIZE} bytes, got {len(nonce_bytes)}")
     sealed = AESGCM(key).encrypt(nonce_bytes, go_gzip(text.encode()), None)
-    return base64.b64encode(nonce_bytes + sealed).decode("ascii")
+    return base64.b64encode(nonce_bytes + sealed).decode()
 
 
 def decrypt_text(text: str, key: bytes) -> tuple[str, str]:
@@ -84,4 +86,4 @@ def decrypt_text(text: str, key: bytes) -> tuple[str, str]:
         plain = gzip.decompress(compressed).decode()
     except (InvalidTag, OSError, EOFError, zlib.error, UnicodeDecodeError) as error:
         raise DecryptionError(str(error) or type(error).__name__) from error
-    return plain, base64.b64encode(nonce).decode("ascii")
+    return plain, base64.b64encode(nonce).decode()

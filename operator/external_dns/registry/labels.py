@@ -22,12 +22,16 @@ class InvalidHeritageError(ValueError):
     """The TXT value has no ``heritage=external-dns`` (or another heritage): not a registry record."""
 
 
-def serialize_labels(labels: Mapping[str, str], *, with_quotes: bool = True) -> str:
-    """The TXT value for a record's labels (``SerializePlain``); quoted unless it is about to be encrypted."""
+def serialize_labels(labels: Mapping[str, str]) -> str:
+    """The TXT value for a record's labels, in double quotes (``Serialize(true)``)."""
+    return f'"{serialize_plain_labels(labels)}"'
+
+
+def serialize_plain_labels(labels: Mapping[str, str]) -> str:
+    """The TXT value without quotes (``SerializePlain``), as it is compressed and sealed when encrypted."""
     tokens = [f"heritage={HERITAGE}"]
     tokens.extend(f"{HERITAGE}/{key}={labels[key]}" for key in sorted(labels) if key not in UNSERIALISED_LABELS)
-    text = ",".join(tokens)
-    return f'"{text}"' if with_quotes else text
+    return ",".join(tokens)
 
 
 def parse_labels(text: str) -> dict[str, str]:

@@ -107,7 +107,7 @@ class AffixNameMapper:
 
 def _extract_type_from_first_label(name: str) -> tuple[str, str]:
     """``a-api.example.com`` -> (``api.example.com``, ``A``); no known ``<type>-`` -> (name, ``""``)."""
-    head = name.split("-", 1)[0]
+    head = name.partition("-")[0]
     for kind in SUPPORTED_TYPES:
         if head == kind.lower():
             return name.removeprefix(head + "-"), kind

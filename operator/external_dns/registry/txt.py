@@ -42,7 +42,7 @@ from external_dns.registry.crypto import (
     generate_nonce,
     parse_aes_key,
 )
-from external_dns.registry.labels import InvalidHeritageError, parse_labels, serialize_labels
+from external_dns.registry.labels import InvalidHeritageError, parse_labels, serialize_labels, serialize_plain_labels
 from external_dns.registry.mapper import SUPPORTED_TYPES, AffixNameMapper
 
 log = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ class TXTRegistry:
         found: dict[EndpointKey, list[_Ownership]] = {}
         multi_valued: set[EndpointKey] = set()
         ownership_records: list[Endpoint] = []
-        view = RegistryView(records=[])
+        view = RegistryView()
         for record in records:
             if record.record_type != RecordType.TXT:
                 plain.append(record)
@@ -134,8 +134,8 @@ class TXTRegistry:
             view.txt_values[txt_row] = view.txt_values.get(txt_row, ()) + tuple(v.raw_value for v in values)
             if owned_name:
                 view.txt_rows.add(RowKey(owned_name, record.set_identifier))
-            ownership_records.append(self._ownership_record(record, owned_name, self._settle(record, values, False)))
-        ownerships = {key: self._settle(None, values, key in multi_valued) for key, values in found.items()}
+            ownership_records.append(self._ownership_record(record, owned_name, self._settle(values, txt=record)))
+        ownerships = {key: self._settle(values, duplicated=key in multi_valued) for key, values in found.items()}
         present_txt_names = {row.name for row in view.txt_names}
         view.records = [self._attach_ownership(record, ownerships, present_txt_names) for record in plain]
         view.ownership_records = ownership_records
@@ -149,9 +149,10 @@ class TXTRegistry:
                 values.append(_Ownership(labels, text))
         return values
 
-    def _settle(self, txt: Endpoint | None, values: list[_Ownership], duplicated: bool) -> _Ownership:
+    def _settle(self, values: list[_Ownership], *, txt: Endpoint | None = None, duplicated: bool = False) -> _Ownership:
         """One ownership out of every value found for a record: this instance's only if all values agree.
 
+        ``txt``: the TXT record set the values were read from, named in the warning when they disagree.
         ``duplicated``: one TXT record set holds several of the values, so its owner should rewrite it.
         """
         owners = {self._effective_owner(value.labels) for value in values}
@@ -186,15 +187,15 @@ class TXTRegistry:
         # Only the registry says which records are ownership TXT records, never a provider's labels.
         labels = {name: value for name, value in record.labels.items() if name != OWNERSHIP_TXT_LABEL}
         ownership = ownerships.get(key)
-        rewrite = False
         if ownership is not None:
-            rewrite = ownership.rewrite
             # Only the TXT at the name we would write can be deleted by its exact value.
             labels.update(ownership.labels, **{RAW_TXT_LABEL: ownership.raw_value})
         else:
-            ownership = self._fallback_ownership(record, key, ownerships)
-            if ownership is not None:
-                labels.update(ownership.labels)
+            fallback = self._fallback_ownership(record, key, ownerships)
+            if fallback is not None:
+                labels.update(fallback.labels)
+        # Duplicated values are rewritten only at the TXT we would write, not at an older format's.
+        rewrite = ownership is not None and ownership.rewrite
         if self.old_owner_id and labels.get(OWNER_LABEL) == self.old_owner_id:
             labels[OWNER_LABEL] = self.owner_id
         provider_specific = dict(record.provider_specific)
@@ -317,11 +318,11 @@ class TXTRegistry:
         """A current record's ownership TXT as the provider holds it: every value read, duplicates included,
         so that an update or delete leaves none of them behind."""
         txt = self._ownership_txt(record, self._stored_value(record))
-        raw = record.labels.get(RAW_TXT_LABEL)
-        if txt is None or raw is None:
-            return txt
+        if txt is None:
+            return None
         values = view.txt_values.get(RowKey(normalize_name(txt.dns_name), txt.set_identifier), ())
-        return txt.with_(targets=values) if len(values) > 1 and raw in values else txt
+        # The values read there are ours to remove only if the value we hold is one of them.
+        return txt.with_(targets=values) if record.labels.get(RAW_TXT_LABEL) in values else txt
 
     def _stored_value(self, record: Endpoint) -> str:
         """The TXT value in DNS for a current record: as read if known, else regenerated with its nonce."""
@@ -329,12 +330,13 @@ class TXTRegistry:
         return raw if raw is not None else self._txt_value(record.labels, record.labels.get(NONCE_LABEL))
 
     def _txt_value(self, labels: Mapping[str, str], nonce: str | None) -> str:
-        """A fresh TXT value for a record's labels (``Labels.Serialize``), encrypted when enabled."""
-        if self.old_owner_id and labels.get(OWNER_LABEL) == self.old_owner_id:
-            labels = {**labels, OWNER_LABEL: self.owner_id}
+        """A fresh TXT value for a record's labels (``Labels.Serialize``), encrypted when enabled.
+
+        The labels never name the old owner of ``--migrate-from-txt-owner``: reading relabels those records.
+        """
         if not self.encrypt or self.aes_key is None:
-            return serialize_labels(labels, with_quotes=True)
-        sealed = encrypt_text(serialize_labels(labels, with_quotes=False), self.aes_key, nonce or generate_nonce())
+            return serialize_labels(labels)
+        sealed = encrypt_text(serialize_plain_labels(labels), self.aes_key, nonce or generate_nonce())
         return f'"{sealed}"'
 
     def _ownership_txt(self, record: Endpoint, value: str) -> Endpoint | None:
@@ -351,7 +353,6 @@ class TXTRegistry:
             dns_name=name,
             record_type=RecordType.TXT.value,
             targets=(value,),
-            ttl=0,
             set_identifier=record.set_identifier,
             labels={OWNED_RECORD_LABEL: record.dns_name},
             # The TXT follows the record's routing policy (Route53 weights, geo...), not its migration mark.
