@@ -81,7 +81,21 @@ mutation: venv
 	ln -sfn ../../tests $(MUTATION_DIR)/tests
 	cp pyproject.toml $(MUTATION_DIR)/pyproject.toml
 	cd $(MUTATION_DIR) && ../../$(BIN)/mutmut run --max-children $${MUTATION_JOBS:-2}; \
-	  ../../$(BIN)/mutmut results
+	  ../../$(BIN)/mutmut results; \
+	  ../../$(BIN)/mutmut export-cicd-stats >/dev/null && ../../$(BIN)/python -c "$$MUTATION_SCORE"
+
+# The score (a timeout counts as killed: the suite would fail); under $(MUTATION_TARGET)% the target fails.
+MUTATION_TARGET ?= 95
+export MUTATION_TARGET
+define MUTATION_SCORE
+import json, os
+stats = json.load(open("mutants/mutmut-cicd-stats.json"))
+killed = stats["killed"] + stats["timeout"]
+score = 100 * killed / stats["total"]
+print(f"mutation score: {killed} of {stats['total']} mutants killed = {score:.1f}% (target {os.environ['MUTATION_TARGET']}%)")
+raise SystemExit(score < float(os.environ["MUTATION_TARGET"]))
+endef
+export MUTATION_SCORE
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

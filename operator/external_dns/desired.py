@@ -51,8 +51,9 @@ class DesiredState:
             self._by_object[key] = new
             self._grouped[key] = new_groups
         else:
-            self._by_object.pop(key, None)
-            self._grouped.pop(key, None)
+            # Not the same as before, so the object had endpoints.
+            del self._by_object[key]
+            del self._grouped[key]
         for name in old_groups.keys() - new_groups.keys():
             self._forget(name, key, old_groups[name])
         for name in new_groups:

@@ -111,6 +111,20 @@ def test_a_value_whose_owner_ends_in_x_keeps_its_owner() -> None:
     assert parse_labels('"heritage=external-dns,external-dns/owner=cluster-X"') == {"owner": "cluster-X"}
 
 
+def test_a_value_in_another_label_order_is_deleted_as_it_was_read() -> None:
+    # Another writer may order the labels differently: the delete sends the exact string read, not a value
+    # regenerated from the labels. Kills `raw = record.labels.get(RAW_TXT_LABEL)` -> None / get(None) and the
+    # `raw if raw is not None` -> `... and False` mutants of _stored_value.
+    raw = '"external-dns/owner=me,heritage=external-dns"'
+    registry = TXTRegistry("me")
+    view = registry.read([Endpoint("o.example.com", "A", ("192.0.2.1",)), Endpoint("a-o.example.com", "TXT", (raw,))])
+    batch = registry.ownership_changes(calculate(view.records, [], ME).changes, view)
+    assert [(record.dns_name, record.targets) for record in batch.delete] == [
+        ("o.example.com", ("192.0.2.1",)),
+        ("a-o.example.com", (raw,)),
+    ]
+
+
 def test_an_ownership_txt_name_keeps_the_records_name_up_to_its_trailing_dot() -> None:
     # Kills `rstrip(".")` -> `rstrip("XX.XX")` (a name ending in X would lose its last letters).
     batch = TXTRegistry("me").ownership_changes(

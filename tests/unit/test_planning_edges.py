@@ -163,6 +163,12 @@ def test_names_are_compared_as_idna_maps_them() -> None:
     assert normalize_domain("\ufb01le.example")  # the "fi" ligature == "file.example"
 
 
+def test_with_no_include_entries_every_zone_is_a_parent_unless_excluded() -> None:
+    # --aws-zone-match-parent without --domain-filter: no zone is left out by it. Kills `return True` -> False.
+    assert DomainFilter().match_parent("example.com")
+    assert not DomainFilter(exclude=("example.com",)).match_parent("example.com")
+
+
 def test_a_label_idna_refuses_is_still_lower_cased() -> None:
     # Kills `label.lower()` -> `label.upper()` on the IDNA error path.
     assert normalize_domain("Ü_SIP.Example") == "ü_sip.example"

@@ -317,12 +317,13 @@ class TXTRegistry:
     def _stored_txt(self, record: Endpoint, view: RegistryView) -> Endpoint | None:
         """A current record's ownership TXT as the provider holds it: every value read, duplicates included,
         so that an update or delete leaves none of them behind."""
-        txt = self._ownership_txt(record, self._stored_value(record))
+        stored = self._stored_value(record)
+        txt = self._ownership_txt(record, stored)
         if txt is None:
             return None
         values = view.txt_values.get(RowKey(normalize_name(txt.dns_name), txt.set_identifier), ())
         # The values read there are ours to remove only if the value we hold is one of them.
-        return txt.with_(targets=values) if record.labels.get(RAW_TXT_LABEL) in values else txt
+        return txt.with_(targets=values) if stored in values else txt
 
     def _stored_value(self, record: Endpoint) -> str:
         """The TXT value in DNS for a current record: as read if known, else regenerated with its nonce."""
