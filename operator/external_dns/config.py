@@ -268,8 +268,13 @@ class Settings(BaseSettings):
     aws_batch_change_size: int = _setting(1000, help="Changes per batch", group=_AWS, ge=1)
     aws_batch_change_size_bytes: int = _setting(32000, help="Bytes per batch", group=_AWS, ge=1)
     aws_batch_change_size_values: int = _setting(1000, help="Values per batch", group=_AWS, ge=1)
-    aws_batch_change_interval: Duration = _setting(1.0, help="Pause between batches", group=_AWS, ge=0)
-    aws_api_retries: int = _setting(3, help="Attempts of a throttled call", group=_AWS, ge=0)
+    aws_batch_change_interval: Duration = _setting(
+        1.0, help="Fixed pause between batches, only when set (unset: as --aws-api-rate-limit allows)", group=_AWS, ge=0
+    )
+    aws_api_retries: int = _setting(3, help="Retries of a throttled or failed call", group=_AWS, ge=0)
+    aws_api_rate_limit: float = _setting(
+        5.0, help="Route53 requests per second, all calls of the process (0: no limit)", group=_AWS, ge=0
+    )
     aws_zones_cache_duration: Duration = _setting(0.0, help="How long zone lists are cached", group=_AWS, ge=0)
     aws_endpoint_url: str = _setting(
         "",

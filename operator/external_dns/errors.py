@@ -34,6 +34,18 @@ class AmbiguousProviderError(TransientProviderError):
     already applied would be sent twice."""
 
 
+class ProviderBusy(TransientProviderError):
+    """The provider asked us to come back later (a rate limit; a prior change on the zone still being applied).
+    Nothing of the request was applied and nothing is wrong with the records: they wait for a retry, with
+    backoff, without an error on their objects."""
+
+
+class PendingChange(ProviderBusy, AmbiguousProviderError):
+    """The zone is still applying a change whose answer we lost (Route 53's PriorRequestNotComplete after a
+    timeout): busy, so no error on the records, and ambiguous, so the zone is re-read before they are planned
+    again."""
+
+
 class BatchRejected(ProviderError):
     """The provider refused a batch because of what is in it (a record it will not take). Nothing of the batch
     was applied; a smaller batch without the culprit may pass. ``message`` is the provider's own reason.

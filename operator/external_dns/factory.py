@@ -182,7 +182,10 @@ def provider(settings: Settings) -> Provider:
     if name == "aws":
         from external_dns.providers.aws.provider import AWSConfig, AWSProvider
 
-        return AWSProvider(provider_config(AWSConfig, name, settings))
+        aws = provider_config(AWSConfig, name, settings)
+        if "aws_batch_change_interval" not in settings.model_fields_set:
+            aws = replace(aws, batch_change_interval=None)  # unset: the request budget alone paces batches
+        return AWSProvider(aws)
     if name == "cloudflare":
         from external_dns.providers.cloudflare.provider import CloudflareConfig, CloudflareProvider
 

@@ -60,10 +60,13 @@ class ApplyOutcome:
     Raising from ``apply_changes`` means nothing of the batch is known to be applied; returning an outcome means
     everything not listed in ``failed`` was applied. ``ambiguous`` says that some of ``failed`` may have been
     applied after all (an answer was lost): the caller must re-read the zone before planning those names again.
+    ``deferred`` were not sent because the provider asked to wait (:class:`~external_dns.errors.ProviderBusy`):
+    they are retried like failures, but nothing is wrong with them, so no error is reported on their objects.
     """
 
     failed: list[tuple[Endpoint, str]] = field(default_factory=list)
     ambiguous: bool = False
+    deferred: list[Endpoint] = field(default_factory=list)
 
 
 class ZoneRouter:

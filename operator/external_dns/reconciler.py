@@ -26,7 +26,7 @@ from external_dns.endpoint import (
     EndpointKey,
     normalize_name,
 )
-from external_dns.errors import AmbiguousProviderError, ProviderError
+from external_dns.errors import AmbiguousProviderError, ProviderBusy, ProviderError
 from external_dns.events import EventSink
 from external_dns.guards.mass_deletion import DeletionLimit, MassDeletionGuard, count_owned
 from external_dns.guards.namespace_isolation import NamespaceIsolation
@@ -283,17 +283,22 @@ class ZoneWorker:
             return result
         try:
             outcome = await self._timed("apply_changes", self.provider.apply_changes(self.zone, planned.batch))
+        except ProviderBusy as error:  # "come back later": the names wait for a retry, no error on the objects
+            logger.info("Zone %s: %s; %d names wait for a retry", self.label, error, len(names))
+            outcome = ApplyOutcome(deferred=_all(planned.batch), ambiguous=isinstance(error, AmbiguousProviderError))
         except ProviderError as error:
             ambiguous = isinstance(error, AmbiguousProviderError)
             outcome = ApplyOutcome(failed=[(ep, str(error)) for ep in _all(planned.batch)], ambiguous=ambiguous)
         self._reload_before_sync = self._reload_before_sync or outcome.ambiguous
-        failed_keys, failed_names = self._failures(outcome)
-        self.cache.apply(planned.batch, failed_keys)
+        failed_keys, error_names = self._failures(ep for ep, _ in outcome.failed)
+        deferred_keys, deferred_names = self._failures(outcome.deferred)
+        failed_names = error_names | deferred_names
+        self.cache.apply(planned.batch, failed_keys | deferred_keys)
         applied = _without(planned.changes, failed_names)
         self.deletion_guard.record_applied(len(applied.delete))
         self.reporter.applied(applied)
         result.applied = applied
-        result.failed = self.reporter.failed(planned.changes, outcome, failed_names)
+        result.failed = self.reporter.failed(planned.changes, outcome, error_names)
         self._settled(names, failed_names)
         return result
 
@@ -323,10 +328,11 @@ class ZoneWorker:
             return await self._timed("adjust_endpoints", adjusting)
         return await adjusting
 
-    def _failures(self, outcome: ApplyOutcome) -> tuple[set[EndpointKey], set[str]]:
+    def _failures(self, endpoints: Iterable[Endpoint]) -> tuple[set[EndpointKey], set[str]]:
+        """The keys of the endpoints not applied, and the names to retry (an ownership TXT's record's name too)."""
         keys: set[EndpointKey] = set()
         names: set[str] = set()
-        for endpoint, _ in outcome.failed:
+        for endpoint in endpoints:
             keys.add(endpoint.key)
             names.add(endpoint.key.name)
             if OWNED_RECORD_LABEL in endpoint.labels:
@@ -343,9 +349,11 @@ class ZoneWorker:
                 metrics.CHANGE_LATENCY.observe(now - since)
         if failed_names:
             self._retry |= failed_names & names
-            loop = asyncio.get_running_loop()
-            self._retry_at = min(self._retry_at, loop.time() + self._backoff)
-            self._backoff = min(self._backoff * 2, self.settings.retry_max)
+            if self._retry_at == math.inf:
+                # One step of backoff per retry round: twenty passes refused in the same second (a throttled
+                # burst) are one failure, not twenty, or the retry would wait the maximum after a short outage.
+                self._retry_at = asyncio.get_running_loop().time() + self._backoff
+                self._backoff = min(self._backoff * 2, self.settings.retry_max)
             metrics.CONSECUTIVE_SOFT_ERRORS.inc()
         else:
             self._backoff = self.settings.retry_initial

@@ -7,8 +7,9 @@ every group that can be written is written and only the culprits are left, each 
 own reason. One culprit among n groups costs about 2*log2(n) more requests; sending each group alone would cost n.
 
 Any other failure: before anything was applied it is raised (the caller retries the whole set); once something
-was applied, the batches not yet sent are reported failed with the error, and an ambiguous error (the last
-request may have been applied) marks the outcome ambiguous, so that the zone is re-read before a retry.
+was applied, the batches not yet sent are reported failed with the error (deferred, without an error, when the
+provider only asked to wait), and an ambiguous error (the last request may have been applied) marks the outcome
+ambiguous, so that the zone is re-read before a retry.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TypeVar
 
 from external_dns.endpoint import Endpoint
-from external_dns.errors import AmbiguousProviderError, BatchRejected, ProviderError
+from external_dns.errors import AmbiguousProviderError, BatchRejected, ProviderBusy, ProviderError
 from external_dns.providers.base import ApplyOutcome
 
 logger = logging.getLogger(__name__)
@@ -68,9 +69,11 @@ async def apply_bisecting(
         except ProviderError as error:
             if not applied_any:
                 raise
-            unsent = [batch, *pending]
-            message = f"not applied: {error}"
-            outcome.failed.extend((ep, message) for rest in unsent for group in rest for ep in endpoints_of(group))
+            unsent = [ep for rest in (batch, *pending) for group in rest for ep in endpoints_of(group)]
+            if isinstance(error, ProviderBusy):  # "later", not "wrong": retried without an error on the objects
+                outcome.deferred.extend(unsent)
+            else:
+                outcome.failed.extend((ep, f"not applied: {error}") for ep in unsent)
             outcome.ambiguous = outcome.ambiguous or isinstance(error, AmbiguousProviderError)
             return outcome
         applied_any = True

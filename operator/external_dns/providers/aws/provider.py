@@ -1,10 +1,22 @@
 """The Route 53 provider: ExternalDNS's ``--provider=aws`` over aiobotocore.
 
 Reads and writes record sets in hosted zones, keeping a record and its ownership TXT in one change batch, and
-stays up under throttling: botocore's adaptive retry mode retries throttling, 5xx and connection errors with
-backoff and a client-side rate limiter (no loop of ours around it; what outlasts it is retried by the reconciler),
-and a rejected batch is split in halves (providers/splitting.py, shared with the other
-providers) until only the bad record's group fails, so that one bad record does not hold back the others.
+stays up at Route 53's limits:
+
+* every request takes its turn in the account's budget first (pacing.py, ``--aws-api-rate-limit``, 5/s), so the
+  operator sends as fast as Route 53 allows and no faster; change batches follow each other as the budget allows,
+  or ``--aws-batch-change-interval`` apart when the user sets that flag (ExternalDNS's fixed pause);
+* Throttling and PriorRequestNotComplete mean "later", not "your records are wrong": they are waited out with
+  jittered backoff (``--aws-api-retries`` times), then raised as ProviderBusy, which the reconciler retries
+  without an error on the objects;
+* a write whose answer was lost (timeout, connection dropped after sending, 5xx) is never sent again blindly:
+  it may still be applying, so AmbiguousProviderError makes the reconciler re-read the zone first; while that
+  zone then answers PriorRequestNotComplete, it is still applying our lost change (PendingChange: re-read again);
+* a rejected batch is split in halves (providers/splitting.py, shared with the other providers) until only the bad
+  record's group fails, so that one bad record does not hold back the others.
+
+botocore itself makes one attempt per call: retrying is done here, where it goes through the budget and knows
+which failures are ambiguous.
 
 Credentials come from botocore's default chain (env, profile, web identity, instance role), --aws-profile or
 --aws-assume-role (session.py) and are never logged. The record-set mapping lives in records.py, batching in
@@ -18,7 +30,7 @@ import contextlib
 import logging
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +41,14 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from external_dns.domain_filter import DomainFilter
 from external_dns.endpoint import OWNED_RECORD_LABEL, Endpoint
-from external_dns.errors import AmbiguousProviderError, BatchRejected, ProviderError, TransientProviderError
+from external_dns.errors import (
+    AmbiguousProviderError,
+    BatchRejected,
+    PendingChange,
+    ProviderBusy,
+    ProviderError,
+    TransientProviderError,
+)
 from external_dns.providers.aws import records as aws_records
 from external_dns.providers.aws.batching import (
     Action,
@@ -38,14 +57,17 @@ from external_dns.providers.aws.batching import (
     batch_groups,
     group_changes,
 )
+from external_dns.providers.aws.pacing import RequestBudget, busy_backoff
 from external_dns.providers.aws.session import AssumedRole, assume_role, make_session
 from external_dns.providers.base import ApplyOutcome, Changes, Zone
 from external_dns.providers.splitting import apply_bisecting
 
 log = logging.getLogger(__name__)
 
-#: Error codes Route 53 answers when it wants us to slow down.
+#: Error codes Route 53 answers when it wants us to come back later.
 THROTTLING_CODES = frozenset({"Throttling", "ThrottlingException", "PriorRequestNotComplete", "RequestThrottled"})
+PRIOR_REQUEST = "PriorRequestNotComplete"
+WRITE = "change_resource_record_sets"
 #: Error codes meaning "this batch is wrong": worth retrying group by group to find the bad records.
 REJECTION_CODES = frozenset({"InvalidChangeBatch", "InvalidInput"})
 RECORDS_PAGE_SIZE = "300"
@@ -57,7 +79,9 @@ class AWSConfig:
     """The ``--aws-*`` flags (and the ones from other groups this provider honours).
 
     ``zones_cache_duration`` 0 keeps the zone list for the provider's lifetime (zones are listed once);
-    a positive value re-lists after that many seconds.
+    a positive value re-lists after that many seconds. ``batch_change_interval`` None (the flag not set) lets the
+    request budget alone pace the batches; a number is ExternalDNS's fixed pause between them.
+    ``api_rate_limit`` is the request budget per second for every Route 53 call of the process (0: no limit).
     """
 
     zone_type: str = ""
@@ -69,8 +93,9 @@ class AWSConfig:
     batch_change_size: int = 1000
     batch_change_size_bytes: int = 32000
     batch_change_size_values: int = 1000
-    batch_change_interval: float = 1.0
+    batch_change_interval: float | None = None
     api_retries: int = 3
+    api_rate_limit: float = 5.0
     zones_cache_duration: float = 0.0
     endpoint_url: str | None = None
     region: str = "us-east-1"
@@ -102,8 +127,11 @@ class AWSProvider:
         config: AWSConfig | None = None,
         *,
         session: AioSession | None = None,
+        backoff: Callable[[int], float] = busy_backoff,
     ) -> None:
+        """``backoff`` gives the seconds to wait after the n-th failed attempt of a call (tests make it 0)."""
         self.config = config or AWSConfig()
+        self._backoff = backoff
         self.api_calls: Counter[str] = Counter()
         self._session = session or make_session(self.config.profile)
         self._limits = BatchLimits(
@@ -118,6 +146,10 @@ class AWSProvider:
         self._zones_listed_at = 0.0
         self._zones_lock = asyncio.Lock()
         self._role: AssumedRole | None = None
+        #: One budget for every call of this provider: the process has one Route 53 provider.
+        self.budget = RequestBudget(self.config.api_rate_limit)
+        #: Zones with a write whose answer was lost, and which may still be applying it.
+        self._lost_writes: set[str] = set()
 
     # --- zones ----------------------------------------------------------------------------------------
 
@@ -234,8 +266,8 @@ class AWSProvider:
 
         async def send(groups: Sequence[list[Route53Change]]) -> None:
             nonlocal requests
-            if requests:
-                # Pace writes as ExternalDNS does (--aws-batch-change-interval).
+            if requests and self.config.batch_change_interval is not None:
+                # The user asked for ExternalDNS's fixed pause between batches (--aws-batch-change-interval).
                 await asyncio.sleep(self.config.batch_change_interval)
             requests += 1
             try:
@@ -280,25 +312,59 @@ class AWSProvider:
     # --- plumbing -------------------------------------------------------------------------------------
 
     async def _call(self, operation: str, **params: Any) -> dict[str, Any]:
-        """One API call. botocore's adaptive retry mode retries throttling, 5xx and connection errors (at most
-        ``--aws-api-retries`` times, pacing requests with its client-side rate limiter): no loop of our own around
-        it, so one call is never more than ``api_retries + 1`` HTTP requests."""
+        """One API call: at most ``api_retries + 1`` HTTP requests, each in its turn of the request budget.
+
+        Throttling and 5xx or connection errors of a read are retried after a jittered backoff; a write whose answer
+        was lost is not (see the module docstring). What outlasts the retries is raised: ProviderBusy for "later",
+        TransientProviderError for the rest; Route53Rejected at once for a refusal.
+        """
         client = await self._route53()
-        write = operation == "change_resource_record_sets"
-        try:
-            answer: dict[str, Any] = await getattr(client, operation)(**params)
-            return answer
-        except ClientError as error:
-            details = error.response.get("Error", {})
-            code, message = str(details.get("Code", "")), str(details.get("Message", ""))
-            if not _is_transient(error):
-                raise Route53Rejected(operation, code, message) from error
-            status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
-            lost = write and status >= 500  # a 5xx to a change may come after Route 53 applied it
-            raise (AmbiguousProviderError if lost else TransientProviderError)(f"{operation}: {error}") from error
-        except (HTTPClientError, BotoConnectionError, TimeoutError) as error:
-            lost = write and not isinstance(error, EndpointConnectionError)  # sent, and the answer was lost
-            raise (AmbiguousProviderError if lost else TransientProviderError)(f"{operation}: {error}") from error
+        zone = str(params.get("HostedZoneId", "")) if operation == WRITE else ""
+        attempt = 0
+        while True:
+            await self.budget.acquire()
+            try:
+                answer: dict[str, Any] = await getattr(client, operation)(**params)
+            except ClientError as error:
+                failure = self._failure(operation, zone, error)
+            except (HTTPClientError, BotoConnectionError, TimeoutError) as error:
+                if zone and not isinstance(error, EndpointConnectionError):  # sent, and the answer was lost
+                    self._lost_writes.add(zone)
+                    raise AmbiguousProviderError(f"{operation}: {error}") from error
+                failure = TransientProviderError(f"{operation}: {error}")
+                failure.__cause__ = error
+            else:
+                if zone:
+                    self._lost_writes.discard(zone)  # the zone took a change: nothing of ours is still applying
+                return answer
+            attempt += 1
+            if attempt > self.config.api_retries or isinstance(failure, AmbiguousProviderError):
+                raise failure
+            delay = self._backoff(attempt)
+            log.debug("%s (attempt %d); asking again in %.1fs", failure, attempt, delay)
+            await asyncio.sleep(delay)
+
+    def _failure(self, operation: str, zone: str, error: ClientError) -> ProviderError:
+        """What an error answer means for the caller (raised now for a refusal)."""
+        details = error.response.get("Error", {})
+        code, message = str(details.get("Code", "")), str(details.get("Message", ""))
+        status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+        failure: ProviderError
+        if code in THROTTLING_CODES or (status == 400 and "Rate exceeded" in message):
+            # The zone is still applying a change of ours whose answer was lost: our plan may be stale.
+            pending = code == PRIOR_REQUEST and zone in self._lost_writes
+            busy = PendingChange if pending else ProviderBusy
+            failure = busy(f"{operation}: {code}: {message} (Route 53 asks to wait)")
+        elif status >= 500:
+            if zone:  # a 5xx to a change may come after Route 53 applied it
+                self._lost_writes.add(zone)
+                failure = AmbiguousProviderError(f"{operation}: {code}: {message}")
+            else:
+                failure = TransientProviderError(f"{operation}: {code}: {message}")
+        else:
+            raise Route53Rejected(operation, code, message) from error
+        failure.__cause__ = error
+        return failure
 
     async def _route53(self) -> Any:
         async with self._client_lock:
@@ -313,7 +379,7 @@ class AWSProvider:
                     )
                     credentials = self._role.client_arguments()
                 config = AioConfig(
-                    retries={"total_max_attempts": self.config.api_retries + 1, "mode": "adaptive"},
+                    retries={"total_max_attempts": 1, "mode": "standard"},  # retried in _call, through the budget
                     connect_timeout=10,
                     read_timeout=60,
                 )
@@ -337,14 +403,6 @@ class AWSProvider:
         async with self._client_lock:
             await self._exit_stack.aclose()
             self._client = None
-
-
-def _is_transient(error: ClientError) -> bool:
-    details = error.response.get("Error", {})
-    status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
-    if details.get("Code") in THROTTLING_CODES or status >= 500:
-        return True
-    return status == 400 and "Rate exceeded" in str(details.get("Message", ""))
 
 
 def _parse_tag_filter(tag: str) -> tuple[str, str]:
