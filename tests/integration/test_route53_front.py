@@ -21,6 +21,9 @@ from tests.backends.moto import MotoServer
 from tests.builders import lb_service
 from tests.harness import OperatorThread, operator_settings, wait_for
 
+from external_dns.endpoint import Endpoint
+from external_dns.model import Changes
+from external_dns.providers.aws.provider import AWSConfig, AWSProvider
 from external_dns.testing.cluster import LocalCluster
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
@@ -34,6 +37,7 @@ def route53(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Route53Front
     for key, value in {"AWS_ACCESS_KEY_ID": "AKIATESTING", "AWS_SECRET_ACCESS_KEY": "x"}.items():
         monkeypatch.setenv(key, value)
     with MotoServer() as moto, Route53FrontThread(Route53Front(moto.url, rate=5.0, burst=5.0)) as front:
+        moto.reset()  # moto's state is per process: no other test's zones
         config = Config(retries={"total_max_attempts": 1, "mode": "standard"})
         yield boto3.client("route53", endpoint_url=front.url, region_name="us-east-1", config=config), front
 
@@ -160,3 +164,28 @@ def record_sets(moto_url: str) -> list[dict[str, Any]]:
     (zone,) = client.list_hosted_zones()["HostedZones"]
     zone_id = zone["Id"]
     return list(client.list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"])
+
+
+@pytest.mark.parametrize(("rate", "refused"), [(0.0, True), (5.0, False)], ids=["no budget", "the default budget"])
+def test_back_to_back_batches_stay_within_route53s_rate_by_the_request_budget(
+    route53: tuple[Any, Route53Front], rate: float, refused: bool
+) -> None:
+    client, front = route53
+    client.create_hosted_zone(Name=ZONE, CallerReference="paced")
+    records = [Endpoint(f"r{index}.{ZONE}", "A", (f"192.0.2.{index + 1}",)) for index in range(12)]
+
+    async def write() -> None:
+        # One record per batch, no fixed pause between them (--aws-batch-change-interval not set), one attempt.
+        config = AWSConfig(endpoint_url=front.url, batch_change_size=1, api_retries=0, api_rate_limit=rate)
+        provider = AWSProvider(config)
+        try:
+            (zone,) = await provider.zones()
+            await provider.apply_changes(zone, Changes(create=records))
+        finally:
+            await provider.close()
+
+    asyncio.run(write())
+
+    assert (front.refused() > 0) is refused
+    if not refused:
+        assert front.accepted("ChangeResourceRecordSets") == 12

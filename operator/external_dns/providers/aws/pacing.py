@@ -19,6 +19,10 @@ from collections.abc import Awaitable, Callable
 class RequestBudget:
     """A token bucket: ``rate`` requests per second, in bursts of at most ``burst``; a rate of 0 is no limit.
 
+    The burst defaults to one request: requests go out evenly spaced, so that Route 53's own burst allowance (5)
+    stays as slack for the jitter between our clock and its own, and for other clients of the account. (With
+    equal bursts on both sides, one request in a dozen back-to-back ones was throttled in tests/integration.)
+
     Waiters are served in the order they asked: each takes its token at once (the count may go negative) and
     sleeps until the bucket has refilled to it, so no waiter can be overtaken by later ones.
     """
@@ -32,7 +36,7 @@ class RequestBudget:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.rate = rate
-        self.burst = burst if burst is not None else max(1.0, rate)
+        self.burst = burst if burst is not None else 1.0
         self._clock = clock
         self._sleep = sleep
         self._tokens = self.burst
