@@ -212,6 +212,13 @@ class Settings(BaseSettings):
 
     # The controller loop.
     interval: Duration = _setting(60.0, help="Full resync period", group=_CONTROLLER, gt=0)
+    zone_full_read_interval: Duration = _setting(
+        3600.0,
+        help="Where the provider counts records cheaply (Route53): read each zone whole this often; "
+        "in between, each --interval compares the count and reads it whole only if it differs",
+        group=_CONTROLLER,
+        gt=0,
+    )
     min_event_sync_interval: Duration = _setting(
         5.0, help="No effect here: each zone batches changes for --debounce instead", group=_CONTROLLER, ge=0
     )

@@ -118,7 +118,11 @@ def plan_settings(settings: Settings) -> PlanSettings:
 
 
 def reconciler_settings(settings: Settings) -> ReconcilerSettings:
-    part = from_flags(ReconcilerSettings, settings, {"resync_interval": "interval"})
+    part = from_flags(
+        ReconcilerSettings,
+        settings,
+        {"resync_interval": "interval", "full_read_interval": "zone_full_read_interval"},
+    )
     # The mass-deletion guard's limit is built from two flags (--max-delete-ratio, --max-delete-min-records).
     return replace(part, deletion_limit=DeletionLimit(settings.max_delete_ratio, settings.max_delete_min_records))
 

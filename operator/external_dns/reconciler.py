@@ -32,7 +32,7 @@ from external_dns.guards.mass_deletion import DeletionLimit, MassDeletionGuard, 
 from external_dns.guards.namespace_isolation import NamespaceIsolation
 from external_dns.model import ApplyOutcome, Changes, Zone, ZoneRouter
 from external_dns.plan import PlanSettings
-from external_dns.providers.base import Provider, RemotelyAdjusting
+from external_dns.providers.base import CountingRecords, Provider, RemotelyAdjusting
 from external_dns.registry import Registry
 from external_dns.reporting import ZoneReporter, describe_changes
 from external_dns.zonecache import ZoneCache
@@ -46,6 +46,9 @@ T = TypeVar("T")
 class ReconcilerSettings:
     debounce: float = 0.2
     resync_interval: float = 60.0
+    #: With a provider that counts records cheaply (CountingRecords), a resync reads the zone whole only when the
+    #: count differs from the cache's, or when the last whole read is this old (--zone-full-read-interval).
+    full_read_interval: float = 3600.0
     dry_run: bool = False
     retry_initial: float = 1.0
     retry_max: float = 60.0
@@ -118,6 +121,8 @@ class ZoneWorker:
         self.syncs = 0
         #: An apply failed ambiguously (its answer was lost): the cache may miss what it applied.
         self._reload_before_sync = False
+        #: Loop time of the last whole read of the zone (see ReconcilerSettings.full_read_interval).
+        self._read_at = -math.inf
 
     @property
     def label(self) -> str:
@@ -153,7 +158,7 @@ class ZoneWorker:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.settings.retry_max)
                 continue
-            self.cache.replace(records)
+            self._replace_cache(records)
             logger.info("Zone %s: %d records read from %s", self.label, len(records), self.provider.name)
             return
 
@@ -194,16 +199,46 @@ class ZoneWorker:
         return self.settings.resync_interval * random.uniform(0.9, 1.1)
 
     async def _resync(self) -> None:
+        if await self._nothing_added_or_removed():
+            if self._dirty:  # the names that woke the worker at this moment are not left for the next wake
+                names, self._dirty = self._dirty, set()
+                await self.sync(names)
+            return
         try:
             records = await self._timed("records", self.provider.records(self.zone))
         except ProviderError as error:
             logger.warning("Zone %s: resync could not read records: %s", self.label, error)
             return
-        self.cache.replace(records)
-        self._reload_before_sync = False  # just read: no need to read again after an ambiguous failure
+        self._replace_cache(records)
         stale, self._dirty = self._dirty, set()
         await self.sync_all()
         self.states.settled(self.label, stale, set())  # those the whole-zone pass did not cover need nothing
+
+    async def _nothing_added_or_removed(self) -> bool:
+        """Whether a cheap count of the zone's records (when the provider offers one) matches the cache's, so the
+        resync can skip reading the zone whole. A record edited in place keeps the count: that waits for the
+        whole read every ``full_read_interval``. True when the count cannot be read (the next resync tries again,
+        as after a failed whole read)."""
+        if not isinstance(self.provider, CountingRecords) or self._reload_before_sync:
+            return False
+        if asyncio.get_running_loop().time() - self._read_at >= self.settings.full_read_interval:
+            return False
+        try:
+            count = await self._timed("record_count", self.provider.record_count(self.zone))
+        except ProviderError as error:
+            logger.warning("Zone %s: resync could not count records: %s", self.label, error)
+            return True
+        if count == len(self.cache):
+            return True
+        known = len(self.cache)
+        logger.info("Zone %s: %s records at the provider, %d known: reading it whole", self.label, count, known)
+        return False
+
+    def _replace_cache(self, records: list[Endpoint]) -> None:
+        """The zone as just read whole from the provider."""
+        self.cache.replace(records)
+        self._read_at = asyncio.get_running_loop().time()
+        self._reload_before_sync = False  # just read: no need to read again after an ambiguous failure
 
     async def sync_all(self) -> SyncResult:
         """Plan the whole zone: every name the provider holds and every name wanted in it."""
@@ -313,8 +348,7 @@ class ZoneWorker:
         except ProviderError as error:
             logger.warning("Zone %s: cannot re-read records after an ambiguous failure: %s", self.label, error)
             return False
-        self.cache.replace(records)
-        self._reload_before_sync = False
+        self._replace_cache(records)
         logger.info("Zone %s: re-read %d records after an ambiguous failure", self.label, len(records))
         return True
 

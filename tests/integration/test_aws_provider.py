@@ -553,3 +553,22 @@ async def test_a_record_too_large_for_any_batch_is_reported_and_not_sent(moto_ur
 
     assert [endpoint for endpoint, _ in outcome.failed] == [big]
     assert [e.dns_name for e in await provider.records(zone)] == ["small.example.com"]
+
+
+async def test_record_count_is_what_records_returns_from_one_get_hosted_zone(
+    moto_url: str, make_provider: Make
+) -> None:
+    await create_zone(moto_url, "example.com")
+    provider = make_provider()
+    zone = await zone_named(provider, "example.com")
+    assert await provider.record_count(zone) is None  # not read whole yet: the caller must read it
+
+    records = [Endpoint(f"h{i}.example.com", "A", ("192.0.2.1",)) for i in range(5)]
+    await provider.apply_changes(zone, Changes(create=records + [ownership_txt(r) for r in records]))
+    assert len(await provider.records(zone)) == 10  # the apex SOA and NS are not among them
+    assert await provider.record_count(zone) == 10
+
+    await provider.apply_changes(zone, Changes(delete=records[:2]))
+    calls = provider.api_calls["GetHostedZone"]
+    assert await provider.record_count(zone) == 8 == len(await provider.records(zone))
+    assert provider.api_calls["GetHostedZone"] == calls + 1

@@ -19,7 +19,7 @@ from external_dns.domain_filter import DomainFilter
 from external_dns.endpoint import Endpoint
 from external_dns.model import ApplyOutcome, Changes, Zone
 
-__all__ = ["ApplyOutcome", "Changes", "DomainFiltering", "Provider", "RemotelyAdjusting", "Zone"]
+__all__ = ["ApplyOutcome", "Changes", "CountingRecords", "DomainFiltering", "Provider", "RemotelyAdjusting", "Zone"]
 
 
 @runtime_checkable
@@ -59,6 +59,19 @@ class RemotelyAdjusting(Protocol):
     """
 
     async def adjust_endpoints_remote(self, endpoints: Sequence[Endpoint]) -> list[Endpoint]: ...
+
+
+@runtime_checkable
+class CountingRecords(Protocol):
+    """A provider that can say cheaply how many records a zone holds (Route 53: one GetHostedZone, whatever the
+    zone's size), so that the periodic resync reads the zone whole only when the count differs from the cache's,
+    or once every ``--zone-full-read-interval``. A provider without it is read whole every ``--interval``.
+
+    The count must be what ``len(records(zone))`` would be now; None when the provider cannot tell yet (the zone
+    was never read whole), which makes the caller read it whole.
+    """
+
+    async def record_count(self, zone: Zone) -> int | None: ...
 
 
 @runtime_checkable

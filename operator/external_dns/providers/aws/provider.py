@@ -150,6 +150,9 @@ class AWSProvider:
         self.budget = RequestBudget(self.config.api_rate_limit)
         #: Zones with a write whose answer was lost, and which may still be applying it.
         self._lost_writes: set[str] = set()
+        #: Per zone id: record sets Route 53 counts that records() leaves out (the apex SOA and NS, unsupported
+        #: types), learned at each whole read, so that record_count compares with what records() returns.
+        self._uncounted: dict[str, int] = {}
 
     # --- zones ----------------------------------------------------------------------------------------
 
@@ -220,14 +223,17 @@ class AWSProvider:
         endpoints: list[Endpoint] = []
         params: dict[str, Any] = {"HostedZoneId": zone.id, "MaxItems": RECORDS_PAGE_SIZE}
         apex = zone.name.lower()
+        record_sets = 0
         while True:
             page = await self._call("list_resource_record_sets", **params)
+            record_sets += len(page.get("ResourceRecordSets", ()))
             for record_set in page.get("ResourceRecordSets", ()):
                 for endpoint in aws_records.endpoints_from_record_set(record_set, zone.id):
                     if endpoint.record_type in ("NS", "SOA") and endpoint.dns_name.lower() == apex:
                         continue  # the zone's own delegation is not ours to manage
                     endpoints.append(endpoint)
             if not page.get("IsTruncated"):
+                self._uncounted[zone.id] = record_sets - len(endpoints)
                 return endpoints
             params["StartRecordName"] = page["NextRecordName"]
             params["StartRecordType"] = page["NextRecordType"]
@@ -235,6 +241,15 @@ class AWSProvider:
                 params["StartRecordIdentifier"] = page["NextRecordIdentifier"]
             else:
                 params.pop("StartRecordIdentifier", None)
+
+    async def record_count(self, zone: Zone) -> int | None:
+        """How many endpoints :meth:`records` would return now, from the zone's ResourceRecordSetCount: one
+        GetHostedZone instead of a page per 300 record sets. None before the zone was read whole."""
+        uncounted = self._uncounted.get(zone.id)
+        if uncounted is None:
+            return None
+        answer = await self._call("get_hosted_zone", Id=zone.id)
+        return int(answer["HostedZone"]["ResourceRecordSetCount"]) - uncounted
 
     def adjust_endpoints(self, endpoints: Sequence[Endpoint]) -> list[Endpoint]:
         """Alias detection, dual-stack aliases, TTL and evaluate-target-health defaults (see aws/records.py)."""
