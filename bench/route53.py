@@ -4,12 +4,13 @@
    (5 requests/s, batch limits). Reported: time and API calls by operation, beside the floor the limits allow:
    the fewest ChangeResourceRecordSets that can carry these records (1,000 changes, 1,000 values, 32,000
    characters each) plus the reads a start needs (ListHostedZones, one ListResourceRecordSets page), at 5/s.
-2. Steady state: with the zone converged, the calls of one periodic re-read (``--interval``) and of one change
-   are counted; calls per hour with one change a minute follow for any interval, beside ExternalDNS's loop
-   (ListHostedZones + ListTagsForResources + every ListResourceRecordSets page, every --interval, default 1m).
+2. Steady state: one hour at the defaults (--interval 1m, --zone-full-read-interval 1h) with one Service change a
+   minute, run ``--scale`` times faster (every interval, change and whole read of the hour happens, closer
+   together); its calls by operation are the calls of one hour, beside ExternalDNS's loop computed for the same
+   zone (ListHostedZones + ListTagsForResources + every ListResourceRecordSets page, every 1m, + the changes).
 
-    .venv/bin/python bench/route53.py --objects 2000
-    .venv/bin/python bench/route53.py --objects 10000 --batch-interval 0
+    .venv/bin/python bench/route53.py --objects 200 --scale 60       # a quick look (one-minute hour)
+    .venv/bin/python bench/route53.py --objects 10000 --scale 20     # 20,000 record sets (see bench/README.md)
 """
 
 from __future__ import annotations
@@ -89,7 +90,85 @@ async def patch_ip(url: str, name: str, ip: str) -> None:
             await r.read()
 
 
-def measure(count: int, batch_interval: float, resync: float) -> dict[str, Any]:
+def operator_flags(api: Any, front: Route53Front, batch_interval: float | None, **flags: Any) -> Any:
+    extra = {} if batch_interval is None else {"aws_batch_change_interval": batch_interval}
+    return operator_settings(
+        api.kubeconfig,
+        source=["service"],
+        provider="aws",
+        aws_endpoint_url=front.url,
+        domain_filter=[ZONE],
+        txt_owner_id="bench",
+        debounce=0.2,
+        **extra,
+        **flags,
+    )
+
+
+def converge(
+    api: Any, moto: MotoServer, front: Route53Front, count: int, batch_interval: float | None
+) -> dict[str, Any]:
+    """Phase 1: N Services into the empty zone at the defaults (--interval 1m); then the calls of one change."""
+    with OperatorThread(operator_flags(api, front, batch_interval)) as operator:
+        started = time.perf_counter()
+        # Idle is read in-process: polling moto's whole zone would compete with the operator for it.
+        converged_at = wait_until(lambda: workers_idle(operator), 3600, "the zone worker to be idle", 0.05)
+        missing = 2 * count + 2 - len(zone_records(moto.url))
+        if missing > 0:
+            raise RuntimeError(f"{missing} record sets missing after the worker went idle")
+        converge_s = converged_at - started
+        api_s = front.last_change_at - front.first_at
+        calls = dict(front.calls)
+        accepted, refused = front.accepted(), front.refused()
+        moto_s = front.upstream_seconds["ChangeResourceRecordSets"]
+        rrsets = zone_records(moto.url)
+        progress(f"N={count}: converged in {converge_s:.1f}s")
+
+        before = front.accepted()
+        asyncio.run(patch_ip(api.url, name_of(0), "172.16.0.1"))
+        wait_until(lambda: a_record(moto.url, f"{name_of(0)}.{ZONE}.") == "172.16.0.1", 120, "the change", 0.5)
+        wait_until(lambda: workers_idle(operator), 60, "idle")
+        per_change = front.accepted() - before
+    floor_calls = fewest_batches(rrsets) + 2  # + ListHostedZones + one page of the empty zone
+    return {
+        "objects": count,
+        "record_sets": len(rrsets),
+        "converge_s": converge_s,
+        "api_s": api_s,
+        "moto_change_s": moto_s,
+        "converge_calls": {f"{op} {outcome}": n for (op, outcome), n in sorted(calls.items())},
+        "accepted": accepted,
+        "refused": refused,
+        "floor_calls": floor_calls,
+        "floor_s": max(floor_calls - RATE, 0) / RATE,  # the first RATE calls are Route 53's burst
+        "calls_per_change": per_change,
+    }
+
+
+def steady(api: Any, front: Route53Front, scale: float, batch_interval: float | None) -> dict[str, Any]:
+    """Phase 2: one hour at the defaults (--interval 1m, --zone-full-read-interval 1h, one change a minute) run
+    ``scale`` times faster: every interval, every change and every whole read happens, only closer together."""
+    interval, hour = 60.0 / scale, 3600.0 / scale
+    flags = {"interval": interval, "zone_full_read_interval": hour}
+    before = dict(front.calls)  # the hour starts with the operator: its whole first read is in it
+    with OperatorThread(operator_flags(api, front, batch_interval, **flags)) as operator:
+        started = time.perf_counter()
+        wait_until(lambda: workers_idle(operator), 3600, "the restarted worker to be idle", 0.05)
+        for minute in range(60):
+            asyncio.run(patch_ip(api.url, name_of(1 + minute), f"172.17.{minute // 250}.{minute % 250 + 1}"))
+            wait_until(lambda: time.perf_counter() - started >= (minute + 1) * interval, hour, "the next minute", 0.05)  # noqa: B023
+        wait_until(lambda: workers_idle(operator), 600, "idle")
+        window = time.perf_counter() - started
+    calls = {key: n - before.get(key, 0) for key, n in front.calls.items() if n - before.get(key, 0)}
+    return {
+        "scale": scale,
+        "window_s": window,
+        "calls_per_hour": {f"{op} {outcome}": n for (op, outcome), n in sorted(calls.items())},
+        "total_per_hour": sum(calls.values()),
+    }
+
+
+def measure(count: int, batch_interval: float | None, scale: float) -> dict[str, Any]:
     credentials()
     with (
         tempfile.TemporaryDirectory(prefix="bench-route53-") as tmp,
@@ -100,91 +179,59 @@ def measure(count: int, batch_interval: float, resync: float) -> dict[str, Any]:
             Name=ZONE, CallerReference="bench"
         )
         asyncio.run(seed_services(api.url, count))
-        print(f"N={count}: seeded", file=sys.stderr, flush=True)
+        progress(f"N={count}: seeded")
         with Route53FrontThread(Route53Front(moto.url, rate=RATE, burst=RATE)) as front:
-            settings = operator_settings(
-                api.kubeconfig,
-                source=["service"],
-                provider="aws",
-                aws_endpoint_url=front.url,
-                aws_batch_change_interval=batch_interval,
-                domain_filter=[ZONE],
-                txt_owner_id="bench",
-                debounce=0.2,
-                interval=resync,
-            )
-            with OperatorThread(settings) as operator:
-                started = time.perf_counter()
-                # Idle is read in-process: polling moto's whole zone would compete with the operator for it.
-                converged_at = wait_until(lambda: workers_idle(operator), 3600, "the zone worker to be idle", 0.05)
-                missing = 2 * count + 2 - len(zone_records(moto.url))
-                if missing > 0:
-                    raise RuntimeError(f"{missing} record sets missing after the worker went idle")
-                converge_s = converged_at - started
-                api_s = front.last_change_at - front.first_at
-                converge_calls = dict(front.calls)
-                accepted, refused = front.accepted(), front.refused()
-                rrsets = zone_records(moto.url)
-                batches = fewest_batches(rrsets)
-                floor_calls = batches + 2  # + ListHostedZones + one page of the empty zone
-                print(f"N={count}: converged in {converge_s:.1f}s", file=sys.stderr, flush=True)
-
-                # One change: the calls it costs.
-                before = front.accepted()
-                asyncio.run(patch_ip(api.url, name_of(0), "172.16.0.1"))
-                wait_until(lambda: a_record(moto.url, f"{name_of(0)}.{ZONE}.") == "172.16.0.1", 120, "the change", 0.5)
-                wait_until(lambda: workers_idle(operator), 60, "idle")
-                per_change = front.accepted() - before
-
-                # One periodic re-read: wait for the next one and count it.
-                before = front.accepted("ListResourceRecordSets")
-                wait_until(lambda: front.accepted("ListResourceRecordSets") > before, resync * 1.2 + 600, "a resync")
-                pages = math.ceil(len(rrsets) / PAGE)
-                wait_until(lambda: front.accepted("ListResourceRecordSets") - before >= pages, 600, "the re-read")
-                wait_until(lambda: workers_idle(operator), 600, "idle")
-                reread = front.accepted("ListResourceRecordSets") - before
-    return {
-        "objects": count,
-        "record_sets": len(rrsets),
-        "converge_s": converge_s,
-        "api_s": api_s,
-        "converge_calls": {f"{op} {outcome}": n for (op, outcome), n in sorted(converge_calls.items())},
-        "accepted": accepted,
-        "refused": refused,
-        "floor_calls": floor_calls,
-        "floor_s": max(floor_calls - RATE, 0) / RATE,  # the first RATE calls are the bucket's burst
-        "calls_per_change": per_change,
-        "pages_per_reread": reread,
-        "pages_expected": pages,
-    }
+            figures = converge(api, moto, front, count, batch_interval)
+            if scale > 0:
+                figures["steady"] = steady(api, front, scale, batch_interval)
+    return figures
 
 
-def hourly(figures: dict[str, Any], interval_s: float, record_sets: int) -> tuple[float, float]:
-    """(this operator, ExternalDNS) API calls per hour at ``record_sets`` with one change a minute."""
-    pages = math.ceil(record_sets / PAGE)
-    rereads = 3600 / interval_s
-    ours = 60 * figures["calls_per_change"] + rereads * pages
-    external_dns = 60 * (1 + 1 + pages) + 60  # its loop every minute, and each change's ChangeResourceRecordSets
-    return ours, external_dns
+def progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def external_dns_per_hour(record_sets: int) -> int:
+    """ExternalDNS at its defaults: every 1m ListHostedZones + ListTagsForResources + every page; + 60 changes."""
+    return 60 * (1 + 1 + math.ceil(record_sets / PAGE)) + 60
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--objects", type=int, default=2000)
-    parser.add_argument("--batch-interval", type=float, default=1.0, help="--aws-batch-change-interval (its default)")
-    parser.add_argument("--resync", type=float, default=60.0, help="--interval of the operator during the run")
+    parser.add_argument(
+        "--batch-interval", type=float, default=None, help="--aws-batch-change-interval (default: not set)"
+    )
+    parser.add_argument(
+        "--scale", type=float, default=20.0, help="run the steady-state hour this many times faster (0: skip it)"
+    )
     args = parser.parse_args()
-    figures = measure(args.objects, args.batch_interval, args.resync)
+    figures = measure(args.objects, args.batch_interval, args.scale)
     print(json.dumps(figures, indent=1))
-    converge, api, floor = figures["converge_s"], figures["api_s"], figures["floor_s"]
-    print(f"converge: {converge:.1f} s (first API call to last change batch: {api:.1f} s)")
+    converge_s, api, floor, moto_s = (
+        figures["converge_s"],
+        figures["api_s"],
+        figures["floor_s"],
+        figures["moto_change_s"],
+    )
+    print(
+        f"converge: {converge_s:.1f} s (first API call to last change batch: {api:.1f} s, of which moto "
+        f"answering change batches: {moto_s:.1f} s)"
+    )
     print(f"  calls: {figures['accepted']} accepted, {figures['refused']} refused (throttled, prior request, invalid)")
-    ratio = f"{api / floor:.2f}x" if floor >= 1 else "n/a (within the burst)"
-    print(f"  floor at 5 requests/s: {figures['floor_calls']} calls, {floor:.1f} s; API part / floor: {ratio}")
-    for interval in (60.0, 600.0, 3600.0):
-        ours, theirs = hourly(figures, interval, 20_000)
-        print(f"20,000 record sets, 1 change/min, --interval {interval:.0f}s: {ours:.0f} calls/h", end="")
-        print(f" (ExternalDNS at its defaults: {theirs:.0f})")
+    print(
+        f"  floor at 5 requests/s: {figures['floor_calls']} calls, {floor:.1f} s; "
+        f"calls / floor: {figures['accepted'] / figures['floor_calls']:.2f}x"
+    )
+    if "steady" in figures:
+        steady_figures = figures["steady"]
+        theirs = external_dns_per_hour(figures["record_sets"])
+        ours = steady_figures["total_per_hour"]
+        print(
+            f"steady state, {figures['record_sets']} record sets, 1 change/min, defaults, one hour run "
+            f"{steady_figures['scale']:.0f}x faster ({steady_figures['window_s']:.0f} s): {ours} calls/h; "
+            f"ExternalDNS at its defaults: {theirs} ({ours / theirs:.1%})"
+        )
     return 0
 
 

@@ -104,6 +104,8 @@ class Route53Front:
     rate: float = 5.0
     burst: float = 5.0
     calls: Counter[tuple[str, str]] = field(default_factory=Counter)
+    #: seconds moto took to answer, by operation (the part of a run that is moto's, not the rate limit's)
+    upstream_seconds: Counter[str] = field(default_factory=Counter)
     url: str = ""
     #: loop times of the first request and of the last accepted change batch (the API-bound part of a run)
     first_at: float = 0.0
@@ -140,12 +142,14 @@ class Route53Front:
 
     async def _forward(self, request: aiohttp.web.Request, body: bytes, operation: str) -> aiohttp.web.Response:
         assert self._session is not None
+        started = asyncio.get_running_loop().time()
         headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")}
         async with self._session.request(
             request.method, self.upstream + request.path_qs, data=body, headers=headers
         ) as answer:
             payload = await answer.read()
             self.calls[(operation, "accepted")] += 1
+            self.upstream_seconds[operation] += asyncio.get_running_loop().time() - started
             if operation == "ChangeResourceRecordSets":
                 self.last_change_at = asyncio.get_running_loop().time()
             content_type = answer.headers.get("Content-Type", "text/xml").split(";")[0]
