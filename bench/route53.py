@@ -151,14 +151,18 @@ def steady(api: Any, front: Route53Front, scale: float, batch_interval: float | 
     interval, hour = 60.0 / scale, 3600.0 / scale
     flags = {"interval": interval, "zone_full_read_interval": hour}
     before = dict(front.calls)  # the hour starts with the operator: its whole first read is in it
-    with OperatorThread(operator_flags(api, front, batch_interval, **flags)) as operator:
-        started = time.perf_counter()
+    operator = OperatorThread(operator_flags(api, front, batch_interval, **flags))
+    started = time.perf_counter()
+    operator.start(timeout=3600)  # its start includes the whole first read: 67 pages at 20,000 record sets
+    try:
         wait_until(lambda: workers_idle(operator), 3600, "the restarted worker to be idle", 0.05)
         for minute in range(60):
             asyncio.run(patch_ip(api.url, name_of(1 + minute), f"172.17.{minute // 250}.{minute % 250 + 1}"))
             wait_until(lambda: time.perf_counter() - started >= (minute + 1) * interval, hour, "the next minute", 0.05)  # noqa: B023
         wait_until(lambda: workers_idle(operator), 600, "idle")
         window = time.perf_counter() - started
+    finally:
+        operator.stop()
     calls = {key: n - before.get(key, 0) for key, n in front.calls.items() if n - before.get(key, 0)}
     return {
         "scale": scale,
@@ -182,6 +186,7 @@ def measure(count: int, batch_interval: float | None, scale: float) -> dict[str,
         progress(f"N={count}: seeded")
         with Route53FrontThread(Route53Front(moto.url, rate=RATE, burst=RATE)) as front:
             figures = converge(api, moto, front, count, batch_interval)
+            progress(json.dumps(figures))  # kept should the steady phase fail
             if scale > 0:
                 figures["steady"] = steady(api, front, scale, batch_interval)
     return figures
