@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from _common import api_server_process  # noqa: E402
-from reconcile import SERVICES, ZONE, name_of, seed_services, status_patch, wait_until, workers_idle  # noqa: E402
+from reconcile import SERVICES, ZONE, name_of, seed_ip, seed_services, status_patch, wait_until, workers_idle  # noqa: E402
 from route53_front import MAX_CHANGES, MAX_VALUE_CHARACTERS, MAX_VALUES, Route53Front, Route53FrontThread  # noqa: E402
 from tests.backends.moto import MotoServer  # noqa: E402
 from tests.harness import OperatorThread, operator_settings  # noqa: E402
@@ -114,15 +114,19 @@ def converge(
         # Idle is read in-process: polling moto's whole zone would compete with the operator for it.
         converged_at = wait_until(lambda: workers_idle(operator), 3600, "the zone worker to be idle", 0.05)
         missing = 2 * count + 2 - len(zone_records(moto.url))
-        if missing > 0:
+        if missing > 0 and not front.sink_changes:
             raise RuntimeError(f"{missing} record sets missing after the worker went idle")
         converge_s = converged_at - started
         api_s = front.last_change_at - front.first_at
         calls = dict(front.calls)
         accepted, refused = front.accepted(), front.refused()
         moto_s = front.upstream_seconds["ChangeResourceRecordSets"]
-        rrsets = zone_records(moto.url)
+        rrsets = zone_records(moto.url) if not front.sink_changes else sunk_records(count)
         progress(f"N={count}: converged in {converge_s:.1f}s")
+        if front.sink_changes:
+            per_change = 0  # nothing was written: a change would be planned against an empty zone
+            floor_calls = fewest_batches(rrsets) + 2
+            return summary(count, rrsets, converge_s, api_s, moto_s, calls, accepted, refused, floor_calls, per_change)
 
         before = front.accepted()
         asyncio.run(patch_ip(api.url, name_of(0), "172.16.0.1"))
@@ -130,6 +134,34 @@ def converge(
         wait_until(lambda: workers_idle(operator), 60, "idle")
         per_change = front.accepted() - before
     floor_calls = fewest_batches(rrsets) + 2  # + ListHostedZones + one page of the empty zone
+    return summary(count, rrsets, converge_s, api_s, moto_s, calls, accepted, refused, floor_calls, per_change)
+
+
+def sunk_records(count: int) -> list[dict[str, Any]]:
+    """The record sets a run with the front's sink would have written (the bench's A + ownership TXT shape)."""
+    txt = '"heritage=external-dns,external-dns/owner=bench,external-dns/resource=service/default/{name}"'
+    return [
+        rrset
+        for index in range(count)
+        for rrset in (
+            {"Type": "A", "ResourceRecords": [{"Value": seed_ip(index)}]},
+            {"Type": "TXT", "ResourceRecords": [{"Value": txt.format(name=name_of(index))}]},
+        )
+    ]
+
+
+def summary(
+    count: int,
+    rrsets: list[dict[str, Any]],
+    converge_s: float,
+    api_s: float,
+    moto_s: float,
+    calls: dict[tuple[str, str], int],
+    accepted: int,
+    refused: int,
+    floor_calls: int,
+    per_change: int,
+) -> dict[str, Any]:
     return {
         "objects": count,
         "record_sets": len(rrsets),
@@ -172,7 +204,7 @@ def steady(api: Any, front: Route53Front, scale: float, batch_interval: float | 
     }
 
 
-def measure(count: int, batch_interval: float | None, scale: float) -> dict[str, Any]:
+def measure(count: int, batch_interval: float | None, scale: float, sink: bool = False) -> dict[str, Any]:
     credentials()
     with (
         tempfile.TemporaryDirectory(prefix="bench-route53-") as tmp,
@@ -184,7 +216,7 @@ def measure(count: int, batch_interval: float | None, scale: float) -> dict[str,
         )
         asyncio.run(seed_services(api.url, count))
         progress(f"N={count}: seeded")
-        with Route53FrontThread(Route53Front(moto.url, rate=RATE, burst=RATE)) as front:
+        with Route53FrontThread(Route53Front(moto.url, rate=RATE, burst=RATE, sink_changes=sink)) as front:
             figures = converge(api, moto, front, count, batch_interval)
             progress(json.dumps(figures))  # kept should the steady phase fail
             if scale > 0:
@@ -208,10 +240,13 @@ def main() -> int:
         "--batch-interval", type=float, default=None, help="--aws-batch-change-interval (default: not set)"
     )
     parser.add_argument(
+        "--sink", action="store_true", help="the front accepts change batches without moto (converge only)"
+    )
+    parser.add_argument(
         "--scale", type=float, default=20.0, help="run the steady-state hour this many times faster (0: skip it)"
     )
     args = parser.parse_args()
-    figures = measure(args.objects, args.batch_interval, args.scale)
+    figures = measure(args.objects, args.batch_interval, 0.0 if args.sink else args.scale, args.sink)
     print(json.dumps(figures, indent=1))
     converge_s, api, floor, moto_s = (
         figures["converge_s"],

@@ -78,6 +78,16 @@ def batch_problem(body: bytes) -> str:
     return ""
 
 
+def change_info() -> str:
+    """ChangeResourceRecordSets' answer: the change is PENDING, as Route 53 says at first."""
+    return (
+        '<?xml version="1.0"?>\n'
+        '<ChangeResourceRecordSetsResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><ChangeInfo>'
+        f"<Id>/change/C{uuid.uuid4().hex[:12].upper()}</Id><Status>PENDING</Status>"
+        "<SubmittedAt>2026-12-01T00:00:00.000Z</SubmittedAt></ChangeInfo></ChangeResourceRecordSetsResponse>"
+    )
+
+
 @dataclass
 class TokenBucket:
     """``rate`` requests per second, bursts of ``burst``: Route 53's per-account limit."""
@@ -103,6 +113,9 @@ class Route53Front:
     upstream: str
     rate: float = 5.0
     burst: float = 5.0
+    #: Accept change batches that pass the limits without forwarding them (moto's time per batch then drops out of
+    #: a run, leaving the client's own pacing and planning; nothing is written).
+    sink_changes: bool = False
     calls: Counter[tuple[str, str]] = field(default_factory=Counter)
     #: seconds moto took to answer, by operation (the part of a run that is moto's, not the rate limit's)
     upstream_seconds: Counter[str] = field(default_factory=Counter)
@@ -130,6 +143,10 @@ class Route53Front:
             if zone in self._busy_zones:
                 message = "The request was rejected because Route 53 was still processing a prior request."
                 return self._refuse(operation, "prior-request", "PriorRequestNotComplete", message)
+            if self.sink_changes:
+                self.calls[(operation, "accepted")] += 1
+                self.last_change_at = asyncio.get_running_loop().time()
+                return aiohttp.web.Response(status=200, text=change_info(), content_type="text/xml")
             self._busy_zones.add(zone)
         try:
             return await self._forward(request, body, operation)
