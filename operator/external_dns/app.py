@@ -90,6 +90,8 @@ class Application:
         self.workers: dict[Zone, ZoneWorker] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self.listed = asyncio.Event()
+        #: Per resource plural: the resourceVersion its last LIST began at (a watch resumes from there).
+        self.listed_from: dict[str, str] = {}
         self.blank_status = BlankStatusHoldDown(wiring.empty_target_grace, wiring.clock, self.events)
         self.blank_status.on_expiry = self._rederive
         stores_by_kind = {kind.resource.kind: self.stores[kind.resource.plural] for kind in wiring.sources}
@@ -134,21 +136,42 @@ class Application:
 
     async def list_all(self, kube: KubeClient) -> None:
         """The initial (or a safety) paged LIST of every watched resource."""
-        for resource in [*self.auxiliary.values(), *(kind.resource for kind in self.sources.values())]:
-            objects: list[PackedObject] = []
-            list_rv = ""
-            selector = self.wiring.source_settings.label_filter
-            query = {"labelSelector": selector} if selector and resource.plural in self._source_by_plural else {}
-            namespace = self.wiring.source_settings.namespace
-            if not resource.namespaced or resource.plural == "gateways":
-                namespace = ""
-            store = self.stores[resource.plural]
-            async for page in kube.list_pages(resource.path(namespace), query=query):
-                objects.extend(store.pack(item) for item in page.get("items") or [])  # no page kept whole
-                list_rv = str((page.get("metadata") or {}).get("resourceVersion") or "")
-            logger.info("Listed %d %s", len(objects), resource.plural)
-            self.on_listing(resource, objects, list_rv)
+        for resource in self.resources():
+            self.listed_from[resource.plural] = await self.list_resource(kube, resource)
         self.listed.set()
+
+    def resources(self) -> list[Resource]:
+        """Every watched resource: the looked-up ones first, so the sources' first derivation finds them."""
+        return [*self.auxiliary.values(), *(kind.resource for kind in self.sources.values())]
+
+    async def list_resource(self, kube: KubeClient, resource: Resource) -> str:
+        """A paged LIST of one resource into its store; returns the resourceVersion a watch may resume from.
+
+        That is the first page's: a real API server serves every page of one LIST from the first page's snapshot,
+        and a server that does not (the local one) then replays what changed during the paging.
+        """
+        objects: list[PackedObject] = []
+        since = list_rv = ""
+        store = self.stores[resource.plural]
+        async for page in kube.list_pages(self.list_path(resource), query=self.list_query(resource)):
+            objects.extend(store.pack(item) for item in page.get("items") or [])  # no page kept whole
+            list_rv = str((page.get("metadata") or {}).get("resourceVersion") or "")
+            since = since or list_rv
+        logger.info("Listed %d %s", len(objects), resource.plural)
+        self.on_listing(resource, objects, list_rv)
+        return since
+
+    def list_path(self, resource: Resource) -> str:
+        """Where the resource's objects are listed and watched (all namespaces or --namespace)."""
+        namespace = self.wiring.source_settings.namespace
+        if not resource.namespaced or resource.plural == "gateways":
+            namespace = ""
+        return resource.path(namespace)
+
+    def list_query(self, resource: Resource) -> dict[str, str]:
+        """--label-filter applies to the source kinds' own objects only."""
+        selector = self.wiring.source_settings.label_filter
+        return {"labelSelector": selector} if selector and resource.plural in self._source_by_plural else {}
 
     def source_objects(self) -> Iterator[tuple[SourceKind, Obj]]:
         """Every object held of every source kind (explain)."""

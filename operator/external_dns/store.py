@@ -76,6 +76,9 @@ class ObjectStore:
         self._names_by_namespace: dict[str, dict[str, None]] = {}  # dicts keep insertion order
         #: tag -> keys of the objects carrying it (tags are rare, or few objects share one).
         self._keys_by_tag: dict[str, dict[tuple[str, str], None]] = {}
+        #: While two feeds overlap (catchup.py): the resourceVersion each object was deleted at, so an older copy
+        #: still coming from the slower feed cannot bring it back. None: not remembered.
+        self._deleted_at: dict[tuple[str, str], str] | None = None
 
     def __len__(self) -> int:
         return len(self._packed)
@@ -103,13 +106,17 @@ class ObjectStore:
         return PackedObject(object_id(obj), _rv(obj), body, self._tag_of(slimmed))
 
     def upsert(self, obj: Obj | PackedObject) -> bool:
-        """Store the object; False when it is the version already held (or an older one)."""
+        """Store the object; False when it is the version already held (or an older one), or was deleted since."""
         key = obj.key if isinstance(obj, PackedObject) else object_id(obj)
         new_rv = obj.resource_version if isinstance(obj, PackedObject) else _rv(obj)
         held = self._packed.get(key)
         held_rv = held.resource_version if held is not None else None
         if held_rv is not None and new_rv and (new_rv == held_rv or _is_older(new_rv, held_rv)):
             return False
+        if held is None and self._deleted_at is not None and key in self._deleted_at:
+            if _is_older(new_rv, self._deleted_at[key]):  # a copy from before the deletion
+                return False
+            del self._deleted_at[key]  # created again since
         self._put(obj if isinstance(obj, PackedObject) else self.pack(obj))
         return True
 
@@ -120,7 +127,13 @@ class ObjectStore:
         if held is None or _is_older(_rv(obj), held.resource_version):
             return False
         self._drop(key)
+        if self._deleted_at is not None and _rv(obj):
+            self._deleted_at[key] = _rv(obj)
         return True
+
+    def remember_deletions(self, remember: bool) -> None:
+        """Whether deletions are remembered (:meth:`upsert` refuses older copies); off forgets them."""
+        self._deleted_at = {} if remember else None
 
     def replace_all(
         self, objects: Iterable[Obj | PackedObject], list_rv: str

@@ -57,6 +57,28 @@ def test_delete_of_an_unknown_object_is_not_news() -> None:
     assert not ObjectStore("services").delete(obj("web", "1"))
 
 
+def test_while_two_feeds_overlap_an_older_copy_cannot_bring_a_deleted_object_back() -> None:
+    # The catch-up watch saw the deletion (rv 7); Kopf's replay still brings the copy it listed at rv 5.
+    store = ObjectStore("services")
+    store.remember_deletions(True)
+    assert store.upsert(obj("web", "5"))
+    assert store.delete(obj("web", "7"))
+    assert not store.upsert(obj("web", "5"))
+    assert not store.upsert(obj("web", "6"))
+    assert store.get("default", "web") is None
+    assert store.upsert(obj("web", "9"))  # created again after the deletion
+    assert store.delete(obj("web", "10"))
+    store.remember_deletions(False)  # caught up: nothing remembered any more
+    assert store.upsert(obj("web", "5"))
+
+
+def test_deletions_are_not_remembered_unless_asked() -> None:
+    store = ObjectStore("services")
+    assert store.upsert(obj("web", "5"))
+    assert store.delete(obj("web", "7"))
+    assert store.upsert(obj("web", "5"))  # one feed in order: a later upsert is a re-creation
+
+
 def test_replace_all_returns_changed_and_gone_and_keeps_objects_newer_than_the_list() -> None:
     store = ObjectStore("services")
     store.upsert(obj("same", "3"))

@@ -1,0 +1,156 @@
+"""Changes during the start: a light watch of our own, from the start-up LIST until Kopf's streams have caught up.
+
+Kopf stays the watcher, but its streams start late and slow: after the first whole-zone sync, Kopf lists every
+object again and hands each one through its per-object machinery (~2 ms each here, ~58 s at 50,000 objects)
+before its stream's events come through, so a change made meanwhile waited behind that replay; and an object
+deleted between our start-up LIST and Kopf's LIST was never reported deleted (Kopf's LIST just lacks it) until the
+periodic re-LIST, one ``--interval`` later. bench/kopf_replay.py measured it at 2,000 Services: a change made
+during the replay reached Kopf's handler after 3-4 s whatever Kopf's public settings (batch window, idle timeout,
+worker limit), and a plain watch in the same event loop saw it after 10-30 ms.
+
+So one plain watch per watched resource, resumed from the resourceVersion of the start-up LIST, feeds the object
+stores directly until Kopf is caught up, then stops. The stores drop what both feeds bring, by resourceVersion,
+and remember deletions while both run, so an older copy from Kopf's replay cannot bring a deleted object back.
+
+Caught up: Kopf's handler has been given one event of the resource from its watch stream (not its replay), and
+this watch has seen that event's resourceVersion too. From then on Kopf's stream carries everything this watch
+would (Kopf's LIST was served after ours, so nothing between them is missed), and Kopf's replay is done: Kopf
+reads its stream only once its whole listing is handed to the per-object workers. With resourceVersions that are
+not integers, Kopf's first stream event alone counts as caught up.
+
+A 410 Gone (our LIST's resourceVersion expired) lists the resource again, which reports what went missing, and
+watches on from the new LIST; a broken stream is resumed from the last resourceVersion seen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping
+
+import aiohttp
+
+from external_dns.app import Application
+from external_dns.kinds import Resource
+from external_dns.kube import KubeAPIError, KubeClient
+from external_dns.store import Obj
+
+logger = logging.getLogger(__name__)
+
+CHANGES = frozenset({"ADDED", "MODIFIED", "DELETED"})
+
+
+class CatchUpWatch:
+    """The light watches of one start (one per watched resource) and the rule that stops them."""
+
+    def __init__(self, app: Application, kube: KubeClient, *, retry_delay: float = 1.0) -> None:
+        self.app = app
+        self.kube = kube
+        self.retry_delay = retry_delay
+        #: Per resource plural: the resourceVersion this watch has reached.
+        self.position: dict[str, str] = {}
+        #: Per resource plural: the resourceVersion of the first event Kopf's stream delivered.
+        self.kopf_at: dict[str, str] = {}
+        #: Per resource plural: events this watch fed to the application (the stores drop repeats).
+        self.fed: dict[str, int] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._started = 0.0
+
+    def start(self, since: Mapping[str, str]) -> None:
+        """Watch every resource from the resourceVersion its start-up LIST was served at."""
+        self._started = time.monotonic()
+        for resource in self.app.resources():
+            plural = resource.plural
+            self.position[plural] = since.get(plural, "")
+            self.fed[plural] = 0
+            self.app.stores[plural].remember_deletions(True)
+            self._tasks[plural] = asyncio.create_task(self._watch(resource), name=f"catch-up:{plural}")
+
+    def watching(self, plural: str) -> bool:
+        """Whether the catch-up watch of the resource still runs (a quiet resource's runs until it changes)."""
+        task = self._tasks.get(plural)
+        return task is not None and not task.done()
+
+    def kopf_delivered(self, resource: Resource, event_type: str | None, obj: Obj) -> None:
+        """Kopf's handler got an event: the first one from its stream (not its replay) marks where it is."""
+        plural = resource.plural
+        if event_type not in CHANGES or plural in self.kopf_at or plural not in self._tasks:
+            return
+        self.kopf_at[plural] = _rv(obj)
+        if self._caught_up(plural):
+            self._stop(plural)
+
+    async def close(self) -> None:
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for plural in self._tasks:
+            self.app.stores[plural].remember_deletions(False)
+
+    def _caught_up(self, plural: str) -> bool:
+        kopf_at = self.kopf_at.get(plural)
+        if kopf_at is None:
+            return False
+        here = self.position[plural]
+        if kopf_at.isdigit() and here.isdigit():
+            return int(here) >= int(kopf_at)
+        return True  # opaque resourceVersions: Kopf's stream is live, which is all that can be known
+
+    def _stop(self, plural: str) -> None:
+        task = self._tasks[plural]
+        if task is not asyncio.current_task():
+            task.cancel()
+        self.app.stores[plural].remember_deletions(False)
+        logger.info(
+            "Kopf's %s stream caught up (resourceVersion %s) %.1fs after the start-up LIST; the catch-up watch "
+            "fed %d events and stops",
+            plural,
+            self.kopf_at.get(plural),
+            time.monotonic() - self._started,
+            self.fed[plural],
+        )
+
+    async def _watch(self, resource: Resource) -> None:
+        plural = resource.plural
+        path, query = self.app.list_path(resource), self.app.list_query(resource)
+        while True:
+            try:
+                if not self.position[plural]:
+                    self.position[plural] = await self.app.list_resource(self.kube, resource)
+                async for event in self.kube.watch(path, self.position[plural], query=query):
+                    if self._feed(resource, event):
+                        self._stop(plural)
+                        return
+            except _Gone:
+                logger.info("Catch-up watch of %s: resourceVersion %s expired; listing again", plural,
+                            self.position[plural])  # fmt: skip
+                self.position[plural] = ""
+                continue
+            except (KubeAPIError, aiohttp.ClientError, OSError, TimeoutError, ValueError) as error:
+                logger.warning("Catch-up watch of %s failed (%s); resuming in %.0fs", plural, error, self.retry_delay)
+                await asyncio.sleep(self.retry_delay)
+
+    def _feed(self, resource: Resource, event: Mapping[str, object]) -> bool:
+        """One watch event into the application; True once caught up."""
+        event_type, obj = event.get("type"), event.get("object")
+        if not isinstance(obj, Mapping):
+            return False
+        if event_type == "ERROR":
+            if obj.get("code") == 410:
+                raise _Gone
+            raise KubeAPIError(int(str(obj.get("code") or 500)), str(obj.get("message") or obj))
+        self.position[resource.plural] = _rv(obj) or self.position[resource.plural]
+        if event_type in CHANGES:
+            self.fed[resource.plural] += 1
+            self.app.on_object(resource, str(event_type), obj)
+        return self._caught_up(resource.plural)
+
+
+class _Gone(Exception):
+    """The watch's resourceVersion is too old (410): list again."""
+
+
+def _rv(obj: Obj) -> str:
+    return str((obj.get("metadata") or {}).get("resourceVersion") or "")

@@ -1,0 +1,130 @@
+"""Changes made while the operator starts reach DNS without waiting for Kopf's streams (catchup.py).
+
+Kopf's watch streams begin with a LIST of their own, after the operator's start-up LIST and first sync, and
+with thousands of objects Kopf's replay of that LIST takes a minute. Here Kopf's LIST is held in the local API
+server (the second LIST of Services; the first is the operator's), which makes that window as long as the test
+needs: a change made in it must reach BIND while Kopf has not even listed, and an object deleted in it must be
+deleted from BIND without waiting for the periodic re-LIST (``--interval``, an hour here).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+
+import kmock
+import pytest
+from tests.backends.bind import BindServer
+from tests.builders import lb_service
+from tests.harness import OperatorThread, operator_settings, wait_for
+
+from external_dns import handlers
+from external_dns.config import Settings
+from external_dns.testing.cluster import LocalCluster
+
+ZONE = "example.com"
+
+
+class ListHold:
+    """A reaction for the local API server: holds the requests it matches until released (KMock then lets the
+    emulated server answer them)."""
+
+    def __init__(self) -> None:
+        self.held = threading.Event()
+        self.released = threading.Event()
+
+    async def __call__(self) -> None:
+        self.held.set()
+        await asyncio.to_thread(self.released.wait, 120)
+
+
+@pytest.fixture
+def kopf_list_held(cluster: LocalCluster) -> Iterator[ListHold]:
+    """Kopf's first LIST of Services is held until the test releases it (always released at the end)."""
+    hold = ListHold()
+    cluster.emulator["list", kmock.resource("v1", "services")][1:2] << hold
+    try:
+        yield hold
+    finally:
+        hold.released.set()
+
+
+def a_records(bind: BindServer) -> dict[str, set[str]]:
+    records = bind.axfr_records_sync(ZONE)
+    return {name: targets for (name, rtype), targets in records.items() if rtype == "A" and name != f"ns1.{ZONE}"}
+
+
+def start_settings(cluster: LocalCluster, bind: BindServer) -> Settings:
+    return operator_settings(cluster.kubeconfig, source=["service"], txt_owner_id="start", **bind.provider_flags(ZONE))
+
+
+def create_service(cluster: LocalCluster, name: str, ip: str) -> None:
+    asyncio.run(cluster.create("v1", "services", lb_service(name, f"{name}.{ZONE}", ip)))
+
+
+def move_service(cluster: LocalCluster, name: str, ip: str) -> None:
+    status = {"status": {"loadBalancer": {"ingress": [{"ip": ip}]}}}
+    asyncio.run(cluster.patch("v1", "services", name, status, "default", subresource="status"))
+
+
+def test_changes_before_kopf_has_listed_reach_dns_at_once(
+    cluster: LocalCluster, bind: BindServer, kopf_list_held: ListHold
+) -> None:
+    for name, ip in (("gone", "192.0.2.1"), ("moved", "192.0.2.2"), ("kept", "192.0.2.3")):
+        create_service(cluster, name, ip)
+    settings = start_settings(cluster, bind)
+    with OperatorThread(settings) as op:
+        wait_for(kopf_list_held.held.is_set, what="Kopf's LIST of Services (held)")
+        first = {f"gone.{ZONE}": {"192.0.2.1"}, f"moved.{ZONE}": {"192.0.2.2"}, f"kept.{ZONE}": {"192.0.2.3"}}
+        wait_for(lambda: a_records(bind) == first, what="the first sync")
+
+        # Between the operator's start-up LIST and Kopf's: one object deleted, one moved, one created.
+        asyncio.run(cluster.delete("v1", "services", "gone", "default"))
+        move_service(cluster, "moved", "192.0.2.20")
+        create_service(cluster, "new", "192.0.2.4")
+        during = {f"moved.{ZONE}": {"192.0.2.20"}, f"kept.{ZONE}": {"192.0.2.3"}, f"new.{ZONE}": {"192.0.2.4"}}
+        wait_for(lambda: a_records(bind) == during, 15, "the changes made before Kopf's LIST")
+        assert not kopf_list_held.released.is_set()  # all of it while Kopf had not listed yet
+        assert (f"a-gone.{ZONE}", "TXT") not in bind.axfr_records_sync(ZONE)
+
+        # Kopf lists and catches up; the catch-up watch hands over at Kopf's first stream event.
+        kopf_list_held.released.set()
+        services_watches = cluster.emulator["watch", kmock.resource("v1", "services")]
+        wait_for(lambda: len(services_watches) >= 2, what="Kopf's watch of Services (the catch-up watch is first)")
+        create_service(cluster, "late", "192.0.2.5")
+        catch_up = handlers.running(op.memo).catch_up
+        assert catch_up is not None
+        wait_for(lambda: not catch_up.watching("services"), what="the catch-up watch to hand over to Kopf's stream")
+        move_service(cluster, "kept", "192.0.2.30")
+        after = {**during, f"kept.{ZONE}": {"192.0.2.30"}, f"late.{ZONE}": {"192.0.2.5"}}
+        wait_for(lambda: a_records(bind) == after, 15, "changes through Kopf's stream after the hand-over")
+        op.wait_idle()
+        assert a_records(bind) == after  # Kopf's replay brought nothing back
+
+
+def test_the_catch_up_watch_lists_again_after_410_gone(
+    cluster: LocalCluster, bind: BindServer, kopf_list_held: ListHold
+) -> None:
+    for name, ip in (("gone", "192.0.2.1"), ("kept", "192.0.2.3")):
+        create_service(cluster, name, ip)
+    settings = start_settings(cluster, bind)
+    with OperatorThread(settings):
+        wait_for(kopf_list_held.held.is_set, what="Kopf's LIST of Services (held)")
+        wait_for(lambda: a_records(bind) == {f"gone.{ZONE}": {"192.0.2.1"}, f"kept.{ZONE}": {"192.0.2.3"}},
+                 what="the first sync")  # fmt: skip
+        store = cluster.emulator.store
+        services = store.resolve("", "v1", "services")
+
+        def gap() -> int:
+            """Cut the catch-up watch (the only Services stream while Kopf's LIST is held), delete an object and
+            forget the history: its resumption meets 410 Gone. Nothing (0) while it is not connected yet."""
+            dropped = cluster.emulator.drop_watches("", "v1", "services")
+            if dropped:
+                store.delete(services, "default", "gone", None)
+                store.trim_log(keep=0)
+            return dropped
+
+        wait_for(lambda: cluster.in_server(gap), what="the catch-up watch's stream to cut")
+        wait_for(lambda: a_records(bind) == {f"kept.{ZONE}": {"192.0.2.3"}}, 15, "the deletion, seen by a new LIST")
+        assert not kopf_list_held.released.is_set()
