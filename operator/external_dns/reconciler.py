@@ -260,10 +260,17 @@ class ZoneWorker:
         return self.settings.deletion_limit.may_exceed(len(self.cache.at(unwanted)))
 
     async def _sync_in_slices(self, names: set[str]) -> SyncResult:
-        """:meth:`sync` one slice of names at a time (in name order), giving the event loop a turn in between."""
+        """:meth:`sync` one slice of names at a time (in name order), giving the event loop a turn in between.
+
+        Names marked meanwhile are synced before the next slice: a change made during a long pass (the first
+        sync at 50,000 objects takes tens of seconds) must not wait for the rest of the pass.
+        """
         ordered = sorted(names)
         total = SyncResult(planned=len(names))
         for start in range(0, len(ordered), self.settings.slice_names):
+            if self._dirty:
+                changed, self._dirty = self._dirty, set()
+                await self.sync(changed)
             part = await self.sync(set(ordered[start : start + self.settings.slice_names]))
             total.applied.create += part.applied.create
             total.applied.update_old += part.applied.update_old

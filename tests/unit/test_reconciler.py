@@ -729,3 +729,23 @@ async def test_a_pass_that_may_delete_en_masse_is_not_sliced_so_the_guard_judges
     assert len(rig.records()) == 80
     await rig.worker.sync(rig.drop(key))  # every record of the zone unwanted at once: a label-filter typo
     assert len(rig.records()) == 80, "no slice of the deletes went through before the guard held them"
+
+
+async def test_a_name_marked_during_a_big_pass_is_synced_before_the_rest_of_the_pass() -> None:
+    provider = CountingProvider(InMemoryProvider([ZONE]))
+    rig = make_rig(provider, inner=provider.inner, settings=replace(FAST, slice_names=100))
+    names = rig.want(WEB, *(wanted(f"h{i:03d}.{ZONE}", "192.0.2.1") for i in range(300)))
+    applied: list[list[str]] = []
+    original = provider.apply_changes
+
+    async def apply_and_change(zone: Zone, changes: Changes) -> ApplyOutcome:
+        applied.append(sorted({ep.key.name for ep in changes.create if ep.record_type == "A"}))
+        if len(applied) == 1:  # a change arrives while the first slice is being applied
+            rig.worker.mark(rig.want(API, wanted(f"zz-late.{ZONE}", "192.0.2.9", ref=API_REF)))
+        return await original(zone, changes)
+
+    provider.apply_changes = apply_and_change  # type: ignore[method-assign]
+    await rig.worker.sync(names)
+    assert [len(batch) for batch in applied] == [100, 1, 100, 100]
+    assert applied[1] == [f"zz-late.{ZONE}"]  # served before the two slices still to come
+    assert rig.worker.pending == 0
