@@ -165,6 +165,9 @@ class ZoneWorker:
     async def run(self) -> None:
         """The worker's life: load, then sync dirty names, retries and periodic resyncs until cancelled."""
         await self.load()
+        if self._dirty:  # changed while the zone was read: before the whole-zone pass, not in its name order
+            changed, self._dirty = self._dirty, set()
+            await self.sync(changed)
         await self.sync_all()
         self.first_sync_done.set()
         loop = asyncio.get_running_loop()

@@ -749,3 +749,28 @@ async def test_a_name_marked_during_a_big_pass_is_synced_before_the_rest_of_the_
     assert [len(batch) for batch in applied] == [100, 1, 100, 100]
     assert applied[1] == [f"zz-late.{ZONE}"]  # served before the two slices still to come
     assert rig.worker.pending == 0
+
+
+@pytest.mark.looptime
+async def test_a_name_marked_while_the_zone_is_first_read_is_synced_before_the_whole_zone_pass() -> None:
+    provider = CountingProvider(InMemoryProvider([ZONE]))
+    rig = make_rig(provider, inner=provider.inner, settings=replace(FAST, slice_names=100))
+    rig.want(WEB, *(wanted(f"a{i:03d}.{ZONE}", "192.0.2.1") for i in range(300)))
+    zone_read = asyncio.Event()
+    read_records = provider.records
+
+    async def slow_read(zone: Zone) -> list[Endpoint]:
+        await zone_read.wait()
+        return await read_records(zone)
+
+    provider.records = slow_read  # type: ignore[method-assign]
+    task = asyncio.create_task(rig.worker.run())
+    try:
+        rig.worker.mark(rig.want(API, wanted(f"zz-changed.{ZONE}", "192.0.2.9", ref=API_REF)))
+        zone_read.set()
+        await eventually(rig.worker.first_sync_done.is_set)
+        assert provider.batches[0] == 2  # the changed name and its ownership TXT, before the pass's first slice
+        assert sum(provider.batches) == 2 + 600
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

@@ -1,0 +1,211 @@
+"""Changes made while the operator starts: latency to DNS per start phase (first LIST, first sync, Kopf's replay).
+
+For each ``--objects`` count N: the emulated API server (a subprocess) with N LoadBalancer Services, and BIND
+(zone example.com). By default the zone is populated first by a run of the operator that is then stopped, so the
+measured start is a restart (``--cold``: the zone starts empty). Then the operator starts, and ``--changers``
+clients change one Service's load-balancer IP at a time each, from before the start until ``--after`` changes were
+made after Kopf's replay; each change is timed from its PATCH until BIND answers the new IP over UDP (5 ms poll).
+A change is filed under the phase the operator was in when it was made:
+
+- first LIST: the operator's own paged LIST has not finished;
+- first sync: listed, and some zone has not been read and planned whole once yet;
+- Kopf's replay: Kopf has handed fewer than N replayed (listed) objects to the handler;
+- after: all of it done.
+
+    .venv/bin/python bench/start_changes.py --objects 10000
+    .venv/bin/python bench/start_changes.py --objects 10000 50000 --cold
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import dns.asyncquery
+import dns.exception
+import dns.message
+import dns.rdatatype
+from _common import api_server_process, percentile
+from reconcile import ZONE, name_of, seed_services
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # `tests.harness` and `tests.backends` live at the repository root
+
+from tests.backends.bind import BindInfo, BindServer  # noqa: E402
+from tests.harness import OperatorThread, operator_settings  # noqa: E402
+
+from external_dns import handlers  # noqa: E402
+from external_dns.app import Application  # noqa: E402
+from external_dns.kinds import Resource  # noqa: E402
+from external_dns.store import Obj  # noqa: E402
+
+PHASES = ("first LIST", "first sync", "Kopf's replay", "after")
+SERVICES = "/api/v1/namespaces/default/services"
+
+
+class ReplayCounter:
+    """Counts the replayed (listed) objects Kopf hands to the application: those come with no event type."""
+
+    def __init__(self) -> None:
+        self.replayed = 0
+
+    def install(self) -> None:
+        original = Application.on_object
+
+        def counted(app: Application, resource: Resource, event_type: str | None, obj: Obj) -> None:
+            if event_type is None:
+                self.replayed += 1
+            original(app, resource, event_type, obj)
+
+        Application.on_object = counted  # type: ignore[method-assign,assignment]
+
+
+def phase_of(operator: OperatorThread, replay: ReplayCounter, count: int) -> str:
+    """The start phase the operator is in now (read from this thread: a coroutine would wait behind the replay)."""
+    app = handlers.running(operator.memo).app
+    if app is None or not app.listed.is_set():
+        return PHASES[0]
+    workers = list(app.workers.values())
+    if not workers or not all(worker.first_sync_done.is_set() for worker in workers):
+        return PHASES[1]
+    if replay.replayed < count:
+        return PHASES[2]
+    return PHASES[3]
+
+
+async def changer(
+    url: str, bind: BindInfo, indexes: list[int], phase: Any, samples: dict[str, list[float]], done: threading.Event
+) -> None:
+    """Change one Service at a time (from ``indexes``) until ``done``; file each latency under its phase."""
+    rng = random.Random(indexes[0])
+    merge = {"Content-Type": "application/merge-patch+json"}
+    async with aiohttp.ClientSession(url) as session:
+        while not done.is_set():
+            index = rng.choice(indexes)
+            ip = f"172.{16 + rng.randrange(16)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+            query = dns.message.make_query(f"{name_of(index)}.{ZONE}", dns.rdatatype.A)
+            made_in = phase()
+            started = time.perf_counter()
+            body = json.dumps({"status": {"loadBalancer": {"ingress": [{"ip": ip}]}}})
+            async with session.patch(f"{SERVICES}/{name_of(index)}/status", data=body, headers=merge) as response:
+                await response.read()
+            while True:
+                try:
+                    answer = await dns.asyncquery.udp(query, bind.host, port=bind.port, timeout=1.0)
+                except dns.exception.Timeout:
+                    continue
+                if any(rdata.to_text() == ip for rrset in answer.answer for rdata in rrset):
+                    samples[made_in].append(time.perf_counter() - started)
+                    break
+                if time.perf_counter() - started > 300:
+                    samples[f"{made_in} (not seen in 300 s)"].append(300.0)
+                    break
+                await asyncio.sleep(0.005)  # a benchmark's tight poll; nothing to wait on but BIND itself
+
+
+def settings_for(kubeconfig: Path, info: BindInfo) -> Any:
+    return operator_settings(
+        kubeconfig,
+        source=["service"],
+        provider="rfc2136",
+        rfc2136_host=info.host,
+        rfc2136_port=info.port,
+        rfc2136_zone=[ZONE],
+        rfc2136_tsig_keyname=info.key_name,
+        rfc2136_tsig_secret=info.key_secret,
+        rfc2136_tsig_secret_alg=info.key_algorithm,
+        txt_owner_id="bench",
+        debounce=0.2,
+    )
+
+
+def populate(kubeconfig: Path, info: BindInfo, patience: float) -> None:
+    """Run the operator until the zone holds every record, then stop it (the measured start is a restart)."""
+    operator = OperatorThread(settings_for(kubeconfig, info))
+    operator.start(timeout=patience)
+    try:
+        deadline = time.monotonic() + patience
+        while not all(w.first_sync_done.is_set() and w.idle.is_set() for w in operator.app.workers.values()):
+            if time.monotonic() > deadline:
+                raise TimeoutError("the zone was not populated")
+            time.sleep(0.1)
+    finally:
+        operator.stop()
+
+
+def measure(count: int, changers: int, after: int, cold: bool) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="bench-start-") as tmp, api_server_process(Path(tmp)) as api:
+        bind = BindServer()
+        info = bind.start([ZONE], Path(tmp) / "bind")
+        try:
+            asyncio.run(seed_services(api.url, count))
+            patience = max(600.0, count * 0.02)
+            if not cold:
+                populate(api.kubeconfig, info, patience)
+            replay = ReplayCounter()
+            replay.install()
+            operator = OperatorThread(settings_for(api.kubeconfig, info))
+            samples: dict[str, list[float]] = defaultdict(list)
+            done = threading.Event()
+            def phase() -> str:
+                return phase_of(operator, replay, count)
+
+            def run_changers() -> None:
+                async def all_changers() -> None:
+                    parts = [list(range(k, count, changers)) for k in range(changers)]
+                    await asyncio.gather(*(changer(api.url, info, part, phase, samples, done) for part in parts))
+
+                asyncio.run(all_changers())
+
+            clients = threading.Thread(target=run_changers, daemon=True)
+            clients.start()
+            started = time.perf_counter()
+            operator.start(timeout=patience)
+            try:
+                deadline = time.monotonic() + patience
+                while len(samples[PHASES[3]]) < after:
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"not {after} changes after the start within {patience}s")
+                    time.sleep(0.1)
+                elapsed = time.perf_counter() - started
+            finally:
+                done.set()
+                clients.join(330)
+                operator.stop()
+        finally:
+            bind.stop()
+    figures: dict[str, Any] = {"objects": count, "start": "cold" if cold else "restart", "run_s": round(elapsed, 1)}
+    for name, values in sorted(samples.items()):
+        figures[name] = {
+            "changes": len(values),
+            "p50_s": round(percentile(values, 0.5), 3),
+            "p99_s": round(percentile(values, 0.99), 3),
+            "max_s": round(max(values), 3),
+        }
+    return figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--objects", type=int, nargs="+", default=[10000])
+    parser.add_argument("--changers", type=int, default=4, help="concurrent clients, one change at a time each")
+    parser.add_argument("--after", type=int, default=40, help="stop after this many changes after the start")
+    parser.add_argument("--cold", action="store_true", help="start with an empty zone (default: a restart)")
+    args = parser.parse_args(argv)
+    for count in args.objects:
+        print(json.dumps(measure(count, args.changers, args.after, args.cold)), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
