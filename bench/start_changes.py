@@ -7,6 +7,7 @@ clients change one Service's load-balancer IP at a time each, from before the st
 made after Kopf's replay; each change is timed from its PATCH until BIND answers the new IP over UDP (5 ms poll).
 A change is filed under the phase the operator was in when it was made:
 
+- before the start: Kopf has not called the startup handler yet (the change is in the start-up LIST);
 - first LIST: the operator's own paged LIST has not finished;
 - first sync: listed, and some zone has not been read and planned whole once yet;
 - Kopf's replay: Kopf has handed fewer than N replayed (listed) objects to the handler;
@@ -22,6 +23,7 @@ import argparse
 import asyncio
 import json
 import random
+import subprocess
 import sys
 import tempfile
 import threading
@@ -49,7 +51,7 @@ from external_dns.app import Application  # noqa: E402
 from external_dns.kinds import Resource  # noqa: E402
 from external_dns.store import Obj  # noqa: E402
 
-PHASES = ("first LIST", "first sync", "Kopf's replay", "after")
+PHASES = ("first LIST", "first sync", "Kopf's replay", "after", "before the start")
 SERVICES = "/api/v1/namespaces/default/services"
 
 
@@ -73,7 +75,9 @@ class ReplayCounter:
 def phase_of(operator: OperatorThread, replay: ReplayCounter, count: int) -> str:
     """The start phase the operator is in now (read from this thread: a coroutine would wait behind the replay)."""
     app = handlers.running(operator.memo).app
-    if app is None or not app.listed.is_set():
+    if app is None:
+        return PHASES[4]  # Kopf has not called the startup handler yet
+    if not app.listed.is_set():
         return PHASES[0]
     workers = list(app.workers.values())
     if not workers or not all(worker.first_sync_done.is_set() for worker in workers):
@@ -130,17 +134,30 @@ def settings_for(kubeconfig: Path, info: BindInfo) -> Any:
 
 
 def populate(kubeconfig: Path, info: BindInfo, patience: float) -> None:
-    """Run the operator until the zone holds every record, then stop it (the measured start is a restart)."""
-    operator = OperatorThread(settings_for(kubeconfig, info))
-    operator.start(timeout=patience)
-    try:
-        deadline = time.monotonic() + patience
-        while not all(w.first_sync_done.is_set() and w.idle.is_set() for w in operator.app.workers.values()):
-            if time.monotonic() > deadline:
-                raise TimeoutError("the zone was not populated")
-            time.sleep(0.1)
-    finally:
-        operator.stop()
+    """``external-dns --once`` with the same flags, in its own process: the zone holds every record, and the
+    measured start is a restart."""
+    flags = {
+        "kubeconfig": kubeconfig, "source": "service", "provider": "rfc2136", "rfc2136-host": info.host,
+        "rfc2136-port": info.port, "rfc2136-zone": ZONE, "rfc2136-tsig-keyname": info.key_name,
+        "rfc2136-tsig-secret": info.key_secret, "rfc2136-tsig-secret-alg": info.key_algorithm,
+        "txt-owner-id": "bench",
+    }  # fmt: skip
+    command = [sys.executable, "-m", "external_dns", "--once", *(f"--{k}={v}" for k, v in flags.items())]
+    subprocess.run(command, check=True, timeout=patience, stdout=subprocess.DEVNULL)
+
+
+def tune_kopf(worker_limit: int | None, idle_timeout: float | None) -> None:
+    """Kopf settings to compare, set after the operator's own (handlers.configure_kopf)."""
+    configure = handlers.configure_kopf
+
+    def configured(kopf_settings: Any, settings: Any) -> None:
+        configure(kopf_settings, settings)
+        if worker_limit is not None:
+            kopf_settings.queueing.worker_limit = worker_limit
+        if idle_timeout is not None:
+            kopf_settings.queueing.idle_timeout = idle_timeout
+
+    handlers.configure_kopf = configured
 
 
 def measure(count: int, changers: int, after: int, cold: bool) -> dict[str, Any]:
@@ -201,9 +218,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--changers", type=int, default=4, help="concurrent clients, one change at a time each")
     parser.add_argument("--after", type=int, default=40, help="stop after this many changes after the start")
     parser.add_argument("--cold", action="store_true", help="start with an empty zone (default: a restart)")
+    parser.add_argument("--kopf-worker-limit", type=int, help="Kopf's settings.queueing.worker_limit to compare")
+    parser.add_argument("--kopf-idle-timeout", type=float, help="Kopf's settings.queueing.idle_timeout to compare")
     args = parser.parse_args(argv)
+    tune_kopf(args.kopf_worker_limit, args.kopf_idle_timeout)
     for count in args.objects:
-        print(json.dumps(measure(count, args.changers, args.after, args.cold)), flush=True)
+        figures = measure(count, args.changers, args.after, args.cold)
+        figures["kopf"] = {"worker_limit": args.kopf_worker_limit, "idle_timeout": args.kopf_idle_timeout}
+        print(json.dumps(figures), flush=True)
     return 0
 
 
