@@ -68,9 +68,11 @@ def set_batch(window: float) -> Callable[[kopf.OperatorSettings], None]:
     return apply
 
 
-def set_quiet(settings: kopf.OperatorSettings) -> None:
-    """No per-object debug work in Kopf's loggers (they are at INFO here anyway) and no posted events."""
-    settings.posting.enabled = False
+def set_chunk(size: int) -> Callable[[kopf.OperatorSettings], None]:
+    def apply(settings: kopf.OperatorSettings) -> None:
+        settings.watching.chunk_size = size  # Kopf's LIST in pages instead of one response of every object
+
+    return apply
 
 
 #: The variants measured: Kopf's defaults, the operator's current settings, and what its public settings allow.
@@ -81,6 +83,7 @@ VARIANTS: dict[str, Callable[[kopf.OperatorSettings], None]] = {
     "idle0.01": set_idle(0.01),
     "idle0.01+limit5": set_many(set_idle(0.01), set_limit(5)),
     "idle0.01+limit20": set_many(set_idle(0.01), set_limit(20)),
+    "idle0.5+chunk500": set_many(set_idle(0.5), set_chunk(500)),
     "idle0.01+limit100": set_many(set_idle(0.01), set_limit(100)),
     "idle0.5+limit100": set_many(set_idle(0.5), set_limit(100)),
 }

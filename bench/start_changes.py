@@ -2,9 +2,10 @@
 
 For each ``--objects`` count N: the emulated API server (a subprocess) with N LoadBalancer Services, and BIND
 (zone example.com). By default the zone is populated first by a run of the operator that is then stopped, so the
-measured start is a restart (``--cold``: the zone starts empty). Then the operator starts, and ``--changers``
-clients change one Service's load-balancer IP at a time each, from before the start until ``--after`` changes were
-made after Kopf's replay; each change is timed from its PATCH until BIND answers the new IP over UDP (5 ms poll).
+measured start is a restart (``--cold``: the zone starts empty). Then the operator starts, and one Service's
+load-balancer IP is changed every ``--every`` seconds, from before the start until ``--after`` changes were made
+after Kopf's replay; each change is timed from its PATCH until BIND answers the new IP over UDP (polled 10 ms apart,
+up to 100 ms apart for changes slower than 2 s).
 A change is filed under the phase the operator was in when it was made:
 
 - before the start: Kopf has not called the startup handler yet (the change is in the start-up LIST);
@@ -87,34 +88,52 @@ def phase_of(operator: OperatorThread, replay: ReplayCounter, count: int) -> str
     return PHASES[3]
 
 
-async def changer(
-    url: str, bind: BindInfo, indexes: list[int], phase: Any, samples: dict[str, list[float]], done: threading.Event
-) -> None:
-    """Change one Service at a time (from ``indexes``) until ``done``; file each latency under its phase."""
-    rng = random.Random(indexes[0])
-    merge = {"Content-Type": "application/merge-patch+json"}
+async def changes(
+    url: str, bind: BindInfo, count: int, every: float, phase: Any, samples: dict[str, list[float]],
+    done: threading.Event,
+) -> None:  # fmt: skip
+    """One change every ``every`` seconds until ``done``, each timed on its own; each object changed once at most
+    at a time (a later change of the same object would hide an earlier one's latency)."""
+    rng = random.Random(42)
+    busy: set[int] = set()
+    timers: set[asyncio.Task[None]] = set()
     async with aiohttp.ClientSession(url) as session:
         while not done.is_set():
-            index = rng.choice(indexes)
-            ip = f"172.{16 + rng.randrange(16)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
-            query = dns.message.make_query(f"{name_of(index)}.{ZONE}", dns.rdatatype.A)
-            made_in = phase()
-            started = time.perf_counter()
-            body = json.dumps({"status": {"loadBalancer": {"ingress": [{"ip": ip}]}}})
-            async with session.patch(f"{SERVICES}/{name_of(index)}/status", data=body, headers=merge) as response:
-                await response.read()
-            while True:
-                try:
-                    answer = await dns.asyncquery.udp(query, bind.host, port=bind.port, timeout=1.0)
-                except dns.exception.Timeout:
-                    continue
-                if any(rdata.to_text() == ip for rrset in answer.answer for rdata in rrset):
-                    samples[made_in].append(time.perf_counter() - started)
-                    break
-                if time.perf_counter() - started > 300:
-                    samples[f"{made_in} (not seen in 300 s)"].append(300.0)
-                    break
-                await asyncio.sleep(0.005)  # a benchmark's tight poll; nothing to wait on but BIND itself
+            index = rng.choice([i for i in (rng.randrange(count) for _ in range(8)) if i not in busy] or [-1])
+            if index >= 0:
+                busy.add(index)
+                timer = asyncio.create_task(change(session, bind, index, rng, phase, samples))
+                timer.add_done_callback(lambda _, index=index: busy.discard(index))
+                timers.add(timer)
+                timer.add_done_callback(timers.discard)
+            await asyncio.sleep(every)
+        await asyncio.gather(*timers)
+
+
+async def change(
+    session: aiohttp.ClientSession, bind: BindInfo, index: int, rng: random.Random, phase: Any,
+    samples: dict[str, list[float]],
+) -> None:  # fmt: skip
+    """Patch one Service's IP; the seconds until BIND answers it, filed under the phase it was made in."""
+    ip = f"172.{16 + rng.randrange(16)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+    query = dns.message.make_query(f"{name_of(index)}.{ZONE}", dns.rdatatype.A)
+    merge = {"Content-Type": "application/merge-patch+json"}
+    made_in = phase()
+    started = time.perf_counter()
+    body = json.dumps({"status": {"loadBalancer": {"ingress": [{"ip": ip}]}}})
+    async with session.patch(f"{SERVICES}/{name_of(index)}/status", data=body, headers=merge) as response:
+        await response.read()
+    while (elapsed := time.perf_counter() - started) < 300:
+        try:
+            answer = await dns.asyncquery.udp(query, bind.host, port=bind.port, timeout=1.0)
+        except dns.exception.Timeout:
+            continue
+        if any(rdata.to_text() == ip for rrset in answer.answer for rdata in rrset):
+            samples[made_in].append(time.perf_counter() - started)
+            return
+        # A benchmark's poll, nothing to wait on but BIND: 10 ms apart at first, up to 100 ms for slow ones.
+        await asyncio.sleep(min(0.1, max(0.01, elapsed / 20)))
+    samples[f"{made_in} (not seen in 300 s)"].append(300.0)
 
 
 def settings_for(kubeconfig: Path, info: BindInfo) -> Any:
@@ -160,7 +179,7 @@ def tune_kopf(worker_limit: int | None, idle_timeout: float | None) -> None:
     handlers.configure_kopf = configured
 
 
-def measure(count: int, changers: int, after: int, cold: bool) -> dict[str, Any]:
+def measure(count: int, every: float, after: int, cold: bool) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-start-") as tmp, api_server_process(Path(tmp)) as api:
         bind = BindServer()
         info = bind.start([ZONE], Path(tmp) / "bind")
@@ -177,14 +196,10 @@ def measure(count: int, changers: int, after: int, cold: bool) -> dict[str, Any]
             def phase() -> str:
                 return phase_of(operator, replay, count)
 
-            def run_changers() -> None:
-                async def all_changers() -> None:
-                    parts = [list(range(k, count, changers)) for k in range(changers)]
-                    await asyncio.gather(*(changer(api.url, info, part, phase, samples, done) for part in parts))
+            def run_changes() -> None:
+                asyncio.run(changes(api.url, info, count, every, phase, samples, done))
 
-                asyncio.run(all_changers())
-
-            clients = threading.Thread(target=run_changers, daemon=True)
+            clients = threading.Thread(target=run_changes, daemon=True)
             clients.start()
             started = time.perf_counter()
             operator.start(timeout=patience)
@@ -215,7 +230,7 @@ def measure(count: int, changers: int, after: int, cold: bool) -> dict[str, Any]
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--objects", type=int, nargs="+", default=[10000])
-    parser.add_argument("--changers", type=int, default=4, help="concurrent clients, one change at a time each")
+    parser.add_argument("--every", type=float, default=0.1, help="seconds between changes (each timed on its own)")
     parser.add_argument("--after", type=int, default=40, help="stop after this many changes after the start")
     parser.add_argument("--cold", action="store_true", help="start with an empty zone (default: a restart)")
     parser.add_argument("--kopf-worker-limit", type=int, help="Kopf's settings.queueing.worker_limit to compare")
@@ -223,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     tune_kopf(args.kopf_worker_limit, args.kopf_idle_timeout)
     for count in args.objects:
-        figures = measure(count, args.changers, args.after, args.cold)
+        figures = measure(count, args.every, args.after, args.cold)
         figures["kopf"] = {"worker_limit": args.kopf_worker_limit, "idle_timeout": args.kopf_idle_timeout}
         print(json.dumps(figures), flush=True)
     return 0
