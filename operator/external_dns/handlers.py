@@ -4,8 +4,8 @@ At startup the application LISTs every watched resource itself (paged, fast, and
 initial listing is complete), starts the zone workers, lets them finish their first whole-zone sync, and only
 then lets Kopf's watch streams carry changes. Kopf replays every object when a stream starts; the object stores
 drop those replays by resourceVersion. From the start-up LIST until Kopf's streams have caught up, a watch of the
-operator's own carries changes (catchup.py), so none waits behind the first sync or Kopf's replay. Under --peering the zone workers run only on the active replica
-(peering.py).
+operator's own carries changes (catchup.py), so none waits behind the first sync or Kopf's replay. Under
+--peering the zone workers run only on the active replica (peering.py).
 Handlers use ``@kopf.on.event`` only: no finalizers, no annotations written, so the operator needs nothing but
 read access to the objects it watches.
 """
