@@ -54,6 +54,8 @@ from external_dns.store import Obj  # noqa: E402
 
 PHASES = ("first LIST", "first sync", "Kopf's replay", "after", "before the start")
 SERVICES = "/api/v1/namespaces/default/services"
+#: At most this many changes waiting for BIND at once (a phase where changes take minutes would pile up pollers).
+IN_FLIGHT = 10
 
 
 class ReplayCounter:
@@ -100,7 +102,7 @@ async def changes(
     async with aiohttp.ClientSession(url) as session:
         while not done.is_set():
             index = rng.choice([i for i in (rng.randrange(count) for _ in range(8)) if i not in busy] or [-1])
-            if index >= 0:
+            if index >= 0 and len(timers) < IN_FLIGHT:  # when changes are slow, fewer: the pollers load the machine
                 busy.add(index)
                 timer = asyncio.create_task(change(session, bind, index, rng, phase, samples))
                 timer.add_done_callback(lambda _, index=index: busy.discard(index))
