@@ -14,9 +14,9 @@ and remember deletions while both run, so an older copy from Kopf's replay canno
 
 Caught up: Kopf's handler has been given one event of the resource from its watch stream (not its replay), and
 this watch has seen that event's resourceVersion too. From then on Kopf's stream carries everything this watch
-would (Kopf's LIST was served after ours, so nothing between them is missed), and Kopf's replay is done: Kopf
-reads its stream only once its whole listing is handed to the per-object workers. With resourceVersions that are
-not integers, Kopf's first stream event alone counts as caught up.
+would (Kopf's LIST was served after ours, so nothing between them is missed), and Kopf's replay is behind it:
+Kopf reads its stream only once its whole listing is handed to the per-object workers, and the stream event's
+worker runs after theirs. With resourceVersions that are not integers, Kopf's first stream event alone counts.
 
 A 410 Gone (our LIST's resourceVersion expired) lists the resource again, which reports what went missing, and
 watches on from the new LIST; a broken stream is resumed from the last resourceVersion seen.
