@@ -89,6 +89,8 @@ class Application:
         self.router = ZoneRouter(())
         self.workers: dict[Zone, ZoneWorker] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        #: The periodic re-LIST when it outlives the workers (a warm standby keeps its stores current).
+        self._relist_task: asyncio.Task[None] | None = None
         self.listed = asyncio.Event()
         #: Per resource plural: the resourceVersion its last LIST began at (a watch resumes from there).
         self.listed_from: dict[str, str] = {}
@@ -295,6 +297,7 @@ class Application:
     async def start(self, kube: KubeClient | None = None) -> None:
         """Start one worker task per zone (after the initial listing), and with ``kube`` the periodic re-LIST."""
         await self.build_workers()
+        self.events.muted = False
         self._tasks = [
             asyncio.create_task(worker.run(), name=f"zone-worker:{worker.label}") for worker in self.workers.values()
         ]
@@ -312,6 +315,10 @@ class Application:
             )
             self._tasks.append(asyncio.create_task(self.status_refresher.run(), name="status-refresher"))
 
+    def start_relisting(self, kube: KubeClient) -> None:
+        """The periodic re-LIST for the process's lifetime, whether the workers run or not (warm standby)."""
+        self._relist_task = asyncio.create_task(self._relist(kube), name="relist")
+
     async def _relist(self, kube: KubeClient) -> None:
         """A full LIST every resync interval, as a safety net under the watch streams.
 
@@ -327,14 +334,17 @@ class Application:
                 logger.warning("Periodic re-list failed (the watch streams carry on): %s", error)
 
     async def stop_workers(self) -> None:
-        """Stand by (another replica leads): stop writing; names changed meanwhile wait for :meth:`start`."""
+        """Stand by (another replica leads): stop writing and posting; names changed meanwhile wait for
+        :meth:`start`, which plans every zone whole."""
+        self.events.muted = True
         tasks, self._tasks = self._tasks, []
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self.workers = {}
         self.status_refresher = None
-        self.listed.clear()
+        if self._relist_task is None:
+            self.listed.clear()  # the stores go stale while Kopf pauses this replica (kopf run --peering)
 
     async def sync_once(self) -> list[SyncResult]:
         """--once: load and plan every zone a single time."""
@@ -372,9 +382,10 @@ class Application:
             self.status_refresher.refresh()
 
     async def close(self) -> None:
-        for task in self._tasks:
+        tasks = [*self._tasks, *([self._relist_task] if self._relist_task is not None else [])]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         await self.events.close()
         if self.wiring.status is not None:
             await self.wiring.status.close()

@@ -62,9 +62,11 @@ class EventSink:
     def __init__(self, emit: Iterable[str] = tuple(Reason)) -> None:
         self.enabled = {Reason(r) for r in emit}
         self.sent: list[RecordEvent] = []
+        #: A standby replica records nothing: the active one posts the same events (peering.py).
+        self.muted = False
 
     def record(self, event: RecordEvent) -> None:
-        if event.reason not in self.enabled:
+        if event.reason not in self.enabled or self.muted:
             return
         log = logger.warning if event.type == "Warning" else logger.info
         log("%s %s on %s: %s", event.reason, event.action, event.ref.display, event.message)
@@ -114,7 +116,7 @@ class KubeEventRecorder(EventSink):
         self._workers = [asyncio.create_task(self._drain(), name=f"event-poster-{i}") for i in range(workers)]
 
     def record(self, event: RecordEvent) -> None:
-        if event.reason not in self.enabled:
+        if event.reason not in self.enabled or self.muted:
             return
         super().record(event)
         metrics.EVENTS_RECORDED.labels(reason=event.reason).inc()

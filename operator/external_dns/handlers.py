@@ -5,7 +5,9 @@ initial listing is complete), starts the zone workers, lets them finish their fi
 then lets Kopf's watch streams carry changes. Kopf replays every object when a stream starts; the object stores
 drop those replays by resourceVersion. From the start-up LIST until Kopf's streams have caught up, a watch of the
 operator's own carries changes (catchup.py), so none waits behind the first sync or Kopf's replay. Under
---peering the zone workers run only on the active replica (peering.py).
+--peering the zone workers run only on the active replica (peering.py): with ``external-dns --peering`` every
+replica lists and watches from the start (a warm standby, whose takeover only starts the workers); under
+``kopf run --peering`` Kopf pauses the standby, which lists when it takes over.
 Handlers use ``@kopf.on.event`` only: no finalizers, no annotations written, so the operator needs nothing but
 read access to the objects it watches.
 """
@@ -79,8 +81,12 @@ def running(memo: kopf.Memo, settings: Settings | None = None) -> Running:
     return state
 
 
-def configure_kopf(kopf_settings: kopf.OperatorSettings, settings: Settings) -> None:
-    """Kopf settings this operator relies on."""
+def configure_kopf(kopf_settings: kopf.OperatorSettings, settings: Settings, *, kopf_peering: bool = False) -> None:
+    """Kopf settings this operator relies on.
+
+    ``kopf_peering``: Kopf's own peering carries ``--peering`` (``kopf run``, which pauses standbys); otherwise
+    Kopf runs standalone and the peering gate keeps the replica's keep-alive itself (``external-dns --peering``).
+    """
     kopf_settings.posting.enabled = False  # our own events carry a real action; Kopf's would be noise
     # Kopf keeps one worker per object alive for idle_timeout after its last event. Its replay of 10,000
     # existing objects at startup then holds 10,000 workers at once: RSS measured 286 MiB with the default 5 s,
@@ -94,7 +100,7 @@ def configure_kopf(kopf_settings: kopf.OperatorSettings, settings: Settings) -> 
     kopf_settings.networking.request_timeout = settings.request_timeout
     if not settings.peering and not kopf_settings.peering.mandatory:
         kopf_settings.peering.standalone = True  # no --peering here, and none given to `kopf run` either
-    if settings.peering:
+    if settings.peering and kopf_peering:
         kopf_settings.peering.standalone = False
         kopf_settings.peering.name = settings.peering
         kopf_settings.peering.mandatory = True
@@ -103,9 +109,7 @@ def configure_kopf(kopf_settings: kopf.OperatorSettings, settings: Settings) -> 
     kopf_settings.peering.lifetime = max(2, int(settings.peering_lifetime))
 
 
-def peering_role(
-    state: Running, kopf_settings: kopf.OperatorSettings, config: Settings
-) -> tuple[str, str, int] | None:
+def peering_role(state: Running, kopf_settings: kopf.OperatorSettings, config: Settings) -> tuple[str, str, int] | None:
     """(peering name, this replica's identity, its priority) when peering, else None (standalone).
 
     ``external-dns --peering`` chose the identity and priority itself (runner.kopf_arguments, in ``state``).
@@ -134,14 +138,16 @@ def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
         # What is imported by now lives as long as the process: keep it out of the collector's full passes, which
         # would otherwise rescan its ~100,000 objects on the event loop (0.1-0.3 s each, measured here).
         gc.freeze()
-        configure_kopf(settings, config)
+        state = running(memo, config)
+        # external-dns --peering chose its identity (runner.kopf_arguments) and keeps its own keep-alive.
+        warm_standby = bool(state.peering_identity)
+        configure_kopf(settings, config, kopf_peering=not warm_standby)
         kube = await KubeClient.connect(config.kubeconfig, config.master)
         wiring = factory.wiring(config, KubeEventRecorder(kube, config.events_emit), sources)
         with_status = next((kind for kind in sources if kind.spec.writes_status), None)
         if with_status is not None and not config.dry_run:
             wiring.status = StatusWriter(kube, with_status.resource)
         app = Application(wiring)
-        state = running(memo, config)
         state.kube = kube
         state.app = app
         role = peering_role(state, settings, config)
@@ -149,10 +155,20 @@ def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
         if role is not None:
             name, identity, priority = role
             namespace = "" if settings.peering.clusterwide else config.namespace
-            gate = PeeringGate(kube, name, identity, priority, namespace=namespace)
+            gate = PeeringGate(
+                kube,
+                name,
+                identity,
+                priority,
+                namespace=namespace,
+                lifetime=config.peering_lifetime,
+                keepalive=warm_standby,
+            )
+            app.events.muted = True  # until this replica leads: the active one posts
         # A standby replica is ready: ready to take over is what a rollout should wait for.
         state.status_server = await status_server.serve(
-            config.metrics_address, lambda: app.ready or (gate is not None and not gate.active)
+            config.metrics_address,
+            lambda: app.ready or (gate is not None and not gate.active and (app.listed.is_set() or not warm_standby)),
         )
 
         async def activate() -> None:
@@ -176,6 +192,13 @@ def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
             # The listed objects and the zone read live on: out of the collector's full passes too, which would
             # otherwise rescan millions of their objects (seconds at 50,000 objects) while Kopf's replay allocates.
             gc.freeze()
+        elif warm_standby:
+            # Every replica lists now, before Kopf's streams start (their replay is dropped), and then follows
+            # them: the standby's stores and desired state stay current, so taking over starts the workers only.
+            await app.list_all(kube)
+            app.start_relisting(kube)
+            state.gate = gate
+            state.gate_task = asyncio.create_task(gate.run(app.start, app.stop_workers), name="peering-gate")
         else:
             state.gate = gate
             state.gate_task = asyncio.create_task(gate.run(activate, app.stop_workers), name="peering-gate")
@@ -206,6 +229,8 @@ def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
             await asyncio.gather(state.gate_task, return_exceptions=True)
         if state.app is not None:
             await state.app.close()
+        if state.gate is not None:
+            await state.gate.leave()  # only once nothing writes any more: the standby may start at once
         if state.kube is not None:
             await state.kube.close()
         if state.status_server is not None:

@@ -1,13 +1,18 @@
 """Kopf's peering as this operator reads it: where the peering object is, what Kopf writes in it, when Kopf
 pauses a replica, and how Kopf names itself. The one module that knows Kopf's peering internals.
 
+``external-dns --peering`` runs Kopf standalone (it watches on every replica, so a standby's stores stay current)
+and keeps its own entry alive in the same object, in Kopf's format (:func:`keepalive_patch`): replicas of
+``kopf run --peering`` and of ``external-dns --peering`` see each other the same way.
+
 Kopf has no public API for "am I the active replica?", so the peering gate (peering.py) reads the peering object
 Kopf keeps alive and applies Kopf's own rule. Written against kopf==1.45.2 (pinned in pyproject.toml and the
 locks): ``Peer.as_dict`` (status ``{identity: {priority, lifetime, lastseen}}``), ``process_peering_event`` (a
 replica pauses while any other live peer has a priority >= its own) and ``detect_own_id`` (``POD_ID`` is the
-identity when set) in kopf/_core/engines/peering.py. tests/unit/test_kopf_peering.py fails when another Kopf is
-installed, and tests/integration/test_kopf_peering.py reads what the installed Kopf writes: on an upgrade, re-read
-those three functions and adjust this module.
+identity when set), ``touch`` (a merge patch of the object's status; a ``null`` entry removes a peer, as Kopf's
+exit and its ``clean`` of dead peers do) in kopf/_core/engines/peering.py. tests/unit/test_kopf_peering.py
+fails when another Kopf is installed, and tests/integration/test_kopf_run_ha.py runs replicas of both kinds: on an
+upgrade, re-read those functions and adjust this module.
 """
 
 from __future__ import annotations
@@ -66,3 +71,14 @@ def parse_peers(status: Mapping[str, Any]) -> list[Peer]:
 def is_active(peers: list[Peer], identity: str, priority: int, now: datetime.datetime) -> bool:
     """Kopf's rule: paused while any other live peer has a higher or the same priority."""
     return not any(p.identity != identity and p.deadline > now and p.priority >= priority for p in peers)
+
+
+def keepalive_patch(identity: str, priority: int, lifetime: int, now: datetime.datetime) -> dict[str, Any]:
+    """The merge patch Kopf's ``touch`` sends: this replica alive for ``lifetime`` seconds from ``now``."""
+    entry = {"priority": int(priority), "lifetime": int(lifetime), "lastseen": now.isoformat()}
+    return {"status": {identity: entry}}
+
+
+def removal_patch(identities: list[str]) -> dict[str, Any]:
+    """The merge patch that takes peers out of the object: Kopf's exit (itself) and ``clean`` (dead peers)."""
+    return {"status": dict.fromkeys(identities)}

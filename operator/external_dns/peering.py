@@ -1,16 +1,27 @@
 """High availability on Kopf peering: exactly one replica reconciles, the others stand by.
 
-Kopf peering pauses the watch streams of every replica that sees a live peer with a higher (or the same)
-priority, but it tells the handlers nothing, and this operator's zone workers write DNS on their own schedule.
-So each replica reads the same peering object Kopf keeps alive (ClusterKopfPeering, or KopfPeering in
---namespace) and applies Kopf's own rule (kopf_peering.py, the one module that reads Kopf's format) to decide
-whether it is the active one: no live peer with a priority >= its own. Each replica gets a random priority, so
-two replicas never tie (Kopf pauses everyone on a tie). The active replica starts its zone workers after a
-fresh LIST of every source; a replica that loses the lead stops its workers at once.
+Each replica reads the peering object (ClusterKopfPeering, or KopfPeering in --namespace) and applies Kopf's own
+rule (kopf_peering.py, the one module that reads Kopf's format) to decide whether it is the active one: no live
+peer with a priority >= its own. Each replica gets a random priority, so two replicas never tie (Kopf pauses
+everyone on a tie).
 
-Failover time: a replica that exits cleanly removes itself from the peering object and the standby takes over
-after three polls (about 2 s: the wait that keeps two replicas from ever writing at once); one that dies silently
-is presumed dead ``--peering-lifetime`` after its last keep-alive, plus those polls.
+Two ways to run it:
+
+- ``external-dns --peering`` (warm standby): Kopf runs standalone on every replica, so every replica watches
+  and keeps its object stores and desired state current; this gate writes the replica's keep-alive into the
+  peering object itself, in Kopf's format (``keepalive=True``), and only the active replica runs the zone
+  workers, posts events and writes status. A takeover starts the workers: no LIST, no replay.
+- ``kopf run --peering=NAME``: Kopf writes the keep-alive and pauses the standby's watch streams itself; the gate
+  only reads, and the replica that becomes active LISTs every source before starting its workers (handlers.py).
+
+Safety: a replica writes only while its own entry in the object is live by a margin, so one whose keep-alive
+stops landing (API server unreachable, a stuck loop) stops writing before the others may presume it dead.
+A replica takes the lead only after its own entry has been visible for ``confirmations`` polls in a row, so every
+live replica below it has seen it and stood by; a replica that loses the lead stops at its next poll.
+
+Failover time: a replica that exits cleanly stops its workers, then removes itself from the peering object; the
+standby takes over at its next poll (within ``interval``). One that dies silently is presumed dead
+``--peering-lifetime`` after its last keep-alive; the standby takes over at its first poll after that.
 """
 
 from __future__ import annotations
@@ -21,14 +32,25 @@ import logging
 import os
 import random
 import socket
+import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
-from external_dns.kopf_peering import Peer, is_active, parse_peers, peering_path
+from external_dns.kopf_peering import (
+    Peer,
+    is_active,
+    keepalive_patch,
+    parse_peers,
+    peering_path,
+    removal_patch,
+)
 from external_dns.kube import KubeAPIError, KubeClient
 
 __all__ = ["Peer", "PeeringGate", "is_active", "own_identity", "parse_peers", "peering_path", "random_priority"]
 
 logger = logging.getLogger(__name__)
+
+MERGE_PATCH = "application/merge-patch+json"
 
 
 def own_identity() -> str:
@@ -42,7 +64,11 @@ def random_priority() -> int:
 
 
 class PeeringGate:
-    """Polls the peering object and calls ``on_active`` / ``on_standby`` on every change of role."""
+    """Polls the peering object and calls ``on_active`` / ``on_standby`` on every change of role.
+
+    With ``keepalive`` it also keeps this replica's own entry alive (every third of ``lifetime``), cleans out
+    dead peers as Kopf does, and :meth:`leave` removes the entry on a clean exit.
+    """
 
     def __init__(
         self,
@@ -54,6 +80,8 @@ class PeeringGate:
         namespace: str = "",
         interval: float = 1.0,
         confirmations: int = 3,
+        lifetime: float = 60.0,
+        keepalive: bool = False,
     ) -> None:
         self.kube = kube
         self.name = name
@@ -61,19 +89,28 @@ class PeeringGate:
         self.identity = identity
         self.priority = priority
         self.interval = interval
-        #: Polls in a row that must show this replica on top before it starts writing. A replica that loses the
-        #: lead stops at its next poll (within one interval), so waiting longer than that to take the lead means
-        #: two replicas never write at once during a handover.
+        #: Polls in a row that must show this replica's own entry before it may take the lead: every replica
+        #: below it polls as often, so by then each has seen it and stood by.
         self.confirmations = max(1, confirmations)
+        self.lifetime = max(1, int(lifetime))
+        self.keepalive = keepalive
+        #: Stop writing when the own entry has less than this left: one poll, and never more than a sixth of the
+        #: lifetime, which is less than the gap Kopf's own keep-alive (every lifetime - 5..10 s) leaves.
+        self.margin = min(interval, self.lifetime / 6)
         self.active = False
         self.checked = asyncio.Event()
-        self._on_top = 0
+        self._seen = 0
+        self._touched_at = -float("inf")
+        self._own_deadline: datetime.datetime | None = None
+        self._touch_warned = False
 
     async def run(self, on_active: Callable[[], Awaitable[None]], on_standby: Callable[[], Awaitable[None]]) -> None:
         warned = False
         while True:
+            if self.keepalive and time.monotonic() - self._touched_at >= self.lifetime / 3:
+                await self._touch()
             try:
-                peering = await self.kube.request("GET", self.path)
+                peering = await self._bounded(self.kube.request("GET", self.path))
             except KubeAPIError as error:
                 if not warned:
                     logger.error(
@@ -84,16 +121,21 @@ class PeeringGate:
                     )
                     warned = True
                 peering = None
-            except OSError as error:
-                logger.warning("Peering object %r unreachable (%s)", self.name, error)
+            except (OSError, TimeoutError) as error:
+                logger.warning("Peering object %r unreachable (%s)", self.name, error or "timed out")
                 peering = None
             now = datetime.datetime.now(datetime.UTC)
             peers = parse_peers((peering or {}).get("status") or {})
-            # Until Kopf has written our own keep-alive, others cannot see us: do not act yet.
-            known = any(p.identity == self.identity for p in peers)
-            on_top = peering is not None and known and is_active(peers, self.identity, self.priority, now)
-            self._on_top = self._on_top + 1 if on_top else 0
-            active = self._on_top >= self.confirmations if not self.active else on_top
+            own = next((peer for peer in peers if peer.identity == self.identity), None)
+            # Until our own keep-alive is in the object (and stays live by the margin), others cannot count on
+            # us: neither act nor keep acting.
+            alive = own is not None and (own.deadline - now).total_seconds() > self.margin
+            self._own_deadline = own.deadline if own is not None and alive else None
+            self._seen = self._seen + 1 if alive else 0
+            on_top = peering is not None and alive and is_active(peers, self.identity, self.priority, now)
+            active = on_top and (self.active or self._seen >= self.confirmations)
+            if self.keepalive and peering is not None:
+                await self._clean([peer for peer in peers if peer.deadline <= now and peer.identity != self.identity])
             if active != self.active:
                 self.active = active
                 if active:
@@ -104,3 +146,45 @@ class PeeringGate:
                     await on_standby()
             self.checked.set()
             await asyncio.sleep(self.interval)
+
+    async def leave(self) -> None:
+        """Take this replica out of the peering object (a clean exit: the standby need not wait for the lifetime)."""
+        if not self.keepalive:
+            return
+        try:
+            await self._patch(removal_patch([self.identity]))
+        except (KubeAPIError, OSError, TimeoutError) as error:
+            logger.warning(
+                "Could not leave the peering object %r (%s): the others wait out its lifetime", self.name, error
+            )
+
+    async def _touch(self) -> None:
+        now = datetime.datetime.now(datetime.UTC)
+        try:
+            await self._bounded(self._patch(keepalive_patch(self.identity, self.priority, self.lifetime, now)))
+        except (KubeAPIError, OSError, TimeoutError) as error:
+            if not self._touch_warned:  # the poll that follows says what this replica does about it
+                logger.warning("Peering %r: keep-alive not written (%s)", self.name, error or "timed out")
+                self._touch_warned = True
+            return
+        self._touched_at = time.monotonic()
+        self._touch_warned = False
+
+    async def _clean(self, dead: list[Peer]) -> None:
+        if not dead:
+            return
+        try:
+            await self._bounded(self._patch(removal_patch([peer.identity for peer in dead])))
+        except (KubeAPIError, OSError, TimeoutError) as error:
+            logger.debug("Peering %r: dead peers not cleaned (%s)", self.name, error)
+
+    async def _patch(self, body: dict[str, Any]) -> None:
+        await self.kube.request("PATCH", self.path, body=body, content_type=MERGE_PATCH)
+
+    async def _bounded(self, request: Awaitable[Any]) -> Any:
+        """While active, a request may take only as long as our own entry stays live by the margin: a replica
+        whose requests hang must still stop writing before the others may presume it dead."""
+        if not self.active or self._own_deadline is None:
+            return await request
+        left = (self._own_deadline - datetime.datetime.now(datetime.UTC)).total_seconds() - self.margin
+        return await asyncio.wait_for(request, max(0.05, left))

@@ -21,24 +21,22 @@ logger = logging.getLogger(__name__)
 
 
 def kopf_arguments(settings: Settings, memo: kopf.Memo) -> dict[str, object]:
-    """How Kopf is started for these settings: namespaces, standalone or peering.
+    """How Kopf is started for these settings: namespaces; always standalone.
 
-    Under peering every replica gets a random priority (Kopf pauses all replicas of equal priority) and an
-    identity it knows, so that the peering gate can find itself in the peering object; both go in the memo.
+    Kopf watches on every replica, also under ``--peering``: its peering would pause a standby's watch streams,
+    and a standby that keeps watching is a warm one (handlers.py). The peering gate elects the active replica
+    in the same peering object instead, with a random priority (Kopf's rule pauses all replicas of equal
+    priority) and an identity of its own, both kept in the memo.
     """
     state = handlers.running(memo)
-    arguments: dict[str, object] = {
-        "clusterwide": not settings.namespace,
-        "namespaces": [settings.namespace] if settings.namespace else [],
-        "standalone": not settings.peering,
-        "peering_name": settings.peering or None,
-    }
     if settings.peering:
         state.peering_identity = own_identity()
         state.peering_priority = random_priority()
-        arguments["identity"] = state.peering_identity
-        arguments["priority"] = state.peering_priority
-    return arguments
+    return {
+        "clusterwide": not settings.namespace,
+        "namespaces": [settings.namespace] if settings.namespace else [],
+        "standalone": True,
+    }
 
 
 def kopf_setup(settings: Settings) -> tuple[kopf.OperatorRegistry, kopf.OperatorSettings]:

@@ -138,8 +138,13 @@ def test_kopf_run_with_peering_has_one_writer_and_a_standby_that_takes_over(
         print(f"\nkopf run --peering: handover after SIGTERM in {time.monotonic() - stopped_at:.2f}s")
         assert standby.lines("is now active")
         assert standby.process.poll() is None
-        writes = [line for r in replicas for line in r.lines("UPDATE A web.example.com")]
-        assert len(writes) == 1, writes  # the change was written once, by the replica that took over
+
+        def writes() -> list[str]:
+            return [line for r in replicas for line in r.lines("UPDATE A web.example.com")]
+
+        # A replica logs the update once BIND answered it, so the record can show before the line does.
+        wait_for(writes, 10, "the log line of the update")
+        assert len(writes()) == 1, writes()  # the change was written once, by the replica that took over
     finally:
         for replica in replicas:
             replica.stop()
