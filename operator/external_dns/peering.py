@@ -82,6 +82,7 @@ class PeeringGate:
         confirmations: int = 3,
         lifetime: float = 60.0,
         keepalive: bool = False,
+        margin: float | None = None,
     ) -> None:
         self.kube = kube
         self.name = name
@@ -96,7 +97,7 @@ class PeeringGate:
         self.keepalive = keepalive
         #: Stop writing when the own entry has less than this left: one poll, and never more than a sixth of the
         #: lifetime, which is less than the gap Kopf's own keep-alive (every lifetime - 5..10 s) leaves.
-        self.margin = min(interval, self.lifetime / 6)
+        self.margin = min(interval, self.lifetime / 6) if margin is None else margin
         self.active = False
         self.checked = asyncio.Event()
         self._seen = 0

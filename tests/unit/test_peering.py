@@ -75,11 +75,16 @@ class ScriptedKube:
     def __init__(self, script: list[Mapping[str, Any] | None]) -> None:
         self.script = list(script)
         self.paths: list[str] = []
+        self.patches: list[Any] = []
         self.done = asyncio.Event()
 
-    async def request(self, method: str, path: str, **_: Any) -> Any:
-        assert method == "GET"
+    async def request(self, method: str, path: str, *, body: Any = None, content_type: str = "", **_: Any) -> Any:
         self.paths.append(path)
+        if method == "PATCH":
+            assert content_type == "application/merge-patch+json"
+            self.patches.append(body)
+            return {}
+        assert method == "GET"
         if not self.script:
             self.done.set()
             await asyncio.Event().wait()
@@ -94,11 +99,13 @@ def peering(**peers: dict[str, Any]) -> dict[str, Any]:
 
 
 async def run_gate(
-    script: list[Mapping[str, Any] | None], confirmations: int = 1
+    script: list[Mapping[str, Any] | None], confirmations: int = 1, **options: Any
 ) -> tuple[list[str], PeeringGate, ScriptedKube]:
     """Run the gate over scripted peering objects; one confirmation unless told (the role rules alone)."""
     kube = ScriptedKube(script)
-    gate = PeeringGate(cast(KubeClient, kube), "external-dns", "me@1", 100, interval=0, confirmations=confirmations)
+    gate = PeeringGate(
+        cast(KubeClient, kube), "external-dns", "me@1", 100, interval=0, confirmations=confirmations, **options
+    )
     transitions: list[str] = []
 
     async def on_active() -> None:
@@ -175,3 +182,86 @@ async def test_the_lead_is_taken_only_after_several_polls_on_top_but_given_up_at
 
     transitions, gate, _ = await run_gate([alone, alone, alone, with_higher], confirmations=3)
     assert transitions == ["active", "standby"]
+
+
+async def test_the_gate_stops_writing_before_its_own_entry_could_be_presumed_dead() -> None:
+    now = datetime.datetime.now(datetime.UTC)
+    fresh = peering(me_1=seen(now=now, lifetime=60))
+    # 59.5 s old with a 60 s lifetime: live, but by less than the margin (one poll): others may take over soon.
+    expiring = peering(me_1=seen(59.5, now=now, lifetime=60))
+    gone = peering(other_2=seen(now=now, priority=10))
+    gate_options = {"lifetime": 60, "margin": 1.0}  # the margin of a 1 s poll
+
+    transitions, gate, _ = await run_gate([fresh, expiring], **gate_options)
+    assert transitions == ["active", "standby"] and not gate.active
+
+    transitions, gate, _ = await run_gate([fresh, gone], **gate_options)
+    assert transitions == ["active", "standby"]  # our entry was cleaned out (presumed dead): never keep writing
+
+
+async def test_a_replica_seen_long_enough_takes_over_at_the_first_poll_after_the_leaders_deadline() -> None:
+    now = datetime.datetime.now(datetime.UTC)
+    leader_live = peering(me_1=seen(now=now), other_2=seen(now=now, priority=500))
+    leader_dead = peering(me_1=seen(now=now), other_2=seen(3600, now=now, priority=500))
+    transitions, _, _ = await run_gate([leader_live, leader_live, leader_live, leader_dead], confirmations=3)
+    assert transitions == ["active"]  # no further confirmations: every live replica has long seen this one
+    transitions, _, _ = await run_gate([leader_live, leader_dead], confirmations=3)
+    assert transitions == []  # a newcomer still waits until the others have had time to see it
+
+
+async def test_with_keepalive_the_gate_keeps_its_own_entry_in_kopfs_format_and_cleans_dead_peers() -> None:
+    now = datetime.datetime.now(datetime.UTC)
+    with_dead = peering(me_1=seen(now=now, lifetime=3), dead_2=seen(3600, now=now, priority=500))
+    transitions, gate, kube = await run_gate([with_dead], keepalive=True, lifetime=3)
+
+    assert transitions == ["active"]
+    keepalive, cleaning = kube.patches[:2]
+    entry = keepalive["status"]["me@1"]
+    assert (entry["priority"], entry["lifetime"]) == (100, 3)
+    assert abs(datetime.datetime.fromisoformat(entry["lastseen"]) - now) < datetime.timedelta(seconds=5)
+    assert cleaning == {"status": {"dead@2": None}}  # as Kopf's clean() does, so the object does not grow
+
+    await gate.leave()
+    assert kube.patches[-1] == {"status": {"me@1": None}}
+
+
+async def test_without_keepalive_the_gate_only_reads() -> None:
+    now = datetime.datetime.now(datetime.UTC)
+    with_dead = peering(me_1=seen(now=now), dead_2=seen(3600, now=now, priority=500))
+    transitions, gate, kube = await run_gate([with_dead])
+    await gate.leave()
+    assert transitions == ["active"] and kube.patches == []  # Kopf (kopf run --peering) writes the object there
+
+
+class HangingKube(ScriptedKube):
+    """Answers one GET, then hangs on every request as an unreachable API server does."""
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        if self.script:
+            return await super().request(method, path, **kwargs)
+        self.done.set()
+        await asyncio.Event().wait()
+
+
+async def test_an_active_gate_whose_requests_hang_steps_down_before_its_entry_expires() -> None:
+    now = datetime.datetime.now(datetime.UTC)
+    # Our entry has 1.2 s left; the margin is 0.5 s: the hanging GET is given up after about 0.7 s.
+    kube = HangingKube([peering(me_1=seen(1.8, now=now, lifetime=3))])
+    gate = PeeringGate(cast(KubeClient, kube), "external-dns", "me@1", 100, interval=0.5, confirmations=1, lifetime=3)
+    transitions: list[str] = []
+    stood_by = asyncio.Event()
+
+    async def on_active() -> None:
+        transitions.append("active")
+
+    async def on_standby() -> None:
+        transitions.append("standby")
+        stood_by.set()
+
+    task = asyncio.create_task(gate.run(on_active, on_standby))
+    try:
+        await asyncio.wait_for(stood_by.wait(), 5)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert transitions == ["active", "standby"] and not gate.active
