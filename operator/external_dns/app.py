@@ -89,6 +89,9 @@ class Application:
         self.router = ZoneRouter(())
         self.workers: dict[Zone, ZoneWorker] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        #: Warnings found while standing by (events muted), per object: recorded on taking over, unless the
+        #: replica that led then posted them (EventSink.record_missing).
+        self._held_warnings: dict[ObjectKey, list[RecordEvent]] = {}
         #: The periodic re-LIST when it outlives the workers (a warm standby keeps its stores current).
         self._relist_task: asyncio.Task[None] | None = None
         self.listed = asyncio.Event()
@@ -192,6 +195,7 @@ class Application:
         key = ObjectKey(kind.name, namespace, name)
         if deleted:
             self.states.forget_object(key)
+            self._held_warnings.pop(key, None)
             self.blank_status.forget(key)
             self._mark(self.desired.remove(key))
             if self.wiring.status is not None:
@@ -249,11 +253,16 @@ class Application:
     def _report_problems(self, key: ObjectKey, ref: ObjectRef, problems: Sequence[str], source: str) -> None:
         if not self.states.set_problems(key, problems):
             return  # reported already
-        for message in problems:
+        warnings = [
+            RecordEvent(ref, Reason.ERROR, Action.FAILED_SYNC, m if m.startswith("no record:") else f"Invalid {m}")
+            for m in problems
+        ]
+        if self.events.muted:  # standing by: the object's current Warnings wait for a takeover
+            self._held_warnings[key] = warnings
+        for message, warning in zip(problems, warnings, strict=True):
             metrics.SOURCE_INVALID_ENDPOINTS.labels(source_type=source).inc()
             logger.warning("Invalid %s: %s", ref.display, message)
-            text = message if message.startswith("no record:") else f"Invalid {message}"
-            self.events.record(RecordEvent(ref, Reason.ERROR, Action.FAILED_SYNC, text))
+            self.events.record(warning)
 
     # --- zones and workers -----------------------------------------------------------------------------------
 
@@ -298,11 +307,15 @@ class Application:
         """Start one worker task per zone (after the initial listing), and with ``kube`` the periodic re-LIST."""
         await self.build_workers()
         self.events.muted = False
+        held = [warning for warnings in self._held_warnings.values() for warning in warnings]
+        self._held_warnings = {}
         self._tasks = [
             asyncio.create_task(worker.run(), name=f"zone-worker:{worker.label}") for worker in self.workers.values()
         ]
         if kube is not None:
             self._tasks.append(asyncio.create_task(self._relist(kube), name="relist"))
+        if held:
+            self._tasks.append(asyncio.create_task(self.events.record_missing(held), name="held-warnings"))
         if self.wiring.status is not None:
             kind = next(kind for kind in self.sources.values() if kind.spec.writes_status)
             self.status_refresher = StatusRefresher(

@@ -74,6 +74,11 @@ class EventSink:
         if len(self.sent) > 1000:
             del self.sent[:500]
 
+    async def record_missing(self, events: Iterable[RecordEvent]) -> None:
+        """Record Warnings a standby held back, unless already on the server (here: nothing is, record all)."""
+        for event in events:
+            self.record(event)
+
     async def close(self) -> None:
         return None
 
@@ -122,6 +127,34 @@ class KubeEventRecorder(EventSink):
         metrics.EVENTS_RECORDED.labels(reason=event.reason).inc()
         self.backlog.add(event, self._clock())
         self._wake()
+
+    async def record_missing(self, events: Iterable[RecordEvent]) -> None:
+        """Record the Warnings a standby found, but only those the replica that led then did not post.
+
+        One LIST of the RecordError Events on the server: those already there are not posted again (their repeats
+        increment them), the rest are recorded. Called when a standby takes over (app.py).
+        """
+        wanted = {(e.ref.namespace or "", e.ref.kind, e.ref.name, str(e.reason), e.message[:1024]): e for e in events}
+        try:
+            async for page in self._kube.list_pages("/api/v1/events", query={"fieldSelector": "reason=RecordError"}):
+                for item in page.get("items") or []:
+                    involved = item.get("involvedObject") or {}
+                    meta = item.get("metadata") or {}
+                    namespace, kind, name = (str(involved.get(f) or "") for f in ("namespace", "kind", "name"))
+                    event = wanted.pop((namespace, kind, name, str(item.get("reason")), str(item.get("message"))), None)
+                    if event is not None and meta.get("name"):
+                        key = (event.ref, event.reason, event.action, event.message)
+                        self._posted[key] = (
+                            meta["name"],
+                            meta.get("namespace") or "default",
+                            int(item.get("count") or 1),
+                        )
+        except (KubeAPIError, OSError, TimeoutError) as error:
+            logger.warning(
+                "Could not read the Warnings already posted (%s): posting %d found on standby", error, len(wanted)
+            )
+        for event in wanted.values():
+            self.record(event)
 
     @property
     def idle(self) -> bool:
