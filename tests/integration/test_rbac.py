@@ -55,6 +55,12 @@ def _unused_grants() -> dict[tuple[str, str, str], str]:
             reasons[("gateway.networking.k8s.io", kind, verb)] = "the gateway-* sources are not enabled here"
     for verb in ("list", "watch"):
         reasons[("", "namespaces", verb)] = "read only by the Gateway route sources' namespace selectors"
+        reasons[("kopf.dev", "clusterkopfpeerings", verb)] = (
+            "Kopf's own peering (kopf run --peering) watches the object; external-dns --peering gets and patches it"
+        )
+    reasons[("", "events", "list")] = (
+        "only a standby taking over with Warnings held lists them (tests/integration/test_warm_standby.py)"
+    )
     return reasons
 
 

@@ -375,7 +375,7 @@ EXPECTED_RULES = [
     ),
     ({"externaldns.k8s.io"}, {"dnsendpoints"}, {"get", "list", "watch"}),
     ({"externaldns.k8s.io"}, {"dnsendpoints/status"}, {"patch"}),
-    ({""}, {"events"}, {"create", "patch"}),
+    ({""}, {"events"}, {"create", "patch", "list"}),
     ({"apiextensions.k8s.io"}, {"customresourcedefinitions"}, {"list", "watch"}),
     ({"kopf.dev"}, {"clusterkopfpeerings"}, {"get", "list", "watch", "patch"}),
 ]
