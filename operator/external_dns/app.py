@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -38,6 +39,9 @@ from external_dns.sources.base import (
 from external_dns.store import Lookups, Obj, ObjectStore, PackedObject, object_id
 
 logger = logging.getLogger(__name__)
+
+#: How many changed names a standby remembers for its takeover (the newest; older ones wait for the whole zone).
+MAX_REMEMBERED_CHANGES = 10_000
 
 
 @dataclass
@@ -92,6 +96,15 @@ class Application:
         #: Warnings found while standing by (events muted), per object: recorded on taking over, unless the
         #: replica that led then posted them (EventSink.record_missing).
         self._held_warnings: dict[ObjectKey, list[RecordEvent]] = {}
+        #: Names whose desired state changed while no worker ran (standing by), newest last, with the loop time:
+        #: on taking over, those of the last ``recent_window`` seconds are planned before the whole zone.
+        self._changed_while_standing_by: OrderedDict[str, float] = OrderedDict()
+        self.recent_window = 60.0
+        #: Another replica leads (peering.py): no worker runs and no event is posted here.
+        self.standing_by = False
+        #: Zones read ahead of a takeover (peering.py saw the leader fall silent), kept until start or discard.
+        self._preloaded: dict[Zone, ZoneWorker] = {}
+        self._preload_task: asyncio.Task[None] | None = None
         #: The periodic re-LIST when it outlives the workers (a warm standby keeps its stores current).
         self._relist_task: asyncio.Task[None] | None = None
         self.listed = asyncio.Event()
@@ -267,8 +280,16 @@ class Application:
     # --- zones and workers -----------------------------------------------------------------------------------
 
     def _mark(self, names: Iterable[str]) -> None:
-        if not self.workers:
-            return  # no workers yet (or standing by): each plans its whole zone when it starts
+        if not self.workers:  # no workers yet (or standing by): each plans its whole zone when it starts
+            if not (self.standing_by and self.listed.is_set()):
+                return  # the initial listing is the whole zone's business, not a change
+            now = asyncio.get_running_loop().time()
+            for name in names:
+                self._changed_while_standing_by[name] = now
+                self._changed_while_standing_by.move_to_end(name)
+            while len(self._changed_while_standing_by) > MAX_REMEMBERED_CHANGES:
+                self._changed_while_standing_by.popitem(last=False)
+            return
         for name in names:
             for zone in self.router.zones_for(name):
                 self.workers[zone].mark((name,))
@@ -285,9 +306,38 @@ class Application:
         self.router = ZoneRouter(zones)
         return zones
 
+    def begin_preload(self) -> None:
+        """Read every zone ahead of a takeover (the leader fell silent; peering.py): :meth:`start` then reads
+        none again. In the background: the gate keeps polling meanwhile."""
+        self.discard_preload()
+        self._preload_task = asyncio.create_task(self._preload(), name="zone-preload")
+
+    def discard_preload(self) -> None:
+        """The leader spoke again: zones read ahead would go stale."""
+        if self._preload_task is not None:
+            self._preload_task.cancel()
+            self._preload_task = None
+        self._preloaded = {}
+
+    async def _preload(self) -> None:
+        workers = await self._new_workers()
+        await asyncio.gather(*(worker.load() for worker in workers.values()))
+        self._preloaded = workers
+        logger.info("Zones read ahead of a takeover: %s", ", ".join(w.label for w in workers.values()))
+
     async def build_workers(self) -> None:
+        if self._preload_task is not None:  # a takeover during the read ahead: finish it rather than read again
+            task, self._preload_task = self._preload_task, None
+            await asyncio.gather(task, return_exceptions=True)
+        if self._preloaded:
+            self.workers, self._preloaded = self._preloaded, {}
+            return
+        self.workers = await self._new_workers()
+        logger.info("Managing zones: %s", ", ".join(z.name or "." for z in self.workers) or "(none)")
+
+    async def _new_workers(self) -> dict[Zone, ZoneWorker]:
         zones = await self.load_zones()
-        self.workers = {
+        return {
             zone: ZoneWorker(
                 zone,
                 provider=self.provider,
@@ -301,14 +351,14 @@ class Application:
             )
             for zone in zones
         }
-        logger.info("Managing zones: %s", ", ".join(z.name or "." for z in zones) or "(none)")
 
     async def start(self, kube: KubeClient | None = None) -> None:
         """Start one worker task per zone (after the initial listing), and with ``kube`` the periodic re-LIST."""
         await self.build_workers()
-        self.events.muted = False
+        self.standing_by = self.events.muted = False
         held = [warning for warnings in self._held_warnings.values() for warning in warnings]
         self._held_warnings = {}
+        self._mark(self._recent_changes())
         self._tasks = [
             asyncio.create_task(worker.run(), name=f"zone-worker:{worker.label}") for worker in self.workers.values()
         ]
@@ -332,6 +382,14 @@ class Application:
         """The periodic re-LIST for the process's lifetime, whether the workers run or not (warm standby)."""
         self._relist_task = asyncio.create_task(self._relist(kube), name="relist")
 
+    def _recent_changes(self) -> list[str]:
+        """Names changed in the last ``recent_window`` seconds of standing by (those a dead leader may have
+        missed); forgets them all."""
+        since = asyncio.get_running_loop().time() - self.recent_window
+        names = [name for name, at in self._changed_while_standing_by.items() if at >= since]
+        self._changed_while_standing_by.clear()
+        return names
+
     async def _relist(self, kube: KubeClient) -> None:
         """A full LIST every resync interval, as a safety net under the watch streams.
 
@@ -346,14 +404,16 @@ class Application:
             except (TimeoutError, KubeAPIError, OSError) as error:
                 logger.warning("Periodic re-list failed (the watch streams carry on): %s", error)
 
+    def stand_by(self) -> None:
+        """Another replica leads: post nothing, remember what changes for the takeover."""
+        self.standing_by = self.events.muted = True
+
     async def stop_workers(self) -> None:
         """Stand by (another replica leads): stop writing and posting; names changed meanwhile wait for
         :meth:`start`, which plans every zone whole."""
-        self.events.muted = True
+        self.stand_by()
         tasks, self._tasks = self._tasks, []
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await cancel_all(tasks)
         self.workers = {}
         self.status_refresher = None
         if self._relist_task is None:
@@ -395,11 +455,19 @@ class Application:
             self.status_refresher.refresh()
 
     async def close(self) -> None:
-        tasks = [*self._tasks, *([self._relist_task] if self._relist_task is not None else [])]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        self.discard_preload()
+        await cancel_all([*self._tasks, *([self._relist_task] if self._relist_task is not None else [])])
         await self.events.close()
         if self.wiring.status is not None:
             await self.wiring.status.close()
         await self.provider.close()
+
+
+async def cancel_all(tasks: Sequence[asyncio.Task[None]]) -> None:
+    """Cancel the tasks and wait until they are done, cancelling again any that swallowed it (Python 3.11's
+    wait_for returns the result of a wait that finished at the moment it was cancelled, and the task runs on)."""
+    while pending := [task for task in tasks if not task.done()]:
+        for task in pending:
+            task.cancel()
+        await asyncio.wait(pending, timeout=0.5)
+    await asyncio.gather(*tasks, return_exceptions=True)

@@ -164,7 +164,7 @@ def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
                 lifetime=config.peering_lifetime,
                 keepalive=warm_standby,
             )
-            app.events.muted = True  # until this replica leads: the active one posts
+            app.stand_by()  # until this replica leads: the active one posts
         # A standby replica is ready: ready to take over is what a rollout should wait for.
         state.status_server = await status_server.serve(
             config.metrics_address,
@@ -198,7 +198,16 @@ def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
             await app.list_all(kube)
             app.start_relisting(kube)
             state.gate = gate
-            state.gate_task = asyncio.create_task(gate.run(app.start, app.stop_workers), name="peering-gate")
+            app.recent_window = 2 * config.peering_lifetime  # what a leader that died may not have written
+            state.gate_task = asyncio.create_task(
+                gate.run(
+                    app.start,
+                    app.stop_workers,
+                    on_leader_silent=app.begin_preload,
+                    on_leader_back=app.discard_preload,
+                ),
+                name="peering-gate",
+            )
         else:
             state.gate = gate
             state.gate_task = asyncio.create_task(gate.run(activate, app.stop_workers), name="peering-gate")

@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 #: The Kopf release this module's reading of the peering format was written and tested against.
@@ -48,6 +48,11 @@ class Peer:
     identity: str
     priority: int
     deadline: datetime.datetime
+    lifetime: datetime.timedelta = field(default=datetime.timedelta(seconds=60), compare=False)
+
+    @property
+    def lastseen(self) -> datetime.datetime:
+        return self.deadline - self.lifetime
 
 
 def parse_peers(status: Mapping[str, Any]) -> list[Peer]:
@@ -64,7 +69,7 @@ def parse_peers(status: Mapping[str, Any]) -> list[Peer]:
             continue
         if lastseen.tzinfo is None:
             lastseen = lastseen.replace(tzinfo=datetime.UTC)
-        peers.append(Peer(identity, priority, lastseen + lifetime))
+        peers.append(Peer(identity, priority, lastseen + lifetime, lifetime))
     return peers
 
 

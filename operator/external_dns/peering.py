@@ -15,7 +15,11 @@ Two ways to run it:
   only reads, and the replica that becomes active LISTs every source before starting its workers (handlers.py).
 
 Safety: a replica writes only while its own entry in the object is live by a margin, so one whose keep-alive
-stops landing (API server unreachable, a stuck loop) stops writing before the others may presume it dead.
+stops landing (API server unreachable, a stuck loop) stops writing before the others may presume it dead. With
+``keepalive`` it renews every sixth of the lifetime and fences itself sooner: it stops writing once its last
+keep-alive sent is older than a third of the lifetime (``fence``). A standby that sees the leader silent for
+longer than that reads its zones ahead of the takeover (``on_leader_silent``): nobody writes by then, so the
+read is exact, and the takeover at the leader's deadline needs no zone read.
 A replica takes the lead only after its own entry has been visible for ``confirmations`` polls in a row, so every
 live replica below it has seen it and stood by; a replica that loses the lead stops at its next poll.
 
@@ -98,17 +102,29 @@ class PeeringGate:
         #: Stop writing when the own entry has less than this left: one poll, and never more than a sixth of the
         #: lifetime, which is less than the gap Kopf's own keep-alive (every lifetime - 5..10 s) leaves.
         self.margin = min(interval, self.lifetime / 6) if margin is None else margin
+        #: With keepalive: how often the keep-alive is renewed, and how old the last one sent may be before this
+        #: replica stops writing (two renewals may fail first; never past its deadline minus the margin).
+        self.touch_every = self.lifetime / 6
+        self.fence = min(max(self.lifetime / 3, 2 * interval) + self.margin, self.lifetime - self.margin)
         self.active = False
         self.checked = asyncio.Event()
         self._seen = 0
-        self._touched_at = -float("inf")
+        self._touched_at = -float("inf")  # when the last keep-alive that landed was sent (monotonic)
+        self._leader_silent = False
         self._own_deadline: datetime.datetime | None = None
         self._touch_warned = False
 
-    async def run(self, on_active: Callable[[], Awaitable[None]], on_standby: Callable[[], Awaitable[None]]) -> None:
+    async def run(
+        self,
+        on_active: Callable[[], Awaitable[None]],
+        on_standby: Callable[[], Awaitable[None]],
+        *,
+        on_leader_silent: Callable[[], None] | None = None,
+        on_leader_back: Callable[[], None] | None = None,
+    ) -> None:
         warned = False
         while True:
-            if self.keepalive and time.monotonic() - self._touched_at >= self.lifetime / 3:
+            if self.keepalive and time.monotonic() - self._touched_at >= self.touch_every:
                 await self._touch()
             try:
                 peering = await self._bounded(self.kube.request("GET", self.path))
@@ -131,12 +147,23 @@ class PeeringGate:
             # Until our own keep-alive is in the object (and stays live by the margin), others cannot count on
             # us: neither act nor keep acting.
             alive = own is not None and (own.deadline - now).total_seconds() > self.margin
+            if self.keepalive:
+                alive = alive and time.monotonic() - self._touched_at < self.fence
             self._own_deadline = own.deadline if own is not None and alive else None
             self._seen = self._seen + 1 if alive else 0
             on_top = peering is not None and alive and is_active(peers, self.identity, self.priority, now)
             active = on_top and (self.active or self._seen >= self.confirmations)
             if self.keepalive and peering is not None:
                 await self._clean([peer for peer in peers if peer.deadline <= now and peer.identity != self.identity])
+            silent = self._leader_silent if active or not self.keepalive else self._leader_is_silent(peers, now)
+            if silent is not None and silent != self._leader_silent:
+                self._leader_silent = silent
+                callback = on_leader_silent if silent else on_leader_back
+                if callback is not None:
+                    logger.info("Peering %r: the leader is %s", self.name, "silent" if silent else "back")
+                    callback()
+            if active:
+                self._leader_silent = False  # taking over consumes what was read ahead
             if active != self.active:
                 self.active = active
                 if active:
@@ -147,6 +174,18 @@ class PeeringGate:
                     await on_standby()
             self.checked.set()
             await asyncio.sleep(self.interval)
+
+    def _leader_is_silent(self, peers: list[Peer], now: datetime.datetime) -> bool | None:
+        """True when every live peer that keeps this replica standing by has sent no keep-alive for longer than
+        the fence (plus a margin for clocks): each has stopped writing, or is dead. False when one has; None when
+        none is left (expired: the takeover follows, and what was read ahead stays good)."""
+        blockers = [
+            p for p in peers if p.identity != self.identity and p.deadline > now and p.priority >= self.priority
+        ]
+        if not blockers:
+            return None
+        limit = datetime.timedelta(seconds=self.fence + self.margin)
+        return all(now - p.lastseen > limit for p in blockers)
 
     async def leave(self) -> None:
         """Take this replica out of the peering object (a clean exit: the standby need not wait for the lifetime)."""
@@ -161,6 +200,7 @@ class PeeringGate:
 
     async def _touch(self) -> None:
         now = datetime.datetime.now(datetime.UTC)
+        sent_at = time.monotonic()
         try:
             await self._bounded(self._patch(keepalive_patch(self.identity, self.priority, self.lifetime, now)))
         except (KubeAPIError, OSError, TimeoutError) as error:
@@ -168,7 +208,7 @@ class PeeringGate:
                 logger.warning("Peering %r: keep-alive not written (%s)", self.name, error or "timed out")
                 self._touch_warned = True
             return
-        self._touched_at = time.monotonic()
+        self._touched_at = sent_at
         self._touch_warned = False
 
     async def _clean(self, dead: list[Peer]) -> None:
@@ -188,4 +228,6 @@ class PeeringGate:
         if not self.active or self._own_deadline is None:
             return await request
         left = (self._own_deadline - datetime.datetime.now(datetime.UTC)).total_seconds() - self.margin
+        if self.keepalive:
+            left = min(left, self._touched_at + self.fence - time.monotonic())
         return await asyncio.wait_for(request, max(0.05, left))

@@ -163,12 +163,23 @@ class ZoneWorker:
             return
 
     async def run(self) -> None:
-        """The worker's life: load, then sync dirty names, retries and periodic resyncs until cancelled."""
-        await self.load()
-        if self._dirty:  # changed while the zone was read: before the whole-zone pass, not in its name order
-            changed, self._dirty = self._dirty, set()
-            await self.sync(changed)
+        """The worker's life: load, then sync dirty names, retries and periodic resyncs until cancelled.
+
+        Names marked before it runs or while the zone is read (a standby's latest changes, app.py; changes made
+        during the start) are planned before the whole zone, so
+        the newest change waits for no whole-zone pass; a zone read in advance (a preload) is not read again.
+        """
+        if not self.cache.loaded:
+            await self.load()
+        if self._dirty:
+            first, self._dirty = self._dirty, set()
+            await self.sync(first)
         await self.sync_all()
+        if not self._dirty:
+            # The marks made before this point are planned. A wake-up left set would also let Python 3.11's
+            # wait_for below return its result instead of a cancellation that arrives at the same moment
+            # (stop_workers' cancel then never lands, and the peering gate waits on it forever).
+            self._wake.clear()
         self.first_sync_done.set()
         loop = asyncio.get_running_loop()
         next_resync = loop.time() + self._resync_delay()

@@ -34,7 +34,7 @@ def run(coro: Any) -> Any:
 class Replica:
     """One operator process; its log goes to a file the test reads."""
 
-    def __init__(self, cluster: LocalCluster, bind: BindServer, log: Path) -> None:
+    def __init__(self, cluster: LocalCluster, bind: BindServer, log: Path, lifetime: int = LIFETIME) -> None:
         info = bind.info
         self.log = log
         args = [
@@ -42,7 +42,7 @@ class Replica:
             "--source=service", "--provider=rfc2136", f"--kubeconfig={cluster.kubeconfig}",
             f"--rfc2136-host={info.host}", f"--rfc2136-port={info.port}", f"--rfc2136-zone={ZONE}",
             f"--rfc2136-tsig-keyname={info.key_name}", f"--rfc2136-tsig-secret-alg={info.key_algorithm}",
-            "--txt-owner-id=ha", "--peering=external-dns", f"--peering-lifetime={LIFETIME}s",
+            "--txt-owner-id=ha", "--peering=external-dns", f"--peering-lifetime={lifetime}s",
             "--debounce=50ms", f"--metrics-address=127.0.0.1:{free_port()}",
         ]  # fmt: skip
         env = {**os.environ, "EXTERNAL_DNS_RFC2136_TSIG_SECRET": info.key_secret}

@@ -20,15 +20,18 @@ import pytest
 from tests.backends.bind import BindServer
 from tests.builders import lb_service
 from tests.harness import OperatorThread, operator_settings, wait_for
-from tests.integration.test_ha_failover import LIFETIME, Replica, a_record, service_ip
+from tests.integration.test_ha_failover import Replica, a_record, service_ip
 
 from external_dns.desired import ObjectKey
 from external_dns.handlers import running
+from external_dns.providers.rfc2136.provider import RFC2136Provider
 from external_dns.testing import local_cluster_in_thread
 from external_dns.testing.cluster import LocalCluster
 from external_dns.testing.emulator import ApiServerEmulator
 
 BAD_TTL = {"external-dns.alpha.kubernetes.io/ttl": "forever"}
+#: Long enough that a silent leader is noticed (after a third of it, plus a margin) well before it expires.
+LIFETIME = 6
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,7 @@ def test_the_standby_follows_changes_posts_nothing_and_takes_over_without_listin
     }))  # fmt: skip
     run(cluster.create("v1", "services", lb_service("web", "web.example.com", "203.0.113.1")))
     run(cluster.create("v1", "services", lb_service("bad", "bad.example.com", "203.0.113.9", annotations=BAD_TTL)))
-    leader = Replica(cluster, bind, tmp_path / "leader.log")
+    leader = Replica(cluster, bind, tmp_path / "leader.log", lifetime=LIFETIME)
     try:
         wait_for(lambda: a_record(bind) == {"203.0.113.1"}, 40, "the leader's first record")
         wait_for(lambda: warnings_on(cluster, "bad") == [1], 20, "the leader's Warning on the bad TTL")
@@ -110,12 +113,20 @@ def test_the_standby_follows_changes_posts_nothing_and_takes_over_without_listin
             assert standby.app.states.problems(ObjectKey("service", "default", "bad"))
             assert standby.app.events.sent == []
 
+            provider = standby.app.provider
+            assert isinstance(provider, RFC2136Provider)
+            assert provider.stats.axfrs == 0  # a standby reads no zone while the leader keeps alive
+
             lists_before = service_lists(requests)
             leader.stop(signal.SIGKILL)
             service_ip(cluster, "203.0.113.3")
+            # The leader falls silent: the standby reads the zone ahead, before the leader's entry expires.
+            wait_for(lambda: provider.stats.axfrs == 1, LIFETIME, "the zone read ahead of the takeover")
+            assert not gate.active
             wait_for(lambda: a_record(bind) == {"203.0.113.3"}, LIFETIME + 20, "the standby to take over and write")
             assert gate.active
             assert service_lists(requests) == lists_before  # the takeover listed nothing: its stores were current
+            assert provider.stats.axfrs == 1  # and read the zone no second time
 
             standby.wait_idle()
             assert warnings_on(cluster, "bad") == [1]  # the leader's Warning stands; nobody posted it again

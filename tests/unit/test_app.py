@@ -3,13 +3,14 @@ other sources read re-derives exactly its readers, and what is reported on objec
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
 
-from external_dns.app import Application, Wiring
+from external_dns.app import Application, Wiring, cancel_all
 from external_dns.desired import ObjectKey
 from external_dns.endpoint import RESOURCE_LABEL, Endpoint, ObjectRef
 from external_dns.events import Action, Reason
@@ -352,3 +353,19 @@ def test_default_targets_keep_the_labels_refs_and_ttl_of_the_endpoint() -> None:
     assert filled.labels == original.labels
     assert filled.refs == original.refs
     assert filled.ttl == 60
+
+
+async def test_cancel_all_cancels_again_a_task_that_swallowed_the_first_cancellation() -> None:
+    swallowed = asyncio.Event()
+
+    async def stubborn() -> None:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            swallowed.set()  # as Python 3.11's wait_for does when its wait finished at the same moment
+        await asyncio.Event().wait()
+
+    task = asyncio.create_task(stubborn())
+    await asyncio.sleep(0)
+    await asyncio.wait_for(cancel_all([task]), 5)
+    assert swallowed.is_set() and task.cancelled()

@@ -774,3 +774,48 @@ async def test_a_name_marked_while_the_zone_is_first_read_is_synced_before_the_w
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+class BatchRecorder(FlakyProvider):
+    """Records the names of every batch applied."""
+
+    def __init__(self, inner: InMemoryProvider) -> None:
+        super().__init__(inner, failures=0)
+        self.batches: list[set[str]] = []
+
+    async def apply_changes(self, zone: Zone, changes: Changes) -> ApplyOutcome:
+        self.batches.append({ep.dns_name for ep in (*changes.create, *changes.update_new, *changes.delete)})
+        return await super().apply_changes(zone, changes)
+
+
+async def test_names_marked_before_the_worker_runs_are_written_before_the_whole_zone_pass() -> None:
+    inner = InMemoryProvider([ZONE])
+    recorder = BatchRecorder(inner)
+    rig = make_rig(recorder, inner=inner)
+    rig.want(API, wanted("api.example.com", "203.0.113.20", ref=API_REF))  # left for the whole-zone pass
+    rig.worker.mark(rig.want(WEB, wanted("web.example.com", "203.0.113.10")))  # a standby's latest change
+    task = asyncio.create_task(rig.worker.run())
+    try:
+        await asyncio.wait_for(rig.worker.idle.wait(), 5)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert recorder.batches == [
+        {"web.example.com", "a-web.example.com"},
+        {"api.example.com", "a-api.example.com"},
+    ]
+
+
+async def test_a_zone_read_ahead_is_not_read_again_when_the_worker_runs() -> None:
+    rig = make_rig()
+    await rig.worker.load()
+    reads = rig.provider.calls.records
+    rig.want(WEB, wanted("web.example.com", "203.0.113.10"))
+    task = asyncio.create_task(rig.worker.run())
+    try:
+        await asyncio.wait_for(rig.worker.idle.wait(), 5)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert rig.provider.calls.records == reads
+    assert ("web.example.com", "A") in rig.records()
