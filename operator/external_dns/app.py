@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -36,12 +35,10 @@ from external_dns.sources.base import (
     object_ref,
     passes_filters,
 )
+from external_dns.standby import StandbyMemory
 from external_dns.store import Lookups, Obj, ObjectStore, PackedObject, object_id
 
 logger = logging.getLogger(__name__)
-
-#: How many changed names a standby remembers for its takeover (the newest; older ones wait for the whole zone).
-MAX_REMEMBERED_CHANGES = 10_000
 
 
 @dataclass
@@ -93,13 +90,8 @@ class Application:
         self.router = ZoneRouter(())
         self.workers: dict[Zone, ZoneWorker] = {}
         self._tasks: list[asyncio.Task[None]] = []
-        #: Warnings found while standing by (events muted), per object: recorded on taking over, unless the
-        #: replica that led then posted them (EventSink.record_missing).
-        self._held_warnings: dict[ObjectKey, list[RecordEvent]] = {}
-        #: Names whose desired state changed while no worker ran (standing by), newest last, with the loop time:
-        #: on taking over, those of the last ``recent_window`` seconds are planned before the whole zone.
-        self._changed_while_standing_by: OrderedDict[str, float] = OrderedDict()
-        self.recent_window = 60.0
+        #: What a standby remembers for its takeover: Warnings not posted, names changed (standby.py).
+        self.standby = StandbyMemory()
         #: Another replica leads (peering.py): no worker runs and no event is posted here.
         self.standing_by = False
         #: Zones read ahead of a takeover (peering.py saw the leader fall silent), kept until start or discard.
@@ -208,7 +200,7 @@ class Application:
         key = ObjectKey(kind.name, namespace, name)
         if deleted:
             self.states.forget_object(key)
-            self._held_warnings.pop(key, None)
+            self.standby.forget(key)
             self.blank_status.forget(key)
             self._mark(self.desired.remove(key))
             if self.wiring.status is not None:
@@ -271,7 +263,7 @@ class Application:
             for m in problems
         ]
         if self.events.muted:  # standing by: the object's current Warnings wait for a takeover
-            self._held_warnings[key] = warnings
+            self.standby.hold(key, warnings)
         for message, warning in zip(problems, warnings, strict=True):
             metrics.SOURCE_INVALID_ENDPOINTS.labels(source_type=source).inc()
             logger.warning("Invalid %s: %s", ref.display, message)
@@ -283,12 +275,7 @@ class Application:
         if not self.workers:  # no workers yet (or standing by): each plans its whole zone when it starts
             if not (self.standing_by and self.listed.is_set()):
                 return  # the initial listing is the whole zone's business, not a change
-            now = asyncio.get_running_loop().time()
-            for name in names:
-                self._changed_while_standing_by[name] = now
-                self._changed_while_standing_by.move_to_end(name)
-            while len(self._changed_while_standing_by) > MAX_REMEMBERED_CHANGES:
-                self._changed_while_standing_by.popitem(last=False)
+            self.standby.changed(names)
             return
         for name in names:
             for zone in self.router.zones_for(name):
@@ -356,9 +343,8 @@ class Application:
         """Start one worker task per zone (after the initial listing), and with ``kube`` the periodic re-LIST."""
         await self.build_workers()
         self.standing_by = self.events.muted = False
-        held = [warning for warnings in self._held_warnings.values() for warning in warnings]
-        self._held_warnings = {}
-        self._mark(self._recent_changes())
+        held = self.standby.take_warnings()
+        self._mark(self.standby.take_recent_changes())
         self._tasks = [
             asyncio.create_task(worker.run(), name=f"zone-worker:{worker.label}") for worker in self.workers.values()
         ]
@@ -381,14 +367,6 @@ class Application:
     def start_relisting(self, kube: KubeClient) -> None:
         """The periodic re-LIST for the process's lifetime, whether the workers run or not (warm standby)."""
         self._relist_task = asyncio.create_task(self._relist(kube), name="relist")
-
-    def _recent_changes(self) -> list[str]:
-        """Names changed in the last ``recent_window`` seconds of standing by (those a dead leader may have
-        missed); forgets them all."""
-        since = asyncio.get_running_loop().time() - self.recent_window
-        names = [name for name, at in self._changed_while_standing_by.items() if at >= since]
-        self._changed_while_standing_by.clear()
-        return names
 
     async def _relist(self, kube: KubeClient) -> None:
         """A full LIST every resync interval, as a safety net under the watch streams.

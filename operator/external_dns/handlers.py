@@ -198,7 +198,7 @@ def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
             await app.list_all(kube)
             app.start_relisting(kube)
             state.gate = gate
-            app.recent_window = 2 * config.peering_lifetime  # what a leader that died may not have written
+            app.standby.recent_window = 2 * config.peering_lifetime  # what a leader that died may not have written
             state.gate_task = asyncio.create_task(
                 gate.run(
                     app.start,
