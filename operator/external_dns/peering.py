@@ -17,7 +17,7 @@ Two ways to run it:
 Safety: a replica writes only while its own entry in the object is live by a margin, so one whose keep-alive
 stops landing (API server unreachable, a stuck loop) stops writing before the others may presume it dead. With
 ``keepalive`` it renews every sixth of the lifetime and fences itself sooner: it stops writing once its last
-keep-alive sent is older than a third of the lifetime (``fence``). A standby that sees the leader silent for
+keep-alive sent is older than half the lifetime (``fence``). A standby that sees the leader silent for
 longer than that reads its zones ahead of the takeover (``on_leader_silent``): nobody writes by then, so the
 read is exact, and the takeover at the leader's deadline needs no zone read.
 A replica takes the lead only after its own entry has been visible for ``confirmations`` polls in a row, so every
@@ -103,9 +103,10 @@ class PeeringGate:
         #: lifetime, which is less than the gap Kopf's own keep-alive (every lifetime - 5..10 s) leaves.
         self.margin = min(interval, self.lifetime / 6) if margin is None else margin
         #: With keepalive: how often the keep-alive is renewed, and how old the last one sent may be before this
-        #: replica stops writing (two renewals may fail first; never past its deadline minus the margin).
+        #: replica stops writing (about three renewals may fail or come late first, as on a loaded machine; never
+        #: past its deadline minus the margin). A standby reads ahead between the fence and the deadline.
         self.touch_every = self.lifetime / 6
-        self.fence = min(max(self.lifetime / 3, 2 * interval) + self.margin, self.lifetime - self.margin)
+        self.fence = min(max(self.lifetime / 2, 2 * interval) + self.margin, self.lifetime - self.margin)
         self.active = False
         self.checked = asyncio.Event()
         self._seen = 0
@@ -139,7 +140,7 @@ class PeeringGate:
                     warned = True
                 peering = None
             except (OSError, TimeoutError) as error:
-                logger.warning("Peering object %r unreachable (%s)", self.name, error or "timed out")
+                logger.warning("Peering object %r unreachable (%s)", self.name, str(error) or "timed out")
                 peering = None
             now = datetime.datetime.now(datetime.UTC)
             peers = parse_peers((peering or {}).get("status") or {})
@@ -205,7 +206,7 @@ class PeeringGate:
             await self._bounded(self._patch(keepalive_patch(self.identity, self.priority, self.lifetime, now)))
         except (KubeAPIError, OSError, TimeoutError) as error:
             if not self._touch_warned:  # the poll that follows says what this replica does about it
-                logger.warning("Peering %r: keep-alive not written (%s)", self.name, error or "timed out")
+                logger.warning("Peering %r: keep-alive not written (%s)", self.name, str(error) or "timed out")
                 self._touch_warned = True
             return
         self._touched_at = sent_at

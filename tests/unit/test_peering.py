@@ -268,7 +268,7 @@ async def test_an_active_gate_whose_requests_hang_steps_down_before_its_entry_ex
 
 
 async def run_gate_watching_the_leader(script: list[Mapping[str, Any] | None]) -> list[str]:
-    """Run a keep-alive gate (lifetime 60 s: renewals every 10 s, fence 21 s) and note what it says of the leader."""
+    """Run a keep-alive gate (lifetime 60 s: renewals every 10 s, fence 31 s) and note what it says of the leader."""
     kube = ScriptedKube(script)
     gate = PeeringGate(cast(KubeClient, kube), "external-dns", "me@1", 100, interval=0, lifetime=60, keepalive=True)
     heard: list[str] = []
@@ -299,15 +299,15 @@ async def test_a_standby_hears_when_the_leader_falls_silent_and_when_it_is_back(
     now = datetime.datetime.now(datetime.UTC)
     me = seen(now=now)
     fresh = peering(me_1=me, other_2=seen(1, now=now, priority=500))
-    # 30 s without a keep-alive (renewed every 10 s, fenced at 21 s): the leader writes no more, yet is not expired.
-    silent = peering(me_1=me, other_2=seen(30, now=now, priority=500))
+    # 40 s without a keep-alive (renewed every 10 s, fenced at 31 s): the leader writes no more, yet is not expired.
+    silent = peering(me_1=me, other_2=seen(40, now=now, priority=500))
     expired = peering(me_1=me, other_2=seen(3600, now=now, priority=500))
 
     assert await run_gate_watching_the_leader([fresh, silent, fresh]) == ["silent", "back"]
     # Expiry is no news: what was read ahead serves the takeover that follows.
     assert await run_gate_watching_the_leader([fresh, silent, expired]) == ["silent", "active"]
     # A lower-priority peer's silence is nobody's business.
-    lower_silent = peering(me_1=me, other_2=seen(30, now=now, priority=5))
+    lower_silent = peering(me_1=me, other_2=seen(40, now=now, priority=5))
     assert await run_gate_watching_the_leader([lower_silent] * 3) == ["active"]
 
 
@@ -323,7 +323,7 @@ async def test_a_leader_whose_keepalives_fail_stops_writing_at_the_fence() -> No
             return await super().request(method, path, **kwargs)
 
     kube = FailingPatches([])
-    # Lifetime 3 s, polls back to back: renewals due every 0.5 s, the fence 1 s after the one that landed.
+    # Lifetime 3 s, polls back to back: renewals due every 0.5 s, the fence 2 s after the one that landed.
     gate = PeeringGate(cast(KubeClient, kube), "external-dns", "me@1", 100, interval=0, lifetime=3, keepalive=True)
     transitions: list[str] = []
     stood_by = asyncio.Event()
