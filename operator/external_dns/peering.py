@@ -123,6 +123,8 @@ class PeeringGate:
         on_leader_silent: Callable[[], None] | None = None,
         on_leader_back: Callable[[], None] | None = None,
     ) -> None:
+        if self.keepalive:
+            await self._line_up()
         warned = False
         while True:
             if self.keepalive and time.monotonic() - self._touched_at >= self.touch_every:
@@ -187,6 +189,22 @@ class PeeringGate:
             return None
         limit = datetime.timedelta(seconds=self.fence + self.margin)
         return all(now - p.lastseen > limit for p in blockers)
+
+    async def _line_up(self) -> None:
+        """Join below every live replica: a replica that starts (a rollout, a restart) does not take the lead from
+        a healthy one, which would cost a handover (zone reads, a whole-zone pass) while it is still warming up."""
+        try:
+            peering = await self.kube.request("GET", self.path)
+        except (KubeAPIError, OSError, TimeoutError):
+            return  # the poll loop says what is wrong; a random priority is as good as any then
+        now = datetime.datetime.now(datetime.UTC)
+        peers = parse_peers((peering or {}).get("status") or {})
+        live = [p.priority for p in peers if p.deadline > now and p.identity != self.identity]
+        if live and min(live) <= self.priority:
+            self.priority = min(live) - random.randrange(1, 1000)
+            logger.info(
+                "Peering %r: joining below the %d live replicas (priority %d)", self.name, len(live), self.priority
+            )
 
     async def leave(self) -> None:
         """Take this replica out of the peering object (a clean exit: the standby need not wait for the lifetime)."""

@@ -212,7 +212,7 @@ async def test_a_replica_seen_long_enough_takes_over_at_the_first_poll_after_the
 async def test_with_keepalive_the_gate_keeps_its_own_entry_in_kopfs_format_and_cleans_dead_peers() -> None:
     now = datetime.datetime.now(datetime.UTC)
     with_dead = peering(me_1=seen(now=now, lifetime=3), dead_2=seen(3600, now=now, priority=500))
-    transitions, gate, kube = await run_gate([with_dead], keepalive=True, lifetime=3)
+    transitions, gate, kube = await run_gate([None, with_dead], keepalive=True, lifetime=3)  # None: lining up
 
     assert transitions == ["active"]
     keepalive, cleaning = kube.patches[:2]
@@ -269,7 +269,7 @@ async def test_an_active_gate_whose_requests_hang_steps_down_before_its_entry_ex
 
 async def run_gate_watching_the_leader(script: list[Mapping[str, Any] | None]) -> list[str]:
     """Run a keep-alive gate (lifetime 60 s: renewals every 10 s, fence 31 s) and note what it says of the leader."""
-    kube = ScriptedKube(script)
+    kube = ScriptedKube([None, *script])  # None: nothing to line up behind
     gate = PeeringGate(cast(KubeClient, kube), "external-dns", "me@1", 100, interval=0, lifetime=60, keepalive=True)
     heard: list[str] = []
 
@@ -344,3 +344,15 @@ async def test_a_leader_whose_keepalives_fail_stops_writing_at_the_fence() -> No
     # It led while its keep-alive was fresh, and stopped at the fence although the object (the entry there is
     # what an API server that stopped answering PATCHes would still show) says it is alive.
     assert transitions == ["active", "standby"]
+
+
+async def test_a_replica_that_starts_lines_up_below_the_live_ones_instead_of_taking_the_lead() -> None:
+    now = datetime.datetime.now(datetime.UTC)
+    leader = peering(other_2=seen(now=now, priority=50), dead_3=seen(3600, now=now, priority=10))
+    both = peering(me_1=seen(now=now, priority=0), other_2=seen(now=now, priority=50))
+    transitions, gate, _ = await run_gate([leader, both, both, both], keepalive=True, lifetime=60)
+    assert 50 - 1000 < gate.priority < 50  # below the live leader; the dead peer does not count
+    assert transitions == []  # the live leader keeps the lead
+
+    transitions, gate, _ = await run_gate([None, both, both, both], keepalive=True, lifetime=60)
+    assert gate.priority == 100 and transitions == ["active"]  # nothing readable: its own priority stands
