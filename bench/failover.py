@@ -94,9 +94,11 @@ class Replica:
         except OSError:
             return False
 
-    def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    def busy_seconds(self) -> float:
+        """Seconds its main thread (the event loop) ran or waited to run: on a loaded machine a busy process
+        waits in the run queue more than it runs, so CPU time alone would call it quiet."""
+        running_ns, waiting_ns, _ = Path(f"/proc/{self.pid}/schedstat").read_text().split()
+        return (int(running_ns) + int(waiting_ns)) / 1e9
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self.process.poll() is None:
@@ -117,14 +119,17 @@ def wait_until(condition: Any, timeout: float, what: str, interval: float = 0.1)
 
 
 def settle(replica: Replica, timeout: float) -> None:
-    """Until the replica is ready and has used under 10% of a core for 2 s (its LIST and Kopf's replay done)."""
+    """Until the replica is ready and its event loop was busy (running or waiting to run) under 10% of two 2 s
+    windows in a row: its LIST and Kopf's replay of every object are done."""
     wait_until(replica.ready, timeout, "the replica to be ready")
     deadline = time.monotonic() + timeout
-    before = replica.cpu_seconds()
+    quiet = 0
+    before = replica.busy_seconds()
     while time.monotonic() < deadline:
         time.sleep(2.0)
-        now = replica.cpu_seconds()
-        if now - before < 0.2:
+        now = replica.busy_seconds()
+        quiet = quiet + 1 if now - before < 0.2 else 0
+        if quiet == 2:
             return
         before = now
     raise TimeoutError("the replica never went quiet")
