@@ -201,7 +201,7 @@ class PeeringGate:
         peers = parse_peers((peering or {}).get("status") or {})
         live = [p.priority for p in peers if p.deadline > now and p.identity != self.identity]
         if live and min(live) <= self.priority:
-            self.priority = min(live) - random.randrange(1, 1000)
+            self.priority = min(live) - random.randrange(1, 2**20)  # two joining at once practically never tie
             logger.info(
                 "Peering %r: joining below the %d live replicas (priority %d)", self.name, len(live), self.priority
             )
