@@ -112,6 +112,8 @@ class PeeringGate:
         self._seen = 0
         self._touched_at = -float("inf")  # when the last keep-alive that landed was sent (monotonic)
         self._leader_silent = False
+        #: Whether the fence applies (keepalive, and another live peer was in the object last read).
+        self._fenced = False
         self._own_deadline: datetime.datetime | None = None
         self._touch_warned = False
 
@@ -150,7 +152,10 @@ class PeeringGate:
             # Until our own keep-alive is in the object (and stays live by the margin), others cannot count on
             # us: neither act nor keep acting.
             alive = own is not None and (own.deadline - now).total_seconds() > self.margin
-            if self.keepalive:
+            # The fence only matters to a replica that could be reading ahead: with no other live peer in the
+            # object, a late keep-alive (a slow API server, a busy loop) must not stop a lone replica's work.
+            self._fenced = self.keepalive and any(p.identity != self.identity and p.deadline > now for p in peers)
+            if self._fenced:
                 alive = alive and time.monotonic() - self._touched_at < self.fence
             self._own_deadline = own.deadline if own is not None and alive else None
             self._seen = self._seen + 1 if alive else 0
@@ -247,6 +252,6 @@ class PeeringGate:
         if not self.active or self._own_deadline is None:
             return await request
         left = (self._own_deadline - datetime.datetime.now(datetime.UTC)).total_seconds() - self.margin
-        if self.keepalive:
+        if self._fenced:
             left = min(left, self._touched_at + self.fence - time.monotonic())
         return await asyncio.wait_for(request, max(0.05, left))

@@ -318,8 +318,12 @@ async def test_a_leader_whose_keepalives_fail_stops_writing_at_the_fence() -> No
         async def request(self, method: str, path: str, **kwargs: Any) -> Any:
             if method == "PATCH" and self.patches:
                 raise KubeAPIError(503, "unavailable")
-            if method == "GET":
-                return peering(me_1=seen(now=datetime.datetime.now(datetime.UTC)))
+            if method == "GET" and not self.paths:  # lining up: nothing there yet
+                self.paths.append(path)
+                raise KubeAPIError(404, "not found")
+            if method == "GET":  # a standby is there: it could be reading ahead once this leader is fenced
+                now = datetime.datetime.now(datetime.UTC)
+                return peering(me_1=seen(now=now), other_2=seen(now=now, priority=5))
             return await super().request(method, path, **kwargs)
 
     kube = FailingPatches([])
@@ -356,3 +360,35 @@ async def test_a_replica_that_starts_lines_up_below_the_live_ones_instead_of_tak
 
     transitions, gate, _ = await run_gate([None, both, both, both], keepalive=True, lifetime=60)
     assert gate.priority == 100 and transitions == ["active"]  # nothing readable: its own priority stands
+
+
+async def test_a_lone_replica_is_not_fenced_by_a_late_keepalive() -> None:
+    class FailingPatches(ScriptedKube):
+        """Nobody else in the object; the first keep-alive lands, later ones fail (a slow API server)."""
+
+        async def request(self, method: str, path: str, **kwargs: Any) -> Any:
+            if method == "PATCH" and self.patches:
+                raise KubeAPIError(503, "unavailable")
+            if method == "GET" and self.script:
+                await super().request(method, path, **kwargs)  # counts the polls down
+                return peering(me_1=seen(now=datetime.datetime.now(datetime.UTC)))
+            return await super().request(method, path, **kwargs)
+
+    kube = FailingPatches([None, *[{}] * 200])  # None: nothing to line up behind; then 200 polls
+    gate = PeeringGate(cast(KubeClient, kube), "external-dns", "me@1", 100, interval=0.02, lifetime=3, keepalive=True)
+    transitions: list[str] = []
+
+    async def on_active() -> None:
+        transitions.append("active")
+
+    async def on_standby() -> None:
+        transitions.append("standby")
+
+    task = asyncio.create_task(gate.run(on_active, on_standby))
+    try:
+        await asyncio.wait_for(kube.done.wait(), 30)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    # 200 polls of 20 ms: well past the fence (about 2 s after the keep-alive that landed), and still leading.
+    assert transitions == ["active"]
