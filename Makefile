@@ -73,7 +73,6 @@ bench: system-packages venv
 	$(BIN)/python bench/route53.py --objects 10000 --sink
 	$(BIN)/python bench/kopf_replay.py --objects 10000
 	$(BIN)/python bench/start_changes.py --objects 10000 50000
-	$(BIN)/python bench/route53.py --objects 10000
 	$(BIN)/python bench/failover.py --objects 10000 50000
 
 # Mutation testing of the core: plan.py, registry/, desired.py, domain_filter.py ([tool.mutmut] in pyproject.toml).

@@ -166,8 +166,8 @@ class ZoneWorker:
         """The worker's life: load, then sync dirty names, retries and periodic resyncs until cancelled.
 
         Names marked before it runs or while the zone is read (a standby's latest changes, app.py; changes made
-        during the start) are planned before the whole zone, so
-        the newest change waits for no whole-zone pass; a zone read in advance (a preload) is not read again.
+        during the start) are planned before the whole zone, so the newest change waits for no whole-zone pass; a
+        zone read in advance (a preload) is not read again.
         """
         if not self.cache.loaded:
             await self.load()
