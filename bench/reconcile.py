@@ -13,6 +13,7 @@ For each ``--objects`` count N, a fresh child process (so memory figures do not 
 
     .venv/bin/python bench/reconcile.py --objects 1000 10000 --changes 200
     .venv/bin/python bench/reconcile.py --objects 10000 --profile /tmp/reconcile   # cProfile of the operator
+    .venv/bin/python bench/reconcile.py --objects 20000 --changes 20 --floor       # converged / floor (floor.py)
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # `tests.harness` and `tests.backends` live at the repository root
 
 from _common import api_server_process, memory_of, percentile  # noqa: E402
+from floor import floor_zone, largest_batch, records_of, timed_list, update_floor  # noqa: E402
 from objects import ObjectShape  # noqa: E402
 from tests.backends.bind import BindServer, named_path  # noqa: E402
 from tests.harness import OperatorThread, operator_settings  # noqa: E402
@@ -95,6 +97,16 @@ class Figures:
     events_folded: int
     events_shed: int
     objects_with_ready_event: int
+    #: --rfc2136-batch-change-size the operator ran with.
+    batch_change_size: int = 50
+    #: The floor (bench/floor.py, with --floor): the paged LIST, and the UPDATE stream at the operator's batch
+    #: size and at the largest one a message holds. Zero when not measured.
+    floor_list_s: float = 0.0
+    floor_update_s: float = 0.0
+    floor_updates: int = 0
+    floor_best_batch: int = 0
+    floor_best_update_s: float = 0.0
+    floor_best_updates: int = 0
 
 
 def name_of(index: int) -> str:
@@ -270,19 +282,28 @@ def measure(
     profile: Path | None,
     trace: bool = False,
     shape: ObjectShape = SERVICES_SHAPE,
+    batch_change_size: int = 50,
+    floor: bool = False,
 ) -> Figures:
     """One complete run for N = ``count`` objects (see the module docstring)."""
     if named_path() is None:
         raise SystemExit("BIND9 `named` is not installed")
     with tempfile.TemporaryDirectory(prefix="bench-reconcile-") as tmp, api_server_process(Path(tmp)) as api:
         bind = BindServer()
-        info = bind.start([ZONE], Path(tmp) / "bind")
+        floor_sizes: list[int] = []
+        if floor:
+            best = largest_batch(floor_records(count, shape))
+            floor_sizes = [batch_change_size] + ([best] if best != batch_change_size else [])
+        info = bind.start([ZONE, *map(floor_zone, floor_sizes)], Path(tmp) / "bind")
+        floors = FloorFigures()
         operator: OperatorThread | None = None
         try:
             started = time.perf_counter()
             asyncio.run(seed_services(api.url, count, shape))
             seed_s = time.perf_counter() - started
             progress(f"N={count}: seeded in {seed_s:.1f}s")
+            if floor:
+                floors = measure_floor(bind, api.kubeconfig, count, shape, floor_sizes)
 
             counter = DeliveryCounter()
             counter.install()
@@ -298,6 +319,7 @@ def measure(
                 rfc2136_tsig_secret_alg=info.key_algorithm,
                 txt_owner_id="bench",
                 debounce=debounce,
+                rfc2136_batch_change_size=batch_change_size,
             )
             operator = ProfiledOperatorThread(settings) if profile else OperatorThread(settings)
             rss_before = memory_of().rss
@@ -324,6 +346,8 @@ def measure(
             converged_s = converged_at - started
             phases.mark("converged")
             progress(f"N={count}: ready {ready_s:.1f}s, converged {converged_s:.1f}s")
+            if floor:
+                progress(f"N={count}: converged / floor = {converged_s / floors.total_s:.2f}")
 
             replayed_at = wait_until(lambda: counter.by_plural[shape.plural] >= count, patience, "Kopf's replay")
             kopf_replay_s = max(replayed_at, counter.last_at) - started
@@ -385,6 +409,13 @@ def measure(
         events_folded=metric_total("external_dns_events_folded_total"),
         events_shed=metric_total("external_dns_events_shed_total"),
         objects_with_ready_event=with_event,
+        batch_change_size=batch_change_size,
+        floor_list_s=floors.list_s,
+        floor_update_s=floors.update_s,
+        floor_updates=floors.updates,
+        floor_best_batch=floors.best_batch,
+        floor_best_update_s=floors.best_update_s,
+        floor_best_updates=floors.best_updates,
     )
 
 
@@ -415,6 +446,39 @@ class PhaseMemory:
             if self.trace:
                 line += f"; traced live {live / count:6.0f} B/object, phase peak {peak / count:6.0f} B/object"
             progress(line)
+
+
+@dataclass(frozen=True, slots=True)
+class FloorFigures:
+    """The floor's parts (bench/floor.py); the first stream is at the operator's batch size."""
+
+    list_s: float = 0.0
+    update_s: float = 0.0
+    updates: int = 0
+    best_batch: int = 0
+    best_update_s: float = 0.0
+    best_updates: int = 0
+
+    @property
+    def total_s(self) -> float:
+        return self.list_s + self.update_s
+
+
+def floor_records(count: int, shape: ObjectShape) -> list[Any]:
+    names = [shape.name_of(index) for index in range(count)]
+    return records_of(names, [seed_ip(index) for index in range(count)], "bench", shape.kind)
+
+
+def measure_floor(bind: BindServer, kubeconfig: Path, count: int, shape: ObjectShape, sizes: list[int]) -> FloorFigures:
+    """The floor, before the operator starts: a paged LIST of the objects, then one UPDATE stream per batch size."""
+    list_s, listed = timed_list(str(kubeconfig), f"/api/v1/{shape.plural}")
+    if listed != count:
+        raise RuntimeError(f"the floor's LIST found {listed} {shape.plural}, not {count}")
+    progress(f"floor: LIST of {listed} {shape.plural}: {list_s:.2f}s")
+    info = bind.info
+    streams = update_floor(info.host, info.port, floor_records(count, shape), sizes, bind.keyring(), progress)
+    best = streams[-1]
+    return FloorFigures(list_s, streams[0].seconds, streams[0].messages, best.batch_size, best.seconds, best.messages)
 
 
 def report_allocations(snapshot: tracemalloc.Snapshot, count: int) -> None:
@@ -470,6 +534,14 @@ def table(results: list[Figures]) -> str:
         ("converged: every record in BIND (s)", "{converged_s:.2f}"),
         ("  UPDATE messages / AXFRs to converge", "{converge_updates} / {converge_axfrs}"),
         ("  verifying AXFR took (s)", "{final_axfr_s:.2f}"),
+        ("  --rfc2136-batch-change-size", "{batch_change_size}"),
+        ("floor: paged LIST of the objects (s)", "{floor_list_s:.2f}"),
+        ("floor: UPDATE stream, operator's batch (s)", "{floor_update_s:.2f}"),
+        ("  UPDATE messages", "{floor_updates}"),
+        ("converged / floor (LIST + that stream)", "{ratio:.2f}"),
+        ("floor: UPDATE stream, largest batch (s)", "{floor_best_update_s:.2f}"),
+        ("  groups per UPDATE / messages", "{floor_best_batch} / {floor_best_updates}"),
+        ("converged / floor with the largest batch", "{best_ratio:.2f}"),
         ("Kopf replay of existing objects done (s)", "{kopf_replay_s:.2f}"),
         ("events queue drained (s)", "{events_drained_s:.2f}"),
         ("  events recorded / written", "{events_recorded} / {events_created}"),
@@ -489,13 +561,24 @@ def table(results: list[Figures]) -> str:
         ("bench peak RSS (MiB)", "{peak_rss_mib:.0f}"),
         ("API server RSS (MiB, separate process)", "{api_server_rss_mib:.0f}"),
     ]
-    values = [{**asdict(r), "share": r.rss_after_mib - r.rss_before_mib} for r in results]
+    values = [{**asdict(r), "share": r.rss_after_mib - r.rss_before_mib, **ratios(r)} for r in results]
     width = max(len(label) for label, _ in rows)
     lines = []
     for label, template in rows:
         cells = "".join(f"{template.format(**v):>14}" for v in values)
         lines.append(f"{label:<{width}}{cells}")
     return "\n".join(lines)
+
+
+def ratios(figures: Figures) -> dict[str, float]:
+    """converged / floor, at the operator's batch size and at the largest (NaN without --floor)."""
+    floor = figures.floor_list_s + figures.floor_update_s
+    best = figures.floor_list_s + figures.floor_best_update_s
+    nan = float("nan")
+    return {
+        "ratio": figures.converged_s / floor if floor else nan,
+        "best_ratio": figures.converged_s / best if figures.floor_best_update_s else nan,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -510,6 +593,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kopf-chunk", type=int, help="Kopf's watching.chunk_size (0: unchunked; default: ours)")
     parser.add_argument("--trim", action="store_true", help="also measure RSS after glibc's malloc_trim(0)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON lines, not a table")
+    parser.add_argument("--floor", action="store_true", help="measure the cold start's floor first (bench/floor.py)")
+    parser.add_argument("--batch-change-size", type=int, default=50, help="the operator's --rfc2136-batch-change-size")
     parser.add_argument("--single", action="store_true", help=argparse.SUPPRESS)  # one run, in this process
     args = parser.parse_args(argv)
 
@@ -519,7 +604,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.kopf_chunk is not None:  # read by handlers.configure_kopf when the operator starts
             handlers.KOPF_LIST_CHUNK = args.kopf_chunk or None
         PhaseMemory.trim = args.trim
-        figures = measure(count, args.changes, args.debounce, args.profile, args.tracemalloc, shape)
+        figures = measure(
+            count,
+            args.changes,
+            args.debounce,
+            args.profile,
+            args.tracemalloc,
+            shape,
+            args.batch_change_size,
+            args.floor,
+        )
         print("RESULT " + json.dumps(asdict(figures)), flush=True)
         return 0
 
@@ -534,6 +628,7 @@ def main(argv: list[str] | None = None) -> int:
         command += ["--kind", args.kind] + (["--realistic"] if args.realistic else [])
         command += ["--kopf-chunk", str(args.kopf_chunk)] if args.kopf_chunk is not None else []
         command += ["--trim"] if args.trim else []
+        command += ["--batch-change-size", str(args.batch_change_size)] + (["--floor"] if args.floor else [])
         done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True)
         line = next(line for line in done.stdout.splitlines() if line.startswith("RESULT "))
         results.append(Figures(**json.loads(line.removeprefix("RESULT "))))
