@@ -28,6 +28,7 @@ import random
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tracemalloc
 from collections import Counter
@@ -181,6 +182,18 @@ class ProfiledOperatorThread(OperatorThread):
         finally:
             self.profile.disable()
 
+    def stop_profile(self) -> None:
+        """Stop profiling from another thread (the profiler belongs to the operator's thread)."""
+        done = threading.Event()
+
+        def disable() -> None:
+            self.profile.disable()
+            done.set()
+
+        assert self._loop is not None
+        self._loop.call_soon_threadsafe(disable)
+        done.wait(60)
+
 
 def wait_until(condition: Any, timeout: float, what: str, interval: float = 0.05) -> float:
     """Poll ``condition`` until truthy; the perf_counter time it became so."""
@@ -284,6 +297,7 @@ def measure(
     shape: ObjectShape = SERVICES_SHAPE,
     batch_change_size: int = 50,
     floor: bool = False,
+    profile_cold: bool = False,
 ) -> Figures:
     """One complete run for N = ``count`` objects (see the module docstring)."""
     if named_path() is None:
@@ -345,6 +359,8 @@ def measure(
                 converged_at = time.perf_counter()
             converged_s = converged_at - started
             phases.mark("converged")
+            if profile_cold and isinstance(operator, ProfiledOperatorThread):
+                operator.stop_profile()
             progress(f"N={count}: ready {ready_s:.1f}s, converged {converged_s:.1f}s")
             if floor:
                 progress(f"N={count}: converged / floor = {converged_s / floors.total_s:.2f}")
@@ -587,6 +603,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--changes", type=int, default=200, help="single changes timed per run")
     parser.add_argument("--debounce", type=float, default=0.2, help="--debounce of the operator (its default)")
     parser.add_argument("--profile", type=Path, help="cProfile the operator thread into PREFIX-N.prof")
+    parser.add_argument("--profile-cold", action="store_true", help="with --profile: only until converged")
     parser.add_argument("--kind", choices=["service", "pod"], default="service", help="objects to create")
     parser.add_argument("--realistic", action="store_true", help="objects as a real API server returns them")
     parser.add_argument("--tracemalloc", action="store_true", help="report where the operator's bytes are")
@@ -613,6 +630,7 @@ def main(argv: list[str] | None = None) -> int:
             shape,
             args.batch_change_size,
             args.floor,
+            args.profile_cold,
         )
         print("RESULT " + json.dumps(asdict(figures)), flush=True)
         return 0
@@ -629,6 +647,7 @@ def main(argv: list[str] | None = None) -> int:
         command += ["--kopf-chunk", str(args.kopf_chunk)] if args.kopf_chunk is not None else []
         command += ["--trim"] if args.trim else []
         command += ["--batch-change-size", str(args.batch_change_size)] + (["--floor"] if args.floor else [])
+        command += ["--profile-cold"] if args.profile_cold else []
         done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True)
         line = next(line for line in done.stdout.splitlines() if line.startswith("RESULT "))
         results.append(Figures(**json.loads(line.removeprefix("RESULT "))))

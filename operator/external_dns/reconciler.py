@@ -31,12 +31,12 @@ from external_dns.events import EventSink
 from external_dns.guards.mass_deletion import DeletionLimit, MassDeletionGuard, count_owned
 from external_dns.guards.namespace_isolation import NamespaceIsolation
 from external_dns.model import ApplyOutcome, Changes, Zone, ZoneRouter
-from external_dns.plan import PlanSettings
+from external_dns.plan import Plan, PlanSettings
 from external_dns.providers.base import CountingRecords, Provider, RemotelyAdjusting
 from external_dns.registry import Registry
 from external_dns.reporting import ZoneReporter, describe_changes
 from external_dns.zonecache import ZoneCache
-from external_dns.zoneplan import plan_zone, provider_adjust
+from external_dns.zoneplan import PlanCheck, ZonePlan, names_read, plan_zone, provider_adjust
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -278,20 +278,29 @@ class ZoneWorker:
 
         Names marked meanwhile are synced before the next slice: a change made during a long pass (the first
         sync at 50,000 objects takes tens of seconds) must not wait for the rest of the pass.
+
+        While one slice's changes are on their way to the provider, the next slice is planned when its plan
+        cannot depend on them (:meth:`_plan_ahead`): the provider applies one batch after another, and this
+        keeps it busy while the operator plans, instead of each waiting for the other.
         """
         ordered = sorted(names)
+        size = self.settings.slice_names
+        slices = [set(ordered[start : start + size]) for start in range(0, len(ordered), size)]
         total = SyncResult(planned=len(names))
-        for start in range(0, len(ordered), self.settings.slice_names):
+        ahead: ZonePlan | None = None
+        for index, part in enumerate(slices):
             if self._dirty:
                 changed, self._dirty = self._dirty, set()
                 await self.sync(changed)
-            part = await self.sync(set(ordered[start : start + self.settings.slice_names]))
-            total.applied.create += part.applied.create
-            total.applied.update_old += part.applied.update_old
-            total.applied.update_new += part.applied.update_new
-            total.applied.delete += part.applied.delete
-            total.failed += part.failed
-            total.skipped += part.skipped
+                ahead = None  # planned before those changes were applied
+            following = slices[index + 1] if index + 1 < len(slices) else set()
+            result, ahead = await self._sync_slice(part, ahead, following)
+            total.applied.create += result.applied.create
+            total.applied.update_old += result.applied.update_old
+            total.applied.update_new += result.applied.update_new
+            total.applied.delete += result.applied.delete
+            total.failed += result.failed
+            total.skipped += result.skipped
             await asyncio.sleep(0)
         return total
 
@@ -299,52 +308,51 @@ class ZoneWorker:
         """Plan and apply the given names; failed names are kept for a retry with backoff."""
         if len(names) > self.settings.slice_names and not self._may_delete_en_masse(names):
             return await self._sync_in_slices(names)
+        result, _ = await self._sync_slice(names, None, set())
+        return result
+
+    async def _sync_slice(
+        self, names: set[str], planned: ZonePlan | None, following: set[str]
+    ) -> tuple[SyncResult, ZonePlan | None]:
+        """Plan ``names`` (unless ``planned`` ahead) and apply them; meanwhile plan ``following`` if that is safe
+        (returned with what the pass did)."""
         result = SyncResult(planned=len(names))
         if not names:
-            return result
+            return result, None
         self.syncs += 1
-        if not await self._reload_after_ambiguous_failure():
-            self._settled(names, failed_names=names)
-            result.error = "the zone could not be re-read after an ambiguous provider failure"
-            return result
-        try:
-            planned = await plan_zone(
-                self.zone,
-                self.cache,
-                self.registry,
-                self.desired.endpoints_at(names),
-                names,
-                self.plan_settings,
-                self._adjust,
-                screen=self.isolation,
-                check=lambda plan: self.deletion_guard.check(plan, names, self._owned_records),
-            )
-        except ProviderError as error:  # only a remote adjust can fail here
-            wanted = Changes(create=self.desired.endpoints_at(names))
-            outcome = ApplyOutcome(failed=[(ep, f"the provider cannot check it: {error}") for ep in wanted.create])
-            result.failed = self.reporter.failed(wanted, outcome, names)
-            self._settled(names, failed_names=names)
-            return result
+        if planned is None:
+            if not await self._reload_after_ambiguous_failure():
+                self._settled(names, failed_names=names)
+                result.error = "the zone could not be re-read after an ambiguous provider failure"
+                return result, None
+            try:
+                planned = await self._plan(
+                    names, lambda plan: self.deletion_guard.check(plan, names, self._owned_records)
+                )
+            except ProviderError as error:  # only a remote adjust can fail here
+                wanted = Changes(create=self.desired.endpoints_at(names))
+                outcome = ApplyOutcome(failed=[(ep, f"the provider cannot check it: {error}") for ep in wanted.create])
+                result.failed = self.reporter.failed(wanted, outcome, names)
+                self._settled(names, failed_names=names)
+                return result, None
         self.reporter.skipped(names, planned.skipped, self.plan_settings.owner_id, ignored=planned.ignored)
         result.skipped = len(planned.skipped)
         metrics.record_plan(self.label, planned.changes)
         if not planned.batch.has_changes():
             self._settled(names, failed_names=set())
-            return result
+            return result, None
         if self.settings.dry_run:
             for line in describe_changes(planned.changes):
                 logger.info("DRY-RUN %s (zone %s)", line, self.label)
             self._settled(names, failed_names=set())
             result.applied = planned.changes
-            return result
+            return result, None
+        applying = asyncio.ensure_future(self._apply(planned.batch))
+        await asyncio.sleep(0)  # let the apply start (hand its batch to the provider) before planning ahead
         try:
-            outcome = await self._timed("apply_changes", self.provider.apply_changes(self.zone, planned.batch))
-        except ProviderBusy as error:  # "come back later": the names wait for a retry, no error on the objects
-            logger.info("Zone %s: %s; %d names wait for a retry", self.label, error, len(names))
-            outcome = ApplyOutcome(deferred=_all(planned.batch), ambiguous=isinstance(error, AmbiguousProviderError))
-        except ProviderError as error:
-            ambiguous = isinstance(error, AmbiguousProviderError)
-            outcome = ApplyOutcome(failed=[(ep, str(error)) for ep in _all(planned.batch)], ambiguous=ambiguous)
+            ahead = await self._plan_ahead(following, planned.batch)
+        finally:
+            outcome = await applying
         self._reload_before_sync = self._reload_before_sync or outcome.ambiguous
         failed_keys, error_names = self._failures(ep for ep, _ in outcome.failed)
         deferred_keys, deferred_names = self._failures(outcome.deferred)
@@ -356,7 +364,57 @@ class ZoneWorker:
         result.applied = applied
         result.failed = self.reporter.failed(planned.changes, outcome, error_names)
         self._settled(names, failed_names)
-        return result
+        # After an ambiguous failure the zone is re-read before planning again: a plan made before is void.
+        return result, None if self._reload_before_sync else ahead
+
+    async def _plan(self, names: set[str], check: PlanCheck) -> ZonePlan:
+        return await plan_zone(
+            self.zone,
+            self.cache,
+            self.registry,
+            self.desired.endpoints_at(names),
+            names,
+            self.plan_settings,
+            self._adjust,
+            screen=self.isolation,
+            check=check,
+        )
+
+    async def _plan_ahead(self, names: set[str], applying: Changes) -> ZonePlan | None:
+        """Plan ``names`` while ``applying`` is being sent, when the plan cannot depend on how that apply ends.
+
+        It cannot when the apply touches none of the names the plan reads (the names and every TXT name that
+        can own records there), and neither deletes anything (the mass-deletion guard counts applied deletes
+        and the records owned): the plan is then the one that would be made once the apply is done. Otherwise,
+        and with a remote canonical form (webhooks, whose calls are not overlapped with writes), None: the
+        names are planned after the apply, as usual.
+        """
+        if not names or applying.delete or isinstance(self.provider, RemotelyAdjusting):
+            return None
+        touched = {record.key.name for record in _all(applying)}
+        if not touched.isdisjoint(names_read(self.registry, names)):
+            return None
+
+        def check(plan: Plan) -> Plan:
+            if plan.changes.delete:
+                raise _DependsOnApply  # before the guard sees it: a held delete must be judged after the apply
+            return self.deletion_guard.check(plan, names, self._owned_records)
+
+        try:
+            return await self._plan(names, check)
+        except _DependsOnApply:
+            return None
+
+    async def _apply(self, batch: Changes) -> ApplyOutcome:
+        """Send the batch; a failure of the whole call fails every change in it (ambiguously if it may have landed)."""
+        try:
+            return await self._timed("apply_changes", self.provider.apply_changes(self.zone, batch))
+        except ProviderBusy as error:  # "come back later": the names wait for a retry, no error on the objects
+            logger.info("Zone %s: %s; %d changes wait for a retry", self.label, error, len(_all(batch)))
+            return ApplyOutcome(deferred=_all(batch), ambiguous=isinstance(error, AmbiguousProviderError))
+        except ProviderError as error:
+            ambiguous = isinstance(error, AmbiguousProviderError)
+            return ApplyOutcome(failed=[(ep, str(error)) for ep in _all(batch)], ambiguous=ambiguous)
 
     async def _reload_after_ambiguous_failure(self) -> bool:
         """After an apply whose answer was lost, re-read the zone before planning again: creates the provider
@@ -429,6 +487,10 @@ class ZoneWorker:
             metrics.PROVIDER_LATENCY.labels(provider=self.provider.name, operation=operation).observe(
                 time.monotonic() - started
             )
+
+
+class _DependsOnApply(Exception):
+    """A plan made ahead turned out to delete: it is dropped and made again after the apply."""
 
 
 def _all(changes: Changes) -> list[Endpoint]:

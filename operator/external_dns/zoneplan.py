@@ -91,10 +91,7 @@ async def plan_zone(
     ``screen`` and ``check`` are the guards' hooks: before planning, and on the plan before its ownership
     records are added. Raises ProviderError only when a remote ``adjust`` fails.
     """
-    related = set(names)
-    for name in names:
-        related |= registry.related_names(name)
-    view = registry.read(records.at(related))
+    view = registry.read(records.at(names_read(registry, names)))
     current = view.current_at(names)  # the records and the ownership TXT records there (never to be written into)
     in_zone = [ep for ep in wanted if zone.contains(ep.dns_name)]
     screened: list[Skipped] = []
@@ -104,6 +101,14 @@ async def plan_zone(
     planned = plan_adjusted(zone, view, current, desired, registry, settings, check, screened)
     planned.current = [record for record in view.records if record.key.name in names]  # what explain lists
     return planned
+
+
+def names_read(registry: Registry, names: Iterable[str]) -> set[str]:
+    """The names whose records a plan of ``names`` reads: the names and every TXT name that can own them."""
+    read = set(names)
+    for name in list(read):
+        read |= registry.related_names(name)
+    return read
 
 
 def plan_adjusted(

@@ -15,8 +15,10 @@ deliberate differences:
   negative-caching TTL, and using it would make ``adjust_endpoints`` depend on a zone read.
 
 CPU-heavy work runs in a worker thread so the event loop stays responsive: the AXFR (parsing 20,000 records
-takes dnspython about a second; its asyncio transfer would parse on the loop too) and turning a batch into
-UPDATE messages. The messages themselves are sent with ``dns.asyncquery.tcp``, one TCP connection each.
+takes dnspython about a second; its asyncio transfer would parse on the loop too), and turning a batch into
+UPDATE messages and sending them, one after another, one TCP connection each. The thread stops at the first
+message that fails; from there :func:`apply_bisecting` carries on (splits, reports) as if it had sent them
+itself. While the thread waits on the server, the loop is free: the zone worker plans its next slice then.
 """
 
 from __future__ import annotations
@@ -28,7 +30,6 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import dns.asyncquery
 import dns.exception
 import dns.message
 import dns.name
@@ -205,14 +206,17 @@ class RFC2136Provider:
         """Send the batch as few TSIG-signed UPDATE messages; failure rules are in the module docstring."""
         outcome = ApplyOutcome()
         # Turning 20,000 endpoints into rdata takes about a second of CPU: keep it off the event loop.
-        batches = await asyncio.to_thread(self._prepare, zone, changes, outcome)
+        batches, answered = await asyncio.to_thread(self._prepare_and_send, zone, changes, outcome)
         origin = dns.name.from_text(zone.name or ".")
-        prebuilt = {id(batch.groups): batch.message for batch in batches}
 
         async def send(groups: Sequence[_Group]) -> None:
+            if id(groups) in answered:  # sent by the thread: its answer, once
+                error = answered.pop(id(groups))
+                if error is not None:
+                    raise error
+                return
             # A refused message is split by apply_bisecting; only those smaller messages are built here.
-            message = prebuilt.pop(id(groups), None) or self._message(origin, groups)
-            await self._send(message)
+            await asyncio.to_thread(self._send, self._message(origin, groups))
 
         return await apply_bisecting([batch.groups for batch in batches], send, lambda group: group.endpoints, outcome)
 
@@ -319,6 +323,22 @@ class RFC2136Provider:
             batches.append(self._batch(origin, pending))
         return batches
 
+    def _prepare_and_send(
+        self, zone: Zone, changes: Changes, outcome: ApplyOutcome
+    ) -> tuple[list[_Batch], dict[int, ProviderError | None]]:
+        """The batch's messages, and the answer to each one sent (by ``id`` of its groups), in order until the
+        first that fails (None: applied). The rest is left to apply_bisecting."""
+        batches = self._prepare(zone, changes, outcome)
+        answered: dict[int, ProviderError | None] = {}
+        for batch in batches:
+            try:
+                self._send(batch.message)
+            except ProviderError as error:
+                answered[id(batch.groups)] = error
+                break
+            answered[id(batch.groups)] = None
+        return batches, answered
+
     def _batch(self, origin: dns.name.Name, groups: list[_Group]) -> _Batch:
         return _Batch(self._message(origin, groups), groups)
 
@@ -337,11 +357,12 @@ class RFC2136Provider:
                     message.delete(op.name, op.rdata)
         return message
 
-    async def _send(self, message: dns.update.UpdateMessage) -> None:
-        """Send one UPDATE; raise BatchRejected when the server refuses it, ProviderError when it cannot be sent."""
+    def _send(self, message: dns.update.UpdateMessage) -> None:
+        """Send one UPDATE and wait for the answer (blocking: called in a worker thread); raise BatchRejected when
+        the server refuses it, ProviderError when it cannot be sent."""
         where = f"{self.settings.host}:{self.settings.port}"
         try:
-            response = await dns.asyncquery.tcp(
+            response = dns.query.tcp(
                 message, self.settings.host, port=self.settings.port, timeout=self.settings.timeout
             )
         except dns.exception.TooBig:
