@@ -298,6 +298,7 @@ def measure(
     batch_change_size: int = 50,
     floor: bool = False,
     profile_cold: bool = False,
+    events: bool = True,
 ) -> Figures:
     """One complete run for N = ``count`` objects (see the module docstring)."""
     if named_path() is None:
@@ -334,6 +335,7 @@ def measure(
                 txt_owner_id="bench",
                 debounce=debounce,
                 rfc2136_batch_change_size=batch_change_size,
+                **({} if events else {"events_emit": []}),
             )
             operator = ProfiledOperatorThread(settings) if profile else OperatorThread(settings)
             rss_before = memory_of().rss
@@ -603,6 +605,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--changes", type=int, default=200, help="single changes timed per run")
     parser.add_argument("--debounce", type=float, default=0.2, help="--debounce of the operator (its default)")
     parser.add_argument("--profile", type=Path, help="cProfile the operator thread into PREFIX-N.prof")
+    parser.add_argument("--no-events", action="store_true", help="run the operator with --events-emit=none")
     parser.add_argument("--profile-cold", action="store_true", help="with --profile: only until converged")
     parser.add_argument("--kind", choices=["service", "pod"], default="service", help="objects to create")
     parser.add_argument("--realistic", action="store_true", help="objects as a real API server returns them")
@@ -631,6 +634,7 @@ def main(argv: list[str] | None = None) -> int:
             args.batch_change_size,
             args.floor,
             args.profile_cold,
+            not args.no_events,
         )
         print("RESULT " + json.dumps(asdict(figures)), flush=True)
         return 0
@@ -648,6 +652,7 @@ def main(argv: list[str] | None = None) -> int:
         command += ["--trim"] if args.trim else []
         command += ["--batch-change-size", str(args.batch_change_size)] + (["--floor"] if args.floor else [])
         command += ["--profile-cold"] if args.profile_cold else []
+        command += ["--no-events"] if args.no_events else []
         done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True)
         line = next(line for line in done.stdout.splitlines() if line.startswith("RESULT "))
         results.append(Figures(**json.loads(line.removeprefix("RESULT "))))

@@ -58,6 +58,10 @@ _MAX_LABEL_LENGTH = 63
 
 DEFAULT_MANAGED_TYPES = frozenset({RecordType.A.value, RecordType.AAAA.value, RecordType.CNAME.value})
 
+#: Names whose related TXT names are kept (~1.5 KB each): a zone worker asks twice for each name of the slice it
+#: plans ahead (once to see whether it may, once to plan), and a slice is 250 names.
+_RELATED_NAMES_KEPT = 1024
+
 
 @dataclass(frozen=True, slots=True)
 class _Ownership:
@@ -96,6 +100,7 @@ class TXTRegistry:
         self.encrypt = encrypt
         self.managed_types = managed_types
         self.old_owner_id = old_owner_id
+        self._related: dict[str, frozenset[str]] = {}
 
     # Reading ------------------------------------------------------------------------------------------------
 
@@ -259,9 +264,18 @@ class TXTRegistry:
 
     def related_names(self, dns_name: str) -> set[str]:
         """Every TXT name that can own records at ``dns_name``: each type's, and the legacy one."""
-        names = {normalize_name(self.mapper.to_txt_name(dns_name, kind)) for kind in SUPPORTED_TYPES}
-        names.add(normalize_name(self.mapper.to_legacy_txt_name(dns_name)))
-        return names
+        names = self._related.get(dns_name)
+        if names is None:
+            if len(self._related) >= _RELATED_NAMES_KEPT:
+                self._related.clear()
+            names = frozenset(
+                {
+                    *(normalize_name(self.mapper.to_txt_name(dns_name, kind)) for kind in SUPPORTED_TYPES),
+                    normalize_name(self.mapper.to_legacy_txt_name(dns_name)),
+                }
+            )
+            self._related[dns_name] = names
+        return set(names)
 
     def is_registry_record(self, endpoint: Endpoint) -> bool:
         """Whether a provider-level record is an ownership TXT (valid heritage, decrypted if need be)."""
