@@ -308,7 +308,8 @@ def measure(
         floor_sizes: list[int] = []
         if floor:
             best = largest_batch(floor_records(count, shape))
-            floor_sizes = [batch_change_size] + ([best] if best != batch_change_size else [])
+            # A batch larger than a message holds is cut at 64 KiB by the provider too.
+            floor_sizes = [min(batch_change_size, best)] + ([best] if best > batch_change_size else [])
         info = bind.start([ZONE, *map(floor_zone, floor_sizes)], Path(tmp) / "bind")
         floors = FloorFigures()
         operator: OperatorThread | None = None
