@@ -299,10 +299,12 @@ def measure(
     floor: bool = False,
     profile_cold: bool = False,
     events: bool = True,
+    cold_only: bool = False,
 ) -> Figures:
     """One complete run for N = ``count`` objects (see the module docstring)."""
     if named_path() is None:
         raise SystemExit("BIND9 `named` is not installed")
+    changes = 0 if cold_only else changes
     with tempfile.TemporaryDirectory(prefix="bench-reconcile-") as tmp, api_server_process(Path(tmp)) as api:
         bind = BindServer()
         floor_sizes: list[int] = []
@@ -368,11 +370,14 @@ def measure(
             if floor:
                 progress(f"N={count}: converged / floor = {converged_s / floors.total_s:.2f}")
 
-            replayed_at = wait_until(lambda: counter.by_plural[shape.plural] >= count, patience, "Kopf's replay")
-            kopf_replay_s = max(replayed_at, counter.last_at) - started
-            phases.mark("Kopf replay done")
-            events_drained_s = wait_until(lambda: events_posted(operator), patience, "the events") - started
-            phases.mark("events drained")
+            kopf_replay_s = events_drained_s = float("nan")
+            with_event = 0
+            if not cold_only:
+                replayed_at = wait_until(lambda: counter.by_plural[shape.plural] >= count, patience, "Kopf's replay")
+                kopf_replay_s = max(replayed_at, counter.last_at) - started
+                phases.mark("Kopf replay done")
+                events_drained_s = wait_until(lambda: events_posted(operator), patience, "the events") - started
+                phases.mark("events drained")
             if PhaseMemory.trim:
                 ctypes.CDLL("libc.so.6").malloc_trim(0)
                 phases.mark("glibc malloc_trim(0)")
@@ -381,7 +386,8 @@ def measure(
             if trace:
                 report_allocations(tracemalloc.take_snapshot(), count)
                 tracemalloc.stop()
-            with_event = asyncio.run(objects_with_ready_event(api.url))
+            if not cold_only:
+                with_event = asyncio.run(objects_with_ready_event(api.url))
             progress(f"N={count}: {with_event} objects have their RecordReady event")
             progress(f"N={count}: Kopf replayed in {kopf_replay_s:.1f}s, events drained {events_drained_s:.1f}s")
 
@@ -606,6 +612,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--changes", type=int, default=200, help="single changes timed per run")
     parser.add_argument("--debounce", type=float, default=0.2, help="--debounce of the operator (its default)")
     parser.add_argument("--profile", type=Path, help="cProfile the operator thread into PREFIX-N.prof")
+    parser.add_argument("--cold-only", action="store_true", help="stop once converged (no replay, events, changes)")
     parser.add_argument("--no-events", action="store_true", help="run the operator with --events-emit=none")
     parser.add_argument("--profile-cold", action="store_true", help="with --profile: only until converged")
     parser.add_argument("--kind", choices=["service", "pod"], default="service", help="objects to create")
@@ -636,6 +643,7 @@ def main(argv: list[str] | None = None) -> int:
             args.floor,
             args.profile_cold,
             not args.no_events,
+            args.cold_only,
         )
         print("RESULT " + json.dumps(asdict(figures)), flush=True)
         return 0
@@ -654,6 +662,7 @@ def main(argv: list[str] | None = None) -> int:
         command += ["--batch-change-size", str(args.batch_change_size)] + (["--floor"] if args.floor else [])
         command += ["--profile-cold"] if args.profile_cold else []
         command += ["--no-events"] if args.no_events else []
+        command += ["--cold-only"] if args.cold_only else []
         done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True)
         line = next(line for line in done.stdout.splitlines() if line.startswith("RESULT "))
         results.append(Figures(**json.loads(line.removeprefix("RESULT "))))
