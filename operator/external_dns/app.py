@@ -17,7 +17,7 @@ from external_dns.desired import DesiredState, ObjectKey
 from external_dns.dnsendpoint_status import StatusRefresher, StatusWriter
 from external_dns.endpoint import ObjectRef
 from external_dns.errors import ProviderError
-from external_dns.events import Action, EventSink, Reason, RecordEvent
+from external_dns.events import Action, EventSink, KubeEventRecorder, Reason, RecordEvent
 from external_dns.guards.blank_status import BlankStatusHoldDown
 from external_dns.guards.clock import Clock, LoopClock
 from external_dns.guards.namespace_isolation import NamespaceIsolation, allowed_domains_in, seniority_in
@@ -39,6 +39,9 @@ from external_dns.standby import StandbyMemory
 from external_dns.store import Lookups, Obj, ObjectStore, PackedObject, object_id
 
 logger = logging.getLogger(__name__)
+
+#: Events wait for the zones' first sync at most this long (a provider that is down must not hold them for ever).
+EVENTS_HELD_AT_MOST = 60.0
 
 
 @dataclass
@@ -348,6 +351,8 @@ class Application:
         self._tasks = [
             asyncio.create_task(worker.run(), name=f"zone-worker:{worker.label}") for worker in self.workers.values()
         ]
+        if isinstance(self.events, KubeEventRecorder):  # the records first (events.py, hold), bounded
+            self.events.hold(self.wait_first_sync(), EVENTS_HELD_AT_MOST)
         if kube is not None:
             self._tasks.append(asyncio.create_task(self._relist(kube), name="relist"))
         if held:

@@ -15,7 +15,7 @@ import logging
 import socket
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -118,6 +118,10 @@ class KubeEventRecorder(EventSink):
         self._has_work = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
+        #: Cleared while posting is held back (:meth:`hold`).
+        self._open = asyncio.Event()
+        self._open.set()
+        self._holder: asyncio.Task[None] | None = None
         self._workers = [asyncio.create_task(self._drain(), name=f"event-poster-{i}") for i in range(workers)]
 
     def record(self, event: RecordEvent) -> None:
@@ -156,6 +160,23 @@ class KubeEventRecorder(EventSink):
         for event in wanted.values():
             self.record(event)
 
+    def hold(self, until: Awaitable[object], at_most: float) -> None:
+        """Post nothing until ``until`` is done or ``at_most`` seconds have passed; events wait in the backlog
+        meanwhile (folding as usual). The operator's first sync holds them: each POST costs the operator's event
+        loop and the API server CPU that the first sync needs, and the records matter before the events about them.
+        """
+        self._open.clear()
+
+        async def release() -> None:
+            try:
+                await asyncio.wait_for(until, at_most)
+            except TimeoutError:
+                logger.info("Posting events after %.0fs without waiting any longer for the first sync", at_most)
+            finally:
+                self._open.set()
+
+        self._holder = asyncio.create_task(release(), name="event-hold")
+
     @property
     def idle(self) -> bool:
         """Nothing waits and nothing is being posted."""
@@ -166,9 +187,10 @@ class KubeEventRecorder(EventSink):
         await self._idle.wait()
 
     async def close(self) -> None:
-        for task in self._workers:
+        tasks = [*self._workers, *([self._holder] if self._holder is not None else [])]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._workers, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     def _wake(self) -> None:
         metrics.EVENTS_BACKLOG.set(len(self.backlog))
@@ -179,6 +201,7 @@ class KubeEventRecorder(EventSink):
         backoff = 0.0
         while True:
             await self._has_work.wait()
+            await self._open.wait()
             taken = self.backlog.take(self._busy)
             if taken is None:  # empty, or only objects another worker is posting (it wakes us when done)
                 self._has_work.clear()
