@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import socket
 from pathlib import Path
 
 import dns.update
@@ -356,10 +355,9 @@ async def test_a_server_lost_mid_batch_fails_the_unsent_messages_instead_of_rais
     bind_server: BindServer,
 ) -> None:
     class StopsServerAfterFirstMessage(RFC2136Provider):
-        def _send(self, message: dns.update.UpdateMessage, connection: socket.socket | None) -> socket.socket:
-            kept = super()._send(message, connection)
+        async def _send(self, message: dns.update.UpdateMessage) -> None:
+            await super()._send(message)
             bind_server.stop()  # the real server goes away once the first message is applied
-            return kept
 
     info = bind_server.info
     provider = StopsServerAfterFirstMessage(

@@ -15,13 +15,8 @@ deliberate differences:
   negative-caching TTL, and using it would make ``adjust_endpoints`` depend on a zone read.
 
 CPU-heavy work runs in a worker thread so the event loop stays responsive: the AXFR (parsing 20,000 records
-takes dnspython about a second; its asyncio transfer would parse on the loop too), and turning a batch into
-UPDATE messages and sending them, one after another on one TCP connection (RFC 7766; a connection per message
-made BIND take a third longer here). The thread stops at the first message that fails; from there
-:func:`apply_bisecting` carries on (splits, reports) as if it had sent them itself. While the thread waits on the
-server, the loop is free: the zone worker plans its next slice then. The UPDATEs have no prerequisites, so
-applying one twice changes nothing: one whose kept connection turns out closed by the server is sent again on a
-new connection.
+takes dnspython about a second; its asyncio transfer would parse on the loop too) and turning a batch into
+UPDATE messages. The messages themselves are sent with ``dns.asyncquery.tcp``, one TCP connection each.
 """
 
 from __future__ import annotations
@@ -30,10 +25,10 @@ import asyncio
 import base64
 import binascii
 import logging
-import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import dns.asyncquery
 import dns.exception
 import dns.message
 import dns.name
@@ -210,17 +205,14 @@ class RFC2136Provider:
         """Send the batch as few TSIG-signed UPDATE messages; failure rules are in the module docstring."""
         outcome = ApplyOutcome()
         # Turning 20,000 endpoints into rdata takes about a second of CPU: keep it off the event loop.
-        batches, answered = await asyncio.to_thread(self._prepare_and_send, zone, changes, outcome)
+        batches = await asyncio.to_thread(self._prepare, zone, changes, outcome)
         origin = dns.name.from_text(zone.name or ".")
+        prebuilt = {id(batch.groups): batch.message for batch in batches}
 
         async def send(groups: Sequence[_Group]) -> None:
-            if id(groups) in answered:  # sent by the thread: its answer, once
-                error = answered.pop(id(groups))
-                if error is not None:
-                    raise error
-                return
             # A refused message is split by apply_bisecting; only those smaller messages are built here.
-            await asyncio.to_thread(self._send_alone, self._message(origin, groups))
+            message = prebuilt.pop(id(groups), None) or self._message(origin, groups)
+            await self._send(message)
 
         return await apply_bisecting([batch.groups for batch in batches], send, lambda group: group.endpoints, outcome)
 
@@ -327,30 +319,6 @@ class RFC2136Provider:
             batches.append(self._batch(origin, pending))
         return batches
 
-    def _prepare_and_send(
-        self, zone: Zone, changes: Changes, outcome: ApplyOutcome
-    ) -> tuple[list[_Batch], dict[int, ProviderError | None]]:
-        """The batch's messages, and the answer to each one sent (by ``id`` of its groups), in order until the
-        first that fails (None: applied). The rest is left to apply_bisecting."""
-        batches = self._prepare(zone, changes, outcome)
-        answered: dict[int, ProviderError | None] = {}
-        connection: socket.socket | None = None
-        try:
-            for batch in batches:
-                try:
-                    connection = self._send(batch.message, connection)
-                except ProviderError as error:
-                    answered[id(batch.groups)] = error
-                    break
-                answered[id(batch.groups)] = None
-        finally:
-            if connection is not None:
-                connection.close()
-        return batches, answered
-
-    def _exchange(self, message: dns.update.UpdateMessage, connection: socket.socket) -> dns.message.Message:
-        return dns.query.tcp(message, self.settings.host, timeout=self.settings.timeout, sock=connection)
-
     def _batch(self, origin: dns.name.Name, groups: list[_Group]) -> _Batch:
         return _Batch(self._message(origin, groups), groups)
 
@@ -369,49 +337,25 @@ class RFC2136Provider:
                     message.delete(op.name, op.rdata)
         return message
 
-    def _send_alone(self, message: dns.update.UpdateMessage) -> None:
-        self._send(message, None).close()
-
-    def _send(self, message: dns.update.UpdateMessage, connection: socket.socket | None) -> socket.socket:
-        """Send one UPDATE on ``connection`` (a new one if None) and wait for the answer (blocking: called in a
-        worker thread); the connection, for the next message. Raise BatchRejected when the server refuses it,
-        ProviderError when it cannot be sent (the connection is then closed)."""
+    async def _send(self, message: dns.update.UpdateMessage) -> None:
+        """Send one UPDATE; raise BatchRejected when the server refuses it, ProviderError when it cannot be sent."""
         where = f"{self.settings.host}:{self.settings.port}"
-        resent = False
         try:
-            if connection is not None:
-                try:
-                    response = self._exchange(message, connection)
-                except (EOFError, ConnectionError):  # the server closed the kept connection: once more, anew
-                    connection.close()
-                    connection, resent = None, True
-            if connection is None:
-                connection = socket.create_connection((self.settings.host, self.settings.port), self.settings.timeout)
-                connection.setblocking(False)  # dnspython waits on it itself, up to the timeout
-                response = self._exchange(message, connection)
+            response = await dns.asyncquery.tcp(
+                message, self.settings.host, port=self.settings.port, timeout=self.settings.timeout
+            )
         except dns.exception.TooBig:
-            _close(connection)
             raise BatchRejected("the changes at this name do not fit in one 64 KiB UPDATE message") from None
         except (OSError, EOFError, dns.exception.DNSException) as error:
-            _close(connection)
-            kind = _classify(error)
-            if resent and kind is TransientProviderError:
-                kind = AmbiguousProviderError  # the first send may have been applied before the connection went
-            raise kind(_describe_send_error(error, self.settings)) from error
+            raise _classify(error)(_describe_send_error(error, self.settings)) from error
         self.stats.updates_sent += 1
         rcode = response.rcode()
         if rcode == dns.rcode.NOERROR:
-            return connection
-        connection.close()  # the caller stops at a refused message
+            return
         problem = f"{where} answered {dns.rcode.to_text(rcode)} to the UPDATE of zone {message.origin}"
         # REFUSED and the like can be about one record (check-names, an update-policy rule, a dangling MX): a
         # smaller message may pass. NOTAUTH, NOTZONE, SERVFAIL are about the zone or the server as a whole.
         raise BatchRejected(problem, divisible=rcode in _RECORD_RCODES)
-
-
-def _close(connection: socket.socket | None) -> None:
-    if connection is not None:
-        connection.close()
 
 
 def _classify(error: Exception) -> type[ProviderError]:

@@ -122,22 +122,12 @@ def _quote(value: bytes) -> str:
 def wire_size(op: Operation, origin: dns.name.Name) -> int:
     """An upper bound of the RR's size in the message: owner labels below the zone plus a compression pointer
     to the zone name (always present in the zone section), fixed fields, uncompressed rdata."""
-    zone_labels = len(origin.labels)
-    if op.name.labels[-zone_labels:] == origin.labels:  # nearly always (names are lower-cased): no Name compare
-        below_zone = op.name.labels[:-zone_labels]
-    else:
-        below_zone = op.name.relativize(origin).labels if op.name != origin else ()
-    owner = sum(len(label) + 1 for label in below_zone) + 2
+    below_zone = op.name.relativize(origin)
+    owner = sum(len(label) + 1 for label in below_zone.labels) + 2 if below_zone != dns.name.empty else 2
     rdata = op.rdata
     if isinstance(rdata, dns.rdtypes.ANY.TXT.TXT):
         return owner + 10 + sum(len(string) + 1 for string in rdata.strings)
-    if rdata.rdtype in _FIXED_RDATA:
-        return owner + 10 + _FIXED_RDATA[rdata.rdtype]
     return owner + 10 + len(rdata.to_digestable())
-
-
-#: Rdata of a fixed length, not worth rendering to measure (an address is parsed again to render it).
-_FIXED_RDATA = {dns.rdatatype.A: 4, dns.rdatatype.AAAA: 16}
 
 
 def name_length(name: dns.name.Name) -> int:
