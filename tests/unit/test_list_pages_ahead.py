@@ -37,7 +37,8 @@ class PagedServer(KubeClient):
 
 async def test_the_next_page_is_asked_for_before_this_one_is_handed_over() -> None:
     derivations = Derivations()
-    server = PagedServer({"/api/v1/services": [service(f"s{i}") for i in range(6)]}, per_page=2, derivations=derivations)
+    listed = [service(f"s{i}") for i in range(6)]
+    server = PagedServer({"/api/v1/services": listed}, per_page=2, derivations=derivations)
     asked_when_handed: list[int] = []
 
     async for _ in server.list_pages("/api/v1/services"):
