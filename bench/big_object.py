@@ -22,10 +22,11 @@ from external_dns.events import EventSink
 from external_dns.kinds import source_kind
 from external_dns.plan import PlanSettings
 from external_dns.providers.inmemory import InMemoryProvider
-from external_dns.reconciler import ReconcilerSettings, ZoneRouter, ZoneWorker
+from external_dns.reconciler import ZoneRouter, ZoneWorker
 from external_dns.registry import TXTRegistry
 from external_dns.sources import annotations, checks
 from external_dns.sources.base import EmptyLookups, SourceSettings
+from external_dns.zonework import ReconcilerSettings
 
 T = TypeVar("T")
 KEY = ObjectKey("service", "default", "big")

@@ -26,7 +26,7 @@ from external_dns.kube import KubeAPIError, KubeClient
 from external_dns.model import Zone, ZoneRouter
 from external_dns.plan import PlanSettings
 from external_dns.providers.base import DomainFiltering, Provider
-from external_dns.reconciler import ReconcilerSettings, SyncResult, ZoneWorker
+from external_dns.reconciler import ZoneWorker
 from external_dns.recordstate import RecordStates
 from external_dns.registry import Registry
 from external_dns.sources.base import (
@@ -37,6 +37,7 @@ from external_dns.sources.base import (
 )
 from external_dns.standby import StandbyMemory
 from external_dns.store import Lookups, Obj, ObjectStore, PackedObject, object_id
+from external_dns.zonework import ReconcilerSettings, SyncResult
 
 logger = logging.getLogger(__name__)
 

@@ -23,10 +23,10 @@ from external_dns.guards.mass_deletion import DeletionLimit
 from external_dns.kinds import SourceKind, source_kind
 from external_dns.plan import PlanSettings, Policy
 from external_dns.providers.base import Provider
-from external_dns.reconciler import ReconcilerSettings
 from external_dns.registry import NoopRegistry, Registry, TXTRegistry
 from external_dns.sources.base import SourceSettings
 from external_dns.sources.target_filter import TargetNetFilter
+from external_dns.zonework import ReconcilerSettings
 
 PartSettings = TypeVar("PartSettings")
 

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import collections
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
+from typing import TypeVar
 
 from prometheus_client import Counter, Gauge, Histogram, Info
 
 from external_dns.endpoint import Endpoint
+from external_dns.errors import ProviderError
 from external_dns.model import Changes
+
+T = TypeVar("T")
 
 NAMESPACE = "external_dns"
 
@@ -122,3 +126,16 @@ EVENTS_SHED = Counter(
     namespace=NAMESPACE,
 )
 EVENTS_BACKLOG = Gauge("events_backlog", "Objects (and namespace summaries) with events waiting.", namespace=NAMESPACE)
+
+
+async def provider_call(provider: str, operation: str, call: Awaitable[T]) -> T:
+    """Await one provider call, counting it, its errors and its latency."""
+    started = time.monotonic()
+    try:
+        return await call
+    except ProviderError:
+        PROVIDER_ERRORS.labels(provider=provider, operation=operation).inc()
+        raise
+    finally:
+        PROVIDER_CALLS.labels(provider=provider, operation=operation).inc()
+        PROVIDER_LATENCY.labels(provider=provider, operation=operation).observe(time.monotonic() - started)

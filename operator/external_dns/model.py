@@ -52,6 +52,24 @@ class Changes:
     def __len__(self) -> int:
         return len(self.create) + len(self.update_new) + len(self.delete)
 
+    def records(self) -> list[Endpoint]:
+        """Every record the batch mentions, the replaced ones included."""
+        return [*self.create, *self.update_old, *self.update_new, *self.delete]
+
+    def without(self, names: set[str]) -> Changes:
+        """The batch less every change at one of ``names`` (an update goes with its replaced record)."""
+        if not names:
+            return self
+        pairs = [
+            (old, new) for old, new in zip(self.update_old, self.update_new, strict=True) if new.key.name not in names
+        ]
+        return Changes(
+            create=[ep for ep in self.create if ep.key.name not in names],
+            update_old=[old for old, _ in pairs],
+            update_new=[new for _, new in pairs],
+            delete=[ep for ep in self.delete if ep.key.name not in names],
+        )
+
 
 @dataclass(slots=True)
 class ApplyOutcome:

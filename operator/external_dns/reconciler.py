@@ -15,20 +15,14 @@ import math
 import random
 import time
 from collections.abc import Awaitable, Iterable
-from dataclasses import dataclass, field
 from typing import TypeVar
 
 from external_dns import metrics
 from external_dns.desired import DesiredState
-from external_dns.endpoint import (
-    OWNED_RECORD_LABEL,
-    Endpoint,
-    EndpointKey,
-    normalize_name,
-)
+from external_dns.endpoint import OWNED_RECORD_LABEL, Endpoint, EndpointKey, normalize_name
 from external_dns.errors import AmbiguousProviderError, ProviderBusy, ProviderError
 from external_dns.events import EventSink
-from external_dns.guards.mass_deletion import DeletionLimit, MassDeletionGuard, count_owned
+from external_dns.guards.mass_deletion import MassDeletionGuard, count_owned
 from external_dns.guards.namespace_isolation import NamespaceIsolation
 from external_dns.model import ApplyOutcome, Changes, Zone, ZoneRouter
 from external_dns.plan import Plan, PlanSettings
@@ -37,41 +31,10 @@ from external_dns.registry import Registry
 from external_dns.reporting import ZoneReporter, describe_changes
 from external_dns.zonecache import ZoneCache
 from external_dns.zoneplan import PlanCheck, ZonePlan, names_read, plan_zone, provider_adjust
+from external_dns.zonework import ReconcilerSettings, SyncResult
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class ReconcilerSettings:
-    debounce: float = 0.2
-    resync_interval: float = 60.0
-    #: With a provider that counts records cheaply (CountingRecords), a resync reads the zone whole only when the
-    #: count differs from the cache's, or when the last whole read is this old (--zone-full-read-interval).
-    full_read_interval: float = 3600.0
-    dry_run: bool = False
-    retry_initial: float = 1.0
-    retry_max: float = 60.0
-    #: A batch this large is planned at once, without waiting for the debounce to end.
-    batch_names: int = 2000
-    #: The mass-deletion guard (guards/mass_deletion.py): --max-delete-ratio, --max-delete-min-records.
-    deletion_limit: DeletionLimit = field(default_factory=DeletionLimit)
-    #: More names than this are planned and applied a slice at a time, with the event loop free in between, so
-    #: that a whole-zone pass over thousands of names never holds /healthz or the watches for long (a slice plans
-    #: in ~25 ms here). 250 names are about 500 changes with their ownership TXT records: half a Route 53 batch.
-    slice_names: int = 250
-
-
-@dataclass(slots=True)
-class SyncResult:
-    """What one pass over some names of a zone did."""
-
-    planned: int = 0
-    applied: Changes = field(default_factory=Changes)
-    failed: list[tuple[Endpoint, str]] = field(default_factory=list)
-    skipped: int = 0
-    #: The zone could not be read at all.
-    error: str = ""
 
 
 class ZoneWorker:
@@ -358,7 +321,7 @@ class ZoneWorker:
         deferred_keys, deferred_names = self._failures(outcome.deferred)
         failed_names = error_names | deferred_names
         self.cache.apply(planned.batch, failed_keys | deferred_keys)
-        applied = _without(planned.changes, failed_names)
+        applied = planned.changes.without(failed_names)
         self.deletion_guard.record_applied(len(applied.delete))
         self.reporter.applied(applied)
         result.applied = applied
@@ -391,7 +354,7 @@ class ZoneWorker:
         """
         if not names or applying.delete or isinstance(self.provider, RemotelyAdjusting):
             return None
-        touched = {record.key.name for record in _all(applying)}
+        touched = {record.key.name for record in applying.records()}
         if not touched.isdisjoint(names_read(self.registry, names)):
             return None
 
@@ -410,11 +373,11 @@ class ZoneWorker:
         try:
             return await self._timed("apply_changes", self.provider.apply_changes(self.zone, batch))
         except ProviderBusy as error:  # "come back later": the names wait for a retry, no error on the objects
-            logger.info("Zone %s: %s; %d changes wait for a retry", self.label, error, len(_all(batch)))
-            return ApplyOutcome(deferred=_all(batch), ambiguous=isinstance(error, AmbiguousProviderError))
+            logger.info("Zone %s: %s; %d changes wait for a retry", self.label, error, len(batch.records()))
+            return ApplyOutcome(deferred=batch.records(), ambiguous=isinstance(error, AmbiguousProviderError))
         except ProviderError as error:
             ambiguous = isinstance(error, AmbiguousProviderError)
-            return ApplyOutcome(failed=[(ep, str(error)) for ep in _all(batch)], ambiguous=ambiguous)
+            return ApplyOutcome(failed=[(ep, str(error)) for ep in batch.records()], ambiguous=ambiguous)
 
     async def _reload_after_ambiguous_failure(self) -> bool:
         """After an apply whose answer was lost, re-read the zone before planning again: creates the provider
@@ -476,36 +439,8 @@ class ZoneWorker:
         self.states.settled(self.label, names, failed_names & names)
 
     async def _timed(self, operation: str, call: Awaitable[T]) -> T:
-        started = time.monotonic()
-        try:
-            return await call
-        except ProviderError:
-            metrics.PROVIDER_ERRORS.labels(provider=self.provider.name, operation=operation).inc()
-            raise
-        finally:
-            metrics.PROVIDER_CALLS.labels(provider=self.provider.name, operation=operation).inc()
-            metrics.PROVIDER_LATENCY.labels(provider=self.provider.name, operation=operation).observe(
-                time.monotonic() - started
-            )
+        return await metrics.provider_call(self.provider.name, operation, call)
 
 
 class _DependsOnApply(Exception):
     """A plan made ahead turned out to delete: it is dropped and made again after the apply."""
-
-
-def _all(changes: Changes) -> list[Endpoint]:
-    return [*changes.create, *changes.update_old, *changes.update_new, *changes.delete]
-
-
-def _without(changes: Changes, names: set[str]) -> Changes:
-    if not names:
-        return changes
-    pairs = [
-        (old, new) for old, new in zip(changes.update_old, changes.update_new, strict=True) if new.key.name not in names
-    ]
-    return Changes(
-        create=[ep for ep in changes.create if ep.key.name not in names],
-        update_old=[old for old, _ in pairs],
-        update_new=[new for _, new in pairs],
-        delete=[ep for ep in changes.delete if ep.key.name not in names],
-    )

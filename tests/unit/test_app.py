@@ -17,11 +17,11 @@ from external_dns.events import Action, Reason
 from external_dns.kinds import ENDPOINT_SLICES, GATEWAYS, NAMESPACES, NODES, PODS, SourceKind, source_kind
 from external_dns.plan import PlanSettings
 from external_dns.providers.inmemory import InMemoryProvider
-from external_dns.reconciler import ReconcilerSettings
 from external_dns.registry.txt import TXTRegistry
 from external_dns.sources.base import ClusterLookups, KubeObject, SourceResult, SourceSettings
 from external_dns.sources.steps import with_default_targets
 from external_dns.store import object_id
+from external_dns.zonework import ReconcilerSettings
 
 ZONE = "example.com"
 HOSTNAME = "external-dns.alpha.kubernetes.io/hostname"

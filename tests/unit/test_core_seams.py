@@ -17,12 +17,12 @@ from external_dns.endpoint import RESOURCE_LABEL, Endpoint, ObjectRef
 from external_dns.kinds import BY_LABEL, SOURCES, SourceName, source_kind
 from external_dns.model import Zone
 from external_dns.plan import Plan, PlanSettings, Skipped
-from external_dns.reconciler import ReconcilerSettings
 from external_dns.recordstate import RecordStates
 from external_dns.registry.txt import TXTRegistry
 from external_dns.sources.base import EmptyLookups, SourceSettings
 from external_dns.zonecache import ZoneCache
 from external_dns.zoneplan import ZonePlan, plan_zone
+from external_dns.zonework import ReconcilerSettings
 
 ZONE = Zone("example.com", "example.com")
 REF = ObjectRef("Service", "v1", "default", "web", "uid-web")

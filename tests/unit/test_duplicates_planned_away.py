@@ -10,8 +10,9 @@ from external_dns.endpoint import RESOURCE_LABEL, Endpoint, ObjectRef
 from external_dns.events import EventSink
 from external_dns.plan import PlanSettings
 from external_dns.providers.base import ApplyOutcome, Changes, Zone
-from external_dns.reconciler import ReconcilerSettings, ZoneWorker
+from external_dns.reconciler import ZoneWorker
 from external_dns.registry.txt import TXTRegistry
+from external_dns.zonework import ReconcilerSettings
 
 ZONE = Zone("example.com", "example.com")
 REF = ObjectRef("Service", "v1", "default", "web", "uid-web")

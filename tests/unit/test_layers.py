@@ -34,6 +34,7 @@ LAYERS = [
     ("zoneplan.py", ("external_dns.reconciler", "external_dns.app", "external_dns.explain")),
     ("spoken_for.py", ("external_dns.zoneplan", "external_dns.reconciler", "external_dns.app", "external_dns.explain")),
     ("recordstate.py", ("external_dns.reconciler", "external_dns.app", "external_dns.reporting")),
+    ("zonework.py", ("external_dns.reconciler", "external_dns.app", "external_dns.zoneplan")),
     ("reconciler.py", ("external_dns.app", "external_dns.handlers", "external_dns.explain")),
     ("reporting.py", ("external_dns.app", "external_dns.reconciler")),
     ("dnsendpoint_status.py", ("external_dns.app", "external_dns.reconciler")),

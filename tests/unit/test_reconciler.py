@@ -19,10 +19,11 @@ from external_dns.model import ZoneRouter
 from external_dns.plan import PlanSettings
 from external_dns.providers.base import ApplyOutcome, Changes, Provider, Zone
 from external_dns.providers.inmemory import InMemoryProvider
-from external_dns.reconciler import ReconcilerSettings, ZoneWorker
+from external_dns.reconciler import ZoneWorker
 from external_dns.registry.txt import TXTRegistry
 from external_dns.reporting import describe_changes, ref_from_resource_label
 from external_dns.zoneplan import combine
+from external_dns.zonework import ReconcilerSettings
 
 ZONE = "example.com"
 OWNER = "default"

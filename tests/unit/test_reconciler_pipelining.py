@@ -19,9 +19,10 @@ from external_dns.events import EventSink, Reason
 from external_dns.plan import PlanSettings
 from external_dns.providers.base import ApplyOutcome, Changes, Zone
 from external_dns.providers.inmemory import InMemoryProvider
-from external_dns.reconciler import ReconcilerSettings, ZoneWorker
+from external_dns.reconciler import ZoneWorker
 from external_dns.registry.base import RegistryView
 from external_dns.registry.txt import TXTRegistry
+from external_dns.zonework import ReconcilerSettings
 
 ZONE = "example.com"
 OWNER = "default"
