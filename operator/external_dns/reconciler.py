@@ -111,7 +111,7 @@ class ZoneWorker:
         delay = self.settings.retry_initial
         while True:
             try:
-                records = await self._timed("records", self.provider.records(self.zone))
+                records = await self._read_whole()
             except ProviderError as error:
                 if attempts is not None:
                     attempts -= 1
@@ -121,7 +121,6 @@ class ZoneWorker:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.settings.retry_max)
                 continue
-            self._replace_cache(records)
             logger.info("Zone %s: %d records read from %s", self.label, len(records), self.provider.name)
             return
 
@@ -182,11 +181,10 @@ class ZoneWorker:
                 await self.sync(names)
             return
         try:
-            records = await self._timed("records", self.provider.records(self.zone))
+            await self._read_whole()
         except ProviderError as error:
             logger.warning("Zone %s: resync could not read records: %s", self.label, error)
             return
-        self._replace_cache(records)
         stale, self._dirty = self._dirty, set()
         await self.sync_all()
         self.states.settled(self.label, stale, set())  # those the whole-zone pass did not cover need nothing
@@ -205,17 +203,19 @@ class ZoneWorker:
         except ProviderError as error:
             logger.warning("Zone %s: resync could not count records: %s", self.label, error)
             return True
-        if count == len(self.cache):
-            return True
         known = len(self.cache)
+        if count == known:
+            return True
         logger.info("Zone %s: %s records at the provider, %d known: reading it whole", self.label, count, known)
         return False
 
-    def _replace_cache(self, records: list[Endpoint]) -> None:
-        """The zone as just read whole from the provider."""
+    async def _read_whole(self) -> list[Endpoint]:
+        """Read the whole zone from the provider into the cache (raises ProviderError when it cannot)."""
+        records = await self._timed("records", self.provider.records(self.zone))
         self.cache.replace(records)
         self._read_at = asyncio.get_running_loop().time()
         self._reload_before_sync = False  # just read: no need to read again after an ambiguous failure
+        return records
 
     async def sync_all(self) -> SyncResult:
         """Plan the whole zone: every name the provider holds and every name wanted in it."""
@@ -373,8 +373,9 @@ class ZoneWorker:
         try:
             return await self._timed("apply_changes", self.provider.apply_changes(self.zone, batch))
         except ProviderBusy as error:  # "come back later": the names wait for a retry, no error on the objects
-            logger.info("Zone %s: %s; %d changes wait for a retry", self.label, error, len(batch.records()))
-            return ApplyOutcome(deferred=batch.records(), ambiguous=isinstance(error, AmbiguousProviderError))
+            waiting = batch.records()
+            logger.info("Zone %s: %s; %d changes wait for a retry", self.label, error, len(waiting))
+            return ApplyOutcome(deferred=waiting, ambiguous=isinstance(error, AmbiguousProviderError))
         except ProviderError as error:
             ambiguous = isinstance(error, AmbiguousProviderError)
             return ApplyOutcome(failed=[(ep, str(error)) for ep in batch.records()], ambiguous=ambiguous)
@@ -386,11 +387,10 @@ class ZoneWorker:
         if not self._reload_before_sync:
             return True
         try:
-            records = await self._timed("records", self.provider.records(self.zone))
+            records = await self._read_whole()
         except ProviderError as error:
             logger.warning("Zone %s: cannot re-read records after an ambiguous failure: %s", self.label, error)
             return False
-        self._replace_cache(records)
         logger.info("Zone %s: re-read %d records after an ambiguous failure", self.label, len(records))
         return True
 
