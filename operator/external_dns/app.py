@@ -29,12 +29,7 @@ from external_dns.providers.base import DomainFiltering, Provider
 from external_dns.reconciler import ZoneWorker
 from external_dns.recordstate import RecordStates
 from external_dns.registry import Registry
-from external_dns.sources.base import (
-    SourceResult,
-    SourceSettings,
-    object_ref,
-    passes_filters,
-)
+from external_dns.sources.base import SourceResult, SourceSettings, object_ref, passes_filters
 from external_dns.standby import StandbyMemory
 from external_dns.store import Lookups, Obj, ObjectStore, PackedObject, object_id
 from external_dns.zonework import ReconcilerSettings, SyncResult
@@ -125,28 +120,26 @@ class Application:
         """One watch event (or one listed object): update the store, re-derive what depends on it."""
         store = self.stores[resource.plural]
         changed = store.delete(obj) if event_type == "DELETED" else store.upsert(obj)
-        if not changed:
-            return
-        kind = self._source_by_plural.get(resource.plural)
-        if kind is not None:
-            self._derive(kind, obj, deleted=event_type == "DELETED")
-        self._rederive_dependents(resource.plural, obj)
+        if changed:
+            self._follow(resource.plural, obj, deleted=event_type == "DELETED")
 
     def on_listing(self, resource: Resource, objects: Iterable[Obj | PackedObject], list_rv: str) -> None:
         """A complete LIST of the resource: objects not in it are gone."""
         store = self.stores[resource.plural]
         changed, gone = store.replace_all(objects, list_rv)
-        kind = self._source_by_plural.get(resource.plural)
         for key in changed:  # parsed one at a time from the store: a big LIST is never held parsed whole
             obj = store.get(*key)
             assert obj is not None  # replace_all has just stored it, and nothing else runs in between
-            if kind is not None:
-                self._derive(kind, obj, deleted=False)
-            self._rederive_dependents(resource.plural, obj)
+            self._follow(resource.plural, obj, deleted=False)
         for obj in gone:
-            if kind is not None:
-                self._derive(kind, obj, deleted=True)
-            self._rederive_dependents(resource.plural, obj)
+            self._follow(resource.plural, obj, deleted=True)
+
+    def _follow(self, plural: str, obj: Obj, *, deleted: bool) -> None:
+        """After a stored change: the object's own endpoints, and those of the objects that look it up."""
+        kind = self._source_by_plural.get(plural)
+        if kind is not None:
+            self._derive(kind, obj, deleted=deleted)
+        self._rederive_dependents(plural, obj)
 
     async def list_all(self, kube: KubeClient) -> None:
         """The initial (or a safety) paged LIST of every watched resource."""
