@@ -138,19 +138,9 @@ async def change(
     samples[f"{made_in} (not seen in 300 s)"].append(300.0)
 
 
-def settings_for(kubeconfig: Path, info: BindInfo) -> Any:
+def settings_for(kubeconfig: Path, bind: BindServer) -> Any:
     return operator_settings(
-        kubeconfig,
-        source=["service"],
-        provider="rfc2136",
-        rfc2136_host=info.host,
-        rfc2136_port=info.port,
-        rfc2136_zone=[ZONE],
-        rfc2136_tsig_keyname=info.key_name,
-        rfc2136_tsig_secret=info.key_secret,
-        rfc2136_tsig_secret_alg=info.key_algorithm,
-        txt_owner_id="bench",
-        debounce=0.2,
+        kubeconfig, source=["service"], **bind.provider_flags(ZONE), txt_owner_id="bench", debounce=0.2
     )
 
 
@@ -171,8 +161,8 @@ def tune_kopf(worker_limit: int | None, idle_timeout: float | None) -> None:
     """Kopf settings to compare, set after the operator's own (handlers.configure_kopf)."""
     configure = handlers.configure_kopf
 
-    def configured(kopf_settings: Any, settings: Any) -> None:
-        configure(kopf_settings, settings)
+    def configured(kopf_settings: Any, settings: Any, **options: Any) -> None:
+        configure(kopf_settings, settings, **options)
         if worker_limit is not None:
             kopf_settings.queueing.worker_limit = worker_limit
         if idle_timeout is not None:
@@ -192,9 +182,10 @@ def measure(count: int, every: float, after: int, cold: bool) -> dict[str, Any]:
                 populate(api.kubeconfig, info, patience)
             replay = ReplayCounter()
             replay.install()
-            operator = OperatorThread(settings_for(api.kubeconfig, info))
+            operator = OperatorThread(settings_for(api.kubeconfig, bind))
             samples: dict[str, list[float]] = defaultdict(list)
             done = threading.Event()
+
             def phase() -> str:
                 return phase_of(operator, replay, count)
 
