@@ -8,7 +8,6 @@ object is told why with a Warning naming its field. Every DNS assertion is made 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import subprocess
 import sys
@@ -21,6 +20,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from tests.backends.bind import BindServer, free_port, running_bind
 from tests.harness import OperatorThread, operator_settings, wait_for
+from tests.integration.healthz_probe import HealthProbe
 
 from external_dns.config import Settings
 from external_dns.hostnames import NameRule, name_problem
@@ -368,37 +368,6 @@ class OperatorProcess:
         return 0.0
 
 
-class HealthProbe:
-    """/healthz asked every 50 ms by tests/integration/healthz_probe.py in its own process (see why there)."""
-
-    def __init__(self, url: str, directory: Path) -> None:
-        self.out = directory / "healthz.json"
-        command = [sys.executable, "-m", "tests.integration.healthz_probe", url, str(self.out)]
-        self.process = subprocess.Popen(command, cwd=Path(__file__).parents[2])
-
-    def __enter__(self) -> HealthProbe:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.process.terminate()
-        self.process.wait(10)
-
-    def figures(self) -> dict[str, float]:
-        try:
-            figures: dict[str, float] = json.loads(self.out.read_text())
-        except (OSError, ValueError):
-            return {"answers": 0, "failures": 0, "worst": 0.0}
-        return figures
-
-    @property
-    def answers(self) -> float:
-        return self.figures()["answers"]
-
-    @property
-    def worst(self) -> float:
-        return self.figures()["worst"]
-
-
 def test_a_hostile_corpus_publishes_every_good_name_warns_every_bad_object_and_never_stalls(
     cluster: LocalCluster, bind: BindServer, tmp_path: Path
 ) -> None:
@@ -406,7 +375,7 @@ def test_a_hostile_corpus_publishes_every_good_name_warns_every_bad_object_and_n
     assert len(objects) >= 150
     managed = [f"--managed-record-types={kind}" for kind in MANAGED]
     with OperatorProcess(cluster, bind, tmp_path / "operator.log", "--interval=3s", *managed) as op:
-        with HealthProbe(op.url("/healthz"), tmp_path) as probe:
+        with HealthProbe(op.url("/healthz"), tmp_path, op.process.pid) as probe:
             wait_for(lambda: probe.answers > 0, what="the first /healthz answer")
             for obj in objects:
                 create(cluster, obj)
@@ -440,7 +409,7 @@ def test_a_hostile_corpus_publishes_every_good_name_warns_every_bad_object_and_n
     assert zone[("a-victim.example.com", "TXT")] == {FOREIGN_TXT}
     figures = probe.figures()
     assert figures["failures"] == 0, figures
-    assert figures["worst"] < 1.0, f"/healthz took {figures['worst']:.2f}s at worst ({figures})"
+    assert figures["worst_stall"] < 1.0, f"/healthz stalled {figures['worst_stall']:.2f}s at worst ({figures})"
 
 
 def test_a_service_asking_for_5000_names_does_not_stall_the_operator(
@@ -448,7 +417,7 @@ def test_a_service_asking_for_5000_names_does_not_stall_the_operator(
 ) -> None:
     names = ",".join(f"h{j}.huge.example.com" for j in range(5000))
     with OperatorProcess(cluster, bind, tmp_path / "operator.log", "--interval=2s") as op:
-        with HealthProbe(op.url("/healthz"), tmp_path) as probe:
+        with HealthProbe(op.url("/healthz"), tmp_path, op.process.pid) as probe:
             wait_for(lambda: probe.answers > 0, what="the first /healthz answer")
             create(cluster, service("huge", names, "192.0.2.1"))
             wait_for(lambda: ("h499.huge.example.com", "A") in dns(bind), 120, "the first 500 names", 0.25)
@@ -467,4 +436,4 @@ def test_a_service_asking_for_5000_names_does_not_stall_the_operator(
             assert ("h500.huge.example.com", "A") not in dns(bind)
     figures = probe.figures()
     assert figures["failures"] == 0, figures
-    assert figures["worst"] < 1.0, f"/healthz took {figures['worst']:.2f}s at worst ({figures})"
+    assert figures["worst_stall"] < 1.0, f"/healthz stalled {figures['worst_stall']:.2f}s at worst ({figures})"
