@@ -32,6 +32,7 @@ from external_dns.registry import Registry
 from external_dns.sources.base import SourceResult, SourceSettings, object_ref, passes_filters
 from external_dns.standby import StandbyMemory
 from external_dns.store import Lookups, Obj, ObjectStore, PackedObject, object_id
+from external_dns.tasks import cancel_all
 from external_dns.zonework import ReconcilerSettings, SyncResult
 
 logger = logging.getLogger(__name__)
@@ -439,12 +440,3 @@ class Application:
             await self.wiring.status.close()
         await self.provider.close()
 
-
-async def cancel_all(tasks: Sequence[asyncio.Task[None]]) -> None:
-    """Cancel the tasks and wait until they are done, cancelling again any that swallowed it (Python 3.11's
-    wait_for returns the result of a wait that finished at the moment it was cancelled, and the task runs on)."""
-    while pending := [task for task in tasks if not task.done()]:
-        for task in pending:
-            task.cancel()
-        await asyncio.wait(pending, timeout=0.5)
-    await asyncio.gather(*tasks, return_exceptions=True)

@@ -22,6 +22,8 @@ longer than that reads its zones ahead of the takeover (``on_leader_silent``): n
 read is exact, and the takeover at the leader's deadline needs no zone read.
 A replica takes the lead only after its own entry has been visible for ``confirmations`` polls in a row, so every
 live replica below it has seen it and stood by; a replica that loses the lead stops at its next poll.
+The keep-alive, the polls and the role callbacks are three tasks: a takeover that reads zones or a step-down
+that waits for workers never holds back a keep-alive or the fence check (which cancels a takeover under way).
 
 Failover time: a replica that exits cleanly stops its workers, then removes itself from the peering object; the
 standby takes over at its next poll (within ``interval``). One that dies silently is presumed dead
@@ -49,6 +51,7 @@ from external_dns.kopf_peering import (
     removal_patch,
 )
 from external_dns.kube import KubeAPIError, KubeClient
+from external_dns.tasks import cancel_all
 
 __all__ = ["Peer", "PeeringGate", "is_active", "own_identity", "parse_peers", "peering_path", "random_priority"]
 
@@ -111,6 +114,11 @@ class PeeringGate:
         self.checked = asyncio.Event()
         self._seen = 0
         self._touched_at = -float("inf")  # when the last keep-alive that landed was sent (monotonic)
+        self._sent_at = -float("inf")  # when the last keep-alive was sent, landed or not (monotonic)
+        #: The tasks running the last takeover's and the last step-down's callback.
+        self._takeover: asyncio.Task[None] | None = None
+        self._step_down: asyncio.Task[None] | None = None
+        self._unreadable_warned = False
         self._leader_silent = False
         #: Whether the fence applies (keepalive, and another live peer was in the object last read).
         self._fenced = False
@@ -125,63 +133,120 @@ class PeeringGate:
         on_leader_silent: Callable[[], None] | None = None,
         on_leader_back: Callable[[], None] | None = None,
     ) -> None:
-        if self.keepalive:
-            await self._line_up()
-        warned = False
+        """Poll until cancelled. The keep-alive and the role changes run as tasks of their own: a takeover that
+        reads zones, or a step-down that waits for workers, holds back neither the next keep-alive nor the next
+        poll (whose fence check may have to stop that very takeover)."""
+        background: list[asyncio.Task[None]] = []
+        try:
+            if self.keepalive:
+                await self._line_up()
+                await self._touch()  # in the object before the first poll reads it
+                background.append(asyncio.create_task(self._keep_alive(), name="peering-keepalive"))
+            while True:
+                await self._poll(on_active, on_standby, on_leader_silent, on_leader_back)
+                await asyncio.sleep(self.interval)
+        finally:
+            roles = [task for task in (self._takeover, self._step_down) if task is not None]
+            await cancel_all([*background, *roles])
+
+    async def _keep_alive(self) -> None:
+        """Renew this replica's entry every ``touch_every`` seconds, on its own schedule."""
         while True:
-            if self.keepalive and time.monotonic() - self._touched_at >= self.touch_every:
-                await self._touch()
-            try:
-                peering = await self._bounded(self.kube.request("GET", self.path))
-            except KubeAPIError as error:
-                if not warned:
-                    logger.error(
-                        "Peering object %r unreadable (%s): standing by, reconciling nothing, until it exists "
-                        "(kubectl apply -f manifests/base/peering.yaml, with the CRDs from crds/)",
-                        self.name,
-                        error,
-                    )
-                    warned = True
-                peering = None
-            except (OSError, TimeoutError) as error:
-                logger.warning("Peering object %r unreachable (%s)", self.name, str(error) or "timed out")
-                peering = None
-            now = datetime.datetime.now(datetime.UTC)
-            peers = parse_peers((peering or {}).get("status") or {})
-            own = next((peer for peer in peers if peer.identity == self.identity), None)
-            # Until our own keep-alive is in the object (and stays live by the margin), others cannot count on
-            # us: neither act nor keep acting.
-            alive = own is not None and (own.deadline - now).total_seconds() > self.margin
-            # The fence only matters to a replica that could be reading ahead: with no other live peer in the
-            # object, a late keep-alive (a slow API server, a busy loop) must not stop a lone replica's work.
-            self._fenced = self.keepalive and any(p.identity != self.identity and p.deadline > now for p in peers)
-            if self._fenced:
-                alive = alive and time.monotonic() - self._touched_at < self.fence
-            self._own_deadline = own.deadline if own is not None and alive else None
-            self._seen = self._seen + 1 if alive else 0
-            on_top = peering is not None and alive and is_active(peers, self.identity, self.priority, now)
-            active = on_top and (self.active or self._seen >= self.confirmations)
-            if self.keepalive and peering is not None:
-                await self._clean([peer for peer in peers if peer.deadline <= now and peer.identity != self.identity])
-            silent = self._leader_silent if active or not self.keepalive else self._leader_is_silent(peers, now)
-            if silent is not None and silent != self._leader_silent:
-                self._leader_silent = silent
-                callback = on_leader_silent if silent else on_leader_back
-                if callback is not None:
-                    logger.info("Peering %r: the leader is %s", self.name, "silent" if silent else "back")
-                    callback()
+            await asyncio.sleep(max(0.0, self._sent_at + self.touch_every - time.monotonic()))
+            await self._touch()
+
+    async def _poll(
+        self,
+        on_active: Callable[[], Awaitable[None]],
+        on_standby: Callable[[], Awaitable[None]],
+        on_leader_silent: Callable[[], None] | None,
+        on_leader_back: Callable[[], None] | None,
+    ) -> None:
+        try:
+            peering = await self._bounded(self.kube.request("GET", self.path))
+        except KubeAPIError as error:
+            if not self._unreadable_warned:
+                logger.error(
+                    "Peering object %r unreadable (%s): standing by, reconciling nothing, until it exists "
+                    "(kubectl apply -f manifests/base/peering.yaml, with the CRDs from crds/)",
+                    self.name,
+                    error,
+                )
+                self._unreadable_warned = True
+            peering = None
+        except (OSError, TimeoutError) as error:
+            logger.warning("Peering object %r unreachable (%s)", self.name, str(error) or "timed out")
+            peering = None
+        now = datetime.datetime.now(datetime.UTC)
+        peers = parse_peers((peering or {}).get("status") or {})
+        own = next((peer for peer in peers if peer.identity == self.identity), None)
+        # Until our own keep-alive is in the object (and stays live by the margin), others cannot count on
+        # us: neither act nor keep acting.
+        alive = own is not None and (own.deadline - now).total_seconds() > self.margin
+        # The fence only matters to a replica that could be reading ahead: with no other live peer in the
+        # object, a late keep-alive (a slow API server, a busy loop) must not stop a lone replica's work.
+        self._fenced = self.keepalive and any(p.identity != self.identity and p.deadline > now for p in peers)
+        if self._fenced:
+            alive = alive and time.monotonic() - self._touched_at < self.fence
+        self._own_deadline = own.deadline if own is not None and alive else None
+        self._seen = self._seen + 1 if alive else 0
+        on_top = peering is not None and alive and is_active(peers, self.identity, self.priority, now)
+        active = on_top and (self.active or self._seen >= self.confirmations)
+        if self.keepalive and peering is not None:
+            await self._clean([peer for peer in peers if peer.deadline <= now and peer.identity != self.identity])
+        silent = self._leader_silent if active or not self.keepalive else self._leader_is_silent(peers, now)
+        if silent is not None and silent != self._leader_silent:
+            self._leader_silent = silent
+            callback = on_leader_silent if silent else on_leader_back
+            if callback is not None:
+                logger.info("Peering %r: the leader is %s", self.name, "silent" if silent else "back")
+                callback()
+        if active:
+            self._leader_silent = False  # taking over consumes what was read ahead
+        if active != self.active:
+            self.active = active
             if active:
-                self._leader_silent = False  # taking over consumes what was read ahead
-            if active != self.active:
-                self.active = active
-                if active:
-                    logger.info("Peering %r: this replica (priority %d) is now active", self.name, self.priority)
-                    await on_active()
-                else:
-                    logger.info("Peering %r: another replica is active; standing by", self.name)
-                    await on_standby()
-            self.checked.set()
-            await asyncio.sleep(self.interval)
+                logger.info("Peering %r: this replica (priority %d) is now active", self.name, self.priority)
+            else:
+                logger.info("Peering %r: another replica is active; standing by", self.name)
+            self._change_role(active, on_active if active else on_standby)
+        self.checked.set()
+
+    def _change_role(self, active: bool, callback: Callable[[], Awaitable[None]]) -> None:
+        """Run the role's callback in a task of its own. A takeover starts once the last step-down is over; a
+        step-down cancels a takeover still under way (nothing of it may write) and always runs to its end."""
+        if active:
+            self._takeover = asyncio.create_task(self._take_over(self._step_down, callback), name="peering-takeover")
+        else:
+            takeover, self._takeover = self._takeover, None
+            self._step_down = asyncio.create_task(
+                self._stand_by(takeover, self._step_down, callback), name="peering-step-down"
+            )
+
+    async def _take_over(self, step_down: asyncio.Task[None] | None, on_active: Callable[[], Awaitable[None]]) -> None:
+        if step_down is not None and not step_down.done():
+            await asyncio.wait([step_down])  # waits without cancelling it if this takeover is cancelled
+        try:
+            await on_active()
+        except Exception:
+            logger.exception("Peering %r: taking over failed", self.name)
+            if self._takeover is asyncio.current_task():
+                self.active = False  # the next poll that finds this replica on top tries again
+
+    async def _stand_by(
+        self,
+        takeover: asyncio.Task[None] | None,
+        step_down: asyncio.Task[None] | None,
+        on_standby: Callable[[], Awaitable[None]],
+    ) -> None:
+        if takeover is not None:
+            await cancel_all([takeover])
+        if step_down is not None and not step_down.done():
+            await asyncio.wait([step_down])
+        try:
+            await on_standby()
+        except Exception:
+            logger.exception("Peering %r: standing by failed", self.name)
 
     def _leader_is_silent(self, peers: list[Peer], now: datetime.datetime) -> bool | None:
         """True when every live peer that keeps this replica standing by has sent no keep-alive for longer than
@@ -224,9 +289,11 @@ class PeeringGate:
 
     async def _touch(self) -> None:
         now = datetime.datetime.now(datetime.UTC)
-        sent_at = time.monotonic()
+        self._sent_at = sent_at = time.monotonic()
+        patch = keepalive_patch(self.identity, self.priority, self.lifetime, now)
         try:
-            await self._bounded(self._patch(keepalive_patch(self.identity, self.priority, self.lifetime, now)))
+            # A keep-alive that lands later than the fence is of no use: give up on it and send the next.
+            await asyncio.wait_for(self._bounded(self._patch(patch)), self.fence)
         except (KubeAPIError, OSError, TimeoutError) as error:
             if not self._touch_warned:  # the poll that follows says what this replica does about it
                 logger.warning("Peering %r: keep-alive not written (%s)", self.name, str(error) or "timed out")

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from external_dns.app import Application, Wiring, cancel_all
+from external_dns.app import Application, Wiring
+from external_dns.tasks import cancel_all
 from external_dns.desired import ObjectKey
 from external_dns.endpoint import RESOURCE_LABEL, Endpoint, ObjectRef
 from external_dns.events import Action, Reason

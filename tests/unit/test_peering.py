@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 import pytest
@@ -392,3 +392,110 @@ async def test_a_lone_replica_is_not_fenced_by_a_late_keepalive() -> None:
         await asyncio.gather(task, return_exceptions=True)
     # 200 polls of 20 ms: well past the fence (about 2 s after the keep-alive that landed), and still leading.
     assert transitions == ["active"]
+
+
+class LivePeeringObject(ScriptedKube):
+    """Answers every GET with the entries of ``others`` (fresh: lastseen now) and ours, as last patched."""
+
+    def __init__(self, others: dict[str, int]) -> None:
+        super().__init__([])
+        self.others = others
+
+    async def request(self, method: str, path: str, *, body: Any = None, content_type: str = "", **_: Any) -> Any:
+        if method == "PATCH":
+            return await super().request(method, path, body=body, content_type=content_type)
+        now = datetime.datetime.now(datetime.UTC)
+        status = {name: seen(now=now, priority=priority, lifetime=3) for name, priority in self.others.items()}
+        mine = next((patch["status"]["me@1"] for patch in reversed(self.patches) if patch["status"].get("me@1")), None)
+        return {"status": {**status, **({"me@1": mine} if mine else {})}}
+
+    def keepalives(self) -> int:
+        return sum(1 for patch in self.patches if patch["status"].get("me@1"))
+
+
+async def test_keepalives_go_on_while_a_takeover_holds_its_callback() -> None:
+    kube = LivePeeringObject({})
+    gate = PeeringGate(cast(KubeClient, kube), "external-dns", "me@1", 100, interval=0.05, lifetime=3, keepalive=True)
+    transitions: list[str] = []
+    held_through = asyncio.Event()
+
+    async def on_active() -> None:  # a takeover reading a large zone: 3 s and more
+        transitions.append("active")
+        # A standby of lower priority joins, so the fence applies: lifetime 3 s, keep-alives every 0.5 s, and a
+        # leader whose last keep-alive is over 2 s old stops writing.
+        kube.others = {"standby@2": 5}
+        before = kube.keepalives()
+        await asyncio.wait_for(_until(lambda: kube.keepalives() >= before + 6), 10)
+        held_through.set()
+
+    async def on_standby() -> None:
+        transitions.append("standby")
+
+    task = asyncio.create_task(gate.run(on_active, on_standby))
+    try:
+        await asyncio.wait_for(held_through.wait(), 15)
+        assert gate.active
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert transitions == ["active"]  # never fenced: its keep-alive kept landing while the takeover ran
+
+
+async def test_a_takeover_still_under_way_is_cancelled_when_the_lead_is_lost() -> None:
+    kube = LivePeeringObject({})
+    gate = PeeringGate(cast(KubeClient, kube), "external-dns", "me@1", 100, interval=0.05, lifetime=3, keepalive=True)
+    transitions: list[str] = []
+    taking_over = asyncio.Event()
+    stood_by = asyncio.Event()
+
+    async def on_active() -> None:  # a takeover that never finishes (a zone read that hangs)
+        transitions.append("active")
+        taking_over.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            transitions.append("takeover cancelled")
+            raise
+
+    async def on_standby() -> None:
+        transitions.append("standby")
+        stood_by.set()
+
+    task = asyncio.create_task(gate.run(on_active, on_standby))
+    try:
+        await asyncio.wait_for(taking_over.wait(), 10)
+        kube.others = {"higher@2": 500}  # another replica outranks this one now
+        await asyncio.wait_for(stood_by.wait(), 10)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert transitions == ["active", "takeover cancelled", "standby"] and not gate.active
+
+
+async def test_a_failed_takeover_is_tried_again_at_a_later_poll() -> None:
+    kube = LivePeeringObject({})
+    gate = PeeringGate(cast(KubeClient, kube), "external-dns", "me@1", 100, interval=0.02, lifetime=3, keepalive=True)
+    attempts: list[str] = []
+    led = asyncio.Event()
+
+    async def on_active() -> None:
+        attempts.append("active")
+        if len(attempts) == 1:
+            raise OSError("zone unreachable")
+        led.set()
+
+    async def on_standby() -> None:
+        attempts.append("standby")
+
+    task = asyncio.create_task(gate.run(on_active, on_standby))
+    try:
+        await asyncio.wait_for(led.wait(), 10)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert attempts == ["active", "active"] and gate.active
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    while not condition():
+        await asyncio.sleep(0.01)
