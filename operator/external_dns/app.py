@@ -439,4 +439,3 @@ class Application:
         if self.wiring.status is not None:
             await self.wiring.status.close()
         await self.provider.close()
-

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from external_dns.app import Application, Wiring
-from external_dns.tasks import cancel_all
 from external_dns.desired import ObjectKey
 from external_dns.endpoint import RESOURCE_LABEL, Endpoint, ObjectRef
 from external_dns.events import Action, Reason
@@ -22,6 +21,7 @@ from external_dns.registry.txt import TXTRegistry
 from external_dns.sources.base import ClusterLookups, KubeObject, SourceResult, SourceSettings
 from external_dns.sources.steps import with_default_targets
 from external_dns.store import object_id
+from external_dns.tasks import cancel_all
 from external_dns.zonework import ReconcilerSettings
 
 ZONE = "example.com"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, cast
 
 import pytest
@@ -400,9 +400,11 @@ class LivePeeringObject(ScriptedKube):
     def __init__(self, others: dict[str, int]) -> None:
         super().__init__([])
         self.others = others
+        self.patched = asyncio.Event()
 
     async def request(self, method: str, path: str, *, body: Any = None, content_type: str = "", **_: Any) -> Any:
         if method == "PATCH":
+            self.patched.set()
             return await super().request(method, path, body=body, content_type=content_type)
         now = datetime.datetime.now(datetime.UTC)
         status = {name: seen(now=now, priority=priority, lifetime=3) for name, priority in self.others.items()}
@@ -411,6 +413,11 @@ class LivePeeringObject(ScriptedKube):
 
     def keepalives(self) -> int:
         return sum(1 for patch in self.patches if patch["status"].get("me@1"))
+
+    async def wait_keepalives(self, count: int) -> None:
+        while self.keepalives() < count:
+            self.patched.clear()
+            await self.patched.wait()
 
 
 async def test_keepalives_go_on_while_a_takeover_holds_its_callback() -> None:
@@ -425,7 +432,7 @@ async def test_keepalives_go_on_while_a_takeover_holds_its_callback() -> None:
         # leader whose last keep-alive is over 2 s old stops writing.
         kube.others = {"standby@2": 5}
         before = kube.keepalives()
-        await asyncio.wait_for(_until(lambda: kube.keepalives() >= before + 6), 10)
+        await asyncio.wait_for(kube.wait_keepalives(before + 6), 10)
         held_through.set()
 
     async def on_standby() -> None:
@@ -494,8 +501,3 @@ async def test_a_failed_takeover_is_tried_again_at_a_later_poll() -> None:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
     assert attempts == ["active", "active"] and gate.active
-
-
-async def _until(condition: Callable[[], bool]) -> None:
-    while not condition():
-        await asyncio.sleep(0.01)
