@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import datetime
 import json
+import math
 import os
 import re
 import signal
@@ -54,6 +55,11 @@ from external_dns.kopf_peering import parse_peers  # noqa: E402
 
 PEERING = "/apis/kopf.dev/v1/clusterkopfpeerings"
 LOG_TIME = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3})")
+LAG_BUCKET = re.compile(r'^external_dns_event_loop_lag_seconds_bucket\{le="([^"]+)"\} (\S+)$', re.MULTILINE)
+LAG_MAX = re.compile(r"^external_dns_event_loop_lag_max_seconds (\S+)$", re.MULTILINE)
+LOGGED_STALL = re.compile(r"Event loop held for ([\d.]+)s")
+#: Changes made during a failover: one every this many seconds, from the signal until the first is answered.
+CHANGE_EVERY = 0.25
 
 
 class Replica:
@@ -86,6 +92,32 @@ class Replica:
                 if at >= after - 0.001:
                     return at
         return None
+
+    def loop_lag(self) -> dict[float, float]:
+        """The replica's event-loop stall histogram (looplag.py): bucket bound -> stalls at most that long."""
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=10) as response:
+            text = response.read().decode()
+        buckets = {}
+        for match in LAG_BUCKET.finditer(text):
+            buckets[float(match[1])] = float(match[2])
+        return buckets
+
+    def longest_stall(self) -> float:
+        """The longest the replica's event loop was held since it started (looplag.py)."""
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=10) as response:
+            match = LAG_MAX.search(response.read().decode())
+        return float(match[1]) if match else float("nan")
+
+    def logged_stalls(self, after: float) -> list[float]:
+        """Stalls of a second or more the replica logged at or after ``after`` (epoch seconds)."""
+        stalls = []
+        for line in self.log.read_text().splitlines():
+            match, held = LOG_TIME.match(line), LOGGED_STALL.search(line)
+            if match and held:
+                at = datetime.datetime.strptime(match[1], "%Y-%m-%d %H:%M:%S,%f").timestamp()
+                if at >= after:
+                    stalls.append(float(held[1]))
+        return stalls
 
     def ready(self) -> bool:
         try:
@@ -157,8 +189,9 @@ def leader(url: str, replicas: list[Replica]) -> tuple[Replica, float]:
     return running[int(best.identity.split("@")[1].split("/")[0])], best.deadline.timestamp()
 
 
-async def change_and_wait(url: str, bind: BindInfo, name: str, ip: str, patience: float) -> float:
-    """Patch the Service's IP; the epoch time BIND first answered it."""
+async def change_and_wait(url: str, bind: BindInfo, name: str, ip: str, patience: float) -> tuple[float, float]:
+    """Patch the Service's IP; the epoch times of the patch and of BIND's first answer with the new IP."""
+    changed_at = time.time()
     await request(url, "PATCH", f"/api/v1/namespaces/default/services/{name}/status", _status(ip), merge=True)
     query = dns.message.make_query(f"{name}.{ZONE}", dns.rdatatype.A)
     deadline = time.monotonic() + patience
@@ -168,9 +201,27 @@ async def change_and_wait(url: str, bind: BindInfo, name: str, ip: str, patience
         except dns.exception.Timeout:
             continue
         if any(rdata.to_text() == ip for rrset in answer.answer for rdata in rrset):
-            return time.time()
+            return changed_at, time.time()
         await asyncio.sleep(0.005)  # a benchmark's tight poll; nothing to wait on but BIND itself
     raise TimeoutError(f"BIND never answered {ip} for {name}")
+
+
+async def changes_during_failover(
+    url: str, bind: BindInfo, names: list[str], ip: str, patience: float
+) -> list[tuple[float, float]]:
+    """A change every CHANGE_EVERY seconds from now until 2 s after BIND answered the first: (changed, answered)
+    epoch times of each, the first one first."""
+    first = asyncio.create_task(change_and_wait(url, bind, names[0], ip, patience))
+    others: list[asyncio.Task[tuple[float, float]]] = []
+    answered_at: float | None = None
+    for name in names[1:]:
+        await asyncio.sleep(CHANGE_EVERY)  # the pace of the changes, not a wait for a condition
+        others.append(asyncio.create_task(change_and_wait(url, bind, name, ip, patience)))
+        if first.done():
+            answered_at = answered_at or time.monotonic()
+            if time.monotonic() - answered_at > 2.0:
+                break
+    return [await first, *await asyncio.gather(*others)]
 
 
 def _status(ip: str) -> dict[str, Any]:
@@ -189,22 +240,50 @@ class Failover:
     zone_read_s: float  # its zone worker had read the zone (one AXFR)
     update_sent_s: float  # it logged the UPDATE of the changed name
     bind_answers_s: float  # BIND answered the new IP (the figure against the budget)
+    changes: int  # changes made during the failover (one every CHANGE_EVERY s)
+    during_p99_s: float  # their p99 latency, from the later of the change and the takeover to BIND's answer
+    during_max_s: float
+    leader_stall_s: float  # the longest event-loop stall of the killed leader since its start
+    standby_stall_s: float  # the same for the replica that took over, up to the signal
+    takeover_stall_s: str  # its longest stall from the signal to the last change answered (histogram bounds)
 
     @property
     def budget_s(self) -> float:
         return self.lifetime + 2.0
 
 
+def stall_between(before: dict[float, float], after: dict[float, float]) -> str:
+    """The longest stall between two histogram readings, as the bucket bounds it fell between."""
+    over = {le: (after[math.inf] - after[le]) - (before[math.inf] - before[le]) for le in after}
+    exceeded = [le for le in sorted(after) if le != math.inf and over[le] > 0]
+    if not exceeded:
+        return f"<={min(after):g}"
+    bounds = sorted(after)
+    upper = bounds[bounds.index(exceeded[-1]) + 1]
+    return f"{exceeded[-1]:g}-{upper:g}"
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
+
+
 def failover(url: str, bind: BindInfo, replicas: list[Replica], count: int, sig: int, lifetime: float) -> Failover:
     active, deadline = leader(url, replicas)
     standbys = [r for r in replicas if r is not active and r.process.poll() is None]
-    name = f"svc-{count // 2:05d}"
+    leader_stall = active.longest_stall()
+    standby_stalls = {r.pid: (r.longest_stall(), r.loop_lag()) for r in standbys}
+    names = [f"svc-{count // 2 + k % (count // 2):05d}" for k in range(int(600 / CHANGE_EVERY))]
+    name = names[0]
     ip = changed_ip(sig)
     killed_at = time.time()
     active.stop(sig)
-    answered = asyncio.run(change_and_wait(url, bind, name, ip, lifetime + 300))
+    changes = asyncio.run(changes_during_failover(url, bind, names, ip, lifetime + 300))
     wait_until(lambda: any(r.first(f"UPDATE A {name}.{ZONE}", killed_at) for r in standbys), 30, "the log line")
     taker = next(r for r in standbys if r.first(f"UPDATE A {name}.{ZONE}", killed_at))
+    took_over = taker.first("is now active", killed_at) or killed_at
+    during = [answered - max(changed, took_over) for changed, answered in changes]
+    standby_stall, lag_before = standby_stalls[taker.pid]
 
     def since_kill(marker: str) -> float:
         at = taker.first(marker, killed_at)
@@ -218,7 +297,13 @@ def failover(url: str, bind: BindInfo, replicas: list[Replica], count: int, sig:
         active_s=since_kill("is now active"),
         zone_read_s=since_kill(f"Zone {ZONE}:"),
         update_sent_s=since_kill(f"UPDATE A {name}.{ZONE}"),
-        bind_answers_s=answered - killed_at,
+        bind_answers_s=changes[0][1] - killed_at,
+        changes=len(changes),
+        during_p99_s=percentile(during, 0.99),
+        during_max_s=max(during),
+        leader_stall_s=leader_stall,
+        standby_stall_s=standby_stall,
+        takeover_stall_s=stall_between(lag_before, taker.loop_lag()),
     )
 
 
@@ -269,11 +354,17 @@ def table(results: list[Failover]) -> str:
         ("  UPDATE of the change sent (s)", "{update_sent_s:.2f}"),
         ("BIND answers the change (s)", "{bind_answers_s:.2f}"),
         ("budget: lifetime + 2 s (s)", "{budget_s:.2f}"),
+        ("changes made during the failover", "{changes}"),
+        ("  p99 from takeover (s)", "{during_p99_s:.2f}"),
+        ("  max from takeover (s)", "{during_max_s:.2f}"),
+        ("longest loop stall: leader, since start (s)", "{leader_stall_s:.2f}"),
+        ("  standby, since its start (s)", "{standby_stall_s:.2f}"),
+        ("  new leader, takeover (s)", "{takeover_stall_s}"),
     ]
     lines = []
     for label, template in rows:
         cells = [template.format(**{**vars_of(r), "budget_s": r.budget_s}) for r in results]
-        lines.append(f"{label:<36}" + "".join(f"{cell:>12}" for cell in cells))
+        lines.append(f"{label:<44}" + "".join(f"{cell:>12}" for cell in cells))
     return "\n".join(lines)
 
 

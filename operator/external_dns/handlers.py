@@ -32,7 +32,9 @@ from external_dns.events import KubeEventRecorder
 from external_dns.kinds import Resource, watched_resources
 from external_dns.kopf_peering import IDENTITY_VARIABLE, kopf_identity
 from external_dns.kube import KubeClient, load_configuration
+from external_dns.looplag import sample_loop_lag
 from external_dns.peering import PeeringGate, random_priority
+from external_dns.tasks import cancel_all
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +65,8 @@ class Running:
     gate_task: asyncio.Task[None] | None = None
     #: Our own watch from the start-up LIST until Kopf's streams have caught up (catchup.py).
     catch_up: CatchUpWatch | None = None
+    #: Measures how long work holds the event loop (looplag.py).
+    loop_sampler: asyncio.Task[None] | None = None
 
 
 _MEMO_KEY = "running"
@@ -139,6 +143,7 @@ def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
         # would otherwise rescan its ~100,000 objects on the event loop (0.1-0.3 s each, measured here).
         gc.freeze()
         state = running(memo, config)
+        state.loop_sampler = asyncio.create_task(sample_loop_lag(), name="loop-lag")
         # external-dns --peering chose its identity (runner.kopf_arguments) and keeps its own keep-alive.
         warm_standby = bool(state.peering_identity)
         configure_kopf(settings, config, kopf_peering=not warm_standby)
@@ -244,6 +249,8 @@ def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
             await state.kube.close()
         if state.status_server is not None:
             await state.status_server.cleanup()
+        if state.loop_sampler is not None:
+            await cancel_all([state.loop_sampler])
 
     for resource in watched_resources(sources):
         _register_watch(registry, resource)
