@@ -230,11 +230,13 @@ class ZoneWorker:
         """Whether planning ``names`` could delete enough for the mass-deletion guard to act: such a pass is planned
         whole, so the guard judges all its deletes at once instead of letting the first slices through.
 
-        An upper bound: every record at a name in the zone that nobody wants counts, owned or not.
+        An upper bound: every record at a name in the zone that nobody wants counts, owned or not, except the
+        registry's own ownership records, which the guard does not count either (they go with their records).
         """
         present = self.cache.names()
         unwanted = [name for name in names if name in present and not self.desired.wanted_by(name)]
-        return self.settings.deletion_limit.may_exceed(len(self.cache.at(unwanted)))
+        records = [record for record in self.cache.at(unwanted) if not self.registry.is_registry_record(record)]
+        return self.settings.deletion_limit.may_exceed(len(records))
 
     async def _sync_in_slices(self, names: set[str]) -> SyncResult:
         """:meth:`sync` one slice of names at a time (in name order), giving the event loop a turn in between.

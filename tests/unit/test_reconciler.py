@@ -721,6 +721,22 @@ async def test_a_big_pass_is_planned_and_applied_a_slice_at_a_time_with_the_loop
     assert len(rig.records()) == 500
 
 
+async def test_a_whole_zone_pass_over_owned_records_is_sliced_their_ownership_records_are_no_deletes() -> None:
+    # A takeover or a resync plans every name of the zone, the ownership TXT names among them (wanted by nobody,
+    # yet never deleted but with their records): they must not count as deletes, or a zone of a few owned
+    # records is planned in one callback that holds the event loop for seconds (3 s at 10,000 names).
+    provider = CountingProvider(InMemoryProvider([ZONE]))
+    rig = make_rig(provider, inner=provider.inner, settings=replace(FAST, slice_names=100))
+    key = ObjectKey("service", "default", "web")
+    rig.want(key, *(wanted(f"h{i:03d}.{ZONE}", "192.0.2.1") for i in range(250)))
+    await rig.worker.sync_all()
+    provider.batches.clear()
+    rig.want(key, *(wanted(f"h{i:03d}.{ZONE}", "192.0.2.2") for i in range(250)))  # every record changes
+    result = await rig.worker.sync_all()
+    assert len(result.applied.update_new) == 250
+    assert len(provider.batches) > 1, "planned and applied a slice at a time"
+
+
 async def test_a_pass_that_may_delete_en_masse_is_not_sliced_so_the_guard_judges_all_its_deletes() -> None:
     provider = CountingProvider(InMemoryProvider([ZONE]))
     rig = make_rig(provider, inner=provider.inner, settings=replace(FAST, slice_names=10))
