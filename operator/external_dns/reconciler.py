@@ -212,7 +212,7 @@ class ZoneWorker:
     async def _read_whole(self) -> list[Endpoint]:
         """Read the whole zone from the provider into the cache (raises ProviderError when it cannot)."""
         records = await self._timed("records", self.provider.records(self.zone))
-        self.cache.replace(records)
+        await self.cache.refill(records)
         self._read_at = asyncio.get_running_loop().time()
         self._reload_before_sync = False  # just read: no need to read again after an ambiguous failure
         return records
