@@ -78,6 +78,8 @@ class Replica:
         ]  # fmt: skip
         env = {**os.environ, "EXTERNAL_DNS_RFC2136_TSIG_SECRET": bind.key_secret}
         self.process = subprocess.Popen(args, stdout=log.open("w"), stderr=subprocess.STDOUT, env=env)
+        #: Its stall histogram once settled: stalls from then on happen while it leads or stands by.
+        self.settled_lag: dict[float, float] = {}
 
     @property
     def pid(self) -> int:
@@ -245,7 +247,9 @@ class Failover:
     during_max_s: float
     leader_stall_s: float  # the longest event-loop stall of the killed leader since its start
     standby_stall_s: float  # the same for the replica that took over, up to the signal
-    takeover_stall_s: str  # its longest stall from the signal to the last change answered (histogram bounds)
+    leading_stall_s: str  # the leader's longest stall from settled to the signal (histogram bounds)
+    standing_stall_s: str  # the taker's longest stall from settled to the signal, standing by
+    takeover_stall_s: str  # its longest stall from the signal to the last change answered
 
     @property
     def budget_s(self) -> float:
@@ -272,6 +276,7 @@ def failover(url: str, bind: BindInfo, replicas: list[Replica], count: int, sig:
     active, deadline = leader(url, replicas)
     standbys = [r for r in replicas if r is not active and r.process.poll() is None]
     leader_stall = active.longest_stall()
+    leading_stall = stall_between(active.settled_lag, active.loop_lag())
     standby_stalls = {r.pid: (r.longest_stall(), r.loop_lag()) for r in standbys}
     names = [f"svc-{count // 2 + k % (count // 2):05d}" for k in range(int(600 / CHANGE_EVERY))]
     name = names[0]
@@ -303,6 +308,8 @@ def failover(url: str, bind: BindInfo, replicas: list[Replica], count: int, sig:
         during_max_s=max(during),
         leader_stall_s=leader_stall,
         standby_stall_s=standby_stall,
+        leading_stall_s=leading_stall,
+        standing_stall_s=stall_between(taker.settled_lag, lag_before),
         takeover_stall_s=stall_between(lag_before, taker.loop_lag()),
     )
 
@@ -325,6 +332,7 @@ def measure(count: int, lifetime: float, logs: Path) -> list[Failover]:
                 replica = Replica(api.kubeconfig, info, lifetime, logs / f"failover-{count}-replica{index}.log")
                 replicas.append(replica)
                 settle(replica, patience)
+                replica.settled_lag = replica.loop_lag()
                 time.sleep(4.0)  # three polls: a newcomer of higher priority takes the lead in that time
                 return replica
 
@@ -359,6 +367,8 @@ def table(results: list[Failover]) -> str:
         ("  max from takeover (s)", "{during_max_s:.2f}"),
         ("longest loop stall: leader, since start (s)", "{leader_stall_s:.2f}"),
         ("  standby, since its start (s)", "{standby_stall_s:.2f}"),
+        ("  leader, settled to the signal (s)", "{leading_stall_s}"),
+        ("  standby, settled to the signal (s)", "{standing_stall_s}"),
         ("  new leader, takeover (s)", "{takeover_stall_s}"),
     ]
     lines = []
