@@ -4,9 +4,9 @@ other sources read re-derives exactly its readers, and what is reported on objec
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -15,6 +15,7 @@ from external_dns.desired import ObjectKey
 from external_dns.endpoint import RESOURCE_LABEL, Endpoint, ObjectRef
 from external_dns.events import Action, Reason
 from external_dns.kinds import ENDPOINT_SLICES, GATEWAYS, NAMESPACES, NODES, PODS, SourceKind, source_kind
+from external_dns.kube import KubeClient
 from external_dns.plan import PlanSettings
 from external_dns.providers.inmemory import InMemoryProvider
 from external_dns.registry.txt import TXTRegistry
@@ -370,3 +371,31 @@ async def test_cancel_all_cancels_again_a_task_that_swallowed_the_first_cancella
     await asyncio.sleep(0)
     await asyncio.wait_for(cancel_all([task]), 5)
     assert swallowed.is_set() and task.cancelled()
+
+
+class CountingLists:
+    """A KubeClient whose every paged LIST is empty; counts them."""
+
+    def __init__(self) -> None:
+        self.lists = 0
+
+    async def list_pages(self, path: str, **_: Any) -> AsyncIterator[dict[str, Any]]:
+        self.lists += 1
+        yield {"metadata": {"resourceVersion": "1"}, "items": []}
+
+
+@pytest.mark.looptime
+async def test_a_warm_standby_does_not_relist_until_it_takes_over() -> None:
+    app = make_app("service")
+    app.wiring.reconciler_settings = replace(app.wiring.reconciler_settings, resync_interval=60)
+    kube = CountingLists()
+    app.stand_by()
+    app.start_relisting(cast(KubeClient, kube))
+    try:
+        await asyncio.sleep(570)  # nine intervals on the fake clock, standing by
+        assert kube.lists == 0
+        await app.start()  # the takeover
+        await asyncio.sleep(60)  # the tenth interval
+        assert kube.lists == len(app.resources())  # the leader's safety net is back: one LIST of each per interval
+    finally:
+        await app.close()
