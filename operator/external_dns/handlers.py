@@ -201,12 +201,19 @@ def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
             # Every replica lists now, before Kopf's streams start (their replay is dropped), and then follows
             # them: the standby's stores and desired state stay current, so taking over starts the workers only.
             await app.list_all(kube)
+            gc.freeze()  # the listed objects live on: out of the collector's full passes, as in the branch above
             app.start_relisting(kube)
             state.gate = gate
             app.standby.recent_window = 2 * config.peering_lifetime  # what a leader that died may not have written
+
+            async def take_over() -> None:
+                await app.start()
+                await app.wait_first_sync()
+                gc.freeze()  # and so do the zones read and planned at the takeover
+
             state.gate_task = asyncio.create_task(
                 gate.run(
-                    app.start,
+                    take_over,
                     app.stop_workers,
                     on_leader_silent=app.begin_preload,
                     on_leader_back=app.discard_preload,
