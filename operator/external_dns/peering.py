@@ -73,8 +73,8 @@ def random_priority() -> int:
 class PeeringGate:
     """Polls the peering object and calls ``on_active`` / ``on_standby`` on every change of role.
 
-    With ``keepalive`` it also keeps this replica's own entry alive (every third of ``lifetime``), cleans out
-    dead peers as Kopf does, and :meth:`leave` removes the entry on a clean exit.
+    With ``keepalive`` it also keeps this replica's own entry alive (every sixth of ``lifetime``, in a task of its
+    own), cleans out dead peers as Kopf does, and :meth:`leave` removes the entry on a clean exit.
     """
 
     def __init__(
