@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import cProfile
 import ctypes
+import gc
 import json
 import pstats
 import random
@@ -174,6 +175,8 @@ class ProfiledOperatorThread(OperatorThread):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.profile = cProfile.Profile()
+        #: Profiles of the phases ended by :meth:`next_phase` (name, profile), in order.
+        self.phases: list[tuple[str, cProfile.Profile]] = []
 
     def _main(self) -> None:
         self.profile.enable()
@@ -181,6 +184,21 @@ class ProfiledOperatorThread(OperatorThread):
             super()._main()
         finally:
             self.profile.disable()
+
+    def next_phase(self, ended: str) -> None:
+        """From another thread: keep the profile so far as phase ``ended`` and profile on into a new one."""
+        done = threading.Event()
+
+        def swap() -> None:
+            self.profile.disable()
+            self.phases.append((ended, self.profile))
+            self.profile = cProfile.Profile()
+            self.profile.enable()
+            done.set()
+
+        assert self._loop is not None
+        self._loop.call_soon_threadsafe(swap)
+        done.wait(60)
 
     def stop_profile(self) -> None:
         """Stop profiling from another thread (the profiler belongs to the operator's thread)."""
@@ -193,6 +211,31 @@ class ProfiledOperatorThread(OperatorThread):
         assert self._loop is not None
         self._loop.call_soon_threadsafe(disable)
         done.wait(60)
+
+
+class CollectorTime:
+    """Wall seconds the cyclic garbage collector ran, per generation, as printed per phase (gc.callbacks)."""
+
+    def __init__(self) -> None:
+        self.seconds = [0.0, 0.0, 0.0]
+        self.passes = [0, 0, 0]
+        self._began = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._began = time.perf_counter()
+        else:
+            self.seconds[info["generation"]] += time.perf_counter() - self._began
+            self.passes[info["generation"]] += 1
+
+    def report(self, phase: str) -> None:
+        """Print what was counted since the last report, and start counting again."""
+        spent = ", ".join(
+            f"gen{g} {n} passes {s:.2f}s" for g, (n, s) in enumerate(zip(self.passes, self.seconds, strict=True))
+        )
+        progress(f"collector during {phase}: {sum(self.seconds):.2f}s ({spent})")
+        self.seconds, self.passes = [0.0, 0.0, 0.0], [0, 0, 0]
 
 
 def wait_until(condition: Any, timeout: float, what: str, interval: float = 0.05) -> float:
@@ -340,10 +383,14 @@ def measure(
             if trace:
                 tracemalloc.start(6)  # deep enough to reach the operator's line behind most library allocations
             phases = PhaseMemory(trace)
+            collector = CollectorTime()
             started = time.perf_counter()
             operator.start(timeout=patience)
             ready_s = time.perf_counter() - started
             phases.mark("ready (LIST + zone read)")
+            collector.report("ready")
+            if profile_cold and isinstance(operator, ProfiledOperatorThread):
+                operator.next_phase("ready")  # the start profiled per phase: ready, then the sync
             converged_at = wait_until(lambda: workers_idle(operator), patience, "the zone workers to be idle", 0.01)
             provider = operator.app.provider
             assert isinstance(provider, RFC2136Provider)
@@ -358,8 +405,10 @@ def measure(
                 converged_at = time.perf_counter()
             converged_s = converged_at - started
             phases.mark("converged")
+            collector.report("the first sync")
             if profile_cold and isinstance(operator, ProfiledOperatorThread):
                 operator.stop_profile()
+                operator.phases.append(("sync", operator.profile))
             progress(f"N={count}: ready {ready_s:.1f}s, converged {converged_s:.1f}s")
             if floor:
                 progress(f"N={count}: converged / floor = {converged_s / floors.total_s:.2f}")
@@ -395,7 +444,9 @@ def measure(
             api_rss = memory_of(api.pid).rss
             operator.stop()
             if isinstance(operator, ProfiledOperatorThread) and profile is not None:
-                write_profile(operator.profile, profile.with_name(f"{profile.name}-{count}.prof"))
+                for phase, phase_profile in operator.phases or [("", operator.profile)]:
+                    suffix = f"-{phase}" if phase else ""
+                    write_profile(phase_profile, profile.with_name(f"{profile.name}-{count}{suffix}.prof"))
         finally:
             if operator is not None:
                 operator.stop()  # also on failure: a live operator would keep retrying a stopped API server
@@ -608,7 +659,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", type=Path, help="cProfile the operator thread into PREFIX-N.prof")
     parser.add_argument("--cold-only", action="store_true", help="stop once converged (no replay, events, changes)")
     parser.add_argument("--no-events", action="store_true", help="run the operator with --events-emit=none")
-    parser.add_argument("--profile-cold", action="store_true", help="with --profile: only until converged")
+    parser.add_argument("--profile-cold", action="store_true", help="with --profile: only until converged, per phase")
     parser.add_argument("--kind", choices=["service", "pod"], default="service", help="objects to create")
     parser.add_argument("--realistic", action="store_true", help="objects as a real API server returns them")
     parser.add_argument("--tracemalloc", action="store_true", help="report where the operator's bytes are")
