@@ -23,7 +23,7 @@ from typing import Any
 import kopf
 from aiohttp import web
 
-from external_dns import factory, status_server
+from external_dns import factory, gcpolicy, status_server
 from external_dns.app import Application
 from external_dns.catchup import CatchUpWatch
 from external_dns.config import Settings
@@ -138,6 +138,7 @@ def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
     sources = factory.sources(config)
 
     @kopf.on.startup(registry=registry)
+    @gcpolicy.during_start  # the collector's thresholds raised until the handler returns (gcpolicy.py)
     async def start_application(memo: kopf.Memo, settings: kopf.OperatorSettings, **_: Any) -> None:
         # What is imported by now lives as long as the process: keep it out of the collector's full passes, which
         # would otherwise rescan its ~100,000 objects on the event loop (0.1-0.3 s each, measured here).
