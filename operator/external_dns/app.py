@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from external_dns import metrics
@@ -31,11 +31,12 @@ from external_dns.recordstate import RecordStates
 from external_dns.registry import Registry
 from external_dns.sources.base import SourceResult, SourceSettings, object_ref, passes_filters
 from external_dns.standby import StandbyMemory
-from external_dns.store import Lookups, Obj, ObjectStore, PackedObject, object_id
+from external_dns.store import Lookups, Obj, ObjectStore, object_id
 from external_dns.tasks import cancel_all
 from external_dns.zonework import ReconcilerSettings, SyncResult
 
 logger = logging.getLogger(__name__)
+Keys = Collection[tuple[str, str]]  # (namespace, name) of stored objects
 
 #: Events wait for the zones' first sync at most this long (a provider that is down must not hold them for ever).
 EVENTS_HELD_AT_MOST = 60.0
@@ -124,16 +125,20 @@ class Application:
         if changed:
             self._follow(resource.plural, obj, deleted=event_type == "DELETED")
 
-    def on_listing(self, resource: Resource, objects: Iterable[Obj | PackedObject], list_rv: str) -> None:
-        """A complete LIST of the resource: objects not in it are gone."""
-        store = self.stores[resource.plural]
-        changed, gone = store.replace_all(objects, list_rv)
-        for key in changed:  # parsed one at a time from the store: a big LIST is never held parsed whole
-            obj = store.get(*key)
-            assert obj is not None  # replace_all has just stored it, and nothing else runs in between
-            self._follow(resource.plural, obj, deleted=False)
-        for obj in gone:
+    def on_listing(self, resource: Resource, objects: Iterable[Obj], list_rv: str, listed: Keys = frozenset()) -> None:
+        """A complete LIST of the resource (``listed``: keys of the objects taken page by page): the rest is gone."""
+        listed = self._take_listed(resource, objects, set(listed))
+        for obj in self.stores[resource.plural].forget_unlisted(listed, list_rv):
             self._follow(resource.plural, obj, deleted=True)
+
+    def _take_listed(self, resource: Resource, objects: Iterable[Obj], listed: set[tuple[str, str]]) -> Keys:
+        """Store listed objects (keys added to ``listed``, returned); derive each new one from its slimmed form."""
+        store = self.stores[resource.plural]
+        for packed, slimmed in map(store.pack_slimmed, objects):
+            listed.add(packed.key)
+            if store.upsert(packed):
+                self._follow(resource.plural, slimmed, deleted=False)
+        return listed
 
     def _follow(self, plural: str, obj: Obj, *, deleted: bool) -> None:
         """After a stored change: the object's own endpoints, and those of the objects that look it up."""
@@ -158,15 +163,14 @@ class Application:
         That is the first page's: a real API server serves every page of one LIST from the first page's snapshot,
         and a server that does not (the local one) then replays what changed during the paging.
         """
-        objects: list[PackedObject] = []
+        listed: set[tuple[str, str]] = set()
         since = list_rv = ""
-        store = self.stores[resource.plural]
         async for page in kube.list_pages(self.list_path(resource), query=self.list_query(resource)):
-            objects.extend(store.pack(item) for item in page.get("items") or [])  # no page kept whole
+            self._take_listed(resource, page.get("items") or [], listed)  # while the next page comes: list_pages
             list_rv = str((page.get("metadata") or {}).get("resourceVersion") or "")
             since = since or list_rv
-        logger.info("Listed %d %s", len(objects), resource.plural)
-        self.on_listing(resource, objects, list_rv)
+        logger.info("Listed %d %s", len(listed), resource.plural)
+        self.on_listing(resource, (), list_rv, listed)
         return since
 
     def list_path(self, resource: Resource) -> str:

@@ -13,7 +13,7 @@ parsing every object.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 Obj = Mapping[str, Any]
@@ -101,9 +101,13 @@ class ObjectStore:
     def pack(self, obj: Obj) -> PackedObject:
         """What this store keeps of ``obj``: :func:`slim`, then compact JSON (the initial LIST packs each page as
         it arrives, so that no page is held whole)."""
+        return self.pack_slimmed(obj)[0]
+
+    def pack_slimmed(self, obj: Obj) -> tuple[PackedObject, Obj]:
+        """:meth:`pack`, and the slimmed object packed: a listed object is derived from it, not parsed again."""
         slimmed = slim(obj, self.kind, whole=self.whole)
         body = json.dumps(slimmed, separators=(",", ":"), ensure_ascii=False).encode()
-        return PackedObject(object_id(obj), _rv(obj), body, self._tag_of(slimmed))
+        return PackedObject(object_id(obj), _rv(obj), body, self._tag_of(slimmed)), slimmed
 
     def upsert(self, obj: Obj | PackedObject) -> bool:
         """Store the object; False when it is the version already held (or an older one), or was deleted since."""
@@ -150,15 +154,20 @@ class ObjectStore:
             seen.add(key)
             if self.upsert(obj):
                 changed.append(key)
+        return changed, self.forget_unlisted(seen, list_rv)
+
+    def forget_unlisted(self, listed: Collection[tuple[str, str]], list_rv: str) -> list[Obj]:
+        """The end of a LIST whose objects were upserted as they came: forget and return those it did not list
+        (an object held at a version newer than the LIST is kept)."""
         gone_keys = [
             key
             for key, held in self._packed.items()
-            if key not in seen and not _is_older(list_rv, held.resource_version)
+            if key not in listed and not _is_older(list_rv, held.resource_version)
         ]
         gone = [self._unpacked(key) for key in gone_keys]
         for key in gone_keys:
             self._drop(key)
-        return changed, gone
+        return gone
 
     def _unpack(self, key: tuple[str, str]) -> Obj | None:
         if self._parsed is not None:

@@ -8,10 +8,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import pytest
 from tests.unit.test_app import Derivations, make_app, service
 
 from external_dns.desired import ObjectKey
 from external_dns.kube import KubeClient
+from external_dns.store import PackedObject
 
 
 class PagedServer(KubeClient):
@@ -64,3 +66,36 @@ async def test_a_relist_still_forgets_the_objects_gone_and_derives_nothing_uncha
     assert derivations.seen == [("default", "s1")]  # changed; s2 is forgotten without a derivation
     assert not app.desired.endpoints_of(ObjectKey("service", "default", "s2"))
     assert len(app.desired) == 4
+
+
+async def test_each_page_is_derived_before_the_page_after_next_is_asked_for() -> None:
+    # Derivation overlaps the LIST: page n is stored and derived while the server prepares page n+1, so by the
+    # time page n+2 is asked for, pages 0..n are derived (before, nothing was derived until the LIST ended).
+    derivations = Derivations()
+    app = make_app("service", derivations=derivations)
+    path = app.sources["service"].resource.path("")
+    server = PagedServer({path: [service(f"s{i}") for i in range(6)]}, per_page=2, derivations=derivations)
+
+    await app.list_all(server)
+
+    assert [derived for asked_path, _, derived in server.asked if asked_path == path] == [0, 0, 2]
+    assert len(derivations.seen) == 6
+
+
+async def test_a_listed_object_is_derived_without_parsing_its_packed_form_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    derivations = Derivations()
+    app = make_app("service", derivations=derivations)
+    path = app.sources["service"].resource.path("")
+    server = PagedServer({path: [service(f"s{i}") for i in range(4)]}, per_page=2, derivations=derivations)
+    parsed: list[bytes] = []
+    unpack = PackedObject.unpack
+    monkeypatch.setattr(PackedObject, "unpack", lambda self: parsed.append(self.body) or unpack(self))
+
+    await app.list_all(server)
+
+    assert len(derivations.seen) == 4
+    assert parsed == []  # derived from the slimmed object the page gave, not from the store's JSON
+    assert app.stores["services"].get("default", "s3") is not None
+    assert len(parsed) == 1  # the store still holds it packed
