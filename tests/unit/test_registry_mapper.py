@@ -134,3 +134,20 @@ def test_prefix_and_suffix_together_are_a_startup_error_naming_both_flags() -> N
     with pytest.raises(ConfigError, match="--txt-prefix") as caught:
         AffixNameMapper("txt.", "-txt")
     assert "--txt-suffix" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "mapper",
+    [
+        AffixNameMapper(),
+        AffixNameMapper(prefix="TXT."),
+        AffixNameMapper(prefix="%{record_type}-own."),
+        AffixNameMapper(suffix="-txt"),
+        AffixNameMapper(suffix=".%{record_type}-own"),
+        AffixNameMapper(prefix="x-", wildcard_replacement="Wild"),
+    ],
+)
+@pytest.mark.parametrize("name", ["api.example.com", "*.apps.example.com", "example", "a.b.c.example.org"])
+def test_txt_names_are_every_types_name_then_the_legacy_one(mapper: AffixNameMapper, name: str) -> None:
+    expected = [mapper.to_txt_name(name, kind) for kind in SUPPORTED_TYPES] + [mapper.to_legacy_txt_name(name)]
+    assert mapper.txt_names(name) == expected

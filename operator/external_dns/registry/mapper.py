@@ -9,7 +9,7 @@ legacy TXT for ``a-team.example.com`` reads as new-format ``A`` ownership of ``t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from external_dns.endpoint import RecordType
 from external_dns.errors import ConfigError
@@ -32,6 +32,8 @@ class AffixNameMapper:
     prefix: str = ""
     suffix: str = ""
     wildcard_replacement: str = ""
+    #: Per supported type, in order: what :meth:`to_txt_name` puts before the first label, at its head, after it.
+    _typed_affixes: tuple[tuple[str, str, str], ...] = field(init=False, repr=False, compare=False, default=())
 
     def __post_init__(self) -> None:
         if self.prefix and self.suffix:
@@ -40,6 +42,16 @@ class AffixNameMapper:
         object.__setattr__(self, "prefix", self.prefix.lower())
         object.__setattr__(self, "suffix", self.suffix.lower())
         object.__setattr__(self, "wildcard_replacement", self.wildcard_replacement.lower())
+        typed_label = not self.record_type_in_affix
+        affixes = tuple(
+            (
+                self.prefix.replace(RECORD_TYPE_TEMPLATE, kind),
+                f"{kind}-" if typed_label else "",
+                self.suffix.replace(RECORD_TYPE_TEMPLATE, kind),
+            )
+            for kind in (supported.lower() for supported in SUPPORTED_TYPES)
+        )
+        object.__setattr__(self, "_typed_affixes", affixes)
 
     @property
     def record_type_in_affix(self) -> bool:
@@ -57,6 +69,16 @@ class AffixNameMapper:
         if not self.record_type_in_affix:
             first = f"{kind}-{first}"
         return f"{prefix}{first}{suffix}{dot}{rest}"
+
+    def txt_names(self, dns_name: str) -> list[str]:
+        """:meth:`to_txt_name` of every supported type (in order), then :meth:`to_legacy_txt_name`: every TXT name
+        that can own records at ``dns_name``, in one pass (a zone worker asks this of every name it plans)."""
+        first, dot, rest = dns_name.partition(".")
+        if self.wildcard_replacement and first == "*":
+            first = self.wildcard_replacement
+        names = [f"{prefix}{head}{first}{suffix}{dot}{rest}" for prefix, head, suffix in self._typed_affixes]
+        names.append(self.to_legacy_txt_name(dns_name))
+        return names
 
     def to_legacy_txt_name(self, dns_name: str) -> str:
         """The type-less TXT name ExternalDNS ≤ v0.17 also wrote (only read now, never written)."""

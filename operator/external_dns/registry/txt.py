@@ -43,7 +43,7 @@ from external_dns.registry.crypto import (
     parse_aes_key,
 )
 from external_dns.registry.labels import InvalidHeritageError, parse_labels, serialize_labels, serialize_plain_labels
-from external_dns.registry.mapper import SUPPORTED_TYPES, AffixNameMapper
+from external_dns.registry.mapper import AffixNameMapper
 
 log = logging.getLogger(__name__)
 
@@ -268,12 +268,7 @@ class TXTRegistry:
         if names is None:
             if len(self._related) >= _RELATED_NAMES_KEPT:
                 self._related.clear()
-            names = frozenset(
-                {
-                    *(normalize_name(self.mapper.to_txt_name(dns_name, kind)) for kind in SUPPORTED_TYPES),
-                    normalize_name(self.mapper.to_legacy_txt_name(dns_name)),
-                }
-            )
+            names = frozenset(map(normalize_name, self.mapper.txt_names(dns_name)))
             self._related[dns_name] = names
         return set(names)
 
