@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import threading
 from pathlib import Path
+from typing import Any
 
 import dns.update
 import pytest
@@ -13,6 +15,7 @@ from external_dns.endpoint import OWNED_RECORD_LABEL, Endpoint
 from external_dns.errors import AmbiguousProviderError, ConfigError, ProviderError, TransientProviderError
 from external_dns.plan import PlanSettings, calculate
 from external_dns.providers.base import Changes, Provider, Zone
+from external_dns.providers.rfc2136 import provider as rfc2136_provider
 from external_dns.providers.rfc2136.provider import DEFAULT_TTL, RFC2136Config, RFC2136Provider
 
 pytestmark = pytest.mark.bind
@@ -355,8 +358,8 @@ async def test_a_server_lost_mid_batch_fails_the_unsent_messages_instead_of_rais
     bind_server: BindServer,
 ) -> None:
     class StopsServerAfterFirstMessage(RFC2136Provider):
-        async def _send(self, message: dns.update.UpdateMessage) -> None:
-            await super()._send(message)
+        async def _send(self, message: dns.update.UpdateMessage, wire: bytes | None = None) -> None:
+            await super()._send(message, wire)
             bind_server.stop()  # the real server goes away once the first message is applied
 
     info = bind_server.info
@@ -426,3 +429,46 @@ def test_invalid_settings_are_refused_naming_the_flag(overrides: dict[str, objec
 def test_insecure_mode_needs_no_key() -> None:
     settings = RFC2136Config(host="127.0.0.1", zones=("example.com",), insecure=True)
     assert RFC2136Provider(settings).settings.tsig_keyname == ""
+
+
+def rendered_on(threads: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Record the thread every UPDATE message is rendered (and signed) in."""
+    render = dns.update.UpdateMessage.to_wire
+
+    def recording(self: dns.update.UpdateMessage, *args: Any, **kwargs: Any) -> bytes:
+        threads.append(threading.current_thread().name)
+        return render(self, *args, **kwargs)
+
+    monkeypatch.setattr(dns.update.UpdateMessage, "to_wire", recording)
+
+
+async def test_messages_are_rendered_and_signed_off_the_event_loop(
+    bind_server: BindServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    provider = provider_for(bind_server, batch_change_size=10)
+    threads: list[str] = []
+    rendered_on(threads, monkeypatch)
+    created = [Endpoint(f"r{i}.example.com", "A", ("192.0.2.1",), ttl=300) for i in range(25)]
+
+    outcome = await provider.apply_changes(ZONE, Changes(create=created))
+
+    assert not outcome.failed
+    assert provider.stats.updates_sent == 3
+    assert len(threads) == 3 and threading.current_thread().name not in threads
+    assert {(e.dns_name, e.record_type) for e in created} <= set(by_key(await provider.records(ZONE)))
+
+
+async def test_a_message_rendered_long_before_it_is_sent_is_signed_again(
+    bind_server: BindServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(rfc2136_provider, "_RENDERED_FOR_AT_MOST", -1.0)  # every rendering counts as too old
+    provider = provider_for(bind_server, batch_change_size=10)
+    threads: list[str] = []
+    rendered_on(threads, monkeypatch)
+    created = [Endpoint(f"s{i}.example.com", "A", ("192.0.2.2",), ttl=300) for i in range(15)]
+
+    outcome = await provider.apply_changes(ZONE, Changes(create=created))
+
+    assert not outcome.failed  # BIND accepted the signatures made at sending time
+    assert threads.count(threading.current_thread().name) == 2  # each of the 2 messages signed again, on the loop
+    assert {(e.dns_name, e.record_type) for e in created} <= set(by_key(await provider.records(ZONE)))

@@ -16,7 +16,8 @@ deliberate differences:
 
 CPU-heavy work runs in a worker thread so the event loop stays responsive: the AXFR (parsing 20,000 records
 takes dnspython about a second; its asyncio transfer would parse on the loop too) and turning a batch into
-UPDATE messages. The messages themselves are sent with ``dns.asyncquery.tcp``, one TCP connection each.
+UPDATE messages, rendered and signed there too. The messages themselves are sent from the loop, one TCP
+connection each.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import asyncio
 import base64
 import binascii
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -80,6 +82,9 @@ READ_TYPES = frozenset(
 #: A DNS message over TCP is at most 65535 bytes; room is kept for the header, zone section and TSIG record.
 _MAX_MESSAGE = 65535
 _TSIG_RESERVE = 512
+#: A message rendered ahead is sent as rendered for this long; older, it is signed again (the TSIG time must be
+#: within the server's fudge, 300 s, when it arrives: a huge unsliced pass may take minutes to send).
+_RENDERED_FOR_AT_MOST = 60.0
 #: Answers to an UPDATE that may be about one record in it: a message refused with these is split to find it.
 _RECORD_RCODES = frozenset(
     {dns.rcode.REFUSED, dns.rcode.FORMERR, dns.rcode.YXDOMAIN, dns.rcode.YXRRSET, dns.rcode.NXRRSET, dns.rcode.NXDOMAIN}
@@ -153,6 +158,9 @@ class _Batch:
 
     message: dns.update.UpdateMessage
     groups: list[_Group]
+    #: The message rendered and signed in the preparing thread, and when (see :data:`_RENDERED_FOR_AT_MOST`).
+    wire: bytes
+    rendered_at: float
 
 
 class RFC2136Provider:
@@ -207,12 +215,17 @@ class RFC2136Provider:
         # Turning 20,000 endpoints into rdata takes about a second of CPU: keep it off the event loop.
         batches = await asyncio.to_thread(self._prepare, zone, changes, outcome)
         origin = dns.name.from_text(zone.name or ".")
-        prebuilt = {id(batch.groups): batch.message for batch in batches}
+        prebuilt = {id(batch.groups): batch for batch in batches}
 
         async def send(groups: Sequence[_Group]) -> None:
             # A refused message is split by apply_bisecting; only those smaller messages are built here.
-            message = prebuilt.pop(id(groups), None) or self._message(origin, groups)
-            await self._send(message)
+            batch = prebuilt.pop(id(groups), None)
+            if batch is None:
+                await self._send(self._message(origin, groups))
+            elif time.monotonic() - batch.rendered_at > _RENDERED_FOR_AT_MOST:
+                await self._send(batch.message)
+            else:
+                await self._send(batch.message, batch.wire)
 
         return await apply_bisecting([batch.groups for batch in batches], send, lambda group: group.endpoints, outcome)
 
@@ -320,7 +333,9 @@ class RFC2136Provider:
         return batches
 
     def _batch(self, origin: dns.name.Name, groups: list[_Group]) -> _Batch:
-        return _Batch(self._message(origin, groups), groups)
+        # Rendering (and signing) 50 groups takes milliseconds of CPU: here, in the preparing thread, not on the loop.
+        message = self._message(origin, groups)
+        return _Batch(message, groups, message.to_wire(), time.monotonic())
 
     def _message(self, origin: dns.name.Name, groups: Sequence[_Group]) -> dns.update.UpdateMessage:
         message = dns.update.UpdateMessage(
@@ -337,13 +352,17 @@ class RFC2136Provider:
                     message.delete(op.name, op.rdata)
         return message
 
-    async def _send(self, message: dns.update.UpdateMessage) -> None:
-        """Send one UPDATE; raise BatchRejected when the server refuses it, ProviderError when it cannot be sent."""
+    async def _send(self, message: dns.update.UpdateMessage, wire: bytes | None = None) -> None:
+        """Send one UPDATE (``wire``: as rendered already); raise BatchRejected when the server refuses it,
+        ProviderError when it cannot be sent."""
         where = f"{self.settings.host}:{self.settings.port}"
         try:
-            response = await dns.asyncquery.tcp(
-                message, self.settings.host, port=self.settings.port, timeout=self.settings.timeout
-            )
+            if wire is None:
+                response = await dns.asyncquery.tcp(
+                    message, self.settings.host, port=self.settings.port, timeout=self.settings.timeout
+                )
+            else:
+                response = await self._exchange(message, wire)
         except dns.exception.TooBig:
             raise BatchRejected("the changes at this name do not fit in one 64 KiB UPDATE message") from None
         except (OSError, EOFError, dns.exception.DNSException) as error:
@@ -356,6 +375,22 @@ class RFC2136Provider:
         # REFUSED and the like can be about one record (check-names, an update-policy rule, a dangling MX): a
         # smaller message may pass. NOTAUTH, NOTZONE, SERVFAIL are about the zone or the server as a whole.
         raise BatchRejected(problem, divisible=rcode in _RECORD_RCODES)
+
+    async def _exchange(self, message: dns.update.UpdateMessage, wire: bytes) -> dns.message.Message:
+        """What ``dns.asyncquery.tcp`` does, with the message rendered beforehand: one TCP connection, the
+        length-prefixed message (RFC 1035 4.2.2), the answer checked against the request (id, question, TSIG)."""
+        async with asyncio.timeout(self.settings.timeout):
+            reader, writer = await asyncio.open_connection(self.settings.host, self.settings.port)
+            try:
+                writer.write(len(wire).to_bytes(2, "big") + wire)
+                length = int.from_bytes(await reader.readexactly(2), "big")
+                answer = await reader.readexactly(length)
+            finally:
+                writer.close()
+        response = dns.message.from_wire(answer, keyring=message.keyring, request_mac=message.mac)
+        if not message.is_response(response):
+            raise dns.query.BadResponse
+        return response
 
 
 def _classify(error: Exception) -> type[ProviderError]:
