@@ -16,8 +16,8 @@ deliberate differences:
 
 CPU-heavy work runs in a worker thread so the event loop stays responsive: the AXFR (parsing 20,000 records
 takes dnspython about a second; its asyncio transfer would parse on the loop too) and turning a batch into
-UPDATE messages, rendered and signed there too. The messages themselves are sent from the loop, one TCP
-connection each.
+UPDATE messages, rendered and signed there too. The messages of one batch are sent from the loop, one after
+another over one TCP connection (connection.py).
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import dns.asyncquery
 import dns.exception
 import dns.message
 import dns.name
@@ -55,6 +54,7 @@ from external_dns.errors import (
     TransientProviderError,
 )
 from external_dns.providers.base import ApplyOutcome, Changes, Zone
+from external_dns.providers.rfc2136.connection import UpdateConnection
 from external_dns.providers.rfc2136.rdata import (
     Action,
     Operation,
@@ -141,6 +141,8 @@ class RFC2136Stats:
 
     updates_sent: int = 0
     axfrs: int = 0
+    #: TCP connections opened to send UPDATEs (one per batch unless the server closes it).
+    connections: int = 0
 
 
 @dataclass(slots=True)
@@ -217,17 +219,24 @@ class RFC2136Provider:
         origin = dns.name.from_text(zone.name or ".")
         prebuilt = {id(batch.groups): batch for batch in batches}
 
-        async def send(groups: Sequence[_Group]) -> None:
-            # A refused message is split by apply_bisecting; only those smaller messages are built here.
-            batch = prebuilt.pop(id(groups), None)
-            if batch is None:
-                await self._send(self._message(origin, groups))
-            elif time.monotonic() - batch.rendered_at > _RENDERED_FOR_AT_MOST:
-                await self._send(batch.message)
-            else:
-                await self._send(batch.message, batch.wire)
+        settings = self.settings
+        async with UpdateConnection(settings.host, settings.port, settings.timeout) as connection:
 
-        return await apply_bisecting([batch.groups for batch in batches], send, lambda group: group.endpoints, outcome)
+            async def send(groups: Sequence[_Group]) -> None:
+                # A refused message is split by apply_bisecting; only those smaller messages are built here.
+                batch = prebuilt.pop(id(groups), None)
+                if batch is None:
+                    await self._send(self._message(origin, groups), None, connection)
+                elif time.monotonic() - batch.rendered_at > _RENDERED_FOR_AT_MOST:
+                    await self._send(batch.message, None, connection)
+                else:
+                    await self._send(batch.message, batch.wire, connection)
+
+            groups = [batch.groups for batch in batches]
+            try:
+                return await apply_bisecting(groups, send, lambda group: group.endpoints, outcome)
+            finally:
+                self.stats.connections += connection.opened
 
     def adjust_endpoints(self, endpoints: Sequence[Endpoint]) -> list[Endpoint]:
         """The TTL the record will be written with, and targets in the text form AXFR reads them back in.
@@ -352,17 +361,23 @@ class RFC2136Provider:
                     message.delete(op.name, op.rdata)
         return message
 
-    async def _send(self, message: dns.update.UpdateMessage, wire: bytes | None = None) -> None:
-        """Send one UPDATE (``wire``: as rendered already); raise BatchRejected when the server refuses it,
-        ProviderError when it cannot be sent."""
+    async def _send(
+        self, message: dns.update.UpdateMessage, wire: bytes | None = None, connection: UpdateConnection | None = None
+    ) -> None:
+        """Send one UPDATE (``wire``: as rendered already; ``connection``: kept for the batch, else one of its own);
+        raise BatchRejected when the server refuses it, ProviderError when it cannot be sent."""
         where = f"{self.settings.host}:{self.settings.port}"
         try:
-            if wire is None:
-                response = await dns.asyncquery.tcp(
-                    message, self.settings.host, port=self.settings.port, timeout=self.settings.timeout
-                )
+            wire = wire if wire is not None else message.to_wire()
+            if connection is None:
+                async with UpdateConnection(self.settings.host, self.settings.port, self.settings.timeout) as own:
+                    answer = await own.exchange(wire)
+                self.stats.connections += own.opened
             else:
-                response = await self._exchange(message, wire)
+                answer = await connection.exchange(wire)
+            response = dns.message.from_wire(answer, keyring=message.keyring, request_mac=message.mac)
+            if not message.is_response(response):
+                raise dns.query.BadResponse
         except dns.exception.TooBig:
             raise BatchRejected("the changes at this name do not fit in one 64 KiB UPDATE message") from None
         except (OSError, EOFError, dns.exception.DNSException) as error:
@@ -375,22 +390,6 @@ class RFC2136Provider:
         # REFUSED and the like can be about one record (check-names, an update-policy rule, a dangling MX): a
         # smaller message may pass. NOTAUTH, NOTZONE, SERVFAIL are about the zone or the server as a whole.
         raise BatchRejected(problem, divisible=rcode in _RECORD_RCODES)
-
-    async def _exchange(self, message: dns.update.UpdateMessage, wire: bytes) -> dns.message.Message:
-        """What ``dns.asyncquery.tcp`` does, with the message rendered beforehand: one TCP connection, the
-        length-prefixed message (RFC 1035 4.2.2), the answer checked against the request (id, question, TSIG)."""
-        async with asyncio.timeout(self.settings.timeout):
-            reader, writer = await asyncio.open_connection(self.settings.host, self.settings.port)
-            try:
-                writer.write(len(wire).to_bytes(2, "big") + wire)
-                length = int.from_bytes(await reader.readexactly(2), "big")
-                answer = await reader.readexactly(length)
-            finally:
-                writer.close()
-        response = dns.message.from_wire(answer, keyring=message.keyring, request_mac=message.mac)
-        if not message.is_response(response):
-            raise dns.query.BadResponse
-        return response
 
 
 def _classify(error: Exception) -> type[ProviderError]:
