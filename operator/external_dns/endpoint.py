@@ -11,6 +11,7 @@ not part of equality, so two sources asking for the same record compare equal.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -140,11 +141,18 @@ def _transitional(name: str) -> str:
 
 def suitable_type(target: str) -> RecordType:
     """ExternalDNS's SuitableType: IPv4 -> A, IPv6 -> AAAA, anything else -> CNAME."""
+    version = ip_version(target)
+    return RecordType.CNAME if not version else RecordType.A if version == 4 else RecordType.AAAA
+
+
+@functools.lru_cache(maxsize=4096)
+def ip_version(target: str) -> int:
+    """4 or 6 when ``target`` is an IP address, else 0. Cached: deriving one object parses its targets up to
+    three times (the record type, the source's and the final check), and a cold start derives every object."""
     try:
-        address = ipaddress.ip_address(target)
+        return ipaddress.ip_address(target).version
     except ValueError:
-        return RecordType.CNAME
-    return RecordType.A if address.version == 4 else RecordType.AAAA
+        return 0
 
 
 def same_targets(left: Iterable[str], right: Iterable[str]) -> bool:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from external_dns.endpoint import Endpoint, ObjectRef, merge_endpoints
+from external_dns.endpoint import Endpoint, ObjectRef, ip_version, merge_endpoints
 from external_dns.errors import ConfigError
 from external_dns.selectors import parse_selector
 from external_dns.sources.base import (
@@ -184,3 +184,12 @@ def test_merge_unites_targets_of_same_record_but_keeps_cnames_apart() -> None:
         Endpoint("c.example.com", "CNAME", ("y.example.com",)),
         Endpoint("a.example.com", "A", ("192.0.2.9",), ttl=60),
     ]
+
+
+@pytest.mark.parametrize(
+    ("target", "version"),
+    [("192.0.2.1", 4), ("2001:db8::1", 6), ("::ffff:192.0.2.1", 6), ("example.com", 0), ("192.0.2.300", 0), ("", 0)],
+)
+def test_ip_version_tells_addresses_from_names(target: str, version: int) -> None:
+    assert ip_version(target) == version
+    assert ip_version(target) == version  # the cached answer is the same

@@ -14,7 +14,7 @@ a raw object without trusting its types, :func:`validate_hostname` / :func:`vali
 
 from __future__ import annotations
 
-import ipaddress
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -25,6 +25,7 @@ from external_dns.endpoint import (
     ObjectRef,
     RecordType,
     endpoints_for_hostname,
+    ip_version,
     normalize_name,
 )
 from external_dns.errors import InvalidEndpoint
@@ -279,6 +280,7 @@ def labels_of(obj: KubeObject) -> Mapping[str, str]:
     return {str(k): v for k, v in raw.items() if isinstance(v, str)}
 
 
+@functools.lru_cache(maxsize=16)  # asked for each annotation of each object derived
 def annotation_prefixes(configured: str) -> tuple[str, ...]:
     """The annotation prefixes read: the configured one first, then ExternalDNS's current one."""
     return tuple(dict.fromkeys((configured, STABLE_PREFIX)))
@@ -327,9 +329,7 @@ def validate_hostname(name: str, field: str) -> InvalidEndpoint | None:
 
 def validate_target(target: str, field: str) -> InvalidEndpoint | None:
     """None if ``target`` is an IP address or a valid hostname, else the problem with ``field``."""
-    try:
-        ipaddress.ip_address(target)
-    except ValueError:
+    if not ip_version(target):
         problem = name_problem(target, NameRule.DNS_NAME, wildcard=False)
         if problem is not None:
             return InvalidEndpoint(field, f"target is neither an IP address nor a valid name: {problem}")

@@ -17,13 +17,12 @@ object (once, and only when something is refused, so a clean object costs nothin
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from external_dns.endpoint import Endpoint, RecordType, normalize_name
+from external_dns.endpoint import Endpoint, RecordType, ip_version, normalize_name
 from external_dns.errors import InvalidEndpoint
 from external_dns.hostnames import NameRule, name_problem
 from external_dns.registry.crypto import DecryptionError, decrypt_text
@@ -115,11 +114,7 @@ def _target_problem(kind: str, target: str, aes_key: bytes | None) -> str | None
             "no object may write one (it would forge ownership of a name)"
         )
     if kind in (RecordType.A.value, RecordType.AAAA.value):
-        try:
-            ipaddress.ip_address(target)
-        except ValueError:
-            return f"{kind} target {target!r} is not an IP address"
-        return None
+        return None if ip_version(target) else f"{kind} target {target!r} is not an IP address"
     if kind in _HOST_AFTER_NUMBERS:
         host = target.split()[-1] if target.split() else ""
         problem = name_problem(host, NameRule.HOSTNAME, wildcard=False)
