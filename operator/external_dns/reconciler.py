@@ -356,7 +356,7 @@ class ZoneWorker:
         """
         if not names or applying.delete or isinstance(self.provider, RemotelyAdjusting):
             return None
-        touched = {record.key.name for record in applying.records()}
+        touched = {normalize_name(record.dns_name) for record in applying.records()}  # no EndpointKey needed
         if not touched.isdisjoint(names_read(self.registry, names)):
             return None
 
