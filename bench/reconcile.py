@@ -26,6 +26,7 @@ import gc
 import json
 import pstats
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -221,6 +222,8 @@ class CollectorTime:
         self.passes = [0, 0, 0]
         self._began = 0.0
         gc.callbacks.append(self._callback)
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        self._cpu, self._wall = used.ru_utime + used.ru_stime, time.perf_counter()
 
     def _callback(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
@@ -230,7 +233,12 @@ class CollectorTime:
             self.passes[info["generation"]] += 1
 
     def report(self, phase: str) -> None:
-        """Print what was counted since the last report, and start counting again."""
+        """Print what was counted since the last report (and the process's CPU seconds), and start again."""
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        cpu = used.ru_utime + used.ru_stime
+        wall = time.perf_counter()
+        progress(f"process CPU during {phase}: {cpu - self._cpu:.2f}s in {wall - self._wall:.2f}s wall")
+        self._cpu, self._wall = cpu, wall
         spent = ", ".join(
             f"gen{g} {n} passes {s:.2f}s" for g, (n, s) in enumerate(zip(self.passes, self.seconds, strict=True))
         )
