@@ -39,14 +39,14 @@ class ApiServerProcess:
 
 
 @contextlib.contextmanager
-def api_server_process(directory: Path) -> Iterator[ApiServerProcess]:
-    """Start the emulated API server on a free port; stop it (SIGTERM) when the block exits."""
+def api_server_process(directory: Path, seed: Path | None = None) -> Iterator[ApiServerProcess]:
+    """Start the emulated API server on a free port; stop it (SIGTERM) when the block exits.
+
+    ``seed``: a JSON-lines file of objects the server stores before it serves (external_dns.testing.seed).
+    """
     kubeconfig = directory / "kubeconfig"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "external_dns.testing.cluster", "--port", "0", "--kubeconfig", str(kubeconfig)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    command = [sys.executable, "-m", "external_dns.testing.cluster", "--port", "0", "--kubeconfig", str(kubeconfig)]
+    process = subprocess.Popen(command + (["--seed", str(seed)] if seed else []), stdout=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None
         line = process.stdout.readline().strip()

@@ -76,6 +76,14 @@ class ObjectShape:
             }
         return body
 
+    def seed_object(self, name: str, zone: str, ip: str) -> dict[str, Any]:
+        """The whole object as a seed file holds it: kind, namespace and status (with a Pod's kubelet extras)."""
+        body = self.body(name, zone)
+        status = self.status(ip)["status"] | self.realistic_status_extra()
+        kind = "Pod" if self.kind == "pod" else "Service"
+        metadata = body["metadata"] | {"namespace": "default"}
+        return {"apiVersion": "v1", "kind": kind, **body, "metadata": metadata, "status": status}
+
     def status(self, ip: str) -> dict[str, Any]:
         if self.kind == "pod":
             return {"status": {"phase": "Running", "podIP": ip, "podIPs": [{"ip": ip}]}}

@@ -3,8 +3,9 @@
 - ``async with local_cluster() as cluster:`` serves on 127.0.0.1 (a free port) in the current loop;
 - ``with local_cluster_in_thread() as cluster:`` serves from a thread with its own loop, for tests
   that run Kopf (Kopf inside pytest-asyncio's loop breaks fixture teardown);
-- ``python -m external_dns.testing.cluster --port 0 --kubeconfig FILE`` serves until SIGTERM and
-  prints one line ``READY <url>`` once it accepts requests.
+- ``python -m external_dns.testing.cluster --port 0 --kubeconfig FILE [--seed OBJECTS.jsonl]`` serves until
+  SIGTERM and prints one line ``READY <url>`` once it accepts requests (``--seed``: objects loaded into the
+  store before it serves, see `seed`).
 
 The yielded `LocalCluster` has `.url`, `.kubeconfig` (a file it wrote), `.emulator` (KMock's DSL for
 fault injection: ``cluster.emulator['list', kmock.resource('v1/services')][:2] << 500``) and small
@@ -22,7 +23,7 @@ import socket
 import sys
 import tempfile
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -32,6 +33,7 @@ import aiohttp.web
 
 from external_dns.testing.emulator import ApiServerEmulator
 from external_dns.testing.patches import PatchType
+from external_dns.testing.seed import SeedError, seed_file
 from external_dns.testing.store import ApiError, ResourceType
 
 T = TypeVar("T")
@@ -281,12 +283,15 @@ def local_cluster_in_thread(
         thread.join(timeout=30)
 
 
-async def _serve_until_signalled(port: int, kubeconfig: Path) -> None:
+async def _serve_until_signalled(port: int, kubeconfig: Path, seeds: Sequence[Path] = ()) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    async with local_cluster(port=port, kubeconfig=kubeconfig) as cluster:
+    emulator = ApiServerEmulator()
+    for seed in seeds:
+        seed_file(emulator.store, seed)
+    async with local_cluster(port=port, kubeconfig=kubeconfig, emulator=emulator) as cluster:
         print(f"READY {cluster.url}", flush=True)
         await stop.wait()
 
@@ -296,8 +301,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Serve an emulated Kubernetes API on 127.0.0.1.")
     parser.add_argument("--port", type=int, default=0, help="TCP port (0: pick a free one)")
     parser.add_argument("--kubeconfig", type=Path, required=True, help="where to write the kubeconfig")
+    parser.add_argument(
+        "--seed",
+        type=Path,
+        action="append",
+        default=[],
+        help="a JSON-lines file of objects to store before serving (repeatable)",
+    )
     args = parser.parse_args(argv)
-    asyncio.run(_serve_until_signalled(args.port, args.kubeconfig))
+    try:
+        asyncio.run(_serve_until_signalled(args.port, args.kubeconfig, args.seed))
+    except SeedError as exc:
+        print(f"cannot seed the API server: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
