@@ -585,6 +585,9 @@ def report_allocations(snapshot: tracemalloc.Snapshot, count: int) -> None:
         progress(f"  {size / count:8.0f} B/object  {package}")
     for stat in by_file[:15]:
         progress(f"  {stat.size / count:8.0f} B/object  {stat.traceback[0].filename}")
+    for stat in snapshot.statistics("lineno")[:20]:
+        frame = stat.traceback[0]
+        progress(f"  {stat.size / count:8.0f} B/object  line {frame.filename.rsplit('/', 2)[-1]}:{frame.lineno}")
     # By the first frame in this project's code: which of our lines keep the bytes alive (via any library).
     ours: Counter[str] = Counter()
     for stat in snapshot.statistics("traceback"):
