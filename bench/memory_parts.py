@@ -1,9 +1,12 @@
-"""What the object store and the zone cache keep per object, in process (no servers), measured with tracemalloc.
+"""What the object store, the desired state and the zone cache keep per object, in process (no servers), measured
+with tracemalloc.
 
 N realistic objects (bench/objects.py, as an API server returns them, with uid, resourceVersion and
-creationTimestamp) go into an ObjectStore of their kind; the records the operator writes for them (an A record
-and its ownership TXT record each) go into a ZoneCache. The figures are the live bytes each keeps, per object,
-after a garbage collection; what the same objects take as parsed JSON is printed beside them for scale.
+creationTimestamp) go into an ObjectStore of their kind; the source derives each one's endpoints from the store
+into a DesiredState (what the operator keeps of what every object wants); the records the operator writes for
+them (an A record and its ownership TXT record each) go into a ZoneCache. The figures are the live bytes each
+keeps, per object, after a garbage collection; what the same objects take as parsed JSON is printed beside them
+for scale.
 
     .venv/bin/python bench/memory_parts.py --objects 10000
 """
@@ -16,15 +19,19 @@ import json
 import tracemalloc
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from objects import ObjectShape
 
+from external_dns.desired import DesiredState, ObjectKey
 from external_dns.endpoint import Endpoint
-from external_dns.store import ObjectStore
+from external_dns.kinds import source_kind
+from external_dns.sources.base import EmptyLookups, SourceSettings
+from external_dns.store import ObjectStore, object_id
 from external_dns.zonecache import ZoneCache
 
 ZONE = "example.com"
+T = TypeVar("T")
 
 
 def full_object(shape: ObjectShape, index: int) -> dict[str, Any]:
@@ -52,7 +59,7 @@ def zone_records(shape: ObjectShape, index: int) -> list[Endpoint]:
     ]
 
 
-def live_bytes(build: Callable[[], object]) -> tuple[int, object]:
+def live_bytes(build: Callable[[], T]) -> tuple[int, T]:
     """The traced bytes still alive after ``build()`` (and a collection), with what it built kept alive."""
     gc.collect()
     tracemalloc.start()
@@ -68,27 +75,42 @@ def measure(kind: str, count: int) -> dict[str, float]:
     shape = ObjectShape(kind, realistic=True)
     raw = [json.dumps(full_object(shape, i)).encode() for i in range(count)]
 
-    def parsed() -> object:
+    def parsed() -> list[Any]:
         return [json.loads(body) for body in raw]
 
-    def stored() -> object:
+    def stored() -> ObjectStore:
         store = ObjectStore(shape.plural)
         for body in raw:
             store.upsert(json.loads(body))
         return store
 
-    def cached() -> object:
+    store = stored()
+    source = source_kind(shape.kind, SourceSettings())
+    objects = list(store.values())  # parsed again from the store (as a derivation reads them), before measuring
+
+    def desired() -> DesiredState:
+        state = DesiredState()
+        for obj in objects:
+            derived = source.derive(obj, SourceSettings(), EmptyLookups())
+            state.update(ObjectKey(source.name, *object_id(obj)), derived.endpoints)
+        return state
+
+    def cached() -> ZoneCache:
         cache = ZoneCache()
         cache.replace(record for i in range(count) for record in zone_records(shape, i))
         return cache
 
     parsed_bytes, _ = live_bytes(parsed)
     store_bytes, _ = live_bytes(stored)
+    desired_bytes, state = live_bytes(desired)
+    if len(state) != count:
+        raise SystemExit(f"{len(state)} of {count} objects want records: the objects changed?")
     cache_bytes, _ = live_bytes(cached)
     return {
         "JSON as the API server sends it": sum(map(len, raw)) / count,
         "the same, parsed": parsed_bytes / count,
         "object store (store.py)": store_bytes / count,
+        "desired state, the source's endpoints (desired.py)": desired_bytes / count,
         "zone cache, 2 records (zonecache.py)": cache_bytes / count,
     }
 
@@ -98,9 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--objects", type=int, default=10000, help="objects of each kind")
     args = parser.parse_args(argv)
     results = {kind: measure(kind, args.objects) for kind in ("service", "pod")}
-    print(f"{'bytes per object (' + str(args.objects) + ' realistic objects)':<45}{'Services':>12}{'Pods':>12}")
+    print(f"{'bytes per object (' + str(args.objects) + ' realistic objects)':<52}{'Services':>12}{'Pods':>12}")
     for label in results["service"]:
-        print(f"{label:<45}{results['service'][label]:>12.0f}{results['pod'][label]:>12.0f}")
+        print(f"{label:<52}{results['service'][label]:>12.0f}{results['pod'][label]:>12.0f}")
     return 0
 
 
