@@ -30,9 +30,12 @@ class DesiredState:
     def __init__(self, states: RecordStates | None = None) -> None:
         self._by_object: dict[ObjectKey, tuple[Endpoint, ...]] = {}
         #: The same endpoints grouped by normalised name, so that every lookup by name costs O(its endpoints),
-        #: not O(every endpoint of the object): one object may ask for hundreds of names.
+        #: not O(every endpoint of the object): one object may ask for hundreds of names. Only objects with more
+        #: than one name are here; most have one, and their endpoints are all at it (~230 B per object saved).
         self._grouped: dict[ObjectKey, dict[str, tuple[Endpoint, ...]]] = {}
-        self._by_name: dict[str, set[ObjectKey]] = {}
+        #: Name -> the object that wants it, or the set of them when several do (a set per name would cost
+        #: ~200 B per object for the one-object names that are nearly all of them).
+        self._by_name: dict[str, ObjectKey | set[ObjectKey]] = {}
         #: Where the objects that stopped wanting a name are remembered (for deletion events).
         self.states = states if states is not None else RecordStates()
 
@@ -45,19 +48,22 @@ class DesiredState:
         old = self._by_object.get(key, ())
         if old == new and _same_refs(old, new):
             return set()
-        old_groups = self._grouped.get(key, {})
+        old_groups = self._groups_of(key)
         new_groups = _group(new)
         if new:
             self._by_object[key] = new
-            self._grouped[key] = new_groups
+            if len(new_groups) > 1:
+                self._grouped[key] = new_groups
+            else:
+                self._grouped.pop(key, None)
         else:
             # Not the same as before, so the object had endpoints.
             del self._by_object[key]
-            del self._grouped[key]
+            self._grouped.pop(key, None)
         for name in old_groups.keys() - new_groups.keys():
             self._forget(name, key, old_groups[name])
         for name in new_groups:
-            self._by_name.setdefault(name, set()).add(key)
+            self._want(name, key)
         changed = old_groups.keys() ^ new_groups.keys()
         changed |= {
             name
@@ -80,26 +86,52 @@ class DesiredState:
         """Every wanted endpoint whose normalised name is among ``names``."""
         result: list[Endpoint] = []
         for name in names:
-            for key in sorted(self._by_name.get(name, ())):
-                result.extend(self._grouped[key][name])
+            for key in self._owners(name):
+                grouped = self._grouped.get(key)
+                result.extend(grouped[name] if grouped is not None else self._by_object[key])
         return result
 
     def names(self) -> list[str]:
         return list(self._by_name)
 
     def wanted_by(self, name: str) -> list[ObjectKey]:
-        return sorted(self._by_name.get(normalize_name(name), ()))
+        return self._owners(normalize_name(name))
 
     def former_refs(self, name: str) -> tuple[ObjectRef, ...]:
         """The objects that last wanted ``name`` before nobody did (for deletion events)."""
         return self.states.former_refs(name)
 
+    def _groups_of(self, key: ObjectKey) -> dict[str, tuple[Endpoint, ...]]:
+        grouped = self._grouped.get(key)
+        if grouped is not None:
+            return grouped
+        endpoints = self._by_object.get(key, ())
+        return {endpoints[0].key.name: endpoints} if endpoints else {}
+
+    def _owners(self, name: str) -> list[ObjectKey]:
+        """The objects that want ``name``, sorted."""
+        owners = self._by_name.get(name)
+        if owners is None:
+            return []
+        return [owners] if isinstance(owners, ObjectKey) else sorted(owners)
+
+    def _want(self, name: str, key: ObjectKey) -> None:
+        owners = self._by_name.get(name)
+        if owners is None or owners == key:
+            self._by_name[name] = key
+        elif isinstance(owners, ObjectKey):
+            self._by_name[name] = {owners, key}
+        else:
+            owners.add(key)
+
     def _forget(self, name: str, key: ObjectKey, old_at_name: tuple[Endpoint, ...]) -> None:
         owners = self._by_name.get(name)
-        if owners is not None:
+        if owners == key:
+            del self._by_name[name]
+        elif isinstance(owners, set):
             owners.discard(key)
-            if not owners:
-                del self._by_name[name]
+            if len(owners) == 1:
+                self._by_name[name] = next(iter(owners))
         refs = {ref for ep in old_at_name for ref in ep.refs}
         if refs:
             self.states.released(name, tuple(sorted(refs)))

@@ -16,6 +16,7 @@ import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from types import MappingProxyType
 
 import idna
 
@@ -47,6 +48,15 @@ RAW_TXT_LABEL = "txt-raw-value"
 OWNERSHIP_TXT_LABEL = "txt-ownership-of"
 
 
+#: The labels or provider-specific properties of an endpoint that has none: one shared, read-only empty mapping
+#: instead of an empty dict per endpoint (100,000 objects' endpoints and 200,000 cached records).
+NOTHING: Mapping[str, str] = MappingProxyType({})
+
+
+def _nothing() -> Mapping[str, str]:
+    return NOTHING
+
+
 @dataclass(frozen=True, slots=True, order=True)
 class ObjectRef:
     """The Kubernetes object that asked for a record: enough to post an event on it."""
@@ -73,8 +83,8 @@ class Endpoint:
     targets: tuple[str, ...]
     ttl: int = 0
     set_identifier: str = ""
-    labels: Mapping[str, str] = field(default_factory=dict)
-    provider_specific: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=_nothing)
+    provider_specific: Mapping[str, str] = field(default_factory=_nothing)
     refs: tuple[ObjectRef, ...] = field(default=(), compare=False)
 
     @property
@@ -116,10 +126,13 @@ def normalize_name(name: str) -> str:
     """Lower-cased ASCII form without a trailing dot (UTS-46 transitional, as ExternalDNS normalises).
 
     Each label is converted on its own, so wildcards and underscores (SRV names) pass through lower-cased.
+    A name already in that form is returned itself, not a copy: the desired state, the zone caches and the
+    registry keep normalised names of every record as keys, and most names are already lower-case.
     """
     name = name.strip().rstrip(".")
     if name.isascii():
-        return name.lower()
+        lowered = name.lower()
+        return name if lowered == name else lowered
     return ".".join(_ascii_label(label) for label in name.split("."))
 
 
@@ -189,7 +202,9 @@ def endpoints_for_hostname(
         bucket = by_type.setdefault(kind, [])
         if target not in bucket:
             bucket.append(target)
-    labels = {RESOURCE_LABEL: resource} if resource else {}
+    # One labels mapping shared by the endpoints of this call (endpoints never change their labels in place).
+    labels: Mapping[str, str] = {RESOURCE_LABEL: resource} if resource else NOTHING
+    properties: Mapping[str, str] = dict(provider_specific) if provider_specific else NOTHING
     name = hostname.strip().rstrip(".")
     return [
         Endpoint(
@@ -198,8 +213,8 @@ def endpoints_for_hostname(
             targets=tuple(by_type[kind]),
             ttl=ttl,
             set_identifier=set_identifier,
-            labels=dict(labels),
-            provider_specific=dict(provider_specific or {}),
+            labels=labels,
+            provider_specific=properties,
             refs=(ref,) if ref else (),
         )
         for kind in (RecordType.A, RecordType.AAAA, RecordType.CNAME)

@@ -13,6 +13,7 @@ parsing every object.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
@@ -35,8 +36,9 @@ def _is_older(candidate: str, held: str) -> bool:
 
 
 def object_id(obj: Obj) -> tuple[str, str]:
+    """(namespace, name), interned: the store's keys, the desired state's and the object's refs share them."""
     meta = obj.get("metadata", {})
-    return str(meta.get("namespace") or ""), str(meta.get("name") or "")
+    return sys.intern(str(meta.get("namespace") or "")), sys.intern(str(meta.get("name") or ""))
 
 
 class PackedObject:

@@ -9,14 +9,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Collection, Iterable
-from types import MappingProxyType
 
-from external_dns.endpoint import Endpoint, EndpointKey, normalize_name
+# NOTHING: what every cached record holds as labels (and, mostly, as provider-specific properties).
+from external_dns.endpoint import NOTHING, Endpoint, EndpointKey, normalize_name
 from external_dns.model import Changes
-
-#: What every cached record holds as labels (and, mostly, as provider-specific properties): one shared, read-only
-#: empty mapping instead of two empty dicts per record.
-NOTHING: MappingProxyType[str, str] = MappingProxyType({})
 
 
 class ZoneCache:

@@ -127,3 +127,39 @@ def test_removing_an_unknown_object_changes_nothing() -> None:
     state = DesiredState()
     assert state.remove(WEB) == set()
     assert len(state) == 0
+
+
+def test_an_object_moving_between_one_name_and_several_keeps_the_index_exact() -> None:
+    # One-name objects are kept without a per-name grouping, several-name objects with one (memory at 100,000).
+    state = DesiredState()
+    one_name = [ep("Web.Example.com.", "203.0.113.10"), ep("web.example.com", "2001:db8::1", type_="AAAA")]
+    assert state.update(WEB, one_name) == {"web.example.com"}
+    assert state.endpoints_at(["web.example.com"]) == one_name
+    assert state.update(WEB, [*one_name, ep("www.example.com", "203.0.113.10")]) == {"www.example.com"}
+    assert [e.dns_name for e in state.endpoints_at(["www.example.com", "web.example.com"])] == [
+        "www.example.com",
+        "Web.Example.com.",
+        "web.example.com",
+    ]
+    assert state.update(WEB, [ep("www.example.com", "203.0.113.10")]) == {"web.example.com"}
+    assert state.names() == ["www.example.com"]
+    assert state.endpoints_at(["web.example.com"]) == []
+    assert state.wanted_by("www.example.com") == [WEB]
+
+
+def test_a_name_wanted_by_several_objects_then_by_one_then_by_none() -> None:
+    state = DesiredState()
+    third = ObjectKey("ingress", "default", "third")
+    for key in (WEB, API, third):
+        state.update(key, [ep("shared.example.com", "203.0.113.10")])
+    assert state.wanted_by("shared.example.com") == [third, API, WEB]
+    state.remove(API)
+    state.remove(third)
+    assert state.wanted_by("shared.example.com") == [WEB]
+    state.update(API, [ep("shared.example.com", "203.0.113.20")])
+    assert state.wanted_by("shared.example.com") == [API, WEB]
+    assert [e.targets for e in state.endpoints_at(["shared.example.com"])] == [("203.0.113.20",), ("203.0.113.10",)]
+    state.remove(WEB)
+    state.remove(API)
+    assert state.names() == []
+    assert state.wanted_by("shared.example.com") == []

@@ -15,11 +15,13 @@ a raw object without trusting its types, :func:`validate_hostname` / :func:`vali
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from external_dns.endpoint import (
+    NOTHING,
     RESOURCE_LABEL,
     Endpoint,
     ObjectRef,
@@ -255,11 +257,13 @@ def object_ref(obj: KubeObject, *, kind: str = "", api_version: str = "") -> Obj
     """The :class:`ObjectRef` of a raw object; ``kind``/``api_version`` fill in when the body lacks them."""
     metadata = _meta(obj)
     namespace = metadata.get("namespace")
+    # Interned: a ref lives as long as the object's endpoints, and every object parsed from JSON brings its own
+    # copies of "Service", "v1" and its namespace; its name is interned by the store's keys too (store.object_id).
     return ObjectRef(
-        kind=str(obj.get("kind") or kind),
-        api_version=str(obj.get("apiVersion") or api_version),
-        namespace=str(namespace) if namespace else None,
-        name=str(metadata.get("name") or ""),
+        kind=sys.intern(str(obj.get("kind") or kind)),
+        api_version=sys.intern(str(obj.get("apiVersion") or api_version)),
+        namespace=sys.intern(str(namespace)) if namespace else None,
+        name=sys.intern(str(metadata.get("name") or "")),
         uid=str(metadata.get("uid") or ""),
     )
 
@@ -385,7 +389,7 @@ def make_endpoint(
         ttl=options.ttl,
         set_identifier=options.set_identifier,
         labels={RESOURCE_LABEL: resource},
-        provider_specific=dict(options.provider_specific),
+        provider_specific=dict(options.provider_specific) if options.provider_specific else NOTHING,
         refs=(ref,),
     )
 
