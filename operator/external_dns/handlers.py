@@ -23,7 +23,7 @@ from typing import Any
 import kopf
 from aiohttp import web
 
-from external_dns import factory, gcpolicy, status_server
+from external_dns import factory, gcpolicy, memtrim, status_server
 from external_dns.app import Application
 from external_dns.catchup import CatchUpWatch
 from external_dns.config import Settings
@@ -198,6 +198,8 @@ def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
             # The listed objects and the zone read live on: out of the collector's full passes too, which would
             # otherwise rescan millions of their objects (seconds at 50,000 objects) while Kopf's replay allocates.
             gc.freeze()
+            # The first sync's plan and the LIST's pages are freed: glibc's free pages back to the system (once).
+            memtrim.trim_heap("the first sync")
         elif warm_standby:
             # Every replica lists now, before Kopf's streams start (their replay is dropped), and then follows
             # them: the standby's stores and desired state stay current, so taking over starts the workers only.
