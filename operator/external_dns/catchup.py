@@ -54,7 +54,13 @@ class CatchUpWatch:
         self.kopf_at: dict[str, str] = {}
         #: Per resource plural: events this watch fed to the application (the stores drop repeats).
         self.fed: dict[str, int] = {}
+        #: Per resource plural: objects of Kopf's replay (its LIST) its handler has been given so far.
+        self.replayed: dict[str, int] = {}
+        #: Set once every resource's catch-up watch has handed over to Kopf's stream (a public hook: whatever
+        #: waits for the end of the start's double feed, e.g. returning freed memory, waits on it).
+        self.handed_over = asyncio.Event()
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._stopped: set[str] = set()
         self._started = 0.0
 
     def start(self, since: Mapping[str, str]) -> None:
@@ -73,9 +79,21 @@ class CatchUpWatch:
         return task is not None and not task.done()
 
     def kopf_delivered(self, resource: Resource, event_type: str | None, obj: Obj) -> None:
-        """Kopf's handler got an event: the first one from its stream (not its replay) marks where it is."""
+        """Kopf's handler got an event: the first one from its stream (not its replay) marks where it is.
+
+        A quiet resource's stream brings nothing: once Kopf has replayed as many of its objects as the store
+        holds, and this watch has seen no change of it since the start-up LIST, Kopf's listing is the one this
+        watch started from (a change made before Kopf's LIST is in it, one made after is in Kopf's stream).
+        """
         plural = resource.plural
-        if event_type not in CHANGES or plural in self.kopf_at or plural not in self._tasks:
+        if plural in self.kopf_at or plural not in self._tasks or plural in self._stopped:
+            return
+        if event_type is None:
+            self.replayed[plural] = self.replayed.get(plural, 0) + 1
+            if self.fed[plural] == 0 and self.replayed[plural] >= len(self.app.stores[plural]):
+                self._stop(plural)
+            return
+        if event_type not in CHANGES:
             return
         self.kopf_at[plural] = _rv(obj)
         if self._caught_up(plural):
@@ -103,6 +121,10 @@ class CatchUpWatch:
         if task is not asyncio.current_task():
             task.cancel()
         self.app.stores[plural].remember_deletions(False)
+        self._stopped.add(plural)
+        # An empty resource that stayed quiet has no replay to wait for and nothing of Kopf's to hand over to.
+        if all(p in self._stopped or (not self.fed[p] and not len(self.app.stores[p])) for p in self._tasks):
+            self.handed_over.set()
         logger.info(
             "Kopf's %s stream caught up (resourceVersion %s) %.1fs after the start-up LIST; the catch-up watch "
             "fed %d events and stops",

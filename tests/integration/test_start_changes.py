@@ -96,11 +96,27 @@ def test_changes_before_kopf_has_listed_reach_dns_at_once(
         catch_up = handlers.running(op.memo).catch_up
         assert catch_up is not None
         wait_for(lambda: not catch_up.watching("services"), what="the catch-up watch to hand over to Kopf's stream")
+        wait_for(catch_up.handed_over.is_set, what="the hand-over of every resource (the others are empty)")
         move_service(cluster, "kept", "192.0.2.30")
         after = {**during, f"kept.{ZONE}": {"192.0.2.30"}, f"late.{ZONE}": {"192.0.2.5"}}
         wait_for(lambda: a_records(bind) == after, 15, "changes through Kopf's stream after the hand-over")
         op.wait_idle()
         assert a_records(bind) == after  # Kopf's replay brought nothing back
+
+
+def test_a_quiet_resource_hands_over_once_kopf_has_replayed_it(cluster: LocalCluster, bind: BindServer) -> None:
+    """Nothing changes during the start: no stream event of Kopf's will ever mark where it is, so its replay of
+    every stored object does, and the catch-up watch does not stay open for the process's lifetime."""
+    for index in range(5):
+        create_service(cluster, f"quiet-{index}", f"192.0.2.{10 + index}")
+    with OperatorThread(start_settings(cluster, bind)) as op:
+        catch_up = handlers.running(op.memo).catch_up
+        assert catch_up is not None
+        wait_for(catch_up.handed_over.is_set, 15, "the hand-over after Kopf's replay")
+        assert not catch_up.watching("services")
+        assert catch_up.replayed["services"] == 5 and catch_up.fed["services"] == 0
+        move_service(cluster, "quiet-0", "192.0.2.99")  # and Kopf's stream carries on
+        wait_for(lambda: a_records(bind).get(f"quiet-0.{ZONE}") == {"192.0.2.99"}, 15, "a change after it")
 
 
 def test_the_catch_up_watch_lists_again_after_410_gone(
