@@ -40,6 +40,7 @@ import dns.message
 import dns.rdatatype
 from _common import api_server_process, percentile
 from reconcile import ZONE, name_of, seed_services
+from stalls import StallSampler
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # `tests.harness` and `tests.backends` live at the repository root
@@ -157,12 +158,22 @@ def populate(kubeconfig: Path, info: BindInfo, patience: float) -> None:
     subprocess.run(command, check=True, timeout=patience, stdout=subprocess.DEVNULL)
 
 
-def tune_kopf(worker_limit: int | None, idle_timeout: float | None) -> None:
-    """Kopf settings to compare, set after the operator's own (handlers.configure_kopf)."""
-    configure = handlers.configure_kopf
+OPERATORS_CONFIGURE_KOPF = handlers.configure_kopf
+
+
+def tune_kopf(worker_limit: int | None, idle_timeout: float | None, sampler: list[StallSampler]) -> None:
+    """Kopf settings to compare, set after the operator's own (handlers.configure_kopf); the stall sampler (if
+    any) starts there too, in the operator's loop."""
+    configure = OPERATORS_CONFIGURE_KOPF
 
     def configured(kopf_settings: Any, settings: Any, **options: Any) -> None:
         configure(kopf_settings, settings, **options)
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return  # runner.kopf_setup, before the loop; start_application calls it again in the loop
+        for each in sampler:
+            each.start_in_loop()
         if worker_limit is not None:
             kopf_settings.queueing.worker_limit = worker_limit
         if idle_timeout is not None:
@@ -171,7 +182,8 @@ def tune_kopf(worker_limit: int | None, idle_timeout: float | None) -> None:
     handlers.configure_kopf = configured
 
 
-def measure(count: int, every: float, after: int, cold: bool) -> dict[str, Any]:
+def measure(count: int, every: float, after: int, cold: bool, kopf: tuple[int | None, float | None], stalls: bool
+            ) -> dict[str, Any]:  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="bench-start-") as tmp, api_server_process(Path(tmp)) as api:
         bind = BindServer()
         info = bind.start([ZONE], Path(tmp) / "bind")
@@ -188,6 +200,9 @@ def measure(count: int, every: float, after: int, cold: bool) -> dict[str, Any]:
 
             def phase() -> str:
                 return phase_of(operator, replay, count)
+
+            sampler = [StallSampler(phase)] if stalls else []
+            tune_kopf(*kopf, sampler)
 
             def run_changes() -> None:
                 asyncio.run(changes(api.url, info, count, every, phase, samples, done))
@@ -207,6 +222,8 @@ def measure(count: int, every: float, after: int, cold: bool) -> dict[str, Any]:
                 done.set()
                 clients.join(330)
                 operator.stop()
+                for each in sampler:
+                    each.stop()
         finally:
             bind.stop()
     figures: dict[str, Any] = {"objects": count, "start": "cold" if cold else "restart", "run_s": round(elapsed, 1)}
@@ -217,6 +234,8 @@ def measure(count: int, every: float, after: int, cold: bool) -> dict[str, Any]:
             "p99_s": round(percentile(values, 0.99), 3),
             "max_s": round(max(values), 3),
         }
+    for each in sampler:
+        figures["stalls"] = each.report()
     return figures
 
 
@@ -228,10 +247,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cold", action="store_true", help="start with an empty zone (default: a restart)")
     parser.add_argument("--kopf-worker-limit", type=int, help="Kopf's settings.queueing.worker_limit to compare")
     parser.add_argument("--kopf-idle-timeout", type=float, help="Kopf's settings.queueing.idle_timeout to compare")
+    parser.add_argument("--stalls", action="store_true", help="sample the operator loop's stalls (bench/stalls.py)")
     args = parser.parse_args(argv)
-    tune_kopf(args.kopf_worker_limit, args.kopf_idle_timeout)
+    kopf = (args.kopf_worker_limit, args.kopf_idle_timeout)
     for count in args.objects:
-        figures = measure(count, args.every, args.after, args.cold)
+        figures = measure(count, args.every, args.after, args.cold, kopf, args.stalls)
         figures["kopf"] = {"worker_limit": args.kopf_worker_limit, "idle_timeout": args.kopf_idle_timeout}
         print(json.dumps(figures), flush=True)
     return 0
