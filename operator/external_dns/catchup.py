@@ -20,6 +20,10 @@ worker runs after theirs. With resourceVersions that are not integers, Kopf's fi
 
 A 410 Gone (our LIST's resourceVersion expired) lists the resource again, which reports what went missing, and
 watches on from the new LIST; a broken stream is resumed from the last resourceVersion seen.
+
+Until the hand-over the collector runs under the start's policy (gcpolicy.py: no full pass): Kopf's replay
+allocates for every object it hands out, and at 50,000 Services the default thresholds ran 24 full passes during
+it, 5.5 s in all and up to 0.46 s each, each one a stall for the changes this watch carries (bench/stalls.py).
 """
 
 from __future__ import annotations
@@ -31,12 +35,16 @@ from collections.abc import Mapping
 
 import aiohttp
 
+from external_dns import gcpolicy
 from external_dns.app import Application
 from external_dns.kinds import Resource
 from external_dns.kube import KubeAPIError, KubeClient
 from external_dns.store import Obj
 
 logger = logging.getLogger(__name__)
+
+#: The collector's start policy lasts this long at most when a hand-over never comes (Kopf's streams not starting).
+COLLECTION_HELD_AT_MOST = 600.0
 
 CHANGES = frozenset({"ADDED", "MODIFIED", "DELETED"})
 
@@ -62,10 +70,14 @@ class CatchUpWatch:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._stopped: set[str] = set()
         self._started = 0.0
+        self._collection = gcpolicy.StartCollection()
+        self._collection_bound: asyncio.TimerHandle | None = None
 
     def start(self, since: Mapping[str, str]) -> None:
         """Watch every resource from the resourceVersion its start-up LIST was served at."""
         self._started = time.monotonic()
+        self._collection.begin()
+        self._collection_bound = asyncio.get_running_loop().call_later(COLLECTION_HELD_AT_MOST, self._end_collection)
         for resource in self.app.resources():
             plural = resource.plural
             self.position[plural] = since.get(plural, "")
@@ -106,6 +118,12 @@ class CatchUpWatch:
         await asyncio.gather(*tasks, return_exceptions=True)
         for plural in self._tasks:
             self.app.stores[plural].remember_deletions(False)
+        self._end_collection()
+
+    def _end_collection(self) -> None:
+        if self._collection_bound is not None:
+            self._collection_bound.cancel()
+        self._collection.end()
 
     def _caught_up(self, plural: str) -> bool:
         kopf_at = self.kopf_at.get(plural)
@@ -125,6 +143,7 @@ class CatchUpWatch:
         # An empty resource that stayed quiet has no replay to wait for and nothing of Kopf's to hand over to.
         if all(p in self._stopped or (not self.fed[p] and not len(self.app.stores[p])) for p in self._tasks):
             self.handed_over.set()
+            self._end_collection()
         logger.info(
             "Kopf's %s stream caught up (resourceVersion %s) %.1fs after the start-up LIST; the catch-up watch "
             "fed %d events and stops",
