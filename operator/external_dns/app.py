@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from external_dns import metrics
@@ -101,6 +101,9 @@ class Application:
         #: The periodic re-LIST when it outlives the workers (a warm standby keeps its stores current).
         self._relist_task: asyncio.Task[None] | None = None
         self.listed = asyncio.Event()
+        #: Names a watch event changed before the workers existed (catchup.py): each worker plans them first.
+        self.changed_in_start: set[str] = set()
+        self._changing = False
         #: Per resource plural: the resourceVersion its last LIST began at (a watch resumes from there).
         self.listed_from: dict[str, str] = {}
         self.blank_status = BlankStatusHoldDown(wiring.empty_target_grace, wiring.clock, self.events)
@@ -123,7 +126,9 @@ class Application:
         store = self.stores[resource.plural]
         changed = store.delete(obj) if event_type == "DELETED" else store.upsert(obj)
         if changed:
+            self._changing = True  # names it changes before the workers exist go first (see _mark)
             self._follow(resource.plural, obj, deleted=event_type == "DELETED")
+        self._changing = False
 
     def on_listing(self, resource: Resource, objects: Iterable[Obj], list_rv: str, listed: Keys = frozenset()) -> None:
         """A complete LIST of the resource (``listed``: keys of the objects taken page by page): the rest is gone."""
@@ -147,27 +152,32 @@ class Application:
             self._derive(kind, obj, deleted=deleted)
         self._rederive_dependents(plural, obj)
 
-    async def list_all(self, kube: KubeClient) -> None:
-        """The initial (or a safety) paged LIST of every watched resource."""
+    async def list_all(self, kube: KubeClient, first_page: Callable[[Resource, str], None] | None = None) -> None:
+        """The initial (or a safety) paged LIST of every watched resource; ``first_page`` as in list_resource."""
         for resource in self.resources():
-            self.listed_from[resource.plural] = await self.list_resource(kube, resource)
+            self.listed_from[resource.plural] = await self.list_resource(kube, resource, first_page)
         self.listed.set()
 
     def resources(self) -> list[Resource]:
         """Every watched resource: the looked-up ones first, so the sources' first derivation finds them."""
         return [*self.auxiliary.values(), *(kind.resource for kind in self.sources.values())]
 
-    async def list_resource(self, kube: KubeClient, resource: Resource) -> str:
+    async def list_resource(
+        self, kube: KubeClient, resource: Resource, first_page: Callable[[Resource, str], None] | None = None
+    ) -> str:
         """A paged LIST of one resource into its store; returns the resourceVersion a watch may resume from.
 
         That is the first page's: a real API server serves every page of one LIST from the first page's snapshot,
-        and a server that does not (the local one) then replays what changed during the paging.
+        and a server that does not (the local one) then replays what changed during the paging. ``first_page`` is
+        told it as soon as it is known (a watch from there sees the changes made during the rest of the LIST).
         """
         listed: set[tuple[str, str]] = set()
         since = list_rv = ""
         async for page in kube.list_pages(self.list_path(resource), query=self.list_query(resource)):
             self._take_listed(resource, page.get("items") or [], listed)  # while the next page comes: list_pages
             list_rv = str((page.get("metadata") or {}).get("resourceVersion") or "")
+            if not since and first_page is not None:
+                first_page(resource, list_rv)
             since = since or list_rv
         logger.info("Listed %d %s", len(listed), resource.plural)
         self.on_listing(resource, (), list_rv, listed)
@@ -184,12 +194,6 @@ class Application:
         """--label-filter applies to the source kinds' own objects only."""
         selector = self.wiring.source_settings.label_filter
         return {"labelSelector": selector} if selector and resource.plural in self._source_by_plural else {}
-
-    def source_objects(self) -> Iterator[tuple[SourceKind, Obj]]:
-        """Every object held of every source kind (explain)."""
-        for kind in self.sources.values():
-            for obj in self.stores[kind.resource.plural].values():
-                yield kind, obj
 
     def derive(self, kind: SourceKind, obj: Obj) -> SourceResult:
         """What the source makes of the object now, with the current lookups (no state changes)."""
@@ -275,10 +279,11 @@ class Application:
 
     def _mark(self, names: Iterable[str]) -> None:
         if not self.workers:  # no workers yet (or standing by): each plans its whole zone when it starts
-            if not (self.standing_by and self.listed.is_set()):
-                return  # the initial listing is the whole zone's business, not a change
-            self.standby.changed(names)
-            return
+            if self.standing_by and self.listed.is_set():
+                self.standby.changed(names)
+            elif self._changing and not self.standing_by:  # a watched change during the start: planned first
+                self.changed_in_start.update(names)
+            return  # the initial listing is the whole zone's business, not a change
         for name in names:
             for zone in self.router.zones_for(name):
                 self.workers[zone].mark((name,))
@@ -295,11 +300,11 @@ class Application:
         self.router = ZoneRouter(zones)
         return zones
 
-    def begin_preload(self) -> None:
-        """Read every zone ahead of a takeover (the leader fell silent; peering.py): :meth:`start` then reads
-        none again. In the background: the gate keeps polling meanwhile."""
+    def begin_preload(self, attempts: int | None = None) -> None:
+        """Read every zone ahead of a takeover (the leader fell silent; peering.py) or while the start-up LIST runs
+        (a zone not read in ``attempts`` is read by its worker): :meth:`start` then reads none again."""
         self.discard_preload()
-        self._preload_task = asyncio.create_task(self._preload(), name="zone-preload")
+        self._preload_task = asyncio.create_task(self._preload(attempts), name="zone-preload")
 
     def discard_preload(self) -> None:
         """The leader spoke again: zones read ahead would go stale."""
@@ -308,9 +313,9 @@ class Application:
             self._preload_task = None
         self._preloaded = {}
 
-    async def _preload(self) -> None:
+    async def _preload(self, attempts: int | None) -> None:
         workers = await self._new_workers()
-        await asyncio.gather(*(worker.load() for worker in workers.values()))
+        await asyncio.gather(*(worker.load(attempts) for worker in workers.values()), return_exceptions=True)
         self._preloaded = workers
         logger.info("Zones read ahead of a takeover: %s", ", ".join(w.label for w in workers.values()))
 
@@ -347,6 +352,8 @@ class Application:
         self.standing_by = self.events.muted = False
         held = self.standby.take_warnings()
         self._mark(self.standby.take_recent_changes())
+        changed, self.changed_in_start = self.changed_in_start, set()
+        self._mark(changed)
         self._tasks = [
             asyncio.create_task(worker.run(), name=f"zone-worker:{worker.label}") for worker in self.workers.values()
         ]

@@ -73,17 +73,19 @@ class CatchUpWatch:
         self._collection = gcpolicy.StartCollection()
         self._collection_bound: asyncio.TimerHandle | None = None
 
-    def start(self, since: Mapping[str, str]) -> None:
-        """Watch every resource from the resourceVersion its start-up LIST was served at."""
-        self._started = time.monotonic()
-        self._collection.begin()
-        self._collection_bound = asyncio.get_running_loop().call_later(COLLECTION_HELD_AT_MOST, self._end_collection)
-        for resource in self.app.resources():
-            plural = resource.plural
-            self.position[plural] = since.get(plural, "")
-            self.fed[plural] = 0
-            self.app.stores[plural].remember_deletions(True)
-            self._tasks[plural] = asyncio.create_task(self._watch(resource), name=f"catch-up:{plural}")
+    def follow(self, resource: Resource, since: str) -> None:
+        """Watch one resource from ``since``: its LIST's first page (Application.list_resource calls this as soon
+        as that page is in, so the changes made during the rest of the LIST come through here too)."""
+        if not self._started:
+            self._started = time.monotonic()
+            self._collection.begin()
+            loop = asyncio.get_running_loop()
+            self._collection_bound = loop.call_later(COLLECTION_HELD_AT_MOST, self._end_collection)
+        plural = resource.plural
+        self.position[plural] = since
+        self.fed[plural] = 0
+        self.app.stores[plural].remember_deletions(True)
+        self._tasks[plural] = asyncio.create_task(self._watch(resource), name=f"catch-up:{plural}")
 
     def watching(self, plural: str) -> bool:
         """Whether the catch-up watch of the resource still runs (a quiet resource's runs until it changes)."""

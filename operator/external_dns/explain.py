@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -23,10 +23,11 @@ from external_dns.domain_filter import match_all
 from external_dns.endpoint import OWNER_LABEL, RESOURCE_LABEL, Endpoint, normalize_name
 from external_dns.errors import ProviderError
 from external_dns.events import EventSink
+from external_dns.kinds import SourceKind
 from external_dns.kube import KubeClient
 from external_dns.model import Zone
 from external_dns.reporting import describe_changes
-from external_dns.store import object_id
+from external_dns.store import Obj, object_id
 from external_dns.zonecache import ZoneCache
 from external_dns.zoneplan import plan_zone, provider_adjust
 
@@ -129,11 +130,18 @@ async def _explain_in_zone(app: Application, name: str, zone: Zone, wanted: list
     return out, in_step
 
 
+def _source_objects(app: Application) -> Iterator[tuple[SourceKind, Obj]]:
+    """Every object held of every source kind."""
+    for kind in app.sources.values():
+        for obj in app.stores[kind.resource.plural].values():
+            yield kind, obj
+
+
 def _mentions_without_records(app: Application, name: str) -> list[str]:
     """Objects whose manifest names ``name`` but that produce no record for it, with the source's reason."""
     mention = _mention_pattern(name)
     lines = []
-    for kind, obj in app.source_objects():
+    for kind, obj in _source_objects(app):
         namespace, object_name = object_id(obj)
         key = ObjectKey(kind.name, namespace, object_name)
         if any(ep.key.name == name for ep in app.desired.endpoints_of(key)) or not mention.search(json.dumps(obj)):

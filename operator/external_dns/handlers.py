@@ -178,15 +178,18 @@ def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
         )
 
         async def activate() -> None:
-            await app.list_all(kube)
+            if state.catch_up is not None:  # a replica that leads again (kopf run --peering)
+                await state.catch_up.close()
+            # Changes made from the LIST's first page on must not wait for Kopf's streams (see catchup.py); the
+            # zones are read while the LIST runs (once: a zone that fails is read again by its worker).
+            catch_up = state.catch_up = CatchUpWatch(app, kube)
+            app.begin_preload(attempts=1)
+            await app.list_all(kube, first_page=catch_up.follow)
             await app.start(kube)
             logger.info("Initial listing done: %d objects want records", len(app.desired))
 
         if gate is None:
             await activate()
-            # Changes made from here on must not wait for Kopf's streams (see catchup.py).
-            state.catch_up = CatchUpWatch(app, kube)
-            state.catch_up.start(app.listed_from)
             # Kopf starts its watch streams when the startup handlers return, and first replays every object
             # (about 1 ms each, all dropped by the stores). Letting the first whole-zone sync finish before
             # that halves a cold start at 10,000 objects (bench/reconcile.py). Bounded: a provider that is down

@@ -130,11 +130,15 @@ class ObjectStore:
         """Forget the object; False when it was not held or a newer version is held."""
         key = object_id(obj)
         held = self._packed.get(key)
-        if held is None or _is_older(_rv(obj), held.resource_version):
+        if held is not None and _is_older(_rv(obj), held.resource_version):
             return False
-        self._drop(key)
+        # Remembered even when not held: during the start-up LIST a watch may report a deletion before the page
+        # that still lists the object (a real API server pages from one snapshot) is stored.
         if self._deleted_at is not None and _rv(obj):
             self._deleted_at[key] = _rv(obj)
+        if held is None:
+            return False
+        self._drop(key)
         return True
 
     def remember_deletions(self, remember: bool) -> None:

@@ -15,13 +15,16 @@ from collections.abc import Iterator
 
 import kmock
 import pytest
+from prometheus_client import REGISTRY
 from tests.backends.bind import BindServer
 from tests.builders import lb_service
 from tests.harness import OperatorThread, operator_settings, wait_for
 
 from external_dns import handlers
 from external_dns.config import Settings
+from external_dns.reconciler import ZoneWorker
 from external_dns.testing.cluster import LocalCluster
+from external_dns.zonework import SyncResult
 
 ZONE = "example.com"
 
@@ -117,6 +120,59 @@ def test_a_quiet_resource_hands_over_once_kopf_has_replayed_it(cluster: LocalClu
         assert catch_up.replayed["services"] == 5 and catch_up.fed["services"] == 0
         move_service(cluster, "quiet-0", "192.0.2.99")  # and Kopf's stream carries on
         wait_for(lambda: a_records(bind).get(f"quiet-0.{ZONE}") == {"192.0.2.99"}, 15, "a change after it")
+
+
+def records_read() -> float:
+    """How often the operators of this process read a zone whole from BIND (a Prometheus counter)."""
+    labels = {"provider": "rfc2136", "operation": "records"}
+    return REGISTRY.get_sample_value("external_dns_provider_calls_total", labels) or 0.0
+
+
+def test_a_change_during_the_operators_own_list_is_planned_before_the_whole_zone(
+    cluster: LocalCluster, bind: BindServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The operator's LIST is held after its first page (of two): the zone is read meanwhile, and the changes
+    made meanwhile, on either page, are the zone worker's first sync, before its whole-zone pass."""
+    count = 510  # two pages of the operator's LIST (500 each); the second is held, Kopf's are the third on
+
+    async def create_all() -> None:
+        for index in range(count):
+            await cluster.create("v1", "services", lb_service(f"s-{index:03d}", f"s-{index:03d}.{ZONE}", "192.0.2.1"))
+
+    asyncio.run(create_all())
+    second_page = ListHold()
+    cluster.emulator["list", kmock.resource("v1", "services")][1:2] << second_page
+    synced: list[set[str]] = []
+    sync = ZoneWorker.sync
+
+    async def recorded(worker: ZoneWorker, names: set[str]) -> SyncResult:
+        synced.append(set(names))
+        return await sync(worker, names)
+
+    monkeypatch.setattr(ZoneWorker, "sync", recorded)
+    read_before = records_read()
+    op = OperatorThread(start_settings(cluster, bind))
+    starting = threading.Thread(target=op.start, kwargs={"timeout": 60}, daemon=True)
+    starting.start()
+    try:
+        wait_for(second_page.held.is_set, what="the operator's LIST, held after its first page")
+        wait_for(lambda: records_read() > read_before, 15, "the zone read while the LIST is held")
+        move_service(cluster, "s-001", "192.0.2.51")  # listed already
+        move_service(cluster, "s-505", "192.0.2.55")  # on the held page
+        catch_up = handlers.running(op.memo).catch_up
+        assert catch_up is not None
+        wait_for(lambda: catch_up.fed.get("services", 0) >= 2, 15, "the catch-up watch to see both changes")
+        assert not synced  # nothing is planned before every object is listed
+        second_page.released.set()
+        moved = {f"s-001.{ZONE}": {"192.0.2.51"}, f"s-505.{ZONE}": {"192.0.2.55"}}
+        wait_for(lambda: moved.items() <= a_records(bind).items(), 30, "both changes in BIND")
+        starting.join(60)
+        op.wait_idle()
+        assert synced[0] == set(moved)  # the first sync: the two changed names alone
+        assert len(a_records(bind)) == count  # and then the whole zone
+    finally:
+        second_page.released.set()
+        op.stop()
 
 
 def test_the_catch_up_watch_lists_again_after_410_gone(

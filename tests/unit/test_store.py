@@ -72,6 +72,18 @@ def test_while_two_feeds_overlap_an_older_copy_cannot_bring_a_deleted_object_bac
     assert store.upsert(obj("web", "5"))
 
 
+def test_a_deletion_seen_before_the_listed_copy_is_stored_keeps_that_copy_out() -> None:
+    # During the start-up LIST the catch-up watch reports a deletion (rv 7) before the page that still lists the
+    # object (a real API server pages from the first page's snapshot, rv 5) is stored.
+    store = ObjectStore("services")
+    store.remember_deletions(True)
+    assert not store.delete(obj("web", "7"))  # nothing held: no change to follow
+    changed, gone = store.replace_all([obj("web", "5")], "5")
+    assert (changed, gone) == ([], [])
+    assert store.get("default", "web") is None
+    assert store.upsert(obj("web", "9"))  # created again after the deletion
+
+
 def test_deletions_are_not_remembered_unless_asked() -> None:
     store = ObjectStore("services")
     assert store.upsert(obj("web", "5"))
