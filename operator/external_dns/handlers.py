@@ -206,7 +206,9 @@ def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
         elif warm_standby:
             # Every replica lists now, before Kopf's streams start (their replay is dropped), and then follows
             # them: the standby's stores and desired state stay current, so taking over starts the workers only.
-            await app.list_all(kube)
+            # Until Kopf's replay is through, the catch-up watch keeps them current (a takeover may come meanwhile).
+            catch_up = state.catch_up = CatchUpWatch(app, kube)
+            await app.list_all(kube, first_page=catch_up.follow)
             gc.freeze()  # the listed objects live on: out of the collector's full passes, as in the branch above
             app.start_relisting(kube)
             state.gate = gate

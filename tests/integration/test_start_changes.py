@@ -122,6 +122,30 @@ def test_a_quiet_resource_hands_over_once_kopf_has_replayed_it(cluster: LocalClu
         wait_for(lambda: a_records(bind).get(f"quiet-0.{ZONE}") == {"192.0.2.99"}, 15, "a change after it")
 
 
+def test_a_replica_leading_before_kopf_has_listed_carries_changes_at_once(
+    cluster: LocalCluster, bind: BindServer, kopf_list_held: ListHold
+) -> None:
+    """external-dns --peering (a warm standby's start): the replica leads (no other one) while Kopf's LIST is
+    held; a change made then reaches BIND through the catch-up watch, not after Kopf's replay."""
+    asyncio.run(cluster.create("kopf.dev/v1", "clusterkopfpeerings", {
+        "apiVersion": "kopf.dev/v1", "kind": "ClusterKopfPeering", "metadata": {"name": "external-dns"},
+    }))  # fmt: skip
+    create_service(cluster, "web", "192.0.2.1")
+    settings = operator_settings(
+        cluster.kubeconfig, source=["service"], txt_owner_id="start", peering="external-dns", peering_lifetime=4,
+        **bind.provider_flags(ZONE),
+    )  # fmt: skip
+    with OperatorThread(settings) as op:
+        gate = handlers.running(op.memo).gate
+        assert gate is not None
+        wait_for(kopf_list_held.held.is_set, what="Kopf's LIST of Services (held)")
+        wait_for(lambda: gate.active, 20, "the only replica to lead")
+        wait_for(lambda: a_records(bind) == {f"web.{ZONE}": {"192.0.2.1"}}, 15, "the first sync")
+        move_service(cluster, "web", "192.0.2.10")
+        wait_for(lambda: a_records(bind) == {f"web.{ZONE}": {"192.0.2.10"}}, 15, "the change, before Kopf lists")
+        assert not kopf_list_held.released.is_set()
+
+
 def records_read() -> float:
     """How often the operators of this process read a zone whole from BIND (a Prometheus counter)."""
     labels = {"provider": "rfc2136", "operation": "records"}
