@@ -53,7 +53,7 @@ from external_dns.app import Application  # noqa: E402
 from external_dns.kinds import Resource  # noqa: E402
 from external_dns.store import Obj  # noqa: E402
 
-PHASES = ("first LIST", "first sync", "Kopf's replay", "after", "before the start")
+PHASES = ("first LIST", "first sync", "Kopf's replay", "after", "before the start", "LIST before its first page")
 SERVICES = "/api/v1/namespaces/default/services"
 #: At most this many changes waiting for BIND at once (a phase where changes take minutes would pile up pollers).
 IN_FLIGHT = 10
@@ -82,7 +82,9 @@ def phase_of(operator: OperatorThread, replay: ReplayCounter, count: int) -> str
     if app is None:
         return PHASES[4]  # Kopf has not called the startup handler yet
     if not app.listed.is_set():
-        return PHASES[0]
+        catch_up = handlers.running(operator.memo).catch_up
+        # Until the Services' first page is in, a change is in the LIST itself (the catch-up watch starts there).
+        return PHASES[0] if catch_up is not None and catch_up.position.get("services") else PHASES[5]
     workers = list(app.workers.values())
     if not workers or not all(worker.first_sync_done.is_set() for worker in workers):
         return PHASES[1]
@@ -198,8 +200,12 @@ def measure(count: int, every: float, after: int, cold: bool, kopf: tuple[int | 
             samples: dict[str, list[float]] = defaultdict(list)
             done = threading.Event()
 
+            timeline: dict[str, float] = {}
+
             def phase() -> str:
-                return phase_of(operator, replay, count)
+                now = phase_of(operator, replay, count)
+                timeline.setdefault(now, round(time.perf_counter() - started, 2))
+                return now
 
             sampler = [StallSampler(phase)] if stalls else []
             tune_kopf(*kopf, sampler)
@@ -207,9 +213,9 @@ def measure(count: int, every: float, after: int, cold: bool, kopf: tuple[int | 
             def run_changes() -> None:
                 asyncio.run(changes(api.url, info, count, every, phase, samples, done))
 
+            started = time.perf_counter()
             clients = threading.Thread(target=run_changes, daemon=True)
             clients.start()
-            started = time.perf_counter()
             operator.start(timeout=patience)
             try:
                 deadline = time.monotonic() + patience
@@ -227,6 +233,7 @@ def measure(count: int, every: float, after: int, cold: bool, kopf: tuple[int | 
         finally:
             bind.stop()
     figures: dict[str, Any] = {"objects": count, "start": "cold" if cold else "restart", "run_s": round(elapsed, 1)}
+    figures["phase_began_s"] = timeline  # seconds after the operator was started, as the changes saw it
     for name, values in sorted(samples.items()):
         figures[name] = {
             "changes": len(values),
