@@ -281,7 +281,7 @@ class Application:
         if not self.workers:  # no workers yet (or standing by): each plans its whole zone when it starts
             if self.standing_by and self.listed.is_set():
                 self.standby.changed(names)
-            elif self._changing and not self.standing_by:  # a watched change during the start: planned first
+            elif self._changing:  # a watched change during the start-up LIST: planned first
                 self.changed_in_start.update(names)
             return  # the initial listing is the whole zone's business, not a change
         for name in names:
