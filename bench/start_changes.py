@@ -55,6 +55,8 @@ from external_dns.store import Obj  # noqa: E402
 
 PHASES = ("first LIST", "first sync", "Kopf's replay", "after", "before the start", "LIST before its first page")
 SERVICES = "/api/v1/namespaces/default/services"
+#: Every change seen in BIND: (seconds to BIND, phase, perf_counter when made), for the slowest ones' timing.
+MADE: list[tuple[float, str, float]] = []
 #: At most this many changes waiting for BIND at once (a phase where changes take minutes would pile up pollers).
 IN_FLIGHT = 10
 
@@ -135,6 +137,7 @@ async def change(
             continue
         if any(rdata.to_text() == ip for rrset in answer.answer for rdata in rrset):
             samples[made_in].append(time.perf_counter() - started)
+            MADE.append((time.perf_counter() - started, made_in, started))
             return
         # A benchmark's poll, nothing to wait on but BIND: 10 ms apart at first, up to 100 ms for slow ones.
         await asyncio.sleep(min(0.1, max(0.01, elapsed / 20)))
@@ -234,6 +237,9 @@ def measure(count: int, every: float, after: int, cold: bool, kopf: tuple[int | 
             bind.stop()
     figures: dict[str, Any] = {"objects": count, "start": "cold" if cold else "restart", "run_s": round(elapsed, 1)}
     figures["phase_began_s"] = timeline  # seconds after the operator was started, as the changes saw it
+    slowest = sorted(MADE, reverse=True)[:8]
+    figures["slowest"] = [f"{took:.2f} s, made at {made - started:.1f} s ({phase})" for took, phase, made in slowest]
+    MADE.clear()
     for name, values in sorted(samples.items()):
         figures[name] = {
             "changes": len(values),
