@@ -101,8 +101,7 @@ class Application:
         #: The periodic re-LIST when it outlives the workers (a warm standby keeps its stores current).
         self._relist_task: asyncio.Task[None] | None = None
         self.listed = asyncio.Event()
-        #: Names a watch event changed before the workers existed (catchup.py): each worker plans them first.
-        self.changed_in_start: set[str] = set()
+        self.changed_in_start: set[str] = set()  # names a watch event changed before the workers existed
         self._changing = False
         #: Per resource plural: the resourceVersion its last LIST began at (a watch resumes from there).
         self.listed_from: dict[str, str] = {}
@@ -124,11 +123,10 @@ class Application:
     def on_object(self, resource: Resource, event_type: str | None, obj: Obj) -> None:
         """One watch event (or one listed object): update the store, re-derive what depends on it."""
         store = self.stores[resource.plural]
-        changed = store.delete(obj) if event_type == "DELETED" else store.upsert(obj)
+        changed = self._changing = store.delete(obj) if event_type == "DELETED" else store.upsert(obj)
         if changed:
-            self._changing = True  # names it changes before the workers exist go first (see _mark)
             self._follow(resource.plural, obj, deleted=event_type == "DELETED")
-        self._changing = False
+        self._changing = False  # while set, names changed before the workers exist go first (see _mark)
 
     def on_listing(self, resource: Resource, objects: Iterable[Obj], list_rv: str, listed: Keys = frozenset()) -> None:
         """A complete LIST of the resource (``listed``: keys of the objects taken page by page): the rest is gone."""
@@ -168,8 +166,8 @@ class Application:
         """A paged LIST of one resource into its store; returns the resourceVersion a watch may resume from.
 
         That is the first page's: a real API server serves every page of one LIST from the first page's snapshot,
-        and a server that does not (the local one) then replays what changed during the paging. ``first_page`` is
-        told it as soon as it is known (a watch from there sees the changes made during the rest of the LIST).
+        and a server that does not (the local one) then replays what changed during the paging (``first_page``
+        is told it at once: a watch from there sees the changes made during the rest of the LIST).
         """
         listed: set[tuple[str, str]] = set()
         since = list_rv = ""
@@ -301,8 +299,7 @@ class Application:
         return zones
 
     def begin_preload(self, attempts: int | None = None) -> None:
-        """Read every zone ahead of a takeover (the leader fell silent; peering.py) or while the start-up LIST runs
-        (a zone not read in ``attempts`` is read by its worker): :meth:`start` then reads none again."""
+        """Read every zone ahead of a takeover (peering.py) or of the start (the LIST runs): start reads none again."""
         self.discard_preload()
         self._preload_task = asyncio.create_task(self._preload(attempts), name="zone-preload")
 
@@ -351,9 +348,8 @@ class Application:
         await self.build_workers()
         self.standing_by = self.events.muted = False
         held = self.standby.take_warnings()
-        self._mark(self.standby.take_recent_changes())
-        changed, self.changed_in_start = self.changed_in_start, set()
-        self._mark(changed)
+        self._mark([*self.standby.take_recent_changes(), *self.changed_in_start])  # planned before the whole zone
+        self.changed_in_start = set()
         self._tasks = [
             asyncio.create_task(worker.run(), name=f"zone-worker:{worker.label}") for worker in self.workers.values()
         ]
