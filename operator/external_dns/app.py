@@ -22,13 +22,14 @@ from external_dns.guards.blank_status import BlankStatusHoldDown
 from external_dns.guards.clock import Clock, LoopClock
 from external_dns.guards.namespace_isolation import NamespaceIsolation, allowed_domains_in, seniority_in
 from external_dns.kinds import Resource, SourceKind, watched_resources
-from external_dns.kube import KubeAPIError, KubeClient
+from external_dns.kube import KubeClient
 from external_dns.model import Zone, ZoneRouter
 from external_dns.plan import PlanSettings
 from external_dns.providers.base import DomainFiltering, Provider
 from external_dns.reconciler import ZoneWorker
 from external_dns.recordstate import RecordStates
 from external_dns.registry import Registry
+from external_dns.relist import relist_forever
 from external_dns.sources.base import SourceResult, SourceSettings, object_ref, passes_filters
 from external_dns.standby import StandbyMemory
 from external_dns.store import Lookups, Obj, ObjectStore, object_id
@@ -356,7 +357,7 @@ class Application:
         if isinstance(self.events, KubeEventRecorder):  # the records first (events.py, hold), bounded
             self.events.hold(self.wait_first_sync(), EVENTS_HELD_AT_MOST)
         if kube is not None:
-            self._tasks.append(asyncio.create_task(self._relist(kube), name="relist"))
+            self._tasks.append(asyncio.create_task(relist_forever(self, kube), name="relist"))
         if held:
             self._tasks.append(asyncio.create_task(self.events.record_missing(held), name="held-warnings"))
         if self.wiring.status is not None:
@@ -373,26 +374,7 @@ class Application:
 
     def start_relisting(self, kube: KubeClient) -> None:
         """The periodic re-LIST for the process's lifetime, whether the workers run or not (warm standby)."""
-        self._relist_task = asyncio.create_task(self._relist(kube), name="relist")
-
-    async def _relist(self, kube: KubeClient) -> None:
-        """A full LIST every resync interval, as a safety net under the watch streams.
-
-        When a watch stream breaks and Kopf re-lists, objects deleted in the gap are never reported as deleted;
-        the periodic LIST finds them (and anything else a stream missed). A LIST of 10,000 objects costs well
-        under a second, once per interval.
-        """
-        while True:
-            await asyncio.sleep(self.wiring.reconciler_settings.resync_interval)
-            if self.standing_by:
-                # A warm standby follows the watch streams only: its re-LIST would cost the API server one more
-                # LIST of every source per interval and this loop seconds at 50,000 objects (bench/README.md).
-                # What a broken stream missed meanwhile is found by the first re-LIST after a takeover.
-                continue
-            try:
-                await self.list_all(kube)
-            except (TimeoutError, KubeAPIError, OSError) as error:
-                logger.warning("Periodic re-list failed (the watch streams carry on): %s", error)
+        self._relist_task = asyncio.create_task(relist_forever(self, kube), name="relist")
 
     def stand_by(self) -> None:
         """Another replica leads: post nothing, remember what changes for the takeover."""
