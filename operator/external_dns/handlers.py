@@ -25,7 +25,7 @@ from aiohttp import web
 
 from external_dns import factory, gcpolicy, memtrim, status_server
 from external_dns.app import Application
-from external_dns.catchup import CatchUpWatch
+from external_dns.catchup import COLLECTION_HELD_AT_MOST, CatchUpWatch
 from external_dns.config import Settings
 from external_dns.dnsendpoint_status import StatusWriter
 from external_dns.events import KubeEventRecorder
@@ -67,6 +67,8 @@ class Running:
     catch_up: CatchUpWatch | None = None
     #: Measures how long work holds the event loop (looplag.py).
     loop_sampler: asyncio.Task[None] | None = None
+    #: Gives the start's freed heap back to the system once Kopf's replay is over (memtrim.py).
+    heap_trim: asyncio.Task[int | None] | None = None
 
 
 _MEMO_KEY = "running"
@@ -201,8 +203,12 @@ def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
             # The listed objects and the zone read live on: out of the collector's full passes too, which would
             # otherwise rescan millions of their objects (seconds at 50,000 objects) while Kopf's replay allocates.
             gc.freeze()
-            # The first sync's plan and the LIST's pages are freed: glibc's free pages back to the system (once).
-            memtrim.trim_heap("the first sync")
+            # The LIST's pages, the first sync's plan and Kopf's replay are freed once the catch-up watch has
+            # handed over: glibc's free pages back to the system then (once).
+            handed_over = state.catch_up.handed_over if state.catch_up is not None else asyncio.Event()
+            state.heap_trim = asyncio.create_task(
+                memtrim.trim_when(handed_over, "Kopf's replay", COLLECTION_HELD_AT_MOST), name="heap-trim"
+            )
         elif warm_standby:
             # Every replica lists now, before Kopf's streams start (their replay is dropped), and then follows
             # them: the standby's stores and desired state stay current, so taking over starts the workers only.
@@ -253,6 +259,8 @@ def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
         state = running(memo)
         if state.catch_up is not None:
             await state.catch_up.close()
+        if state.heap_trim is not None:
+            state.heap_trim.cancel()
         if state.gate_task is not None:
             state.gate_task.cancel()
             await asyncio.gather(state.gate_task, return_exceptions=True)

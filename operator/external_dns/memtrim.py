@@ -10,6 +10,8 @@ Called once per start; the log line says what it gave back, measured as the proc
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import ctypes
 import logging
 import os
@@ -70,3 +72,11 @@ def trim_heap(moment: str, trim: Trim | None = None) -> int | None:
         f"{before / mib:.0f} -> {after / mib:.0f} MiB" if before is not None and after is not None else "unknown",
     )
     return freed
+
+
+async def trim_when(done: asyncio.Event, moment: str, at_most: float, trim: Trim | None = None) -> int | None:
+    """:func:`trim_heap` once ``done`` is set (the end of the start's last transient), or after ``at_most``
+    seconds whatever happens: a start that never quite ends still gets its pages back."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(done.wait(), at_most)
+    return trim_heap(moment, trim)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import logging
 import platform
@@ -53,3 +54,20 @@ def test_glibc_s_malloc_trim_is_found_and_runs() -> None:
     trim = memtrim.find_malloc_trim()
     assert trim is not None
     assert trim(0) in (0, 1)
+
+
+async def test_the_trim_waits_for_the_start_to_end_and_runs_once() -> None:
+    calls: list[int] = []
+    done = asyncio.Event()
+    waiting = asyncio.create_task(memtrim.trim_when(done, "Kopf's replay", 60, lambda pad: calls.append(pad) or 1))
+    await asyncio.sleep(0)
+    assert calls == [] and not waiting.done()
+    done.set()
+    await waiting
+    assert calls == [0]
+
+
+async def test_a_start_that_never_ends_is_trimmed_after_the_bound() -> None:
+    calls: list[int] = []
+    await memtrim.trim_when(asyncio.Event(), "Kopf's replay", 0.01, lambda pad: calls.append(pad) or 1)
+    assert calls == [0]
