@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from external_dns import zonecache
 from external_dns.endpoint import OWNER_LABEL, Endpoint, ObjectRef
 from external_dns.providers.base import Changes
-from external_dns.zonecache import ZoneCache
+from external_dns.zonecache import INDEXED_ON_THE_LOOP_AT_MOST, ZoneCache
 
 REF = ObjectRef("Service", "v1", "default", "web")
 
@@ -88,3 +94,20 @@ def test_one_record_of_a_name_is_updated_and_another_deleted_and_the_third_left_
         ("TXT", ('"x"',)),
     ]
     assert all(not r.labels and not r.refs for r in cache.all())  # stored as a provider would list them
+
+
+async def test_a_small_zone_is_indexed_on_the_loop_and_a_large_one_in_a_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    threaded: list[int] = []
+
+    async def to_thread(function: Callable[..., Any], records: list[Endpoint]) -> Any:
+        threaded.append(len(records))
+        return function(records)
+
+    monkeypatch.setattr(zonecache.asyncio, "to_thread", to_thread)
+    small = [a(f"n{i}.example.com", "192.0.2.1") for i in range(INDEXED_ON_THE_LOOP_AT_MOST)]
+    large = [*small, a("one-more.example.com", "192.0.2.2")]
+    cache = ZoneCache()
+    await cache.refill(small)
+    assert threaded == [] and len(cache) == len(small)
+    await cache.refill(large)
+    assert threaded == [len(large)] and len(cache) == len(large) and cache.loaded
