@@ -69,11 +69,14 @@ bench: system-packages venv
 	$(BIN)/python bench/reconcile.py
 	$(BIN)/python bench/reconcile.py --objects 10000 --changes 20 --realistic --tracemalloc
 	$(BIN)/python bench/reconcile.py --objects 10000 --changes 20 --realistic --kind pod
+	$(BIN)/python bench/reconcile.py --objects 20000 --floor --cold-only
+	$(BIN)/python bench/memory_parts.py --objects 10000
 	$(BIN)/python bench/route53.py --objects 10000 --scale 20
 	$(BIN)/python bench/route53.py --objects 10000 --sink
 	$(BIN)/python bench/kopf_replay.py --objects 10000
 	$(BIN)/python bench/start_changes.py --objects 10000 50000
 	$(BIN)/python bench/failover.py --objects 10000 50000
+	$(BIN)/python bench/zone_read.py --names 9999 --changes 10 100 1000
 
 # Mutation testing of the core: plan.py, registry/, desired.py, domain_filter.py ([tool.mutmut] in pyproject.toml).
 # mutmut 3 only imports mutated code from a src/ layout, so it runs in build/mutation, where src/ links to
