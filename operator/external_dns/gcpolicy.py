@@ -49,9 +49,9 @@ class StartCollection:
             return
         self.active = True
         with StartCollection._lock:
+            gc.freeze()  # what exists before the start (imports, configuration) is never rescanned either
             if StartCollection._starting == 0:
                 StartCollection._saved = gc.get_threshold()
-                gc.freeze()  # what exists before the start (imports, configuration) is never rescanned either
                 gc.set_threshold(*self.thresholds)
             StartCollection._starting += 1
 

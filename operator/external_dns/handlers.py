@@ -140,11 +140,10 @@ def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
     sources = factory.sources(config)
 
     @kopf.on.startup(registry=registry)
-    @gcpolicy.during_start  # the collector's thresholds raised until the handler returns (gcpolicy.py)
+    # No full collection while the handler runs, and what it built frozen out of later full passes when it returns
+    # (what was imported before it too): they would rescan it all on the event loop (gcpolicy.py).
+    @gcpolicy.during_start
     async def start_application(memo: kopf.Memo, settings: kopf.OperatorSettings, **_: Any) -> None:
-        # What is imported by now lives as long as the process: keep it out of the collector's full passes, which
-        # would otherwise rescan its ~100,000 objects on the event loop (0.1-0.3 s each, measured here).
-        gc.freeze()
         state = running(memo, config)
         state.loop_sampler = asyncio.create_task(sample_loop_lag(), name="loop-lag")
         # external-dns --peering chose its identity (runner.kopf_arguments) and keeps its own keep-alive.
@@ -200,9 +199,6 @@ def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
                 await asyncio.wait_for(app.wait_first_sync(), FIRST_SYNC_HEAD_START)
             except TimeoutError:
                 logger.warning("First sync not done after %.0fs; starting the watches anyway", FIRST_SYNC_HEAD_START)
-            # The listed objects and the zone read live on: out of the collector's full passes too, which would
-            # otherwise rescan millions of their objects (seconds at 50,000 objects) while Kopf's replay allocates.
-            gc.freeze()
             # The LIST's pages, the first sync's plan and Kopf's replay are freed once the catch-up watch has
             # handed over: glibc's free pages back to the system then (once).
             handed_over = state.catch_up.handed_over if state.catch_up is not None else asyncio.Event()
@@ -215,7 +211,6 @@ def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
             # Until Kopf's replay is through, the catch-up watch keeps them current (a takeover may come meanwhile).
             catch_up = state.catch_up = CatchUpWatch(app, kube)
             await app.list_all(kube, first_page=catch_up.follow)
-            gc.freeze()  # the listed objects live on: out of the collector's full passes, as in the branch above
             app.start_relisting(kube)
             state.gate = gate
             app.standby.recent_window = 2 * config.peering_lifetime  # what a leader that died may not have written
@@ -223,7 +218,7 @@ def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
             async def take_over() -> None:
                 await app.start()
                 await app.wait_first_sync()
-                gc.freeze()  # and so do the zones read and planned at the takeover
+                gc.freeze()  # the zones read and planned at the takeover live on, as what the start built does
 
             state.gate_task = asyncio.create_task(
                 gate.run(
