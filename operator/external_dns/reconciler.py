@@ -148,16 +148,18 @@ class ZoneWorker:
         while True:
             if not self._dirty and not self._retry:
                 self.idle.set()
-            timeout = max(0.0, min(next_resync, self._retry_at) - loop.time())
+            due = min(next_resync, self._retry_at)
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout)
+                await asyncio.wait_for(self._wake.wait(), max(0.0, due - loop.time()))
+                now = loop.time()
             except TimeoutError:
-                pass
+                # A timer due within the clock's resolution runs a hair early; a fake clock would then spin here.
+                now = max(loop.time(), due)
             if self._wake.is_set():
                 if len(self._dirty) < self.settings.batch_names:
                     await asyncio.sleep(self.settings.debounce)
+                    now = loop.time()
                 self._wake.clear()
-            now = loop.time()
             if now >= self._retry_at:
                 self._dirty |= self._retry
                 self._retry.clear()

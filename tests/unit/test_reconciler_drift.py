@@ -122,3 +122,20 @@ async def test_a_failed_count_skips_that_resync_and_the_next_one_counts_again() 
         assert counting.counts == 2
 
     await running(rig, check)
+
+
+@pytest.mark.looptime
+@pytest.mark.timeout(30)  # the defect spins the loop without moving its clock: no asyncio timeout can fire
+async def test_a_resync_due_within_the_clocks_resolution_still_happens(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The loop runs a timer due within its clock's resolution (1 ns) at once, before its moment: the worker must
+    take a timed-out wait as "the moment has come" rather than compare the clock again and wait anew forever."""
+    inner = InMemoryProvider([ZONE])
+    counting = CountingProvider(inner)
+    rig = make_rig(counting, inner=inner, settings=SETTINGS)
+    rig.want(WEB, wanted("web.example.com", "203.0.113.10"))
+    monkeypatch.setattr(rig.worker, "_resync_delay", lambda: SETTINGS.resync_interval + 5e-10)
+
+    async def check() -> None:
+        await until(lambda: counting.counts >= 2, within=2.5 * SETTINGS.resync_interval)
+
+    await running(rig, check)
