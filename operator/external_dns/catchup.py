@@ -68,6 +68,7 @@ class CatchUpWatch:
         #: waits for the end of the start's double feed, e.g. returning freed memory, waits on it).
         self.handed_over = asyncio.Event()
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._changed_between_lists: set[str] = set()
         self._stopped: set[str] = set()
         self._started = 0.0
         self._collection = gcpolicy.StartCollection()
@@ -95,16 +96,23 @@ class CatchUpWatch:
     def kopf_delivered(self, resource: Resource, event_type: str | None, obj: Obj) -> None:
         """Kopf's handler got an event: the first one from its stream (not its replay) marks where it is.
 
-        A quiet resource's stream brings nothing: once Kopf has replayed as many of its objects as the store
-        holds, and this watch has seen no change of it since the start-up LIST, Kopf's listing is the one this
-        watch started from (a change made before Kopf's LIST is in it, one made after is in Kopf's stream).
+        A quiet resource's stream brings nothing: once Kopf has replayed every object the store holds, each at
+        the version held, and this watch has seen no change of it since the start-up LIST, Kopf's listing is the
+        one this watch started from (a change made before Kopf's LIST is in it, one made after is in Kopf's
+        stream). A replayed object the store lacks or holds at another version means the resource changed
+        between the two LISTs: a deletion then shows in no replay, only in this watch, which stays open until
+        Kopf's stream marks where it is.
         """
         plural = resource.plural
         if plural in self.kopf_at or plural not in self._tasks or plural in self._stopped:
             return
         if event_type is None:
+            store = self.app.stores[plural]
+            if not store.holds(obj):
+                self._changed_between_lists.add(plural)
             self.replayed[plural] = self.replayed.get(plural, 0) + 1
-            if self.fed[plural] == 0 and self.replayed[plural] >= len(self.app.stores[plural]):
+            quiet = self.fed[plural] == 0 and plural not in self._changed_between_lists
+            if quiet and self.replayed[plural] >= len(store):
                 self._stop(plural)
             return
         if event_type not in CHANGES:

@@ -88,6 +88,11 @@ class ObjectStore:
     def get(self, namespace: str, name: str) -> Obj | None:
         return self._unpack((namespace, name))
 
+    def holds(self, obj: Obj) -> bool:
+        """Whether this very version of ``obj`` is the one held (same key, same resourceVersion)."""
+        held = self._packed.get(object_id(obj))
+        return held is not None and held.resource_version == _rv(obj)
+
     def values(self) -> Iterable[Obj]:
         """Every object, parsed one at a time as the caller iterates (one deleted meanwhile is skipped)."""
         return (obj for key in list(self._packed) if (obj := self._unpack(key)) is not None)

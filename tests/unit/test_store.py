@@ -38,6 +38,16 @@ def test_upsert_reports_whether_the_object_is_news(held: str, incoming: str, new
     assert stored["spec"]["type"] == ("incoming" if news else "held")
 
 
+def test_holds_tells_the_version_held_from_any_other() -> None:
+    store = ObjectStore("services")
+    store.upsert(obj("web", "5"))
+    assert store.holds(obj("web", "5"))
+    assert not store.holds(obj("web", "6"))  # Kopf's later LIST: the object changed since ours
+    assert not store.holds(obj("api", "5"))  # created since
+    store.delete(obj("web", "7"))
+    assert not store.holds(obj("web", "5"))
+
+
 @pytest.mark.parametrize(
     ("held", "deleted", "gone"),
     [
