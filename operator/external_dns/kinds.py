@@ -31,7 +31,7 @@ from external_dns.sources.base import (
     object_ref,
 )
 from external_dns.sources.steps import pipeline
-from external_dns.store import READS_RELATED, Obj, ObjectStore, object_id, reads_related_objects
+from external_dns.store import READS_RELATED, Obj, ObjectStore, gateway_tag, object_id, reads_related_objects
 
 SourceFunction = Callable[[KubeObject, SourceSettings, ClusterLookups], SourceResult]
 
@@ -83,9 +83,9 @@ Readers = Callable[[ObjectStore, str, Obj], Iterable[Obj]]
 RelatedReport = Callable[[Obj, SourceSettings], ObjectReport | None]
 
 
-def every_object(store: ObjectStore, plural: str, changed: Obj) -> Iterable[Obj]:
-    """Every object of the kind may read the changed one (Gateways and Namespaces are few)."""
-    return list(store.values())
+def no_object(store: ObjectStore, plural: str, changed: Obj) -> Iterable[Obj]:
+    """A source that looks nothing up has no readers."""
+    return ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +100,7 @@ class SourceSpec:
     ref_kind: str
     ref_api_version: str
     needs: frozenset[str] = frozenset()
-    readers: Readers = every_object
+    readers: Readers = no_object
     related_reports: Mapping[str, RelatedReport] = field(default_factory=dict)
     #: --fqdn-template applies through the template wrapper (other sources apply it themselves, or never).
     templated: bool = False
@@ -162,6 +162,14 @@ def pod_readers(store: ObjectStore, plural: str, changed: Obj) -> list[Obj]:
     """A pod reads only the node it runs on (the store tags each pod with its node)."""
     node = str((changed.get("metadata") or {}).get("name") or "")
     return store.tagged(node) if node else []
+
+
+def route_readers(store: ObjectStore, plural: str, changed: Obj) -> list[Obj]:
+    """A route reads the Gateways its spec.parentRefs name (the store tags it with them) and its own Namespace."""
+    namespace, name = object_id(changed)
+    if plural == "namespaces":
+        return store.in_namespace(name)
+    return store.tagged(gateway_tag(namespace, name))
 
 
 # --- the table ----------------------------------------------------------------------------------------------------
@@ -250,6 +258,7 @@ def _route_spec(name: SourceName, kind: str, version: str) -> SourceSpec:
         ref_kind=kind,
         ref_api_version=f"gateway.networking.k8s.io/{version}",
         needs=frozenset({"gateways", "namespaces"}),
+        readers=route_readers,
         related_reports={"gateways": gateway_report},
         explains_ignored=True,
     )

@@ -46,12 +46,13 @@ class PackedObject:
 
     A realistic slimmed Service or Pod is ~0.55 KB of JSON against ~2.7 KB as parsed dicts (bench/README.md,
     "Memory per object"); the sources read it parsed again on access, a few microseconds per object. ``tag`` is
-    the one fact the lookups of dependents filter on (see :data:`TAGS`), so that they need not parse every object.
+    the one fact the lookups of dependents filter on (see :data:`TAGS`), so that they need not parse every object;
+    a route names several Gateways, so its tag is a tuple of them.
     """
 
     __slots__ = ("body", "key", "resource_version", "tag")
 
-    def __init__(self, key: tuple[str, str], resource_version: str, body: bytes, tag: str) -> None:
+    def __init__(self, key: tuple[str, str], resource_version: str, body: bytes, tag: Tag) -> None:
         self.key = key
         self.resource_version = resource_version
         self.body = body
@@ -199,8 +200,8 @@ class ObjectStore:
             packed.body = b""  # kept parsed instead
         self._packed[key] = packed
         self._names_by_namespace.setdefault(key[0], {})[key[1]] = None
-        if packed.tag:
-            self._keys_by_tag.setdefault(packed.tag, {})[key] = None
+        for tag in _each(packed.tag):
+            self._keys_by_tag.setdefault(tag, {})[key] = None
 
     def _drop(self, key: tuple[str, str]) -> None:
         self._untag(key)
@@ -214,15 +215,26 @@ class ObjectStore:
 
     def _untag(self, key: tuple[str, str]) -> None:
         held = self._packed.get(key)
-        if held is None or not held.tag:
+        if held is None:
             return
-        keys = self._keys_by_tag[held.tag]
-        keys.pop(key, None)
-        if not keys:
-            del self._keys_by_tag[held.tag]
+        for tag in _each(held.tag):
+            keys = self._keys_by_tag[tag]
+            keys.pop(key, None)
+            if not keys:
+                del self._keys_by_tag[tag]
 
 
-def _no_tag(obj: Obj) -> str:
+#: What the lookups of dependents filter a store's objects on: one value, several (a route's Gateways), or none ("").
+Tag = str | tuple[str, ...]
+
+
+def _each(tag: Tag) -> tuple[str, ...]:
+    if isinstance(tag, tuple):
+        return tag
+    return (tag,) if tag else ()
+
+
+def _no_tag(obj: Obj) -> Tag:
     return ""
 
 
@@ -249,13 +261,37 @@ def _endpoint_slice_tag(endpoint_slice: Obj) -> str:
     return service if isinstance(service, str) else ""
 
 
+def gateway_tag(namespace: str, name: str) -> str:
+    return f"{namespace}/{name}"
+
+
+def _route_tag(route: Obj) -> Tag:
+    """Every Gateway the route names in spec.parentRefs (a parentRef without a namespace is in the route's)."""
+    namespace = str((route.get("metadata") or {}).get("namespace") or "")
+    spec = route.get("spec")
+    refs = spec.get("parentRefs") if isinstance(spec, Mapping) else None
+    if not isinstance(refs, list):
+        return ""
+    tags: dict[str, None] = {}
+    for ref in refs:
+        if not isinstance(ref, Mapping) or not isinstance(ref.get("name"), str):
+            continue  # the route's derivation reports it
+        ref_namespace = ref.get("namespace")
+        if not isinstance(ref_namespace, str) or not ref_namespace:
+            ref_namespace = namespace
+        tags[gateway_tag(ref_namespace, ref["name"])] = None
+    return tuple(tags)
+
+
 #: Per resource, the one fact the lookups of dependents filter on: which Services read related objects (a Node
 #: change re-derives only those), the node a Pod runs on (a Node change re-derives only its Pods), the Service an
-#: EndpointSlice belongs to.
-TAGS: dict[str, Callable[[Obj], str]] = {
+#: EndpointSlice belongs to, the Gateways a route names (a Gateway's status changes with every route attached to
+#: it: re-deriving every route each time would be quadratic).
+TAGS: dict[str, Callable[[Obj], Tag]] = {
     "services": _service_tag,
     "pods": _pod_tag,
     "endpointslices": _endpoint_slice_tag,
+    **dict.fromkeys(("httproutes", "grpcroutes", "tlsroutes", "tcproutes", "udproutes"), _route_tag),
 }
 #: Kinds with few objects, each read by many (every NodePort Service reads every Node): kept parsed.
 UNPACKED = frozenset({"nodes", "namespaces", "gateways"})

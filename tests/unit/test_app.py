@@ -126,35 +126,44 @@ def endpoint_slice(name: str, service_name: str, address: str, pod_name: str, rv
     }
 
 
-def gateway(address: str, rv: str = "1") -> dict[str, Any]:
+def gateway(address: str, rv: str = "1", name: str = "gw", namespace: str = "default") -> dict[str, Any]:
     return {
         "apiVersion": f"{GATEWAY_GROUP}/v1",
         "kind": "Gateway",
-        "metadata": {"name": "gw", "namespace": "default", "resourceVersion": rv},
+        "metadata": {"name": name, "namespace": namespace, "resourceVersion": rv},
         "spec": {"gatewayClassName": "example", "listeners": [{"name": "http", "protocol": "HTTP", "port": 80}]},
         "status": {"addresses": [{"type": "IPAddress", "value": address}]},
     }
 
 
-def httproute(name: str, *, accepted: str = "True", labels: dict[str, str] | None = None) -> dict[str, Any]:
+def httproute(
+    name: str,
+    *,
+    accepted: str = "True",
+    labels: dict[str, str] | None = None,
+    namespace: str = "default",
+    parents: list[dict[str, str]] | None = None,
+) -> dict[str, Any]:
+    parents = parents if parents is not None else [{"name": "gw"}]
     return {
         "apiVersion": f"{GATEWAY_GROUP}/v1",
         "kind": "HTTPRoute",
         "metadata": {
             "name": name,
-            "namespace": "default",
+            "namespace": namespace,
             "uid": f"uid-{name}",
             "resourceVersion": "1",
             "labels": labels or {},
         },
-        "spec": {"parentRefs": [{"name": "gw"}], "hostnames": [f"{name}.example.com"]},
+        "spec": {"parentRefs": parents, "hostnames": [f"{name}.example.com"]},
         "status": {
             "parents": [
                 {
-                    "parentRef": {"name": "gw"},
+                    "parentRef": parent,
                     "controllerName": "example.com/gateway",
                     "conditions": [{"type": "Accepted", "status": accepted, "reason": "NotAllowedByListeners"}],
                 }
+                for parent in parents
             ]
         },
     }
@@ -250,6 +259,45 @@ async def test_a_gateway_change_rederives_its_routes_and_updates_the_records() -
     assert records(app)[("app.example.com", "A")] == ("203.0.113.20",)
     updated = [e for e in app.events.sent if e.action is Action.UPDATED]
     assert [e.ref.name for e in updated] == ["app"]
+
+
+async def test_a_gateway_or_namespace_change_rederives_only_the_routes_that_read_it() -> None:
+    """A Gateway's status changes with every route attached to it (listeners[].attachedRoutes): re-deriving every
+    route of the cluster each time made a bulk create of routes quadratic."""
+    derivations = Derivations()
+    app = make_app("gateway-httproute", derivations=derivations)
+    app.on_listing(NAMESPACES, [{"metadata": {"name": "default"}}, {"metadata": {"name": "team"}}], "100")
+    def gateway_b(address: str, rv: str) -> dict[str, Any]:
+        shared = gateway(address, rv, name="b", namespace="infra")
+        shared["spec"]["listeners"][0]["allowedRoutes"] = {"namespaces": {"from": "All"}}
+        return shared
+
+    app.on_listing(GATEWAYS, [gateway("203.0.113.10", name="a"), gateway_b("203.0.113.20", "1")], "100")
+    b_in_infra = {"name": "b", "namespace": "infra"}
+    routes = [
+        httproute("on-a", parents=[{"name": "a"}]),
+        httproute("on-b", parents=[b_in_infra]),
+        httproute("on-both", parents=[{"name": "a"}, b_in_infra]),
+        httproute("team-on-b", namespace="team", parents=[b_in_infra]),
+        httproute("team-on-its-own-a", namespace="team", parents=[{"name": "a"}]),  # team/a: no such gateway
+    ]
+    app.on_listing(app.sources["gateway-httproute"].resource, routes, "100")
+    derivations.seen.clear()
+
+    app.on_object(GATEWAYS, "MODIFIED", gateway_b("203.0.113.21", "101"))
+    assert sorted(derivations.seen) == [("default", "on-b"), ("default", "on-both"), ("team", "team-on-b")]
+    assert targets(app, ObjectKey("gateway-httproute", "team", "team-on-b"))[("team-on-b.example.com", "A")] == (
+        "203.0.113.21",
+    )
+    derivations.seen.clear()
+
+    app.on_object(GATEWAYS, "MODIFIED", gateway("203.0.113.11", rv="102", name="a"))
+    assert sorted(derivations.seen) == [("default", "on-a"), ("default", "on-both")]
+    derivations.seen.clear()
+
+    labelled = {"metadata": {"name": "team", "resourceVersion": "103", "labels": {"x": "y"}}}
+    app.on_object(NAMESPACES, "MODIFIED", labelled)
+    assert sorted(derivations.seen) == [("team", "team-on-b"), ("team", "team-on-its-own-a")]
 
 
 async def test_a_route_its_gateway_did_not_accept_gets_a_no_record_event() -> None:

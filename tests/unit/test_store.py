@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from external_dns.kinds import pod_readers, service_readers
+from external_dns.kinds import pod_readers, route_readers, service_readers
 from external_dns.store import Lookups, ObjectStore
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
@@ -213,6 +213,25 @@ def test_the_lookup_indexes_follow_updates_and_deletes() -> None:
     assert service_readers(services, "nodes", {"metadata": {"name": "n1"}}) == []
     assert pod_readers(pods, "nodes", {"metadata": {"name": "n1"}}) == []
     assert [p["metadata"]["name"] for p in pod_readers(pods, "nodes", {"metadata": {"name": "n2"}})] == ["web-0"]
+
+
+def test_a_route_is_found_under_each_gateway_it_names_and_no_other() -> None:
+    routes = ObjectStore("httproutes")
+    routes.upsert(obj("two", "1", spec={"parentRefs": [{"name": "a"}, {"name": "b", "namespace": "infra"}]}))
+    routes.upsert(obj("moved", "1", spec={"parentRefs": [{"name": "a"}]}))
+    routes.upsert(obj("moved", "2", spec={"parentRefs": [{"name": "b", "namespace": "infra"}]}))
+    routes.upsert(obj("gone", "1", spec={"parentRefs": [{"name": "a"}]}))
+    routes.delete(obj("gone", "2"))
+    for hostile in ({"parentRefs": "a"}, {"parentRefs": [3, {"name": 4}, {"namespace": "x"}]}, "spec"):
+        routes.upsert(obj(f"hostile-{len(routes)}", "1", spec=hostile))  # stored, found under no gateway
+
+    def names(gateway: dict[str, Any]) -> list[str]:
+        return sorted(r["metadata"]["name"] for r in route_readers(routes, "gateways", gateway))
+
+    assert names(obj("a", "1")) == ["two"]
+    assert names(obj("b", "1", namespace="infra")) == ["moved", "two"]
+    assert names(obj("b", "1")) == []  # default/b: another gateway
+    assert len(routes) == 5
 
 
 def test_lookups_find_endpoint_slices_by_service_label_and_pods_by_namespace() -> None:
