@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import random
 import subprocess
@@ -48,7 +49,7 @@ sys.path.insert(0, str(ROOT))  # `tests.harness` and `tests.backends` live at th
 from tests.backends.bind import BindInfo, BindServer  # noqa: E402
 from tests.harness import OperatorThread, operator_settings  # noqa: E402
 
-from external_dns import handlers  # noqa: E402
+from external_dns import gcpolicy, handlers  # noqa: E402
 from external_dns.app import Application  # noqa: E402
 from external_dns.kinds import Resource  # noqa: E402
 from external_dns.store import Obj  # noqa: E402
@@ -187,8 +188,33 @@ def tune_kopf(worker_limit: int | None, idle_timeout: float | None, sampler: lis
     handlers.configure_kopf = configured
 
 
-def measure(count: int, every: float, after: int, cold: bool, kopf: tuple[int | None, float | None], stalls: bool
-            ) -> dict[str, Any]:  # fmt: skip
+class FrozenGarbage:
+    """``--frozen-garbage``: a full collection right before each freeze of the start's collection policy
+    (gcpolicy.StartCollection.end: the startup handler's end, then the catch-up watch's hand-over), timed, with
+    what it found unreachable: the cyclic garbage the freeze would otherwise keep for the process's lifetime."""
+
+    def __init__(self) -> None:
+        self.found: list[dict[str, float]] = []
+        self._end = gcpolicy.StartCollection.end
+
+    def install(self) -> None:
+        end, found = self._end, self.found
+
+        def collected_then_ended(collection: gcpolicy.StartCollection) -> None:
+            if collection.active:
+                started = time.perf_counter()
+                unreachable = gc.collect()
+                found.append({"unreachable": unreachable, "seconds": round(time.perf_counter() - started, 3)})
+            end(collection)
+
+        gcpolicy.StartCollection.end = collected_then_ended  # type: ignore[method-assign]
+
+    def uninstall(self) -> None:
+        gcpolicy.StartCollection.end = self._end  # type: ignore[method-assign]
+
+
+def measure(count: int, every: float, after: int, cold: bool, kopf: tuple[int | None, float | None], stalls: bool,
+            frozen_garbage: bool = False) -> dict[str, Any]:  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="bench-start-") as tmp, api_server_process(Path(tmp)) as api:
         bind = BindServer()
         info = bind.start([ZONE], Path(tmp) / "bind")
@@ -212,6 +238,9 @@ def measure(count: int, every: float, after: int, cold: bool, kopf: tuple[int | 
 
             sampler = [StallSampler(phase)] if stalls else []
             tune_kopf(*kopf, sampler)
+            garbage = FrozenGarbage()
+            if frozen_garbage:
+                garbage.install()
 
             def run_changes() -> None:
                 asyncio.run(changes(api.url, info, count, every, phase, samples, done))
@@ -231,6 +260,7 @@ def measure(count: int, every: float, after: int, cold: bool, kopf: tuple[int | 
                 done.set()
                 clients.join(330)
                 operator.stop()
+                garbage.uninstall()
                 for each in sampler:
                     each.stop()
         finally:
@@ -252,6 +282,8 @@ def measure(count: int, every: float, after: int, cold: bool, kopf: tuple[int | 
         }
     for each in sampler:
         figures["stalls"] = each.report()
+    if frozen_garbage:
+        figures["collected_before_each_freeze"] = garbage.found
     return figures
 
 
@@ -264,10 +296,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kopf-worker-limit", type=int, help="Kopf's settings.queueing.worker_limit to compare")
     parser.add_argument("--kopf-idle-timeout", type=float, help="Kopf's settings.queueing.idle_timeout to compare")
     parser.add_argument("--stalls", action="store_true", help="sample the operator loop's stalls (bench/stalls.py)")
+    parser.add_argument("--frozen-garbage", action="store_true", help="collect before each freeze: what it finds")
     args = parser.parse_args(argv)
     kopf = (args.kopf_worker_limit, args.kopf_idle_timeout)
     for count in args.objects:
-        figures = measure(count, args.every, args.after, args.cold, kopf, args.stalls)
+        figures = measure(count, args.every, args.after, args.cold, kopf, args.stalls, args.frozen_garbage)
         figures["kopf"] = {"worker_limit": args.kopf_worker_limit, "idle_timeout": args.kopf_idle_timeout}
         print(json.dumps(figures), flush=True)
     return 0
