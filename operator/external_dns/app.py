@@ -21,7 +21,7 @@ from external_dns.events import Action, EventSink, KubeEventRecorder, Reason, Re
 from external_dns.guards.blank_status import BlankStatusHoldDown
 from external_dns.guards.clock import Clock, LoopClock
 from external_dns.guards.namespace_isolation import NamespaceIsolation, allowed_domains_in, seniority_in
-from external_dns.kinds import Resource, SourceKind, watched_resources
+from external_dns.kinds import READ_BY_LABELS, Resource, SourceKind, watched_resources
 from external_dns.kube import KubeClient
 from external_dns.model import Zone, ZoneRouter
 from external_dns.plan import PlanSettings
@@ -32,7 +32,7 @@ from external_dns.registry import Registry
 from external_dns.relist import relist_forever
 from external_dns.sources.base import SourceResult, SourceSettings, object_ref, passes_filters
 from external_dns.standby import StandbyMemory
-from external_dns.store import Lookups, Obj, ObjectStore, object_id
+from external_dns.store import Lookups, Obj, ObjectStore, PackedObject, object_id
 from external_dns.tasks import cancel_all
 from external_dns.zonework import ReconcilerSettings, SyncResult
 
@@ -124,9 +124,10 @@ class Application:
     def on_object(self, resource: Resource, event_type: str | None, obj: Obj) -> None:
         """One watch event (or one listed object): update the store, re-derive what depends on it."""
         store = self.stores[resource.plural]
+        previous = self._previous(store, obj)
         changed = self._changing = store.delete(obj) if event_type == "DELETED" else store.upsert(obj)
         if changed:
-            self._follow(resource.plural, obj, deleted=event_type == "DELETED")
+            self._follow(resource.plural, obj, deleted=event_type == "DELETED", previous=previous)
         self._changing = False  # while set, names changed before the workers exist go first (see _mark)
 
     def on_listing(self, resource: Resource, objects: Iterable[Obj], list_rv: str, listed: Keys = frozenset()) -> None:
@@ -140,16 +141,24 @@ class Application:
         store = self.stores[resource.plural]
         for packed, slimmed in map(store.pack_slimmed, objects):
             listed.add(packed.key)
+            previous = self._previous(store, packed)
             if store.upsert(packed):
-                self._follow(resource.plural, slimmed, deleted=False)
+                self._follow(resource.plural, slimmed, deleted=False, previous=previous)
         return listed
 
-    def _follow(self, plural: str, obj: Obj, *, deleted: bool) -> None:
+    def _previous(self, store: ObjectStore, incoming: Obj | PackedObject) -> Obj | None:
+        """The version held before ``incoming``, where the readers of a change look at it (kinds.READ_BY_LABELS)."""
+        if store.kind not in READ_BY_LABELS or store.holds(incoming):
+            return None
+        key = incoming.key if isinstance(incoming, PackedObject) else object_id(incoming)
+        return store.get(*key)
+
+    def _follow(self, plural: str, obj: Obj, *, deleted: bool, previous: Obj | None = None) -> None:
         """After a stored change: the object's own endpoints, and those of the objects that look it up."""
         kind = self._source_by_plural.get(plural)
         if kind is not None:
             self._derive(kind, obj, deleted=deleted)
-        self._rederive_dependents(plural, obj)
+        self._rederive_dependents(plural, obj, previous)
 
     async def list_all(self, kube: KubeClient, first_page: Callable[[Resource, str], None] | None = None) -> None:
         """The initial (or a safety) paged LIST of every watched resource; ``first_page`` as in list_resource."""
@@ -243,7 +252,7 @@ class Application:
         if kind is not None and obj is not None:
             self._derive(kind, obj, deleted=False)
 
-    def _rederive_dependents(self, plural: str, obj: Obj) -> None:
+    def _rederive_dependents(self, plural: str, obj: Obj, previous: Obj | None = None) -> None:
         """A node, pod, EndpointSlice, Gateway or Namespace changed: report on it, re-derive its readers."""
         if plural == "namespaces" and self.isolation is not None:
             self._mark(self._names_in_namespace(object_id(obj)[1]))  # its allowed-domains annotation may have changed
@@ -253,7 +262,7 @@ class Application:
             if found is not None:
                 self._report_problems(found.key, found.ref, found.problems, found.key.kind)
             if plural in kind.needs:
-                for reader in kind.spec.readers(self.stores[kind.resource.plural], plural, obj):
+                for reader in kind.spec.readers(self.stores[kind.resource.plural], plural, obj, previous):
                     self._derive(kind, reader, deleted=False)
 
     def _names_in_namespace(self, namespace: str) -> set[str]:

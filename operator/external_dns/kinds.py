@@ -78,12 +78,16 @@ class ObjectReport:
 
 
 #: (this kind's objects, plural of a changed looked-up object, that object) -> the objects that read it.
-Readers = Callable[[ObjectStore, str, Obj], Iterable[Obj]]
+#: (the reader kind's store, the changed resource's plural, the changed object, its previous version if it matters)
+Readers = Callable[[ObjectStore, str, Obj, Obj | None], Iterable[Obj]]
+#: Resources whose readers are chosen by the object's labels: a change's previous version matters too (a pod
+#: relabelled away from a Service's selector changes that Service's records).
+READ_BY_LABELS = frozenset({"pods"})
 #: A looked-up object and the source settings -> what to report on it (None: not this operator's business).
 RelatedReport = Callable[[Obj, SourceSettings], ObjectReport | None]
 
 
-def no_object(store: ObjectStore, plural: str, changed: Obj) -> Iterable[Obj]:
+def no_object(store: ObjectStore, plural: str, changed: Obj, previous: Obj | None) -> Iterable[Obj]:
     """A source that looks nothing up has no readers."""
     return ()
 
@@ -147,24 +151,30 @@ AUXILIARY = {
 # --- which objects read which --------------------------------------------------------------------------------
 
 
-def service_readers(store: ObjectStore, plural: str, changed: Obj) -> list[Obj]:
+def service_readers(store: ObjectStore, plural: str, changed: Obj, previous: Obj | None) -> list[Obj]:
     """Only NodePort and headless Services read nodes, pods or EndpointSlices (the store tags them, so that a
-    Node change parses only those); a slice names its Service."""
+    Node change parses only those); a slice names its Service; a pod is read by the Services of its namespace
+    whose selector selects it, before or after the change (a namespace's every pod is not re-read for each)."""
+    from external_dns.sources.service import reads_pod
+
     namespace = str((changed.get("metadata") or {}).get("namespace") or "")
     if plural == "endpointslices":
         service = ((changed.get("metadata") or {}).get("labels") or {}).get("kubernetes.io/service-name")
         held = store.get(namespace, service) if service else None
         return [held] if held is not None and reads_related_objects(held) else []
-    return store.tagged(READS_RELATED, namespace if plural == "pods" else None)
+    if plural == "pods":
+        versions = [changed] if previous is None else [changed, previous]
+        return [s for s in store.tagged(READS_RELATED, namespace) if any(reads_pod(s, pod) for pod in versions)]
+    return store.tagged(READS_RELATED)
 
 
-def pod_readers(store: ObjectStore, plural: str, changed: Obj) -> list[Obj]:
+def pod_readers(store: ObjectStore, plural: str, changed: Obj, previous: Obj | None) -> list[Obj]:
     """A pod reads only the node it runs on (the store tags each pod with its node)."""
     node = str((changed.get("metadata") or {}).get("name") or "")
     return store.tagged(node) if node else []
 
 
-def route_readers(store: ObjectStore, plural: str, changed: Obj) -> list[Obj]:
+def route_readers(store: ObjectStore, plural: str, changed: Obj, previous: Obj | None) -> list[Obj]:
     """A route reads the Gateways its spec.parentRefs name (the store tags it with them) and its own Namespace."""
     namespace, name = object_id(changed)
     if plural == "namespaces":

@@ -89,10 +89,14 @@ class ObjectStore:
     def get(self, namespace: str, name: str) -> Obj | None:
         return self._unpack((namespace, name))
 
-    def holds(self, obj: Obj) -> bool:
+    def holds(self, obj: Obj | PackedObject) -> bool:
         """Whether this very version of ``obj`` is the one held (same key, same resourceVersion)."""
-        held = self._packed.get(object_id(obj))
-        return held is not None and held.resource_version == _rv(obj)
+        if isinstance(obj, PackedObject):
+            key, resource_version = obj.key, obj.resource_version
+        else:
+            key, resource_version = object_id(obj), _rv(obj)
+        held = self._packed.get(key)
+        return held is not None and held.resource_version == resource_version
 
     def values(self) -> Iterable[Obj]:
         """Every object, parsed one at a time as the caller iterates (one deleted meanwhile is skipped)."""

@@ -103,10 +103,10 @@ def node(name: str, external_ip: str, rv: str = "1") -> dict[str, Any]:
     }
 
 
-def pod(name: str, app_label: str) -> dict[str, Any]:
+def pod(name: str, app_label: str, *, node_name: str = "n1", rv: str = "1") -> dict[str, Any]:
     return {
-        "metadata": {"name": name, "namespace": "default", "resourceVersion": "1", "labels": {"app": app_label}},
-        "spec": {"nodeName": "n1"},
+        "metadata": {"name": name, "namespace": "default", "resourceVersion": rv, "labels": {"app": app_label}},
+        "spec": {"nodeName": node_name},
         "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]},
     }
 
@@ -209,6 +209,34 @@ async def test_a_node_change_rederives_only_the_node_port_services() -> None:
 
     assert derivations.seen == [("default", "np")]
     assert targets(app, ObjectKey("service", "default", "np"))[("np.example.com", "A")] == ("203.0.113.99",)
+
+
+async def test_a_pod_change_rederives_only_the_services_selecting_it_before_or_after() -> None:
+    """NodePort Services with externalTrafficPolicy Local read the pods their selector selects, and each such
+    derivation reads the namespace's every pod: re-deriving every such Service for each pod change cost 0.8 s
+    per change with 5,000 pods and 10 Services in one namespace."""
+    derivations = Derivations()
+    app = make_app("service", derivations=derivations)
+    app.on_listing(NODES, [node("n1", "203.0.113.1"), node("n2", "203.0.113.2")], "100")
+    app.on_listing(PODS, [pod("a-0", "a", node_name="n1"), pod("b-0", "b", node_name="n2")], "100")
+    local_a, local_b = service("a", "NodePort"), service("b", "NodePort")
+    for local in (local_a, local_b):
+        local["spec"]["externalTrafficPolicy"] = "Local"
+    list_services(app, local_a, local_b, service("cluster-wide", "NodePort"))
+    assert targets(app, ObjectKey("service", "default", "a"))[("a.example.com", "A")] == ("203.0.113.1",)
+    derivations.seen.clear()
+
+    app.on_object(PODS, "MODIFIED", pod("b-1", "b", node_name="n1"))  # a pod of b's on n1
+    assert derivations.seen == [("default", "b")]
+    assert sorted(targets(app, ObjectKey("service", "default", "b"))[("b.example.com", "A")]) == [
+        "203.0.113.1",
+        "203.0.113.2",
+    ]
+    derivations.seen.clear()
+
+    app.on_object(PODS, "MODIFIED", pod("a-0", "b", node_name="n1", rv="2"))  # relabelled from a to b
+    assert sorted(derivations.seen) == [("default", "a"), ("default", "b")]
+    assert ("a.example.com", "A") not in targets(app, ObjectKey("service", "default", "a"))  # no pod of a's left
 
 
 async def test_a_replayed_node_event_rederives_nothing() -> None:

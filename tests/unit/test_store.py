@@ -189,16 +189,15 @@ def test_a_node_change_reads_only_the_services_that_read_nodes_and_the_pods_on_t
     pods.upsert(obj("on-n2", "1", spec={"nodeName": "n2"}))
     node = {"metadata": {"name": "n1"}}
 
-    assert sorted(s["metadata"]["name"] for s in service_readers(services, "nodes", node)) == [
+    assert sorted(s["metadata"]["name"] for s in service_readers(services, "nodes", node, None)) == [
         "headless",
         "np",
         "other-np",
     ]
-    assert sorted(s["metadata"]["name"] for s in service_readers(services, "pods", obj("p", "1"))) == [
+    assert [s["metadata"]["name"] for s in service_readers(services, "pods", obj("p", "1"), None)] == [
         "headless",
-        "np",
-    ]  # a pod is read by the Services of its own namespace only
-    assert [p["metadata"]["name"] for p in pod_readers(pods, "nodes", node)] == ["on-n1"]
+    ]  # a pod is read by the Services of its own namespace that read pods (a NodePort one reads nodes only)
+    assert [p["metadata"]["name"] for p in pod_readers(pods, "nodes", node, None)] == ["on-n1"]
 
 
 def test_the_lookup_indexes_follow_updates_and_deletes() -> None:
@@ -210,9 +209,11 @@ def test_the_lookup_indexes_follow_updates_and_deletes() -> None:
     pods.upsert(obj("web-1", "1", spec={"nodeName": "n2"}))
     pods.delete(obj("web-1", "1"))
 
-    assert service_readers(services, "nodes", {"metadata": {"name": "n1"}}) == []
-    assert pod_readers(pods, "nodes", {"metadata": {"name": "n1"}}) == []
-    assert [p["metadata"]["name"] for p in pod_readers(pods, "nodes", {"metadata": {"name": "n2"}})] == ["web-0"]
+    assert service_readers(services, "nodes", {"metadata": {"name": "n1"}}, None) == []
+    assert pod_readers(pods, "nodes", {"metadata": {"name": "n1"}}, None) == []
+    assert [p["metadata"]["name"] for p in pod_readers(pods, "nodes", {"metadata": {"name": "n2"}}, None)] == [
+        "web-0"
+    ]
 
 
 def test_a_route_is_found_under_each_gateway_it_names_and_no_other() -> None:
@@ -226,7 +227,7 @@ def test_a_route_is_found_under_each_gateway_it_names_and_no_other() -> None:
         routes.upsert(obj(f"hostile-{len(routes)}", "1", spec=hostile))  # stored, found under no gateway
 
     def names(gateway: dict[str, Any]) -> list[str]:
-        return sorted(r["metadata"]["name"] for r in route_readers(routes, "gateways", gateway))
+        return sorted(r["metadata"]["name"] for r in route_readers(routes, "gateways", gateway, None))
 
     assert names(obj("a", "1")) == ["two"]
     assert names(obj("b", "1", namespace="infra")) == ["moved", "two"]

@@ -383,6 +383,14 @@ def _pod_targets(
 # --- shared helpers --------------------------------------------------------------------------------------
 
 
+def reads_pod(service: KubeObject, pod: KubeObject) -> bool:
+    """Whether the Service's records may depend on the pod: it reads pods (headless, or NodePort with
+    ``externalTrafficPolicy: Local``) and its selector selects the pod's labels (an empty one selects all)."""
+    parsed = _parse_service(service, FieldReader())
+    reads_pods = parsed.headless or (parsed.type == "NodePort" and parsed.local_traffic_policy)
+    return reads_pods and all(_labels(pod).get(k) == v for k, v in parsed.selector.items())
+
+
 def _selected_pods(context: _Context) -> list[Mapping[str, Any]]:
     """Pods in the Service's namespace matched by ``spec.selector`` (empty matches all, as upstream)."""
     return [pod for pod in context.lookups.pods(context.service.namespace) if _selected(context, pod)]
