@@ -162,7 +162,7 @@ def measure(rule: str, kind: SourceKind, routes: int, gateways: int) -> tuple[fl
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--routes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--routes", type=int, nargs="*", default=[1000, 10000])
     parser.add_argument("--gateways", type=int, default=20)
     parser.add_argument("--pods", type=int, nargs="*", default=[1000, 5000])
     args = parser.parse_args()

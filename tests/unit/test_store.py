@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from external_dns.kinds import pod_readers, route_readers, service_readers
-from external_dns.store import Lookups, ObjectStore
+from external_dns.store import Lookups, Obj, ObjectStore, PackedObject
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
@@ -233,6 +233,39 @@ def test_a_route_is_found_under_each_gateway_it_names_and_no_other() -> None:
     assert names(obj("b", "1", namespace="infra")) == ["moved", "two"]
     assert names(obj("b", "1")) == []  # default/b: another gateway
     assert len(routes) == 5
+
+
+def test_pods_are_found_by_selector_exactly_without_parsing_the_others(monkeypatch: pytest.MonkeyPatch) -> None:
+    pods = ObjectStore("pods")
+    for name, labels, notes in (
+        ("web-1", {"app": "web", "tier": "front"}, {}),
+        ("web-10", {"app": "web10"}, {}),  # "web" is a prefix of its value, not its value
+        ("decoy", {"app": "db"}, {"app": "web"}),  # the pair's text elsewhere: parsed, then rejected
+        ("quoted", {'we"ird': "ü \\ x"}, {}),
+        ("elsewhere", {"app": "web"}, {}),
+    ):
+        namespace = "other" if name == "elsewhere" else "default"
+        metadata = {"name": name, "namespace": namespace, "resourceVersion": "1", "labels": labels}
+        pods.upsert({"metadata": metadata | {"annotations": notes}, "spec": {"nodeName": "n1"}})
+    lookups = Lookups({"pods": pods})
+    parsed: list[str] = []
+    unpack = PackedObject.unpack
+
+    def counted(packed: PackedObject) -> Obj:
+        parsed.append(packed.key[1])
+        return unpack(packed)
+
+    monkeypatch.setattr(PackedObject, "unpack", counted)
+
+    def names(selector: dict[str, str]) -> list[str]:
+        return sorted(p["metadata"]["name"] for p in lookups.pods("default", selector))
+
+    assert names({"app": "web"}) == ["web-1"]
+    assert sorted(parsed) == ["decoy", "web-1"]  # not web-10, not quoted
+    assert names({"app": "web", "tier": "front"}) == ["web-1"]
+    assert names({"app": "web", "tier": "back"}) == []
+    assert names({'we"ird': "ü \\ x"}) == ["quoted"]
+    assert names({}) == ["decoy", "quoted", "web-1", "web-10"]  # an empty selector selects every pod
 
 
 def test_lookups_find_endpoint_slices_by_service_label_and_pods_by_namespace() -> None:

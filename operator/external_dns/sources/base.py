@@ -18,6 +18,7 @@ import functools
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Protocol
 
 from external_dns.endpoint import (
@@ -108,6 +109,17 @@ class SourceResult:
         return cls(endpoints=[], problems=[], ignored_reason=reason)
 
 
+#: A label selector that selects everything (read-only: a shared default).
+NO_SELECTOR: Mapping[str, str] = MappingProxyType({})
+
+
+def selects(selector: Mapping[str, str], obj: Mapping[str, Any]) -> bool:
+    """Whether the object's labels include every pair of the (equality-based) selector, as a Service's does."""
+    labels = _meta(obj).get("labels")
+    labels = labels if isinstance(labels, Mapping) else {}
+    return all(labels.get(key) == value for key, value in selector.items())
+
+
 class ClusterLookups(Protocol):
     """Read access to the related objects a source needs (from Kopf indexes or an informer-like cache)."""
 
@@ -119,8 +131,8 @@ class ClusterLookups(Protocol):
         """Every Node."""
         ...
 
-    def pods(self, namespace: str) -> Iterable[Mapping[str, Any]]:
-        """Every Pod in the namespace."""
+    def pods(self, namespace: str, selector: Mapping[str, str] = NO_SELECTOR) -> Iterable[Mapping[str, Any]]:
+        """The Pods in the namespace whose labels include every pair of ``selector`` (every Pod for an empty one)."""
         ...
 
     def pod(self, namespace: str, name: str) -> Mapping[str, Any] | None:
@@ -141,7 +153,7 @@ class EmptyLookups:
     def nodes(self) -> Iterable[Mapping[str, Any]]:
         return ()
 
-    def pods(self, namespace: str) -> Iterable[Mapping[str, Any]]:
+    def pods(self, namespace: str, selector: Mapping[str, str] = NO_SELECTOR) -> Iterable[Mapping[str, Any]]:
         return ()
 
     def pod(self, namespace: str, name: str) -> Mapping[str, Any] | None:
@@ -174,8 +186,8 @@ class StaticLookups:
     def nodes(self) -> Iterable[Mapping[str, Any]]:
         return list(self._nodes)
 
-    def pods(self, namespace: str) -> Iterable[Mapping[str, Any]]:
-        return [p for p in self._pods if _meta(p).get("namespace") == namespace]
+    def pods(self, namespace: str, selector: Mapping[str, str] = NO_SELECTOR) -> Iterable[Mapping[str, Any]]:
+        return [p for p in self._pods if _meta(p).get("namespace") == namespace and selects(selector, p)]
 
     def pod(self, namespace: str, name: str) -> Mapping[str, Any] | None:
         return next((p for p in self.pods(namespace) if _meta(p).get("name") == name), None)

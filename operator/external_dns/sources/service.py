@@ -33,6 +33,7 @@ from external_dns.sources.base import (
     make_endpoint,
     object_ref,
     passes_filters,
+    selects,
     validate_hostname,
     validate_target,
 )
@@ -319,7 +320,7 @@ def _headless_endpoints(context: _Context, hostname: str, options: RecordOptions
             # namespace's every pod (the store keeps them packed; a namespace can hold 100,000).
             pod_name = target_ref.get("name")
             pod = context.lookups.pod(service.namespace, pod_name) if isinstance(pod_name, str) else None
-            if pod is None or not _selected(context, pod):
+            if pod is None or not selects(context.service.selector, pod):
                 continue
             targets = _pod_targets(context, pod, entry, endpoints_type, use_host_ip)
             pod_hostname = _mapping(pod.get("spec")).get("hostname")
@@ -388,25 +389,17 @@ def reads_pod(service: KubeObject, pod: KubeObject) -> bool:
     ``externalTrafficPolicy: Local``) and its selector selects the pod's labels (an empty one selects all)."""
     parsed = _parse_service(service, FieldReader())
     reads_pods = parsed.headless or (parsed.type == "NodePort" and parsed.local_traffic_policy)
-    return reads_pods and all(_labels(pod).get(k) == v for k, v in parsed.selector.items())
+    return reads_pods and selects(parsed.selector, pod)
 
 
 def _selected_pods(context: _Context) -> list[Mapping[str, Any]]:
     """Pods in the Service's namespace matched by ``spec.selector`` (empty matches all, as upstream)."""
-    return [pod for pod in context.lookups.pods(context.service.namespace) if _selected(context, pod)]
-
-
-def _selected(context: _Context, pod: Mapping[str, Any]) -> bool:
-    return all(_labels(pod).get(k) == v for k, v in context.service.selector.items())
+    return list(context.lookups.pods(context.service.namespace, context.service.selector))
 
 
 def _pod_ready(pod: Mapping[str, Any]) -> bool:
     conditions = _list(_mapping(pod.get("status")).get("conditions"))
     return any(isinstance(c, Mapping) and c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
-
-
-def _labels(obj: Mapping[str, Any]) -> Mapping[str, Any]:
-    return _mapping(_mapping(obj.get("metadata")).get("labels"))
 
 
 def _mapping(value: object) -> Mapping[str, Any]:
