@@ -77,8 +77,8 @@ class ObjectReport:
     problems: list[str]
 
 
-#: (this kind's objects, plural of a changed looked-up object, that object) -> the objects that read it.
-#: (the reader kind's store, the changed resource's plural, the changed object, its previous version if it matters)
+#: (this kind's objects, plural of a changed looked-up object, that object, its previous version where it matters)
+#: -> the objects that read it.
 Readers = Callable[[ObjectStore, str, Obj, Obj | None], Iterable[Obj]]
 #: Resources whose readers are chosen by the object's labels: a change's previous version matters too (a pod
 #: relabelled away from a Service's selector changes that Service's records).
