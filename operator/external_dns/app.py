@@ -88,6 +88,8 @@ class Application:
             for resource in watched_resources(wiring.sources)
         }
         self.lookups = Lookups(self.stores)
+        #: Looked-up resources whose change hands its readers the previous version too (kinds.READ_BY_LABELS).
+        self._read_by_labels = READ_BY_LABELS & {plural for kind in wiring.sources for plural in kind.needs}
         self.status_refresher: StatusRefresher | None = None
         self.router = ZoneRouter(())
         self.workers: dict[Zone, ZoneWorker] = {}
@@ -147,8 +149,8 @@ class Application:
         return listed
 
     def _previous(self, store: ObjectStore, incoming: Obj | PackedObject) -> Obj | None:
-        """The version held before ``incoming``, where the readers of a change look at it (kinds.READ_BY_LABELS)."""
-        if store.kind not in READ_BY_LABELS or store.holds(incoming):
+        """The version held before ``incoming``, where the readers of its change look at it."""
+        if store.kind not in self._read_by_labels or store.holds(incoming):
             return None
         key = incoming.key if isinstance(incoming, PackedObject) else object_id(incoming)
         return store.get(*key)

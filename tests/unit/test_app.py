@@ -21,7 +21,7 @@ from external_dns.providers.inmemory import InMemoryProvider
 from external_dns.registry.txt import TXTRegistry
 from external_dns.sources.base import ClusterLookups, KubeObject, SourceResult, SourceSettings
 from external_dns.sources.steps import with_default_targets
-from external_dns.store import object_id
+from external_dns.store import Obj, PackedObject, object_id
 from external_dns.tasks import cancel_all
 from external_dns.zonework import ReconcilerSettings
 
@@ -237,6 +237,25 @@ async def test_a_pod_change_rederives_only_the_services_selecting_it_before_or_a
     app.on_object(PODS, "MODIFIED", pod("a-0", "b", node_name="n1", rv="2"))  # relabelled from a to b
     assert sorted(derivations.seen) == [("default", "a"), ("default", "b")]
     assert ("a.example.com", "A") not in targets(app, ObjectKey("service", "default", "a"))  # no pod of a's left
+
+
+@pytest.mark.parametrize(("sources", "parsed"), [(("pod",), 0), (("pod", "service"), 1)])
+async def test_a_pods_previous_version_is_read_only_where_a_reader_needs_it(
+    sources: tuple[str, ...], parsed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pod source alone reads no pod's labels for another object: a pod change parses no previous version."""
+    app = make_app(*sources)
+    app.on_listing(PODS, [pod("web-0", "web")], "100")
+    unpacked: list[str] = []
+    unpack = PackedObject.unpack
+
+    def counted(packed: PackedObject) -> Obj:
+        unpacked.append(packed.key[1])
+        return unpack(packed)
+
+    monkeypatch.setattr(PackedObject, "unpack", counted)
+    app.on_object(PODS, "MODIFIED", pod("web-0", "api", rv="2"))
+    assert len(unpacked) == parsed
 
 
 async def test_a_replayed_node_event_rederives_nothing() -> None:
