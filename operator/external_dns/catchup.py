@@ -89,9 +89,10 @@ class CatchUpWatch:
         self._tasks[plural] = asyncio.create_task(self._watch(resource), name=f"catch-up:{plural}")
 
     def watching(self, plural: str) -> bool:
-        """Whether the catch-up watch of the resource still runs (a quiet resource's runs until it changes)."""
+        """Whether the catch-up watch of the resource still feeds the stores: not once it has handed over (its
+        task, cancelled then, may take one more turn of the loop to end)."""
         task = self._tasks.get(plural)
-        return task is not None and not task.done()
+        return task is not None and not task.done() and plural not in self._stopped
 
     def kopf_delivered(self, resource: Resource, event_type: str | None, obj: Obj) -> None:
         """Kopf's handler got an event: the first one from its stream (not its replay) marks where it is.
