@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
+from typing import Any
 
 import idna
 
@@ -97,16 +98,33 @@ class Endpoint:
         """The planner's row: all types at one name and set identifier."""
         return RowKey(normalize_name(self.dns_name), self.set_identifier)
 
-    def with_(self, **changes: object) -> Endpoint:
-        """A copy with some fields replaced (dataclasses.replace, typed loosely for brevity)."""
-        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+    def with_(self, **changes: Any) -> Endpoint:
+        """A copy with some fields replaced, as dataclasses.replace (typed loosely for brevity) at half its cost:
+        a cold start copies each record several times (canonical form, owner labels, zone cache)."""
+        if not changes.keys() <= _ENDPOINT_FIELDS:
+            unknown = ", ".join(sorted(changes.keys() - _ENDPOINT_FIELDS))
+            raise TypeError(f"Endpoint has no field {unknown}")
+        get = changes.get
+        return Endpoint(
+            get("dns_name", self.dns_name),
+            get("record_type", self.record_type),
+            get("targets", self.targets),
+            get("ttl", self.ttl),
+            get("set_identifier", self.set_identifier),
+            get("labels", self.labels),
+            get("provider_specific", self.provider_specific),
+            get("refs", self.refs),
+        )
 
     def with_labels(self, **labels: str) -> Endpoint:
-        return dataclasses.replace(self, labels={**self.labels, **labels})
+        return self.with_(labels={**self.labels, **labels})
 
     def describe(self) -> str:
         """``A api.example.com -> 203.0.113.10`` as written in events and logs."""
         return f'{self.record_type} record "{self.dns_name}" -> {", ".join(self.targets)}'
+
+
+_ENDPOINT_FIELDS = frozenset(field.name for field in dataclasses.fields(Endpoint))
 
 
 @dataclass(frozen=True, slots=True, order=True)

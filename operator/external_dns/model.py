@@ -8,10 +8,14 @@ planner and the registry never import a provider module. ``external_dns.provider
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from external_dns.endpoint import Endpoint, normalize_name
+
+#: A zone's normalised name: the zones are few, and every name planned or written asks whether one contains it.
+_zone_name = functools.lru_cache(maxsize=256)(normalize_name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +37,7 @@ class Zone:
 
     def contains(self, dns_name: str) -> bool:
         name = normalize_name(dns_name)
-        zone = normalize_name(self.name)
+        zone = _zone_name(self.name)
         return not zone or name == zone or name.endswith("." + zone)
 
 
