@@ -30,6 +30,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
+import dns.name
 from objects import ObjectShape
 
 from external_dns.app import Application, Wiring
@@ -63,7 +64,9 @@ class PreparingProvider(RFC2136Provider):
     async def apply_changes(self, zone: Zone, changes: Changes) -> ApplyOutcome:
         outcome = ApplyOutcome()
         started = time.process_time()
-        self._prepare(zone, changes, outcome)  # what the provider does in its thread before sending
+        origin = dns.name.from_text(zone.name)
+        for groups in self._split(zone, changes, outcome):  # what the provider does in its threads
+            self._batch(origin, groups)
         self.prepared += time.process_time() - started
         return outcome
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import threading
 from pathlib import Path
@@ -16,6 +17,7 @@ from external_dns.errors import AmbiguousProviderError, ConfigError, ProviderErr
 from external_dns.plan import PlanSettings, calculate
 from external_dns.providers.base import Changes, Provider, Zone
 from external_dns.providers.rfc2136 import provider as rfc2136_provider
+from external_dns.providers.rfc2136.connection import UpdateConnection
 from external_dns.providers.rfc2136.provider import DEFAULT_TTL, RFC2136Config, RFC2136Provider
 
 pytestmark = pytest.mark.bind
@@ -472,4 +474,46 @@ async def test_a_message_rendered_long_before_it_is_sent_is_signed_again(
 
     assert not outcome.failed  # BIND accepted the signatures made at sending time
     assert threads.count(threading.current_thread().name) == 2  # each of the 2 messages signed again, on the loop
+    assert {(e.dns_name, e.record_type) for e in created} <= set(by_key(await provider.records(ZONE)))
+
+
+async def test_the_next_message_is_built_while_the_one_before_is_on_the_wire(
+    bind_server: BindServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Built all before the first is sent, BIND waited for the building and then the operator for BIND; each
+    message is built while the one before it is applied instead (the first only before anything is sent)."""
+    steps: list[str] = []
+    lock = threading.Lock()
+    loop = asyncio.get_running_loop()
+    built = [asyncio.Event() for _ in range(3)]  # 30 records in messages of 10
+    render = dns.update.UpdateMessage.to_wire
+
+    def rendering(self: dns.update.UpdateMessage, *args: Any, **kwargs: Any) -> bytes:
+        with lock:
+            steps.append("built")
+            loop.call_soon_threadsafe(built[steps.count("built") - 1].set)
+        return render(self, *args, **kwargs)
+
+    exchange = UpdateConnection.exchange
+
+    async def exchanging(self: UpdateConnection, wire: bytes) -> bytes:
+        with lock:
+            steps.append("sent")
+            sent = steps.count("sent")
+        if sent < len(built):
+            await built[sent].wait()  # answered once the next message is built: never, if it waits for this answer
+        answer = await exchange(self, wire)
+        with lock:
+            steps.append("answered")
+        return answer
+
+    monkeypatch.setattr(dns.update.UpdateMessage, "to_wire", rendering)
+    monkeypatch.setattr(UpdateConnection, "exchange", exchanging)
+    provider = provider_for(bind_server, batch_change_size=10)
+    created = [Endpoint(f"p{i}.example.com", "A", ("192.0.2.3",), ttl=300) for i in range(30)]
+
+    outcome = await provider.apply_changes(ZONE, Changes(create=created))
+
+    assert not outcome.failed
+    assert steps == ["built", "sent", "built", "answered", "sent", "built", "answered", "sent", "answered"]
     assert {(e.dns_name, e.record_type) for e in created} <= set(by_key(await provider.records(ZONE)))

@@ -14,10 +14,11 @@ deliberate differences:
   default TTL of ExternalDNS's other providers; the SOA minimum was not used because since RFC 2308 it is the
   negative-caching TTL, and using it would make ``adjust_endpoints`` depend on a zone read.
 
-CPU-heavy work runs in a worker thread so the event loop stays responsive: the AXFR (parsing 20,000 records
-takes dnspython about a second; its asyncio transfer would parse on the loop too) and turning a batch into
-UPDATE messages, rendered and signed there too. The messages of one batch are sent from the loop, one after
-another over one TCP connection (connection.py).
+CPU-heavy work runs in worker threads so the event loop stays responsive: the AXFR (parsing 20,000 records
+takes dnspython about a second; its asyncio transfer would parse on the loop too), turning a batch into record
+groups per message, and building each message (rendered and signed), one message ahead of the one the server
+is applying. The messages of one batch are sent from the loop, one after another over one TCP connection
+(connection.py).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import base64
 import binascii
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 import dns.exception
@@ -215,27 +216,26 @@ class RFC2136Provider:
         """Send the batch as few TSIG-signed UPDATE messages; failure rules are in the module docstring."""
         outcome = ApplyOutcome()
         # Turning 20,000 endpoints into rdata takes about a second of CPU: keep it off the event loop.
-        batches = await asyncio.to_thread(self._prepare, zone, changes, outcome)
+        messages = await asyncio.to_thread(self._split, zone, changes, outcome)
         origin = dns.name.from_text(zone.name or ".")
-        prebuilt = {id(batch.groups): batch for batch in batches}
+        ahead = _BuiltAhead(lambda groups: asyncio.to_thread(self._batch, origin, groups), messages)
 
         settings = self.settings
         async with UpdateConnection(settings.host, settings.port, settings.timeout) as connection:
 
             async def send(groups: Sequence[_Group]) -> None:
-                # A refused message is split by apply_bisecting; only those smaller messages are built here.
-                batch = prebuilt.pop(id(groups), None)
-                if batch is None:
+                batch = await ahead.take(groups)
+                if batch is None:  # a half of a refused message (apply_bisecting): built here
                     await self._send(self._message(origin, groups), None, connection)
                 elif time.monotonic() - batch.rendered_at > _RENDERED_FOR_AT_MOST:
                     await self._send(batch.message, None, connection)
                 else:
                     await self._send(batch.message, batch.wire, connection)
 
-            groups = [batch.groups for batch in batches]
             try:
-                return await apply_bisecting(groups, send, lambda group: group.endpoints, outcome)
+                return await apply_bisecting(messages, send, lambda group: group.endpoints, outcome)
             finally:
+                ahead.cancel()
                 self.stats.connections += connection.opened
 
     def adjust_endpoints(self, endpoints: Sequence[Endpoint]) -> list[Endpoint]:
@@ -320,11 +320,11 @@ class RFC2136Provider:
             add(endpoint, [], [endpoint])
         return list(groups.values())
 
-    def _prepare(self, zone: Zone, changes: Changes, outcome: ApplyOutcome) -> list[_Batch]:
-        """The UPDATE messages for a batch (endpoints that cannot be written go to ``outcome`` instead)."""
+    def _split(self, zone: Zone, changes: Changes, outcome: ApplyOutcome) -> list[list[_Group]]:
+        """The record groups of each UPDATE message of a batch (endpoints that cannot be written go to ``outcome``)."""
         origin = dns.name.from_text(zone.name or ".")
         budget = _MAX_MESSAGE - 12 - (name_length(origin) + 4) - _TSIG_RESERVE
-        batches: list[_Batch] = []
+        messages: list[list[_Group]] = []
         pending: list[_Group] = []
         size = 0
         for group in self._groups(zone, origin, changes, outcome):
@@ -333,16 +333,16 @@ class RFC2136Provider:
                 outcome.failed.extend((endpoint, message) for endpoint in group.endpoints)
                 continue
             if pending and (len(pending) >= self.settings.batch_change_size or size + group.size > budget):
-                batches.append(self._batch(origin, pending))
+                messages.append(pending)
                 pending, size = [], 0
             pending.append(group)
             size += group.size
         if pending:
-            batches.append(self._batch(origin, pending))
-        return batches
+            messages.append(pending)
+        return messages
 
     def _batch(self, origin: dns.name.Name, groups: list[_Group]) -> _Batch:
-        # Rendering (and signing) 50 groups takes milliseconds of CPU: here, in the preparing thread, not on the loop.
+        # Rendering (and signing) 50 groups takes milliseconds of CPU: here, in a thread, not on the loop.
         message = self._message(origin, groups)
         return _Batch(message, groups, message.to_wire(), time.monotonic())
 
@@ -390,6 +390,43 @@ class RFC2136Provider:
         # REFUSED and the like can be about one record (check-names, an update-policy rule, a dangling MX): a
         # smaller message may pass. NOTAUTH, NOTZONE, SERVFAIL are about the zone or the server as a whole.
         raise BatchRejected(problem, divisible=rcode in _RECORD_RCODES)
+
+
+class _BuiltAhead:
+    """The messages of a batch, each built (rendered, signed) in a thread while the one before it is on the wire.
+
+    Building a message costs about what the server takes to apply it (bench/cpu_parts.py, bench/floor.py): built
+    all before the first is sent, the server waited for the building and then the operator for the server; one
+    ahead, each waits for the other only at the first message of a batch.
+    """
+
+    def __init__(self, build: Callable[[list[_Group]], Awaitable[_Batch]], messages: list[list[_Group]]) -> None:
+        self._build = build
+        self._messages = messages
+        self._index = {id(groups): index for index, groups in enumerate(messages)}
+        self._building: dict[int, asyncio.Future[_Batch]] = {}
+        self._start(0)
+
+    async def take(self, groups: Sequence[_Group]) -> _Batch | None:
+        """The built message of ``groups`` (None for groups that are not one of the batch's messages); the next
+        message starts building as this one is handed out."""
+        index = self._index.pop(id(groups), None)
+        if index is None:
+            return None
+        self._start(index)
+        built = await self._building.pop(index)
+        self._start(index + 1)
+        return built
+
+    def cancel(self) -> None:
+        """Drop what is still being built (the batch ended early: a failure)."""
+        for building in self._building.values():
+            building.cancel()
+        self._building.clear()
+
+    def _start(self, index: int) -> None:
+        if index < len(self._messages) and index not in self._building:
+            self._building[index] = asyncio.ensure_future(self._build(self._messages[index]))
 
 
 def _classify(error: Exception) -> type[ProviderError]:
