@@ -234,12 +234,11 @@ class Application:
             and not passes_filters(obj, self.wiring.source_settings)
         ):
             problems.append(f"no record: {result.ignored_reason}")  # ExternalDNS users ask for this (#4439)
-        self._report_problems(key, object_ref(obj), problems, kind.name)
+        ref = object_ref(obj)
+        self._report_problems(key, ref, problems, kind.name)
         if result.ignored_reason:
             logger.debug("Ignoring %s %s/%s: %s", kind.name, namespace, name, result.ignored_reason)
-        endpoints = self.blank_status.endpoints(
-            key, object_ref(obj), obj, result.endpoints, self.desired.endpoints_of(key)
-        )
+        endpoints = self.blank_status.endpoints(key, ref, obj, result.endpoints, self.desired.endpoints_of(key))
         changed = self.desired.update(key, endpoints)
         self._mark(changed)
         # A zone worker settles the changed names once applied, which refreshes the status; with no change, or a

@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Collection, Iterable
 
 # NOTHING: what every cached record holds as labels (and, mostly, as provider-specific properties).
-from external_dns.endpoint import NOTHING, Endpoint, EndpointKey, normalize_name
+from external_dns.endpoint import NOTHING, Endpoint, EndpointKey
 from external_dns.model import Changes
 
 #: Records a zone read indexes on the event loop (about 75 us each here: under 0.1 s); more go to a thread.
@@ -69,11 +69,9 @@ class ZoneCache:
             if record.key not in failed:
                 self._drop(record.key)
         for record in (*changes.create, *changes.update_new):
-            if record.key not in failed:
-                self._put(record)
-
-    def _put(self, record: Endpoint) -> None:
-        _put(self._by_name, record)
+            key = record.key
+            if key not in failed:
+                _put(self._by_name, record, key)
 
     def _drop(self, key: EndpointKey) -> None:
         held = self._by_name.get(key.name)
@@ -97,7 +95,8 @@ def _index(records: Iterable[Endpoint]) -> dict[str, tuple[Endpoint, ...]]:
     return by_name
 
 
-def _put(by_name: dict[str, tuple[Endpoint, ...]], record: Endpoint) -> None:
+def _put(by_name: dict[str, tuple[Endpoint, ...]], record: Endpoint, key: EndpointKey | None = None) -> None:
+    """Store ``record`` (whose ``key`` the caller may have worked out already) in its name's place."""
     # Stored as the provider would list it: labels are the registry's business, derived from the TXT.
     if (
         record.labels is not NOTHING
@@ -105,17 +104,11 @@ def _put(by_name: dict[str, tuple[Endpoint, ...]], record: Endpoint) -> None:
         or (not record.provider_specific and record.provider_specific is not NOTHING)
     ):
         record = record.with_(labels=NOTHING, refs=(), provider_specific=record.provider_specific or NOTHING)
-    name = _as_key(record.dns_name)
-    key = record.key
+    key = key or record.key
+    name = key.name  # the very string dns_name when it is normalised already (normalize_name returns it)
     held = by_name.get(name, ())
     at = next((index for index, known in enumerate(held) if known.key == key), None)
     if at is None:
         by_name[name] = (*held, record)
     else:  # replaced where it was: the planner sees a name's records in a stable order
         by_name[name] = (*held[:at], record, *held[at + 1 :])
-
-
-def _as_key(dns_name: str) -> str:
-    """The normalised name, as the very string ``dns_name`` when it already is (one string per record, not two)."""
-    name = normalize_name(dns_name)
-    return dns_name if name == dns_name else name

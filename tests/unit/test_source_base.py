@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -10,8 +12,10 @@ from external_dns.endpoint import Endpoint, ObjectRef, ip_version, merge_endpoin
 from external_dns.errors import ConfigError
 from external_dns.selectors import parse_selector
 from external_dns.sources.base import (
+    FieldReader,
     SourceSettings,
     StaticLookups,
+    is_mapping,
     object_ref,
     passes_filters,
     validate_hostname,
@@ -193,3 +197,22 @@ def test_merge_unites_targets_of_same_record_but_keeps_cnames_apart() -> None:
 def test_ip_version_tells_addresses_from_names(target: str, version: int) -> None:
     assert ip_version(target) == version
     assert ip_version(target) == version  # the cached answer is the same
+
+
+@pytest.mark.parametrize(
+    ("value", "is_object"),
+    [
+        ({"a": 1}, True),
+        (MappingProxyType({"a": 1}), True),  # not a dict, still an object (the dict check only comes first)
+        (OrderedDict(a=1), True),
+        ([("a", 1)], False),
+        ("a=1", False),
+        (None, False),
+    ],
+)
+def test_an_object_is_any_mapping_not_only_a_dict(value: object, is_object: bool) -> None:
+    reader = FieldReader()
+
+    assert is_mapping(value) is is_object
+    assert (reader.mapping(value, "spec") == value) is is_object
+    assert len(reader.problems) == (0 if is_object or value is None else 1)

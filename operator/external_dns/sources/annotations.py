@@ -22,6 +22,7 @@ from external_dns.sources.base import (
     RecordOptions,
     annotation_prefixes,
     find_annotation,
+    is_mapping,
     validate_hostname,
     validate_target,
 )
@@ -82,7 +83,7 @@ def parse_annotations(raw: object, prefix: str = ALPHA_PREFIX) -> Annotations:
     problems: list[InvalidEndpoint] = []
     if raw is None:
         return Annotations()
-    if not isinstance(raw, Mapping):
+    if not is_mapping(raw):
         return Annotations(problems=(InvalidEndpoint("metadata.annotations", "expected an object"),))
     annotations: dict[str, str] = {}
     for key, value in raw.items():

@@ -29,6 +29,7 @@ from external_dns.sources.base import (
     SourceResult,
     SourceSettings,
     build_endpoints,
+    is_mapping,
     load_balancer_targets,
     make_endpoint,
     object_ref,
@@ -403,7 +404,7 @@ def _pod_ready(pod: Mapping[str, Any]) -> bool:
 
 
 def _mapping(value: object) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+    return value if is_mapping(value) else {}
 
 
 def _list(value: object) -> list[Any]:
