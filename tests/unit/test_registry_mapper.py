@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from external_dns.endpoint import normalize_name
 from external_dns.errors import ConfigError
 from external_dns.registry.mapper import SUPPORTED_TYPES, AffixNameMapper
+from external_dns.registry.txt import TXTRegistry
 
 
 @pytest.mark.parametrize(
@@ -151,3 +153,31 @@ def test_prefix_and_suffix_together_are_a_startup_error_naming_both_flags() -> N
 def test_txt_names_are_every_types_name_then_the_legacy_one(mapper: AffixNameMapper, name: str) -> None:
     expected = [mapper.to_txt_name(name, kind) for kind in SUPPORTED_TYPES] + [mapper.to_legacy_txt_name(name)]
     assert mapper.txt_names(name) == expected
+
+
+@pytest.mark.parametrize(
+    "affixes",
+    [
+        {},
+        {"prefix": "TXT."},
+        {"prefix": "%{record_type}-own."},
+        {"suffix": "-txt"},
+        {"suffix": ".%{record_type}-own"},
+        {"prefix": "x-", "wildcard_replacement": "Wild"},
+        {"suffix": "-own."},  # ends a one-label name with a dot
+        {"prefix": " pad-"},  # a space normalize_name strips at the front
+        {"suffix": "-tail "},
+        {"prefix": "ü-"},  # not ASCII: normalize_name spells it in punycode
+        {"wildcard_replacement": "stern-ß"},
+    ],
+)
+@pytest.mark.parametrize(
+    "name", ["api.example.com", "*.apps.example.com", "example", "a.b.c.example.org", "API.Example.com."]
+)
+def test_related_names_are_the_normalised_txt_names(affixes: dict[str, str], name: str) -> None:
+    registry = TXTRegistry("default", **affixes)
+    mapper = registry.mapper
+
+    assert registry.related_names(name) == {normalize_name(txt) for txt in mapper.txt_names(name)}
+    if mapper.keeps_names_normal and normalize_name(name) == name:
+        assert all(normalize_name(txt) == txt for txt in mapper.txt_names(name))

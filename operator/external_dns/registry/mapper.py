@@ -34,6 +34,7 @@ class AffixNameMapper:
     wildcard_replacement: str = ""
     #: Per supported type, in order: what :meth:`to_txt_name` puts before the first label, at its head, after it.
     _typed_affixes: tuple[tuple[str, str, str], ...] = field(init=False, repr=False, compare=False, default=())
+    _keeps_names_normal: bool = field(init=False, repr=False, compare=False, default=False)
 
     def __post_init__(self) -> None:
         if self.prefix and self.suffix:
@@ -52,6 +53,17 @@ class AffixNameMapper:
             for kind in (supported.lower() for supported in SUPPORTED_TYPES)
         )
         object.__setattr__(self, "_typed_affixes", affixes)
+        plain = all(
+            affix.isascii() and affix == affix.strip()
+            for affix in (self.prefix, self.suffix, self.wildcard_replacement)
+        )
+        object.__setattr__(self, "_keeps_names_normal", plain and not self.suffix.endswith("."))
+
+    @property
+    def keeps_names_normal(self) -> bool:
+        """Whether the TXT names of a normalised name are normalised too (what normalize_name would return):
+        affixes in plain lower-case ASCII without surrounding spaces, and no suffix ending the name with a dot."""
+        return self._keeps_names_normal
 
     @property
     def record_type_in_affix(self) -> bool:

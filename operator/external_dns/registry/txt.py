@@ -268,7 +268,9 @@ class TXTRegistry:
         if names is None:
             if len(self._related) >= _RELATED_NAMES_KEPT:
                 self._related.clear()
-            names = frozenset(map(normalize_name, self.mapper.txt_names(dns_name)))
+            names = frozenset(self.mapper.txt_names(dns_name))
+            if not (self.mapper.keeps_names_normal and normalize_name(dns_name) == dns_name):
+                names = frozenset(map(normalize_name, names))
             self._related[dns_name] = names
         return set(names)
 
