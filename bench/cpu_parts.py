@@ -64,9 +64,13 @@ class PreparingProvider(RFC2136Provider):
     async def apply_changes(self, zone: Zone, changes: Changes) -> ApplyOutcome:
         outcome = ApplyOutcome()
         started = time.process_time()
-        origin = dns.name.from_text(zone.name)
-        for groups in self._split(zone, changes, outcome):  # what the provider does in its threads
-            self._batch(origin, groups)
+        split = getattr(self, "_split", None)
+        if split is None:  # the provider before it built each message one ahead of sending (to compare)
+            cast(Any, self)._prepare(zone, changes, outcome)
+        else:
+            origin = dns.name.from_text(zone.name)
+            for groups in split(zone, changes, outcome):  # what the provider does in its threads
+                self._batch(origin, groups)
         self.prepared += time.process_time() - started
         return outcome
 
