@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import ipaddress
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -176,10 +177,25 @@ def suitable_type(target: str) -> RecordType:
     return RecordType.CNAME if not version else RecordType.A if version == 4 else RecordType.AAAA
 
 
-@functools.lru_cache(maxsize=4096)
+#: An IPv4 address as ipaddress accepts it: four decimal octets of at most 255 in ASCII digits, no leading zero.
+_OCTET = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4 = re.compile(rf"(?:{_OCTET}\.){{3}}{_OCTET}")
+
+
+def is_ipv4_text(target: str) -> bool:
+    """Whether ``target`` is an IPv4 address in the one text form ipaddress would print it in: matched, not parsed
+    (a cold start asks this of every target several times, and most targets are such addresses)."""
+    return _IPV4.fullmatch(target) is not None
+
+
 def ip_version(target: str) -> int:
-    """4 or 6 when ``target`` is an IP address, else 0. Cached: deriving one object parses its targets up to
-    three times (the record type, the source's and the final check), and a cold start derives every object."""
+    """4 or 6 when ``target`` is an IP address, else 0. Deriving one object asks this of its targets up to three
+    times (the record type, the source's and the final check), and a cold start derives every object."""
+    return 4 if is_ipv4_text(target) else _parsed_ip_version(target)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_ip_version(target: str) -> int:
     try:
         return ipaddress.ip_address(target).version
     except ValueError:

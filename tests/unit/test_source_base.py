@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections import OrderedDict
 from types import MappingProxyType
 from typing import Any
 
 import pytest
 
-from external_dns.endpoint import Endpoint, ObjectRef, ip_version, merge_endpoints
+from external_dns.endpoint import Endpoint, ObjectRef, ip_version, is_ipv4_text, merge_endpoints
 from external_dns.errors import ConfigError
 from external_dns.selectors import parse_selector
 from external_dns.sources.base import (
@@ -216,3 +217,33 @@ def test_an_object_is_any_mapping_not_only_a_dict(value: object, is_object: bool
     assert is_mapping(value) is is_object
     assert (reader.mapping(value, "spec") == value) is is_object
     assert len(reader.problems) == (0 if is_object or value is None else 1)
+
+
+TRICKY_TARGETS = [
+    "0.0.0.0", "255.255.255.255", "192.0.2.1", "10.0.0.10", "1.2.3.4", "100.64.0.1", "199.200.249.250",
+    "256.1.1.1", "1.2.3.256", "01.2.3.4", "1.02.3.4", "1.2.3.004", "00.1.2.3", "1.2.3", "1.2.3.4.5", "1..2.3",
+    ".1.2.3.4", "1.2.3.4.", " 1.2.3.4", "1.2.3.4 ", "1.2.3.4\n", "+1.2.3.4", "1.2.3.-4",
+    "\u0661.\u0662.\u0663.\u0664", "\uff11.2.3.4",  # digits, but not ASCII ones
+    "1.2.3.4/32", "0x1.2.3.4", "2001:db8::1", "::ffff:192.0.2.1", "::", "example.com", "", "1234.1.1.1",
+]  # fmt: skip
+
+
+def ipaddress_version(target: str) -> int:
+    try:
+        return ipaddress.ip_address(target).version
+    except ValueError:
+        return 0
+
+
+@pytest.mark.parametrize("target", TRICKY_TARGETS)
+def test_ip_version_matched_or_parsed_is_what_ipaddress_says(target: str) -> None:
+    assert ip_version(target) == ipaddress_version(target)
+    if is_ipv4_text(target):
+        assert str(ipaddress.ip_address(target)) == target  # the one text form: nothing to canonicalise
+
+
+def test_every_octet_value_and_spelling_is_told_as_ipaddress_does() -> None:
+    spellings = [str(n) for n in range(300)] + [f"0{n}" for n in range(10)] + [f"00{n}" for n in range(3)]
+    for octet in spellings:
+        target = f"10.{octet}.0.1"
+        assert ip_version(target) == ipaddress_version(target), target

@@ -17,7 +17,7 @@ import dns.rdtypes.IN.A
 import dns.rdtypes.IN.AAAA
 import dns.tokenizer
 
-from external_dns.endpoint import Endpoint, normalize_name
+from external_dns.endpoint import Endpoint, is_ipv4_text, normalize_name
 
 _NAME_TARGET_TYPES = frozenset(dns.rdatatype.from_text(kind) for kind in ("CNAME", "DNAME", "NS", "PTR"))
 _TXT_CHUNK = 255
@@ -81,6 +81,8 @@ def target_text(rdata: dns.rdata.Rdata) -> str:
 
 def canonical(record_type: str, target: str) -> str:
     """The target as AXFR will return it; unparseable targets are left for apply_changes to report."""
+    if record_type == "A" and is_ipv4_text(target):
+        return target  # already ipaddress's text form
     try:
         if record_type in ("A", "AAAA"):
             return str(ipaddress.ip_address(target))
