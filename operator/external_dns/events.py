@@ -68,8 +68,9 @@ class EventSink:
     def record(self, event: RecordEvent) -> None:
         if event.reason not in self.enabled or self.muted:
             return
-        log = logger.warning if event.type == "Warning" else logger.info
-        log("%s %s on %s: %s", event.reason, event.action, event.ref.display, event.message)
+        level = logging.WARNING if event.type == "Warning" else logging.INFO
+        if logger.isEnabledFor(level):  # the ref's display is built only for a line that is written
+            logger.log(level, "%s %s on %s: %s", event.reason, event.action, event.ref.display, event.message)
         self.sent.append(event)
         if len(self.sent) > 1000:
             del self.sent[:500]

@@ -34,14 +34,19 @@ class ZoneReporter:
         self._mismatches: dict[EndpointKey, tuple[str, str, str, str]] = {}
 
     def applied(self, applied: Changes) -> None:
+        # A change's line is built only when it is written (a first sync applies one per record).
+        logged = logger.isEnabledFor(logging.INFO)
         for ep in applied.create:
-            logger.info("CREATE %s (zone %s)", _line(ep), self.zone_label)
+            if logged:
+                logger.info("CREATE %s (zone %s)", _line(ep), self.zone_label)
             self._emit(ep.refs, Reason.READY, Action.CREATED, f"Created {ep.describe()}")
         for old, new in zip(applied.update_old, applied.update_new, strict=True):
-            logger.info("UPDATE %s (was %s) (zone %s)", _line(new), ", ".join(old.targets), self.zone_label)
+            if logged:
+                logger.info("UPDATE %s (was %s) (zone %s)", _line(new), ", ".join(old.targets), self.zone_label)
             self._emit(new.refs, Reason.READY, Action.UPDATED, f"Updated {new.describe()}")
         for ep in applied.delete:
-            logger.info("DELETE %s (zone %s)", _line(ep), self.zone_label)
+            if logged:
+                logger.info("DELETE %s (zone %s)", _line(ep), self.zone_label)
             self._emit(self._refs_of_deleted(ep), Reason.DELETED, Action.DELETED, f"Deleted {ep.describe()}")
 
     def failed(self, planned: Changes, outcome: ApplyOutcome, failed_names: set[str]) -> list[tuple[Endpoint, str]]:

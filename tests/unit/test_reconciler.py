@@ -863,3 +863,26 @@ async def test_reading_a_big_zone_leaves_the_event_loop_free_while_the_cache_is_
     await asyncio.gather(counter, return_exceptions=True)
     assert len(rig.worker.cache) == 20_000
     assert during > 10, f"the loop ran {during} times while 20,000 records were indexed"
+
+
+async def test_applied_changes_and_their_events_are_logged_at_info_and_only_then(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The lines are built only for a level that writes them: at info each applied change and its event is one
+    line; at warning neither (and the change is applied and its event recorded all the same)."""
+    rig = make_rig()
+    await rig.worker.load()
+    caplog.set_level(logging.WARNING)
+
+    await rig.worker.sync(rig.want(WEB, wanted("web.example.com", "203.0.113.10")))
+
+    assert caplog.messages == []
+    assert [event.reason for event in rig.sent()] == [Reason.READY]
+    caplog.set_level(logging.INFO)
+
+    await rig.worker.sync(rig.want(WEB, wanted("web.example.com", "203.0.113.11")))
+
+    assert "UPDATE A web.example.com -> 203.0.113.11 (was 203.0.113.10) (zone example.com)" in caplog.messages
+    assert 'RecordReady Updated on Service default/web: Updated A record "web.example.com" -> 203.0.113.11' in (
+        caplog.messages
+    )
