@@ -25,7 +25,7 @@ from external_dns.kinds import READ_BY_LABELS, Resource, SourceKind, watched_res
 from external_dns.kube import KubeClient
 from external_dns.model import Zone, ZoneRouter
 from external_dns.plan import PlanSettings
-from external_dns.providers.base import DomainFiltering, Provider
+from external_dns.providers.base import DomainFiltering, FollowingChanges, Provider
 from external_dns.reconciler import ZoneWorker
 from external_dns.recordstate import RecordStates
 from external_dns.registry import Registry
@@ -34,6 +34,7 @@ from external_dns.sources.base import SourceResult, SourceSettings, object_ref, 
 from external_dns.standby import StandbyMemory
 from external_dns.store import Lookups, Obj, ObjectStore, PackedObject, object_id
 from external_dns.tasks import cancel_all
+from external_dns.zonesahead import ZonesAhead
 from external_dns.zonework import ReconcilerSettings, SyncResult
 
 logger = logging.getLogger(__name__)
@@ -98,9 +99,8 @@ class Application:
         self.standby = StandbyMemory()
         #: Another replica leads (peering.py): no worker runs and no event is posted here.
         self.standing_by = False
-        #: Zones read ahead of a takeover (peering.py saw the leader fall silent), kept until start or discard.
-        self._preloaded: dict[Zone, ZoneWorker] = {}
-        self._preload_task: asyncio.Task[None] | None = None
+        #: Zones read ahead of the start or a takeover, or followed while standing by (zonesahead.py).
+        self.zones_ahead = ZonesAhead(self._new_workers)
         #: The periodic re-LIST when it outlives the workers (a warm standby keeps its stores current).
         self._relist_task: asyncio.Task[None] | None = None
         self.listed = asyncio.Event()
@@ -311,30 +311,20 @@ class Application:
 
     def begin_preload(self, attempts: int | None = None) -> None:
         """Read every zone ahead of a takeover (peering.py) or of the start (the LIST runs): start reads none again."""
-        self.discard_preload()
-        self._preload_task = asyncio.create_task(self._preload(attempts), name="zone-preload")
+        self.zones_ahead.read_ahead(attempts)
 
     def discard_preload(self) -> None:
         """The leader spoke again: zones read ahead would go stale."""
-        if self._preload_task is not None:
-            self._preload_task.cancel()
-            self._preload_task = None
-        self._preloaded = {}
+        self.zones_ahead.discard()
 
-    async def _preload(self, attempts: int | None) -> None:
-        workers = await self._new_workers()
-        await asyncio.gather(*(worker.load(attempts) for worker in workers.values()), return_exceptions=True)
-        self._preloaded = workers
-        logger.info("Zones read ahead of a takeover: %s", ", ".join(w.label for w in workers.values()))
+    def follow_zones(self) -> None:
+        """A warm standby keeps its zone caches current while standing by, when the provider can follow changes
+        (then its takeover reads no zone whole); otherwise its zones are read ahead when the leader falls silent."""
+        if isinstance(self.provider, FollowingChanges) and self.standing_by:
+            self.zones_ahead.follow()
 
     async def build_workers(self) -> None:
-        if self._preload_task is not None:  # a takeover during the read ahead: finish it rather than read again
-            task, self._preload_task = self._preload_task, None
-            await asyncio.gather(task, return_exceptions=True)
-        if self._preloaded:
-            self.workers, self._preloaded = self._preloaded, {}
-            return
-        self.workers = await self._new_workers()
+        self.workers = await self.zones_ahead.take() or await self._new_workers()
         logger.info("Managing zones: %s", ", ".join(z.name or "." for z in self.workers) or "(none)")
 
     async def _new_workers(self) -> dict[Zone, ZoneWorker]:
@@ -398,7 +388,9 @@ class Application:
         await cancel_all(tasks)
         self.workers = {}
         self.status_refresher = None
-        if self._relist_task is None:
+        if self._relist_task is not None:  # a warm standby again: its zones are followed again, read whole first
+            self.follow_zones()
+        else:
             self.listed.clear()  # the stores go stale while Kopf pauses this replica (kopf run --peering)
 
     async def sync_once(self) -> list[SyncResult]:
@@ -437,7 +429,7 @@ class Application:
             self.status_refresher.refresh()
 
     async def close(self) -> None:
-        self.discard_preload()
+        self.zones_ahead.close()
         await cancel_all([*self._tasks, *([self._relist_task] if self._relist_task is not None else [])])
         await self.events.close()
         if self.wiring.status is not None:

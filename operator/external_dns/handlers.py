@@ -212,6 +212,7 @@ def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
             catch_up = state.catch_up = CatchUpWatch(app, kube)
             await app.list_all(kube, first_page=catch_up.follow)
             app.start_relisting(kube)
+            app.follow_zones()  # its zone caches too, where the provider can follow changes (zonesahead.py)
             state.gate = gate
             app.standby.recent_window = 2 * config.peering_lifetime  # what a leader that died may not have written
 

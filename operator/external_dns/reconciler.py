@@ -12,26 +12,25 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import random
 import time
 from collections.abc import Awaitable, Iterable
 from typing import TypeVar
 
 from external_dns import metrics
 from external_dns.desired import DesiredState
-from external_dns.endpoint import OWNED_RECORD_LABEL, Endpoint, EndpointKey, normalize_name
+from external_dns.endpoint import Endpoint, normalize_name
 from external_dns.errors import AmbiguousProviderError, ProviderBusy, ProviderError
 from external_dns.events import EventSink
 from external_dns.guards.mass_deletion import MassDeletionGuard, count_owned
 from external_dns.guards.namespace_isolation import NamespaceIsolation
 from external_dns.model import ApplyOutcome, Changes, Zone, ZoneRouter
 from external_dns.plan import Plan, PlanSettings
-from external_dns.providers.base import CountingRecords, Provider, RemotelyAdjusting
+from external_dns.providers.base import CountingRecords, FollowingChanges, Provider, RemotelyAdjusting
 from external_dns.registry import Registry
 from external_dns.reporting import ZoneReporter, describe_changes
 from external_dns.zonecache import ZoneCache
 from external_dns.zoneplan import PlanCheck, ZonePlan, names_read, plan_zone, provider_adjust
-from external_dns.zonework import ReconcilerSettings, SyncResult
+from external_dns.zonework import DependsOnApply, ReconcilerSettings, SyncResult, resync_delay, unapplied
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -172,9 +171,7 @@ class ZoneWorker:
                 await self.sync(names)
 
     def _resync_delay(self) -> float:
-        """The resync interval with +-10% jitter: many zones must not list their records at the same moment
-        (Route 53 allows 5 requests per second per account)."""
-        return self.settings.resync_interval * random.uniform(0.9, 1.1)
+        return resync_delay(self.settings)
 
     async def _resync(self) -> None:
         if await self._nothing_added_or_removed():
@@ -213,11 +210,25 @@ class ZoneWorker:
 
     async def _read_whole(self) -> list[Endpoint]:
         """Read the whole zone from the provider into the cache (raises ProviderError when it cannot)."""
-        records = await self._timed("records", self.provider.records(self.zone))
-        await self.cache.refill(records)
+        if isinstance(self.provider, FollowingChanges):  # with its version: a standby follows the zone from it
+            records, version = await self._timed("records", self.provider.versioned_records(self.zone))
+        else:
+            records, version = await self._timed("records", self.provider.records(self.zone)), None
+        await self.cache.refill(records, version)
         self._read_at = asyncio.get_running_loop().time()
         self._reload_before_sync = False  # just read: no need to read again after an ambiguous failure
         return records
+
+    async def follow(self) -> None:
+        """Standing by (zonefollow.py): patch the cache with what changed at the provider since it was read, or read
+        the zone whole when the provider cannot tell (raises ProviderError when neither can be done now)."""
+        changes = None
+        if self.cache.version is not None and isinstance(self.provider, FollowingChanges):
+            changes = await self._timed("changes_since", self.provider.changes_since(self.zone, self.cache.version))
+        if changes is None:
+            await self._read_whole()
+        else:
+            await self.cache.follow(changes)
 
     async def sync_all(self) -> SyncResult:
         """Plan the whole zone: every name the provider holds and every name wanted in it."""
@@ -321,8 +332,8 @@ class ZoneWorker:
         finally:
             outcome = await applying
         self._reload_before_sync = self._reload_before_sync or outcome.ambiguous
-        failed_keys, error_names = self._failures(ep for ep, _ in outcome.failed)
-        deferred_keys, deferred_names = self._failures(outcome.deferred)
+        failed_keys, error_names = unapplied(ep for ep, _ in outcome.failed)
+        deferred_keys, deferred_names = unapplied(outcome.deferred)
         failed_names = error_names | deferred_names
         self.cache.apply(planned.batch, failed_keys | deferred_keys)
         applied = planned.changes.without(failed_names)
@@ -364,12 +375,12 @@ class ZoneWorker:
 
         def check(plan: Plan) -> Plan:
             if plan.changes.delete:
-                raise _DependsOnApply  # before the guard sees it: a held delete must be judged after the apply
+                raise DependsOnApply  # before the guard sees it: a held delete must be judged after the apply
             return self.deletion_guard.check(plan, names, self._owned_records)
 
         try:
             return await self._plan(names, check)
-        except _DependsOnApply:
+        except DependsOnApply:
             return None
 
     async def _apply(self, batch: Changes) -> ApplyOutcome:
@@ -408,17 +419,6 @@ class ZoneWorker:
             return await self._timed("adjust_endpoints", adjusting)
         return await adjusting
 
-    def _failures(self, endpoints: Iterable[Endpoint]) -> tuple[set[EndpointKey], set[str]]:
-        """The keys of the endpoints not applied, and the names to retry (an ownership TXT's record's name too)."""
-        keys: set[EndpointKey] = set()
-        names: set[str] = set()
-        for endpoint in endpoints:
-            keys.add(endpoint.key)
-            names.add(endpoint.key.name)
-            if OWNED_RECORD_LABEL in endpoint.labels:
-                names.add(normalize_name(endpoint.labels[OWNED_RECORD_LABEL]))
-        return keys, names
-
     def _settled(self, names: set[str], failed_names: set[str]) -> None:
         done = names - failed_names
         self._retry -= done  # a failed name applied since (by a newer change) no longer waits for its retry
@@ -445,6 +445,3 @@ class ZoneWorker:
     async def _timed(self, operation: str, call: Awaitable[T]) -> T:
         return await metrics.provider_call(self.provider.name, operation, call)
 
-
-class _DependsOnApply(Exception):
-    """A plan made ahead turned out to delete: it is dropped and made again after the apply."""

@@ -2,7 +2,8 @@
 
 The reconciler plans against this cache instead of listing the provider on every change: a steady state costs
 one write per batch and no read. The periodic resync replaces the cache with a fresh listing, which catches
-changes made behind the operator's back.
+changes made behind the operator's back. A warm standby keeps its caches current with the changes another
+replica makes, when the provider can say what changed since a version (:meth:`ZoneCache.follow`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Collection, Iterable
 # NOTHING: what every cached record holds as labels (and, mostly, as provider-specific properties).
 from external_dns.endpoint import NOTHING, Endpoint, EndpointKey
 from external_dns.model import Changes
+from external_dns.providers.base import ZoneChanges
 
 #: Records a zone read indexes on the event loop (about 75 us each here: under 0.1 s); more go to a thread.
 INDEXED_ON_THE_LOOP_AT_MOST = 1_000
@@ -29,26 +31,46 @@ class ZoneCache:
     def __init__(self) -> None:
         self._by_name: dict[str, tuple[Endpoint, ...]] = {}
         self.loaded = False
+        #: The provider's version of the zone the cache holds (providers/base.FollowingChanges), None when unknown:
+        #: never read with one, or patched with changes of this replica's own since.
+        self.version: int | None = None
 
     def __len__(self) -> int:
         return sum(len(records) for records in self._by_name.values())
 
-    def replace(self, records: Iterable[Endpoint]) -> None:
-        """Everything the provider listed. A record set listed twice is kept once with the targets of both, so
-        that duplicates the provider holds stay visible to the planner, which then plans them away."""
+    def replace(self, records: Iterable[Endpoint], version: int | None = None) -> None:
+        """Everything the provider listed (at ``version``). A record set listed twice is kept once with the targets
+        of both, so that duplicates the provider holds stay visible to the planner, which then plans them away."""
         self._by_name = _index(records)
         self.loaded = True
+        self.version = version
 
-    async def refill(self, records: Collection[Endpoint]) -> None:
+    async def refill(self, records: Collection[Endpoint], version: int | None = None) -> None:
         """:meth:`replace`, with the index of a large zone built in a thread: 100,000 records take seconds, and on
         the event loop they would hold back the peering keep-alive and every change meanwhile. The cache stays
         whole (the previous listing) until the new index is in. A small zone is indexed at once (a thread hop
         would cost more than its index; and a test's fake clock cannot see a thread's time)."""
         if len(records) <= INDEXED_ON_THE_LOOP_AT_MOST:
-            self.replace(records)
+            self.replace(records, version)
             return
         self._by_name = await asyncio.to_thread(_index, records)
         self.loaded = True
+        self.version = version
+
+    async def follow(self, changes: ZoneChanges) -> None:
+        """Patch the cache with what changed at the provider since :attr:`version` (or refill it from the whole zone
+        the provider sent instead). Each step's removed values go before its added ones, step after step, as the
+        provider made them; many changes are applied in a thread, as a whole read is indexed (nothing else reads
+        a standby's cache meanwhile)."""
+        if changes.whole is not None:
+            await self.refill(changes.whole, changes.version)
+            return
+        values = sum(len(removed) + len(added) for removed, added in changes.steps)
+        if values <= INDEXED_ON_THE_LOOP_AT_MOST:
+            _follow(self._by_name, changes)
+        else:
+            await asyncio.to_thread(_follow, self._by_name, changes)
+        self.version = changes.version
 
     def names(self) -> set[str]:
         return set(self._by_name)
@@ -65,6 +87,7 @@ class ZoneCache:
 
     def apply(self, changes: Changes, failed: Collection[EndpointKey] = ()) -> None:
         """Patch the cache with what the provider applied (everything but ``failed``)."""
+        self.version = None  # the provider is past the version read, by these changes: following is not exact
         for record in (*changes.delete, *changes.update_old):
             if record.key not in failed:
                 self._drop(record.key)
@@ -93,6 +116,44 @@ def _index(records: Iterable[Endpoint]) -> dict[str, tuple[Endpoint, ...]]:
             record = known.with_(targets=known.targets + record.targets)
         _put(by_name, record)
     return by_name
+
+
+def _follow(by_name: dict[str, tuple[Endpoint, ...]], changes: ZoneChanges) -> None:
+    """Each value removed, then each added (records of one target each: a record set changes value by value)."""
+    for removed, added in changes.steps:
+        for value in removed:
+            _remove_value(by_name, value)
+        for value in added:
+            _add_value(by_name, value)
+
+
+def _remove_value(by_name: dict[str, tuple[Endpoint, ...]], value: Endpoint) -> None:
+    key = value.key
+    name = key.name
+    held = next((record for record in by_name.get(name, ()) if record.key == key), None)
+    if held is None:
+        return
+    targets = tuple(target for target in held.targets if target not in value.targets)
+    if targets:
+        _put(by_name, held.with_(targets=targets))
+        return
+    kept = tuple(record for record in by_name[name] if record.key != key)
+    if kept:
+        by_name[name] = kept
+    else:
+        del by_name[name]
+
+
+def _add_value(by_name: dict[str, tuple[Endpoint, ...]], value: Endpoint) -> None:
+    """The value joins its record set; the set's TTL is the added value's (a record set has one TTL)."""
+    key = value.key
+    name = key.name
+    held = next((record for record in by_name.get(name, ()) if record.key == key), None)
+    if held is None:
+        _put(by_name, value, key)
+        return
+    targets = held.targets + tuple(target for target in value.targets if target not in held.targets)
+    _put(by_name, held.with_(targets=targets, ttl=value.ttl))
 
 
 def _put(by_name: dict[str, tuple[Endpoint, ...]], record: Endpoint, key: EndpointKey | None = None) -> None:

@@ -6,9 +6,11 @@ settings and read results without the worker's machinery.
 
 from __future__ import annotations
 
+import random
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from external_dns.endpoint import Endpoint
+from external_dns.endpoint import OWNED_RECORD_LABEL, Endpoint, EndpointKey, normalize_name
 from external_dns.guards.mass_deletion import DeletionLimit
 from external_dns.model import Changes
 
@@ -43,3 +45,27 @@ class SyncResult:
     skipped: int = 0
     #: The zone could not be read at all.
     error: str = ""
+
+
+def unapplied(endpoints: Iterable[Endpoint]) -> tuple[set[EndpointKey], set[str]]:
+    """The keys of the endpoints a provider did not apply, and the names to retry (an ownership TXT's record's
+    name too)."""
+    keys: set[EndpointKey] = set()
+    names: set[str] = set()
+    for endpoint in endpoints:
+        keys.add(endpoint.key)
+        names.add(endpoint.key.name)
+        if OWNED_RECORD_LABEL in endpoint.labels:
+            names.add(normalize_name(endpoint.labels[OWNED_RECORD_LABEL]))
+    return keys, names
+
+
+def resync_delay(settings: ReconcilerSettings) -> float:
+    """The resync interval with +-10% jitter: many zones must not list their records at the same moment (Route 53
+    allows 5 requests per second per account)."""
+    return settings.resync_interval * random.uniform(0.9, 1.1)
+
+
+class DependsOnApply(Exception):
+    """A plan made ahead (the zone worker's _plan_ahead) turned out to delete: it is dropped and made again after
+    the apply."""

@@ -9,7 +9,7 @@ import pytest
 
 from external_dns import zonecache
 from external_dns.endpoint import OWNER_LABEL, Endpoint, ObjectRef
-from external_dns.providers.base import Changes
+from external_dns.providers.base import Changes, ZoneChanges
 from external_dns.zonecache import INDEXED_ON_THE_LOOP_AT_MOST, ZoneCache
 
 REF = ObjectRef("Service", "v1", "default", "web")
@@ -111,3 +111,64 @@ async def test_a_small_zone_is_indexed_on_the_loop_and_a_large_one_in_a_thread(m
     assert threaded == [] and len(cache) == len(small)
     await cache.refill(large)
     assert threaded == [len(large)] and len(cache) == len(large) and cache.loaded
+
+
+def ttl(record: Endpoint, value: int) -> Endpoint:
+    return record.with_(ttl=value)
+
+
+@pytest.mark.parametrize(
+    ("held", "steps", "after"),
+    [
+        pytest.param(
+            [a("web.example.com", "192.0.2.1", "192.0.2.2")],
+            [((a("web.example.com", "192.0.2.1"),), (a("web.example.com", "192.0.2.3"),))],
+            [a("web.example.com", "192.0.2.2", "192.0.2.3")],
+            id="a value of a set is replaced by another, the rest of the set kept",
+        ),
+        pytest.param(
+            [a("web.example.com", "192.0.2.1"), Endpoint("web.example.com", "TXT", ('"x"',))],
+            [((a("web.example.com", "192.0.2.1"),), ())],
+            [Endpoint("web.example.com", "TXT", ('"x"',))],
+            id="the last value of a set removes the set, not the name's other sets",
+        ),
+        pytest.param(
+            [a("web.example.com", "192.0.2.1")],
+            [((a("web.example.com", "192.0.2.1"), Endpoint("web.example.com", "TXT", ('"x"',))), ())],
+            [],
+            id="the name goes with its last set; a value not held is ignored",
+        ),
+        pytest.param(
+            [ttl(a("web.example.com", "192.0.2.1"), 300)],
+            [((), (ttl(a("Web.Example.com", "192.0.2.2"), 600),))],
+            [ttl(a("web.example.com", "192.0.2.1", "192.0.2.2"), 600)],
+            id="an added value joins its set under the set's new TTL, whatever the name's case",
+        ),
+        pytest.param(
+            [],
+            [
+                ((), (a("new.example.com", "192.0.2.1"),)),
+                ((a("new.example.com", "192.0.2.1"),), (a("new.example.com", "192.0.2.2"),)),
+            ],
+            [a("new.example.com", "192.0.2.2")],
+            id="steps apply in order, each removing before adding",
+        ),
+    ],
+)
+async def test_follow_patches_the_cache_value_by_value(
+    held: list[Endpoint], steps: Any, after: list[Endpoint]
+) -> None:
+    cache = ZoneCache()
+    cache.replace(held, version=1)
+    await cache.follow(ZoneChanges(version=2, steps=tuple(steps)))
+    assert {(r.key, r.targets, r.ttl) for r in cache.all()} == {(r.key, r.targets, r.ttl) for r in after}
+    assert cache.version == 2
+
+
+async def test_follow_refills_from_a_whole_zone_and_apply_forgets_the_version() -> None:
+    cache = ZoneCache()
+    cache.replace([a("old.example.com", "192.0.2.1")], version=1)
+    await cache.follow(ZoneChanges(version=7, whole=[a("new.example.com", "192.0.2.2")]))
+    assert (cache.names(), cache.version) == ({"new.example.com"}, 7)
+    cache.apply(Changes(create=[a("mine.example.com", "192.0.2.3")]))
+    assert cache.version is None  # the provider moved past version 7 by this replica's own write

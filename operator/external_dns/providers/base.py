@@ -13,13 +13,24 @@ ordinary TXT endpoints here, with their value in ``targets[0]`` including the li
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from external_dns.domain_filter import DomainFilter
 from external_dns.endpoint import Endpoint
 from external_dns.model import ApplyOutcome, Changes, Zone
 
-__all__ = ["ApplyOutcome", "Changes", "CountingRecords", "DomainFiltering", "Provider", "RemotelyAdjusting", "Zone"]
+__all__ = [
+    "ApplyOutcome",
+    "Changes",
+    "CountingRecords",
+    "DomainFiltering",
+    "FollowingChanges",
+    "Provider",
+    "RemotelyAdjusting",
+    "Zone",
+    "ZoneChanges",
+]
 
 
 @runtime_checkable
@@ -72,6 +83,42 @@ class CountingRecords(Protocol):
     """
 
     async def record_count(self, zone: Zone) -> int | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneChanges:
+    """What a zone's records became since a version (:class:`FollowingChanges`).
+
+    Either ``steps``: one (removed, added) pair per change the provider made, oldest first, each record with one
+    target (a change removes or adds single values of a record set; an added value's TTL is the set's now); or
+    ``whole``: every record of the zone, when the provider sent it whole instead (it keeps no history that far
+    back). No steps and no ``whole``: nothing changed.
+    """
+
+    version: int
+    steps: tuple[tuple[tuple[Endpoint, ...], tuple[Endpoint, ...]], ...] = ()
+    whole: list[Endpoint] | None = None
+
+
+@runtime_checkable
+class FollowingChanges(Protocol):
+    """A provider that can say cheaply what changed in a zone since a version of it (RFC2136: the SOA serial and
+    IXFR), so that a warm standby keeps its zone caches current while another replica writes, and its takeover
+    reads no zone whole. A provider without it has its zones read whole ahead of a takeover (peering.py).
+
+    The records, their form and the TXT registry's records included, are exactly what ``records`` returns: a cache
+    read with ``versioned_records`` and patched with every ``changes_since`` holds what ``records`` would read.
+    """
+
+    async def versioned_records(self, zone: Zone) -> tuple[list[Endpoint], int]:
+        """``records`` and the zone's version they were read at."""
+        ...
+
+    async def changes_since(self, zone: Zone, version: int) -> ZoneChanges | None:
+        """What changed since ``version``; None when the provider cannot tell (refused, history gone, version
+        ahead of the zone's): the caller reads the zone whole. Raises ProviderError when the provider cannot be
+        asked (the caller tries again later)."""
+        ...
 
 
 @runtime_checkable

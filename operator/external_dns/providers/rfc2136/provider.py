@@ -5,7 +5,8 @@ deliberate differences:
 
 - Records are read by AXFR over TCP, TSIG-signed unless ``--rfc2136-insecure``; MX and SRV are read too
   (upstream skips them, so it re-creates them on every loop). TXT values come back with their literal double
-  quotes, the form the TXT registry parses. With ``--rfc2136-axfr=false`` nothing is read, as upstream.
+  quotes, the form the TXT registry parses. With ``--rfc2136-axfr=false`` nothing is read, as upstream. A warm
+  standby follows a zone it read by the SOA serial and IXFR (reading.py).
 - A record and its ownership TXT always travel in the same UPDATE message, which the server applies
   atomically. Messages hold at most ``batch_change_size`` such groups and stay under the 64 KiB limit.
 - A message the server refuses (BIND refuses a whole UPDATE for one name that fails check-names, say) is split
@@ -30,6 +31,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import dns.exception
 import dns.message
@@ -54,7 +56,8 @@ from external_dns.errors import (
     ProviderError,
     TransientProviderError,
 )
-from external_dns.providers.base import ApplyOutcome, Changes, Zone
+from external_dns.providers.base import ApplyOutcome, Changes, Zone, ZoneChanges
+from external_dns.providers.rfc2136 import reading
 from external_dns.providers.rfc2136.connection import UpdateConnection
 from external_dns.providers.rfc2136.rdata import (
     Action,
@@ -62,23 +65,18 @@ from external_dns.providers.rfc2136.rdata import (
     canonical,
     name_length,
     operations_for,
-    target_text,
     wire_size,
 )
 from external_dns.providers.splitting import apply_bisecting
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: TTL written when neither the endpoint nor ``--rfc2136-min-ttl`` sets one (see the module docstring).
 DEFAULT_TTL = 300
 
 #: ``--rfc2136-tsig-secret-alg`` values ExternalDNS accepts.
 TSIG_ALGORITHMS = ("hmac-sha1", "hmac-sha224", "hmac-sha256", "hmac-sha384", "hmac-sha512")
-
-#: Record types read back by AXFR (SOA and the zone apex NS are never reported).
-READ_TYPES = frozenset(
-    dns.rdatatype.from_text(kind) for kind in ("A", "AAAA", "CNAME", "DNAME", "TXT", "NS", "PTR", "MX", "SRV")
-)
 
 #: A DNS message over TCP is at most 65535 bytes; room is kept for the header, zone section and TSIG record.
 _MAX_MESSAGE = 65535
@@ -142,6 +140,11 @@ class RFC2136Stats:
 
     updates_sent: int = 0
     axfrs: int = 0
+    #: Serial checks of a followed zone (SOA queries), and the IXFRs they led to (reading.py).
+    serial_checks: int = 0
+    ixfrs: int = 0
+    #: IXFRs the server answered with the whole zone (it keeps no history that far back).
+    ixfrs_answered_whole: int = 0
     #: TCP connections opened to send UPDATEs (one per batch unless the server closes it).
     connections: int = 0
 
@@ -183,6 +186,14 @@ class RFC2136Provider:
             self._keyname = dns.name.from_text(settings.tsig_keyname)
             algorithm = dns.name.from_text(settings.tsig_secret_alg.lower())
             self._keyring = {self._keyname: dns.tsig.Key(self._keyname, settings.tsig_secret, algorithm)}
+        self._server = reading.Server(
+            settings.host,
+            settings.port,
+            settings.timeout,
+            self._keyring,
+            self._keyname,
+            settings.tsig_secret_alg.lower(),
+        )
         if not settings.axfr:
             log.warning("--rfc2136-axfr is off: existing records cannot be read, records are only created")
 
@@ -192,12 +203,38 @@ class RFC2136Provider:
 
     async def records(self, zone: Zone) -> list[Endpoint]:
         """Every record of the zone, read by AXFR (in a thread: parsing is CPU-bound)."""
+        records, _ = await self.versioned_records(zone)
+        return records
+
+    async def versioned_records(self, zone: Zone) -> tuple[list[Endpoint], int]:
+        """:meth:`records`, and the SOA serial they were read at (providers/base.FollowingChanges)."""
         if not self.settings.axfr:
-            return []
+            return [], 0
+        origin = dns.name.from_text(zone.name or ".")
+        records, serial = await self._reading(zone, "AXFR", reading.whole_zone, self._server, origin)
+        self.stats.axfrs += 1
+        return records, serial
+
+    async def changes_since(self, zone: Zone, version: int) -> ZoneChanges | None:
+        """The changes since the SOA serial ``version``: a SOA query, and an IXFR when the serial moved (reading.py).
+        None (read the zone whole) with --rfc2136-axfr=false, or when the server cannot send the changes."""
+        if not self.settings.axfr:
+            return None
+        origin = dns.name.from_text(zone.name or ".")
+        changes = await self._reading(zone, "IXFR", reading.changes_since, self._server, origin, version)
+        self.stats.serial_checks += 1
+        if changes is None or changes.version != version:
+            self.stats.ixfrs += 1
+        if changes is not None and changes.whole is not None:
+            self.stats.ixfrs_answered_whole += 1
+        return changes
+
+    async def _reading(self, zone: Zone, kind: str, read: Callable[..., T], *args: object) -> T:
+        """Run a blocking read in a thread, its failures as provider errors."""
         where = f"{self.settings.host}:{self.settings.port}"
-        what = f"AXFR of zone {zone.name or '.'!r} from {where}"
+        what = f"{kind} of zone {zone.name or '.'!r} from {where}"
         try:
-            endpoints = await asyncio.to_thread(self._transfer, zone)
+            return await asyncio.to_thread(read, *args)
         except (OSError, EOFError, dns.exception.Timeout) as error:
             raise TransientProviderError(f"{what} failed: {error or type(error).__name__}") from error
         except dns.query.TransferError as error:
@@ -209,8 +246,6 @@ class RFC2136Provider:
             ) from error
         except dns.exception.DNSException as error:
             raise ProviderError(f"{what} failed: {error}") from error
-        self.stats.axfrs += 1
-        return endpoints
 
     async def apply_changes(self, zone: Zone, changes: Changes) -> ApplyOutcome:
         """Send the batch as few TSIG-signed UPDATE messages; failure rules are in the module docstring."""
@@ -254,36 +289,6 @@ class RFC2136Provider:
 
     async def close(self) -> None:
         """Nothing to release: every exchange opens its own TCP connection."""
-
-    # Reading -------------------------------------------------------------------------------------------
-
-    def _transfer(self, zone: Zone) -> list[Endpoint]:
-        origin = dns.name.from_text(zone.name or ".")
-        transfer = dns.query.xfr(
-            self.settings.host,
-            origin,
-            port=self.settings.port,
-            timeout=self.settings.timeout,
-            keyring=self._keyring,
-            keyname=self._keyname,
-            relativize=False,
-            keyalgorithm=self.settings.tsig_secret_alg.lower(),
-        )
-        # AXFR may split one RRset over several messages: merge per (name, type), keeping the first TTL.
-        merged: dict[tuple[str, str], tuple[int, list[str]]] = {}
-        for message in transfer:
-            for rrset in message.answer:
-                if rrset.rdtype not in READ_TYPES:
-                    continue
-                if rrset.rdtype == dns.rdatatype.NS and rrset.name == origin:
-                    continue
-                key = (rrset.name.to_text(omit_final_dot=True), dns.rdatatype.to_text(rrset.rdtype))
-                _, targets = merged.setdefault(key, (rrset.ttl, []))
-                targets.extend(target for target in map(target_text, rrset) if target not in targets)
-        return [
-            Endpoint(dns_name=name, record_type=kind, targets=tuple(targets), ttl=ttl)
-            for (name, kind), (ttl, targets) in merged.items()
-        ]
 
     # Writing -------------------------------------------------------------------------------------------
 
