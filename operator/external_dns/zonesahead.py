@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable
 from external_dns.errors import ProviderError
 from external_dns.model import Zone
 from external_dns.reconciler import ZoneWorker
+from external_dns.zonecache import ZoneCache
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +79,10 @@ class ZonesAhead:
         if following:
             await asyncio.gather(*(self._last_step(worker) for worker in workers.values()))
         return workers
+
+    def caches(self) -> dict[Zone, ZoneCache]:
+        """What is held of each zone read or followed so far (none while the first reads run)."""
+        return {zone: worker.cache for zone, worker in self._workers.items()}
 
     def close(self) -> None:
         self.following = False

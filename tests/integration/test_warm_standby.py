@@ -1,5 +1,6 @@
 """Warm standby under ``external-dns --peering``: the standby follows every change while the leader writes, posts
-nothing, and takes over after the leader dies without listing anything again.
+nothing, and takes over after the leader dies without listing anything again; its zone caches follow the zone
+(RFC2136: SOA serial and IXFR), so the takeover reads no zone whole either.
 
 The leader is the real command line in a process (so it can be SIGKILLed); the standby runs in this process
 (tests.harness.OperatorThread) so the test can read its stores. Both talk to one local API server, whose every
@@ -17,13 +18,18 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp.web
+import dns.query
+import dns.update
 import pytest
 from tests.backends.bind import BindServer
+from tests.backends.ixfr_refusing import ixfr_refusing
 from tests.builders import lb_service
 from tests.harness import OperatorThread, operator_settings, wait_for
 from tests.integration.test_ha_failover import Replica, a_record, service_ip
+from tests.integration.test_rfc2136_provider import ZONE, provider_for
 
 from external_dns.desired import ObjectKey
+from external_dns.endpoint import Endpoint
 from external_dns.handlers import running
 from external_dns.providers.rfc2136.provider import RFC2136Provider
 from external_dns.testing import local_cluster_in_thread
@@ -79,8 +85,39 @@ def wanted_targets(op: OperatorThread, name: str) -> set[str]:
     return {target for endpoint in endpoints for target in endpoint.targets}
 
 
+def foreign_update(bind: BindServer) -> None:
+    """Another writer adds a record of its own, as behind the operator's back."""
+    info = bind.info
+    message = dns.update.UpdateMessage("example.com", keyring=bind.keyring(), keyalgorithm=info.key_algorithm)
+    message.add("foreign", 300, "A", "198.51.100.7")
+    assert dns.query.tcp(message, info.host, port=info.port, timeout=10).rcode() == 0
+
+
+Held = set[tuple[str, str, int, frozenset[str]]]
+
+
+def held(endpoints: list[Endpoint]) -> Held:
+    return {(e.key.name, e.record_type, e.ttl, frozenset(e.targets)) for e in endpoints}
+
+
+def standby_cache(op: OperatorThread) -> Held | None:
+    """What the standby holds of example.com (read on its own loop: its follower patches it there)."""
+
+    async def read() -> Held | None:
+        caches = op.app.zones_ahead.caches()
+        return held(caches[ZONE].all()) if ZONE in caches else None
+
+    result: Held | None = op.call(read)
+    return result
+
+
+def zone_now(bind: BindServer) -> Held:
+    """What a fresh read of example.com gets (its own provider: the standby's counts its reads)."""
+    return held(run(provider_for(bind).records(ZONE)))
+
+
 @pytest.mark.timeout(180)
-def test_the_standby_follows_changes_posts_nothing_and_takes_over_without_listing_again(
+def test_the_standby_follows_changes_posts_nothing_and_takes_over_without_listing_or_reading_its_zone_again(
     recorded: tuple[LocalCluster, list[Request]],
     bind: BindServer,
     tmp_path: Path,
@@ -121,7 +158,11 @@ def test_the_standby_follows_changes_posts_nothing_and_takes_over_without_listin
 
             provider = standby.app.provider
             assert isinstance(provider, RFC2136Provider)
-            assert provider.stats.axfrs == 0  # a standby reads no zone while the leader keeps alive
+            # It reads the zone once while standing by, then follows it: the leader's writes and another writer's
+            # (an UPDATE behind both replicas' backs) reach its cache by IXFR, TXT registry records included.
+            foreign_update(bind)
+            wait_for(lambda: standby_cache(standby) == zone_now(bind), 20, "the standby's cache to follow the zone")
+            assert provider.stats.axfrs == 1 and provider.stats.ixfrs >= 1
 
             lists_before = service_lists(requests)
             leader.stop(signal.SIGKILL)
@@ -129,15 +170,53 @@ def test_the_standby_follows_changes_posts_nothing_and_takes_over_without_listin
             wait_for(lambda: a_record(bind) == {"203.0.113.3"}, LIFETIME + 20, "the standby to take over and write")
             assert gate.active
             assert service_lists(requests) == lists_before  # the takeover listed nothing: its stores were current
-            # The leader fell silent: the standby read the zone ahead (nobody writes by then), and not again.
-            assert provider.stats.axfrs == 1
+            assert provider.stats.axfrs == 1  # and read no zone whole: its cache was current
             said = [r.getMessage() for r in caplog.records if r.name.startswith("external_dns")]
-            read_ahead = next(i for i, line in enumerate(said) if line.startswith("Zones read ahead of a takeover"))
+            following = next(i for i, line in enumerate(said) if line.startswith("Zones read; following"))
             took_over = next(i for i, line in enumerate(said) if "is now active" in line)
-            assert read_ahead < took_over
+            assert following < took_over
+            assert ("foreign.example.com", "A") in bind.axfr_records_sync("example.com")  # not the operator's
 
             standby.wait_idle()
             assert warnings_on(cluster, "bad") == [1]  # the leader's Warning stands; nobody posted it again
             assert [event.reason for event in standby.app.events.sent] == ["RecordReady"]  # its one write
+    finally:
+        leader.stop()
+
+
+@pytest.mark.timeout(180)
+def test_a_standby_whose_server_refuses_ixfr_reads_the_zone_whole_when_it_moved_and_takes_over(
+    cluster: LocalCluster, bind: BindServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run(cluster.create("kopf.dev/v1", "clusterkopfpeerings", {
+        "apiVersion": "kopf.dev/v1", "kind": "ClusterKopfPeering", "metadata": {"name": "external-dns"},
+    }))  # fmt: skip
+    run(cluster.create("v1", "services", lb_service("web", "web.example.com", "203.0.113.1")))
+    leader = Replica(cluster, bind, tmp_path / "leader.log", lifetime=LIFETIME)
+    info = bind.info
+    try:
+        wait_for(lambda: a_record(bind) == {"203.0.113.1"}, 40, "the leader's first record")
+        monkeypatch.setattr("external_dns.runner.random_priority", lambda: 0)
+        with ixfr_refusing(info.host, info.port, bind.keyring()) as proxy:
+            flags = {**bind.provider_flags("example.com"), "rfc2136_port": proxy.port}
+            settings = operator_settings(
+                cluster.kubeconfig, source=["service"], txt_owner_id="ha", peering="external-dns",
+                peering_lifetime=LIFETIME, **flags,
+            )  # fmt: skip
+            with OperatorThread(settings) as standby:
+                provider = standby.app.provider
+                assert isinstance(provider, RFC2136Provider)
+                wait_for(lambda: standby_cache(standby) == zone_now(bind), 20, "the standby's first read")
+                reads = provider.stats.axfrs
+
+                service_ip(cluster, "203.0.113.2")  # the leader writes: the serial moves, the IXFR is refused
+                foreign_update(bind)
+                wait_for(lambda: standby_cache(standby) == zone_now(bind), 20, "the standby to read the zone again")
+                assert proxy.refused >= 1 and provider.stats.axfrs > reads
+
+                leader.stop(signal.SIGKILL)
+                service_ip(cluster, "203.0.113.3")
+                wait_for(lambda: a_record(bind) == {"203.0.113.3"}, LIFETIME + 20, "the standby to take over")
+                assert ("foreign.example.com", "A") in bind.axfr_records_sync("example.com")
     finally:
         leader.stop()
