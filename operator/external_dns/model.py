@@ -91,6 +91,21 @@ class ApplyOutcome:
     deferred: list[Endpoint] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class ZoneChanges:
+    """What a zone's records became since a version (providers/base.FollowingChanges).
+
+    Either ``steps``: one (removed, added) pair per change the provider made, oldest first, each record with one
+    target (a change removes or adds single values of a record set; an added value's TTL is the set's now); or
+    ``whole``: every record of the zone, when the provider sent it whole instead (it keeps no history that far
+    back). No steps and no ``whole``: nothing changed.
+    """
+
+    version: int
+    steps: tuple[tuple[tuple[Endpoint, ...], tuple[Endpoint, ...]], ...] = ()
+    whole: list[Endpoint] | None = None
+
+
 class ZoneRouter:
     """Maps a DNS name to the zones its records go to: the most specific public zone that contains it, and
     every private (split-horizon) zone that contains it, as ExternalDNS's Route 53 provider does."""

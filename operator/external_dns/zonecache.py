@@ -13,8 +13,7 @@ from collections.abc import Collection, Iterable
 
 # NOTHING: what every cached record holds as labels (and, mostly, as provider-specific properties).
 from external_dns.endpoint import NOTHING, Endpoint, EndpointKey
-from external_dns.model import Changes
-from external_dns.providers.base import ZoneChanges
+from external_dns.model import Changes, ZoneChanges
 
 #: Records a zone read indexes on the event loop (about 75 us each here: under 0.1 s); more go to a thread.
 INDEXED_ON_THE_LOOP_AT_MOST = 1_000

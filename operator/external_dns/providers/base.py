@@ -13,12 +13,11 @@ ordinary TXT endpoints here, with their value in ``targets[0]`` including the li
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from external_dns.domain_filter import DomainFilter
 from external_dns.endpoint import Endpoint
-from external_dns.model import ApplyOutcome, Changes, Zone
+from external_dns.model import ApplyOutcome, Changes, Zone, ZoneChanges
 
 __all__ = [
     "ApplyOutcome",
@@ -83,21 +82,6 @@ class CountingRecords(Protocol):
     """
 
     async def record_count(self, zone: Zone) -> int | None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class ZoneChanges:
-    """What a zone's records became since a version (:class:`FollowingChanges`).
-
-    Either ``steps``: one (removed, added) pair per change the provider made, oldest first, each record with one
-    target (a change removes or adds single values of a record set; an added value's TTL is the set's now); or
-    ``whole``: every record of the zone, when the provider sent it whole instead (it keeps no history that far
-    back). No steps and no ``whole``: nothing changed.
-    """
-
-    version: int
-    steps: tuple[tuple[tuple[Endpoint, ...], tuple[Endpoint, ...]], ...] = ()
-    whole: list[Endpoint] | None = None
 
 
 @runtime_checkable
