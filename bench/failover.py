@@ -121,6 +121,13 @@ class Replica:
                     stalls.append(float(held[1]))
         return stalls
 
+    def rss_mib(self) -> float:
+        """Resident memory now (Linux /proc)."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
     def ready(self) -> bool:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/readyz", timeout=2) as response:
@@ -239,7 +246,7 @@ class Failover:
     lifetime: float
     leader_expired_s: float  # the killed leader's keep-alive deadline (SIGKILL); 0 after a clean exit
     active_s: float  # the standby said "is now active"
-    zone_read_s: float  # its zone worker had read the zone (one AXFR)
+    zone_read_s: float  # its zone was read (one AXFR), or brought up to date (a followed zone: SOA query, IXFR)
     update_sent_s: float  # it logged the UPDATE of the changed name
     bind_answers_s: float  # BIND answered the new IP (the figure against the budget)
     changes: int  # changes made during the failover (one every CHANGE_EVERY s)
@@ -250,6 +257,8 @@ class Failover:
     leading_stall_s: str  # the leader's longest stall from settled to the signal (histogram bounds)
     standing_stall_s: str  # the taker's longest stall from settled to the signal, standing by
     takeover_stall_s: str  # its longest stall from the signal to the last change answered
+    leader_rss_mib: float  # resident memory before the signal: the leader's, and the taker's standing by
+    standby_rss_mib: float
 
     @property
     def budget_s(self) -> float:
@@ -278,6 +287,7 @@ def failover(url: str, bind: BindInfo, replicas: list[Replica], count: int, sig:
     leader_stall = active.longest_stall()
     leading_stall = stall_between(active.settled_lag, active.loop_lag())
     standby_stalls = {r.pid: (r.longest_stall(), r.loop_lag()) for r in standbys}
+    rss = {r.pid: r.rss_mib() for r in [active, *standbys]}
     names = [f"svc-{count // 2 + k % (count // 2):05d}" for k in range(int(600 / CHANGE_EVERY))]
     name = names[0]
     ip = changed_ip(sig)
@@ -311,6 +321,8 @@ def failover(url: str, bind: BindInfo, replicas: list[Replica], count: int, sig:
         leading_stall_s=leading_stall,
         standing_stall_s=stall_between(taker.settled_lag, lag_before),
         takeover_stall_s=stall_between(lag_before, taker.loop_lag()),
+        leader_rss_mib=rss[active.pid],
+        standby_rss_mib=rss[taker.pid],
     )
 
 
@@ -358,7 +370,7 @@ def table(results: list[Failover]) -> str:
         ("signal to the leader", "{signal}"),
         ("leader's keep-alive expired (s)", "{leader_expired_s:.2f}"),
         ("standby active (s)", "{active_s:.2f}"),
-        ("  zone read: one AXFR (s)", "{zone_read_s:.2f}"),
+        ("  zone read (AXFR) or followed up (IXFR) (s)", "{zone_read_s:.2f}"),
         ("  UPDATE of the change sent (s)", "{update_sent_s:.2f}"),
         ("BIND answers the change (s)", "{bind_answers_s:.2f}"),
         ("budget: lifetime + 2 s (s)", "{budget_s:.2f}"),
@@ -370,6 +382,8 @@ def table(results: list[Failover]) -> str:
         ("  leader, settled to the signal (s)", "{leading_stall_s}"),
         ("  standby, settled to the signal (s)", "{standing_stall_s}"),
         ("  new leader, takeover (s)", "{takeover_stall_s}"),
+        ("RSS before the signal: leader (MiB)", "{leader_rss_mib:.0f}"),
+        ("  standby, following its zone (MiB)", "{standby_rss_mib:.0f}"),
     ]
     lines = []
     for label, template in rows:

@@ -126,3 +126,6 @@ class ZonesAhead:
         except ProviderError as error:
             logger.warning("Zone %s: cannot follow its changes (%s); its worker reads it whole", worker.label, error)
             worker.cache.loaded = False
+            return
+        cache = worker.cache
+        logger.info("Zone %s: followed up to version %s, %d records", worker.label, cache.version, len(cache))
