@@ -29,6 +29,7 @@ class IxfrRefusingProxy:
         self.refused = 0
         self._loop = asyncio.new_event_loop()
         self._server: asyncio.Server | None = None
+        self._connections: set[asyncio.Task[None]] = set()
         self._thread = threading.Thread(target=self._loop.run_forever, name="ixfr-refusing-proxy", daemon=True)
 
     def start(self) -> None:
@@ -37,16 +38,27 @@ class IxfrRefusingProxy:
         self.port = self._server.sockets[0].getsockname()[1]
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._loop.call_soon_threadsafe(self._server.close)
+        """Close the listener and every connection on the proxy's loop, then end the loop and its thread."""
+        asyncio.run_coroutine_threadsafe(self._close(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
+        self._loop.close()
+
+    async def _close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for task in self._connections:
+            task.cancel()
+        await asyncio.gather(*self._connections, return_exceptions=True)
 
     async def _listen(self) -> asyncio.Server:
         return await asyncio.start_server(self._serve, self.host, 0)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         upstream: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+        task = asyncio.current_task()
+        assert task is not None
+        self._connections.add(task)
         try:
             while True:
                 try:
@@ -67,6 +79,7 @@ class IxfrRefusingProxy:
                 # An AXFR is answered in many messages: relay until the server has said all (it closes or idles).
                 await self._relay(upstream[0], writer, query)
         finally:
+            self._connections.discard(task)
             writer.close()
             if upstream is not None:
                 upstream[1].close()
