@@ -45,6 +45,8 @@ class ZonesAhead:
         self._workers: Workers = {}
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
+        #: Zones whose last step failed (said once until one succeeds).
+        self._failing: set[Zone] = set()
 
     def read_ahead(self, attempts: int | None = None) -> None:
         """Read every zone once now (``attempts``: at most so many tries a zone; None: until it answers)."""
@@ -115,10 +117,18 @@ class ZonesAhead:
                     await self._step(worker)
 
     async def _step(self, worker: ZoneWorker) -> None:
+        """One step; a failure is said once (the next step tries again: every second, the log would fill up), and
+        so is the recovery."""
         try:
             await worker.follow()
-        except ProviderError as error:  # the next step tries again; the takeover's last one must succeed
-            logger.warning("Zone %s: cannot follow its changes (%s); trying again", worker.label, error)
+        except ProviderError as error:
+            if worker.zone not in self._failing:
+                self._failing.add(worker.zone)
+                logger.warning("Zone %s: cannot follow its changes (%s); trying again every step", worker.label, error)
+            return
+        if worker.zone in self._failing:
+            self._failing.discard(worker.zone)
+            logger.info("Zone %s: following its changes again", worker.label)
 
     async def _last_step(self, worker: ZoneWorker) -> None:
         try:

@@ -4,6 +4,9 @@ takeover; a zone whose last step fails is read whole by its worker."""
 
 from __future__ import annotations
 
+import logging
+
+import pytest
 from tests.unit.test_reconciler import ZONE, eventually, make_rig, wanted
 
 from external_dns.endpoint import Endpoint
@@ -13,6 +16,8 @@ from external_dns.providers.base import FollowingChanges
 from external_dns.providers.inmemory import InMemoryProvider
 from external_dns.reconciler import ZoneWorker
 from external_dns.zonesahead import ZonesAhead
+
+ZONE_ = Zone(ZONE, ZONE)
 
 
 class FollowingInMemory(InMemoryProvider):
@@ -36,13 +41,13 @@ class FollowingInMemory(InMemoryProvider):
         return ZoneChanges(version=self.version, whole=list(self._store(zone).values()))
 
 
-def zones_ahead(provider: FollowingInMemory) -> ZonesAhead:
+def zones_ahead(provider: FollowingInMemory, follow_every: float = 3600) -> ZonesAhead:
     rig = make_rig(provider)
 
     async def new_workers() -> dict[Zone, ZoneWorker]:
         return {rig.worker.zone: rig.worker}
 
-    return ZonesAhead(new_workers, follow_every=3600)  # no step but the takeover's last one in these tests
+    return ZonesAhead(new_workers, follow_every)  # by default no step but the takeover's last one
 
 
 def written_behind_the_standby(provider: FollowingInMemory) -> None:
@@ -90,3 +95,24 @@ async def test_zones_read_ahead_without_following_are_discarded_when_the_leader_
     ahead.discard()
 
     assert await ahead.take() == {}
+
+
+async def test_a_server_that_stays_unreachable_is_said_once_and_its_recovery_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="external_dns.zonesahead")
+    provider = FollowingInMemory()
+    ahead = zones_ahead(provider, follow_every=0.001)
+    ahead.follow()
+    await eventually(lambda: bool(ahead.caches()))
+    provider.unreachable = True
+    asked = len(provider.asked_since)
+    await eventually(lambda: len(provider.asked_since) >= asked + 3)  # three steps failed
+    provider.unreachable = False
+    written_behind_the_standby(provider)
+    await eventually(lambda: "new.example.com" in ahead.caches()[ZONE_].names())
+    await ahead.take()
+
+    said = [record.getMessage() for record in caplog.records]
+    assert sum("cannot follow its changes" in line for line in said) == 1
+    assert sum("following its changes again" in line for line in said) == 1
