@@ -122,6 +122,8 @@ def test_one_replica_reconciles_and_the_other_takes_over(
         leader_pid = wait_for(lambda: active_pid(cluster), 30, "both replicas in the peering object")
         leader = next(r for r in replicas if r.pid == leader_pid)
         standbys = [r for r in replicas if r is not leader]
+        # A replica logs a change once BIND has answered it, so the record can show before the line does.
+        wait_for(lambda: leader.lines("CREATE A web.example.com"), 10, "the log line of the create")
         assert len(leader.lines("CREATE A web.example.com")) == 1
         assert all(not r.lines("CREATE ") and not r.lines("UPDATE ") for r in standbys)
 
