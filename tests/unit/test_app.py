@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 import pytest
+from tests.unit.test_store import parsed_objects
 
 from external_dns.app import Application, Wiring
 from external_dns.desired import ObjectKey
@@ -21,7 +22,7 @@ from external_dns.providers.inmemory import InMemoryProvider
 from external_dns.registry.txt import TXTRegistry
 from external_dns.sources.base import ClusterLookups, KubeObject, SourceResult, SourceSettings
 from external_dns.sources.steps import with_default_targets
-from external_dns.store import Obj, PackedObject, object_id
+from external_dns.store import object_id
 from external_dns.tasks import cancel_all
 from external_dns.zonework import ReconcilerSettings
 
@@ -246,14 +247,7 @@ async def test_a_pods_previous_version_is_read_only_where_a_reader_needs_it(
     """The pod source alone reads no pod's labels for another object: a pod change parses no previous version."""
     app = make_app(*sources)
     app.on_listing(PODS, [pod("web-0", "web")], "100")
-    unpacked: list[str] = []
-    unpack = PackedObject.unpack
-
-    def counted(packed: PackedObject) -> Obj:
-        unpacked.append(packed.key[1])
-        return unpack(packed)
-
-    monkeypatch.setattr(PackedObject, "unpack", counted)
+    unpacked = parsed_objects(monkeypatch)
     app.on_object(PODS, "MODIFIED", pod("web-0", "api", rv="2"))
     assert len(unpacked) == parsed
 

@@ -235,6 +235,19 @@ def test_a_route_is_found_under_each_gateway_it_names_and_no_other() -> None:
     assert len(routes) == 5
 
 
+def parsed_objects(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the packed objects parsed from now on (the list fills as they are)."""
+    parsed: list[str] = []
+    unpack = PackedObject.unpack
+
+    def counted(packed: PackedObject) -> Obj:
+        parsed.append(packed.key[1])
+        return unpack(packed)
+
+    monkeypatch.setattr(PackedObject, "unpack", counted)
+    return parsed
+
+
 def test_pods_are_found_by_selector_exactly_without_parsing_the_others(monkeypatch: pytest.MonkeyPatch) -> None:
     pods = ObjectStore("pods")
     for name, labels, notes in (
@@ -248,14 +261,7 @@ def test_pods_are_found_by_selector_exactly_without_parsing_the_others(monkeypat
         metadata = {"name": name, "namespace": namespace, "resourceVersion": "1", "labels": labels}
         pods.upsert({"metadata": metadata | {"annotations": notes}, "spec": {"nodeName": "n1"}})
     lookups = Lookups({"pods": pods})
-    parsed: list[str] = []
-    unpack = PackedObject.unpack
-
-    def counted(packed: PackedObject) -> Obj:
-        parsed.append(packed.key[1])
-        return unpack(packed)
-
-    monkeypatch.setattr(PackedObject, "unpack", counted)
+    parsed = parsed_objects(monkeypatch)
 
     def names(selector: dict[str, str]) -> list[str]:
         return sorted(p["metadata"]["name"] for p in lookups.pods("default", selector))
