@@ -8,15 +8,21 @@ from collections.abc import Iterator
 
 import pytest
 
+from external_dns.logs import QUIETED
+
 
 @pytest.fixture(autouse=True)
 def _restore_root_logging() -> Iterator[None]:
-    """Commands under test configure logging for a process (setup_logging); undo it after each test."""
+    """Commands under test configure logging for a process (setup_logging); undo it after each test, the levels
+    of the loggers it quiets included (left at WARNING, they hid botocore's debug lines from a later test)."""
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
+    quieted = {name: logging.getLogger(name).level for name in QUIETED}
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
+    for name, quieted_level in quieted.items():
+        logging.getLogger(name).setLevel(quieted_level)
 
 
 def _under_ci() -> bool:

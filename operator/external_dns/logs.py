@@ -24,6 +24,9 @@ class JSONFormatter(logging.Formatter):
 
 #: ExternalDNS's (logrus) levels that Python's logging does not have.
 _LEVELS = {"trace": "DEBUG", "fatal": "ERROR", "panic": "ERROR"}
+#: Loggers kept at WARNING or above whatever the level: Kopf logs every handler invocation at INFO (one line per
+#: watch event drowns the record changes); botocore and aiohttp's access log chatter per request.
+QUIETED = ("kopf.objects", "aiobotocore", "botocore", "aiohttp.access")
 
 
 def setup_logging(level: str = "info", log_format: str = "text") -> None:
@@ -35,7 +38,5 @@ def setup_logging(level: str = "info", log_format: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(_LEVELS.get(level, level.upper()))
-    # Kopf logs every handler invocation at INFO; one line per watch event drowns the record changes.
-    logging.getLogger("kopf.objects").setLevel(max(logging.WARNING, root.level))
-    for noisy in ("aiobotocore", "botocore", "aiohttp.access"):
+    for noisy in QUIETED:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
