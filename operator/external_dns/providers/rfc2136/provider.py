@@ -29,7 +29,7 @@ import base64
 import binascii
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -58,6 +58,7 @@ from external_dns.errors import (
 )
 from external_dns.providers.base import ApplyOutcome, Changes, Zone, ZoneChanges
 from external_dns.providers.rfc2136 import reading
+from external_dns.providers.rfc2136.ahead import BuiltAhead
 from external_dns.providers.rfc2136.connection import UpdateConnection
 from external_dns.providers.rfc2136.rdata import (
     Action,
@@ -253,7 +254,7 @@ class RFC2136Provider:
         # Turning 20,000 endpoints into rdata takes about a second of CPU: keep it off the event loop.
         messages = await asyncio.to_thread(self._split, zone, changes, outcome)
         origin = dns.name.from_text(zone.name or ".")
-        ahead = _BuiltAhead(lambda groups: asyncio.to_thread(self._batch, origin, groups), messages)
+        ahead = BuiltAhead(lambda groups: asyncio.to_thread(self._batch, origin, groups), messages)
 
         settings = self.settings
         async with UpdateConnection(settings.host, settings.port, settings.timeout) as connection:
@@ -395,43 +396,6 @@ class RFC2136Provider:
         # REFUSED and the like can be about one record (check-names, an update-policy rule, a dangling MX): a
         # smaller message may pass. NOTAUTH, NOTZONE, SERVFAIL are about the zone or the server as a whole.
         raise BatchRejected(problem, divisible=rcode in _RECORD_RCODES)
-
-
-class _BuiltAhead:
-    """The messages of a batch, each built (rendered, signed) in a thread while the one before it is on the wire.
-
-    Building a message costs about what the server takes to apply it (bench/cpu_parts.py, bench/floor.py): built
-    all before the first is sent, the server waited for the building and then the operator for the server; one
-    ahead, each waits for the other only at the first message of a batch.
-    """
-
-    def __init__(self, build: Callable[[list[_Group]], Awaitable[_Batch]], messages: list[list[_Group]]) -> None:
-        self._build = build
-        self._messages = messages
-        self._index = {id(groups): index for index, groups in enumerate(messages)}
-        self._building: dict[int, asyncio.Future[_Batch]] = {}
-        self._start(0)
-
-    async def take(self, groups: Sequence[_Group]) -> _Batch | None:
-        """The built message of ``groups`` (None for groups that are not one of the batch's messages); the next
-        message starts building as this one is handed out."""
-        index = self._index.pop(id(groups), None)
-        if index is None:
-            return None
-        self._start(index)
-        built = await self._building.pop(index)
-        self._start(index + 1)
-        return built
-
-    def cancel(self) -> None:
-        """Drop what is still being built (the batch ended early: a failure)."""
-        for building in self._building.values():
-            building.cancel()
-        self._building.clear()
-
-    def _start(self, index: int) -> None:
-        if index < len(self._messages) and index not in self._building:
-            self._building[index] = asyncio.ensure_future(self._build(self._messages[index]))
 
 
 def _classify(error: Exception) -> type[ProviderError]:
