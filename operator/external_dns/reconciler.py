@@ -220,7 +220,7 @@ class ZoneWorker:
         return records
 
     async def follow(self) -> None:
-        """Standing by (zonefollow.py): patch the cache with what changed at the provider since it was read, or read
+        """Standing by (zonesahead.py): patch the cache with what changed at the provider since it was read, or read
         the zone whole when the provider cannot tell (raises ProviderError when neither can be done now)."""
         changes = None
         if self.cache.version is not None and isinstance(self.provider, FollowingChanges):
