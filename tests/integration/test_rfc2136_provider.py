@@ -8,7 +8,6 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import dns.update
 import pytest
 from tests.backends.bind import BindServer, named_path
 
@@ -19,6 +18,7 @@ from external_dns.providers.base import Changes, Provider, Zone
 from external_dns.providers.rfc2136 import provider as rfc2136_provider
 from external_dns.providers.rfc2136.connection import UpdateConnection
 from external_dns.providers.rfc2136.provider import DEFAULT_TTL, RFC2136Config, RFC2136Provider
+from external_dns.providers.rfc2136.wire import RenderedUpdate
 
 pytestmark = pytest.mark.bind
 
@@ -360,8 +360,8 @@ async def test_a_server_lost_mid_batch_fails_the_unsent_messages_instead_of_rais
     bind_server: BindServer,
 ) -> None:
     class StopsServerAfterFirstMessage(RFC2136Provider):
-        async def _send(self, message: dns.update.UpdateMessage, *args: Any) -> None:
-            await super()._send(message, *args)
+        async def _send(self, update: RenderedUpdate, *args: Any) -> None:
+            await super()._send(update, *args)
             bind_server.stop()  # the real server goes away once the first message is applied
 
     info = bind_server.info
@@ -435,13 +435,13 @@ def test_insecure_mode_needs_no_key() -> None:
 
 def rendered_on(threads: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     """Record the thread every UPDATE message is rendered (and signed) in."""
-    render = dns.update.UpdateMessage.to_wire
+    render = rfc2136_provider.render_update
 
-    def recording(self: dns.update.UpdateMessage, *args: Any, **kwargs: Any) -> bytes:
+    def recording(*args: Any) -> RenderedUpdate:
         threads.append(threading.current_thread().name)
-        return render(self, *args, **kwargs)
+        return render(*args)
 
-    monkeypatch.setattr(dns.update.UpdateMessage, "to_wire", recording)
+    monkeypatch.setattr(rfc2136_provider, "render_update", recording)
 
 
 async def test_messages_are_rendered_and_signed_off_the_event_loop(
@@ -486,13 +486,13 @@ async def test_the_next_message_is_built_while_the_one_before_is_on_the_wire(
     lock = threading.Lock()
     loop = asyncio.get_running_loop()
     built = [asyncio.Event() for _ in range(3)]  # 30 records in messages of 10
-    render = dns.update.UpdateMessage.to_wire
+    render = rfc2136_provider.render_update
 
-    def rendering(self: dns.update.UpdateMessage, *args: Any, **kwargs: Any) -> bytes:
+    def rendering(*args: Any) -> RenderedUpdate:
         with lock:
             steps.append("built")
             loop.call_soon_threadsafe(built[steps.count("built") - 1].set)
-        return render(self, *args, **kwargs)
+        return render(*args)
 
     exchange = UpdateConnection.exchange
 
@@ -507,7 +507,7 @@ async def test_the_next_message_is_built_while_the_one_before_is_on_the_wire(
             steps.append("answered")
         return answer
 
-    monkeypatch.setattr(dns.update.UpdateMessage, "to_wire", rendering)
+    monkeypatch.setattr(rfc2136_provider, "render_update", rendering)
     monkeypatch.setattr(UpdateConnection, "exchange", exchanging)
     provider = provider_for(bind_server, batch_change_size=10)
     created = [Endpoint(f"p{i}.example.com", "A", ("192.0.2.3",), ttl=300) for i in range(30)]

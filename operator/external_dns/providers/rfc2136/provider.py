@@ -46,7 +46,6 @@ import dns.rdtypes.IN.A
 import dns.rdtypes.IN.AAAA
 import dns.tokenizer
 import dns.tsig
-import dns.update
 
 from external_dns.endpoint import Endpoint, normalize_name
 from external_dns.errors import (
@@ -68,6 +67,7 @@ from external_dns.providers.rfc2136.rdata import (
     operations_for,
     wire_size,
 )
+from external_dns.providers.rfc2136.wire import RenderedUpdate, render_update
 from external_dns.providers.splitting import apply_bisecting
 
 log = logging.getLogger(__name__)
@@ -161,12 +161,9 @@ class _Group:
 
 @dataclass(frozen=True, slots=True)
 class _Batch:
-    """One UPDATE message, ready to send, and the record groups it holds."""
+    """One UPDATE message, rendered and signed in a thread, and when (see :data:`_RENDERED_FOR_AT_MOST`)."""
 
-    message: dns.update.UpdateMessage
-    groups: list[_Group]
-    #: The message rendered and signed in the preparing thread, and when (see :data:`_RENDERED_FOR_AT_MOST`).
-    wire: bytes
+    update: RenderedUpdate
     rendered_at: float
 
 
@@ -183,10 +180,12 @@ class RFC2136Provider:
         ]
         self._keyring: dict[dns.name.Name, dns.tsig.Key] | None = None
         self._keyname: dns.name.Name | None = None
+        self._key: dns.tsig.Key | None = None
         if not settings.insecure:
             self._keyname = dns.name.from_text(settings.tsig_keyname)
             algorithm = dns.name.from_text(settings.tsig_secret_alg.lower())
-            self._keyring = {self._keyname: dns.tsig.Key(self._keyname, settings.tsig_secret, algorithm)}
+            self._key = dns.tsig.Key(self._keyname, settings.tsig_secret, algorithm)
+            self._keyring = {self._keyname: self._key}
         self._server = reading.Server(
             settings.host,
             settings.port,
@@ -261,12 +260,10 @@ class RFC2136Provider:
 
             async def send(groups: Sequence[_Group]) -> None:
                 batch = await ahead.take(groups)
-                if batch is None:  # a half of a refused message (apply_bisecting): built here
-                    await self._send(self._message(origin, groups), None, connection)
-                elif time.monotonic() - batch.rendered_at > _RENDERED_FOR_AT_MOST:
-                    await self._send(batch.message, None, connection)
-                else:
-                    await self._send(batch.message, batch.wire, connection)
+                if batch is None or time.monotonic() - batch.rendered_at > _RENDERED_FOR_AT_MOST:
+                    # a half of a refused message (apply_bisecting), or one whose signature would be stale
+                    batch = self._batch(origin, groups)
+                await self._send(batch.update, connection)
 
             try:
                 return await apply_bisecting(messages, send, lambda group: group.endpoints, outcome)
@@ -347,42 +344,23 @@ class RFC2136Provider:
             messages.append(pending)
         return messages
 
-    def _batch(self, origin: dns.name.Name, groups: list[_Group]) -> _Batch:
-        # Rendering (and signing) 50 groups takes milliseconds of CPU: here, in a thread, not on the loop.
-        message = self._message(origin, groups)
-        return _Batch(message, groups, message.to_wire(), time.monotonic())
+    def _batch(self, origin: dns.name.Name, groups: Sequence[_Group]) -> _Batch:
+        operations = (op for group in groups for op in group.operations)
+        return _Batch(render_update(origin, operations, self._key), time.monotonic())
 
-    def _message(self, origin: dns.name.Name, groups: Sequence[_Group]) -> dns.update.UpdateMessage:
-        message = dns.update.UpdateMessage(
-            origin,
-            keyring=self._keyring,
-            keyname=self._keyname,
-            keyalgorithm=self.settings.tsig_secret_alg.lower(),
-        )
-        for group in groups:
-            for op in group.operations:
-                if op.action is Action.ADD:
-                    message.add(op.name, op.ttl, op.rdata)
-                else:
-                    message.delete(op.name, op.rdata)
-        return message
-
-    async def _send(
-        self, message: dns.update.UpdateMessage, wire: bytes | None = None, connection: UpdateConnection | None = None
-    ) -> None:
-        """Send one UPDATE (``wire``: as rendered already; ``connection``: kept for the batch, else one of its own);
-        raise BatchRejected when the server refuses it, ProviderError when it cannot be sent."""
+    async def _send(self, update: RenderedUpdate, connection: UpdateConnection | None = None) -> None:
+        """Send one UPDATE (over ``connection``, kept for the batch, else one of its own); raise BatchRejected
+        when the server refuses it, ProviderError when it cannot be sent."""
         where = f"{self.settings.host}:{self.settings.port}"
         try:
-            wire = wire if wire is not None else message.to_wire()
             if connection is None:
                 async with UpdateConnection(self.settings.host, self.settings.port, self.settings.timeout) as own:
-                    answer = await own.exchange(wire)
+                    answer = await own.exchange(update.wire)
                 self.stats.connections += own.opened
             else:
-                answer = await connection.exchange(wire)
-            response = dns.message.from_wire(answer, keyring=message.keyring, request_mac=message.mac)
-            if not message.is_response(response):
+                answer = await connection.exchange(update.wire)
+            response = dns.message.from_wire(answer, keyring=self._keyring, request_mac=update.mac)
+            if not update.answers(response.id, response.flags):
                 raise dns.query.BadResponse
         except dns.exception.TooBig:
             raise BatchRejected("the changes at this name do not fit in one 64 KiB UPDATE message") from None
@@ -392,7 +370,7 @@ class RFC2136Provider:
         rcode = response.rcode()
         if rcode == dns.rcode.NOERROR:
             return
-        problem = f"{where} answered {dns.rcode.to_text(rcode)} to the UPDATE of zone {message.origin}"
+        problem = f"{where} answered {dns.rcode.to_text(rcode)} to the UPDATE of zone {update.origin}"
         # REFUSED and the like can be about one record (check-names, an update-policy rule, a dangling MX): a
         # smaller message may pass. NOTAUTH, NOTZONE, SERVFAIL are about the zone or the server as a whole.
         raise BatchRejected(problem, divisible=rcode in _RECORD_RCODES)

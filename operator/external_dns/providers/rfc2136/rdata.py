@@ -23,8 +23,6 @@ _NAME_TARGET_TYPES = frozenset(dns.rdatatype.from_text(kind) for kind in ("CNAME
 _TXT_CHUNK = 255
 #: The record types most targets have, looked up without dnspython's text parsing (one per target written).
 _COMMON_TYPES = {kind: dns.rdatatype.from_text(kind) for kind in ("A", "AAAA", "CNAME", "TXT")}
-#: Rdata whose wire size is fixed: A and AAAA addresses.
-_FIXED_RDATA_SIZE = {dns.rdatatype.A: 4, dns.rdatatype.AAAA: 16}
 
 
 class Action(Enum):
@@ -32,19 +30,28 @@ class Action(Enum):
     DELETE = "delete"
 
 
+#: A name by its labels, the root's empty one last (what dns.name.Name holds).
+Labels = tuple[bytes, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class Operation:
-    """One RR in an UPDATE message: add it, or delete exactly this rdata."""
+    """One RR in an UPDATE message: add it, or delete exactly this rdata. Held in wire form (wire.py renders
+    them): dnspython's rdata objects cost a cold start more than the rest of the message together."""
 
     action: Action
-    name: dns.name.Name
+    name: Labels
     ttl: int
-    rdata: dns.rdata.Rdata
+    rdtype: int
+    #: The rdata's wire form, uncompressed.
+    rdata: bytes
 
 
 def operations_for(action: Action, endpoint: Endpoint, ttl: int) -> list[Operation]:
-    name = _absolute_name(normalize_name(endpoint.dns_name))
-    return [Operation(action, name, ttl, rdata_for(endpoint.record_type, target)) for target in endpoint.targets]
+    """The RRs of an endpoint; raises ``dns.exception.DNSException`` or ValueError for a name or target that is
+    not a valid record of its type."""
+    name = _absolute_name(normalize_name(endpoint.dns_name)).labels
+    return [Operation(action, name, ttl, *rdata_wire(endpoint.record_type, target)) for target in endpoint.targets]
 
 
 def _absolute_name(name: str) -> dns.name.Name:
@@ -66,6 +73,26 @@ def rdata_for(record_type: str, target: str) -> dns.rdata.Rdata:
     if kind == dns.rdatatype.AAAA:
         return dns.rdtypes.IN.AAAA.AAAA(dns.rdataclass.IN, kind, target)  # type: ignore[no-untyped-call]
     return dns.rdata.from_text(dns.rdataclass.IN, kind, target, origin=dns.name.root, relativize=False)
+
+
+def rdata_wire(record_type: str, target: str) -> tuple[int, bytes]:
+    """The type and the wire form of an endpoint target's rdata: the common cases (an IPv4 address in its one
+    text form, TXT) put together here, the rest through :func:`rdata_for` (which also rejects bad targets)."""
+    if record_type == "A" and is_ipv4_text(target):
+        return _COMMON_TYPES["A"], bytes(int(octet) for octet in target.split("."))
+    if record_type == "TXT":
+        value = _txt_bytes(target)
+        chunks = [value[i : i + _TXT_CHUNK] for i in range(0, len(value), _TXT_CHUNK)] or [b""]
+        return _COMMON_TYPES["TXT"], b"".join(bytes((len(chunk),)) + chunk for chunk in chunks)
+    rdata = rdata_for(record_type, target)
+    return rdata.rdtype, rdata_bytes(rdata)
+
+
+def rdata_bytes(rdata: dns.rdata.Rdata) -> bytes:
+    """An rdata's wire form, uncompressed (compression inside rdata is optional, and forbidden for newer types)."""
+    wire = rdata.to_wire()
+    assert wire is not None  # (None only when writing to a file)
+    return wire
 
 
 def target_text(rdata: dns.rdata.Rdata) -> str:
@@ -126,22 +153,25 @@ def _quote(value: bytes) -> str:
 
 
 def wire_size(op: Operation, origin: dns.name.Name) -> int:
-    """An upper bound of the RR's size in the message: owner labels below the zone plus a compression pointer
-    to the zone name (always present in the zone section), fixed fields, uncompressed rdata.
+    """An upper bound of the RR's size in the message (wire.py): owner labels below the zone plus a compression
+    pointer to the zone name (always present in the zone section), fixed fields, uncompressed rdata."""
+    return len(owner_wire(op.name, origin.labels)) + 10 + len(op.rdata)
 
-    Worked out from the labels and the rdata's fields, not by relativizing and rendering (a batch sizes each of
-    its records: 20,000 of them at a cold start of 10,000 Services)."""
-    labels = op.name.labels
-    below = len(labels) - len(origin.labels)
-    if below < 0 or (labels[below:] != origin.labels and not op.name.is_subdomain(origin)):
-        below = len(labels)  # not in the zone: the whole name is written
-    owner = sum(len(label) + 1 for label in labels[:below]) + 2
-    rdata = op.rdata
-    if isinstance(rdata, dns.rdtypes.ANY.TXT.TXT):
-        return owner + 10 + sum(len(string) + 1 for string in rdata.strings)
-    fixed = _FIXED_RDATA_SIZE.get(rdata.rdtype)
-    return owner + 10 + (fixed if fixed is not None else len(rdata.to_digestable()))
+
+def owner_wire(labels: Labels, zone: Labels) -> bytes:
+    """An owner name's wire form in an UPDATE of ``zone``: its labels below the zone and a pointer to the zone
+    name (the zone section's, at offset 12); a name outside the zone (or any name of the root zone) whole."""
+    below = len(labels) - len(zone)
+    tail = labels[below:]
+    if below >= 0 and len(zone) > 1 and (tail == zone or [a.lower() for a in tail] == [b.lower() for b in zone]):
+        return name_wire(labels[:below]) + b"\xc0\x0c"
+    return name_wire(labels)
 
 
 def name_length(name: dns.name.Name) -> int:
     return sum(len(label) + 1 for label in name.labels)
+
+
+def name_wire(labels: Labels) -> bytes:
+    """Labels in wire form, uncompressed (ending with the root's empty label when the name is absolute)."""
+    return b"".join(bytes((len(label),)) + label for label in labels)
