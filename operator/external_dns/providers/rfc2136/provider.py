@@ -17,8 +17,8 @@ deliberate differences:
 
 CPU-heavy work runs in worker threads so the event loop stays responsive: the AXFR (parsing 20,000 records
 takes dnspython about a second; its asyncio transfer would parse on the loop too), turning a batch into record
-groups per message, and building each message (rendered and signed), one message ahead of the one the server
-is applying. The messages of one batch are sent from the loop, one after another over one TCP connection
+groups per message, and building each message (rendered and signed, wire.py), one message ahead of the one the
+server is applying. The messages of one batch are sent from the loop, one after another over one TCP connection
 (connection.py).
 """
 
