@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import dns.entropy
 import dns.exception
+import dns.flags
 import dns.name
 import dns.opcode
 import dns.rdata
@@ -53,7 +54,7 @@ class RenderedUpdate:
         ``dns.message.Message.is_response`` decides it for an UPDATE: same id and opcode, QR set)."""
         return (
             response_id == self.id
-            and bool(response_flags & 0x8000)
+            and bool(response_flags & dns.flags.QR)
             and dns.opcode.from_flags(response_flags) == dns.opcode.UPDATE
         )
 
