@@ -5,6 +5,7 @@ unchanged: every changed object derived once, objects gone from the LIST forgott
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import Any
 
@@ -48,6 +49,35 @@ async def test_the_next_page_is_asked_for_before_this_one_is_handed_over() -> No
 
     # The server prepares page n+1 while the caller works on page n; the last page asks for nothing more.
     assert asked_when_handed == [2, 3, 3]
+
+
+class SlowToSend(PagedServer):
+    """A server whose requests leave only after ``turns`` loop turns, as over HTTP (kubernetes-asyncio and aiohttp
+    await several times before the bytes are written); records the pages whose request had left (``sent``)."""
+
+    def __init__(self, objects: dict[str, list[dict[str, Any]]], per_page: int, turns: int) -> None:
+        super().__init__(objects, per_page, Derivations())
+        self.turns = turns
+        self.sent: list[int] = []
+
+    async def request(self, method: str, path: str, *, query: Mapping[str, str] | None = None, **_: Any) -> Any:
+        for _turn in range(self.turns):
+            await asyncio.sleep(0)
+        self.sent.append(int((query or {}).get("continue") or 0) // self.per_page)
+        return await super().request(method, path, query=query)
+
+
+@pytest.mark.looptime  # the fake clock moves only when nothing is ready: the wait's bound never cuts the turns short
+async def test_the_next_pages_request_has_left_before_this_page_is_handed_over() -> None:
+    # Measured over HTTP: with one loop turn after asking, the request was still unsent when the caller took the
+    # loop to derive the page, so the server prepared nothing meanwhile (bench/list_ahead.py).
+    server = SlowToSend({"/api/v1/services": [service(f"s{i}") for i in range(6)]}, per_page=2, turns=12)
+    sent_when_handed: list[list[int]] = []
+
+    async for _ in server.list_pages("/api/v1/services"):
+        sent_when_handed.append(list(server.sent))
+
+    assert sent_when_handed == [[0, 1], [0, 1, 2], [0, 1, 2]]
 
 
 async def test_a_relist_still_forgets_the_objects_gone_and_derives_nothing_unchanged_again() -> None:
