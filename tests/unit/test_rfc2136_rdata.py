@@ -4,11 +4,19 @@ apex, outside it and in another case, and for every record type the provider wri
 
 from __future__ import annotations
 
+import dns.exception
 import dns.name
 import pytest
 
 from external_dns.endpoint import Endpoint
-from external_dns.providers.rfc2136.rdata import Action, Operation, operations_for, rdata_wire, wire_size
+from external_dns.providers.rfc2136.rdata import (
+    Action,
+    Operation,
+    absolute_labels,
+    operations_for,
+    rdata_wire,
+    wire_size,
+)
 from external_dns.providers.rfc2136.wire import render_update
 
 ORIGIN = dns.name.from_text("example.com.")
@@ -69,3 +77,35 @@ def test_wire_size_is_never_below_what_is_rendered(name: str, record_type: str, 
     operation = op(name, record_type, target)
 
     assert wire_size(operation, ORIGIN) >= rendered_size(operation)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "svc.example.com",
+        "example.com.",
+        "*.apps.example.com",
+        "_sip._tcp.example.com",
+        "a..b.example.com",  # an empty label in the middle is dropped, as before
+        "x" * 63 + ".example.com",
+        "x" * 64 + ".example.com",  # a label too long
+        ".".join(["y" * 63] * 4),  # 4 x 64 + 1 = 257 bytes: a name too long
+        ".".join(["y" * 63] * 3) + "." + "z" * 61,  # exactly 255
+        "dotted\\.label.example.com",  # escapes go through dnspython's parser
+    ],
+)
+def test_absolute_labels_are_dnspythons_and_refuse_what_it_refuses(name: str) -> None:
+    plain = [label.encode() for label in name.split(".") if label] + [b""]
+    try:
+        expected: object = dns.name.from_text(name, origin=dns.name.root).labels if "\\" in name else None
+        if expected is None:
+            expected = dns.name.Name(plain).labels
+    except dns.exception.DNSException as error:
+        expected = type(error)
+
+    try:
+        got: object = absolute_labels(name)
+    except dns.exception.DNSException as error:
+        got = type(error)
+
+    assert got == expected
