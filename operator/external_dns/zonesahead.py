@@ -100,7 +100,7 @@ class ZonesAhead:
         workers = await self._new_workers()
         await asyncio.gather(*(worker.load(attempts) for worker in workers.values()), return_exceptions=True)
         self._workers = workers
-        logger.info("Zones read ahead of a takeover: %s", ", ".join(w.label for w in workers.values()))
+        logger.info("Zones read ahead of the start or a takeover: %s", ", ".join(w.label for w in workers.values()))
 
     async def _follow(self) -> None:
         workers = await self._new_workers()
