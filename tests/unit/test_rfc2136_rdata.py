@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import dns.exception
 import dns.name
+import dns.rdataclass
+import dns.rdatatype
+import dns.rdtypes.ANY.TXT
 import pytest
 
 from external_dns.endpoint import Endpoint
@@ -15,6 +18,7 @@ from external_dns.providers.rfc2136.rdata import (
     absolute_labels,
     operations_for,
     rdata_wire,
+    target_text,
     wire_size,
 )
 from external_dns.providers.rfc2136.wire import render_update
@@ -109,3 +113,22 @@ def test_absolute_labels_are_dnspythons_and_refuse_what_it_refuses(name: str) ->
         got = type(error)
 
     assert got == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        b"",
+        b"heritage=external-dns,external-dns/owner=default,external-dns/resource=service/default/web",
+        b'a "quoted" word',
+        b"back\\slash",
+        b"tab\there",
+        b"caf\xc3\xa9",
+        b"\x00\x1f\x7f\xff",
+        bytes(range(255)),
+    ],
+)
+def test_a_txt_string_prints_as_dnspython_prints_it(value: bytes) -> None:
+    rdata = dns.rdtypes.ANY.TXT.TXT(dns.rdataclass.IN, dns.rdatatype.TXT, [value])
+
+    assert target_text(rdata) == rdata.to_text()
