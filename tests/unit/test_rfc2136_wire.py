@@ -156,6 +156,15 @@ def test_more_than_64_kib_is_too_big_as_for_dnspython() -> None:
         render_update(ORIGIN, operations, KEY)
 
 
+def test_one_value_over_64_kib_is_too_big_not_a_packing_error() -> None:
+    # Its rdata length does not fit the RR's 16-bit field (dnspython says FormError). The provider never renders
+    # one (a group over the message budget fails before), but what fails must be what the provider handles.
+    operations = ops(Action.ADD, "huge.example.com", "TXT", '"' + "h" * 70_000 + '"')
+
+    with pytest.raises(dns.exception.TooBig):
+        render_update(ORIGIN, operations, KEY)
+
+
 def answer_to(rendered: RenderedUpdate) -> dns.message.Message:
     request = dns.message.from_wire(rendered.wire, keyring=KEYRING)
     return dns.message.make_response(request)

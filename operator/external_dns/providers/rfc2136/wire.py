@@ -69,6 +69,8 @@ def render_update(origin: dns.name.Name, operations: Iterable[Operation], key: d
     written: dict[Labels, bytes] = {}  # owner name -> a pointer to where it was first written
     count = 0
     for op in operations:
+        if offset > _MAX_MESSAGE or len(op.rdata) > _MAX_MESSAGE:  # (its 16-bit length would not even pack)
+            raise dns.exception.TooBig
         owner = written.get(op.name)
         if owner is None:
             owner = owner_wire(op.name, origin.labels)
