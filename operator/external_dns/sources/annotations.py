@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from external_dns.errors import InvalidEndpoint
 from external_dns.sources.base import (
@@ -21,7 +22,6 @@ from external_dns.sources.base import (
     STABLE_PREFIX,
     RecordOptions,
     annotation_prefixes,
-    find_annotation,
     is_mapping,
     validate_hostname,
     validate_target,
@@ -85,16 +85,8 @@ def parse_annotations(raw: object, prefix: str = ALPHA_PREFIX) -> Annotations:
         return Annotations()
     if not is_mapping(raw):
         return Annotations(problems=(InvalidEndpoint("metadata.annotations", "expected an object"),))
-    annotations: dict[str, str] = {}
-    for key, value in raw.items():
-        if isinstance(value, str):
-            annotations[str(key)] = value
-        else:
-            problems.append(InvalidEndpoint(_field(str(key)), "annotation values must be strings"))
-
-    def get(suffix: str) -> tuple[str, str] | None:
-        return find_annotation(annotations, suffix, prefix)
-
+    found = _by_suffix(raw, annotation_prefixes(prefix), problems)
+    get = found.get
     controller = get("controller")
     set_identifier = get("set-identifier")
     alias = get("alias")
@@ -113,9 +105,34 @@ def parse_annotations(raw: object, prefix: str = ALPHA_PREFIX) -> Annotations:
         ingress=_value(get("ingress")),
         ingress_hostname_source=_hostname_source(get("ingress-hostname-source")),
         gateway_hostname_source=_hostname_source(get("gateway-hostname-source")),
-        provider_specific=_provider_specific(annotations, prefix, alias is not None and alias[1] == "true"),
+        provider_specific=_provider_specific(found, alias is not None and alias[1] == "true"),
         problems=tuple(problems),
     )
+
+
+def _by_suffix(
+    raw: Mapping[Any, object], prefixes: tuple[str, ...], problems: list[InvalidEndpoint]
+) -> dict[str, tuple[str, str]]:
+    """Suffix -> ``(key, value)`` of the string-valued annotations under the prefixes read, the first prefix (the
+    configured one) winning where both carry a suffix; a value that is not a string is a problem.
+
+    One pass over the object's annotations, instead of a lookup per annotation the sources read and per prefix.
+    As with a dict of the annotations, a later key of the same text replaces an earlier one (keys that are not
+    strings are read by their text).
+    """
+    tables: list[dict[str, tuple[str, str]]] = [{} for _ in prefixes]
+    for raw_key, value in raw.items():
+        key = raw_key if type(raw_key) is str else str(raw_key)
+        if not isinstance(value, str):
+            problems.append(InvalidEndpoint(_field(key), "annotation values must be strings"))
+            continue
+        for candidate, table in zip(prefixes, tables, strict=True):
+            if key.startswith(candidate):
+                table[key[len(candidate) :]] = (key, value)
+    found = tables[-1]
+    for table in reversed(tables[:-1]):  # lowest priority first, so the configured prefix overwrites
+        found.update(table)
+    return found
 
 
 def _field(key: str) -> str:
@@ -255,21 +272,17 @@ def _hostname_source(found: tuple[str, str] | None) -> HostnameSource:
     return HostnameSource.INVALID
 
 
-def _provider_specific(annotations: Mapping[str, str], prefix: str, alias: bool) -> dict[str, str]:
+def _provider_specific(found: Mapping[str, tuple[str, str]], alias: bool) -> dict[str, str]:
+    """The provider-specific properties among the annotations (by suffix, the configured prefix's already)."""
     properties: dict[str, str] = {}
-    # Lowest priority first, so the configured prefix overwrites the other one.
-    for candidate in reversed(annotation_prefixes(prefix)):
-        for key, value in annotations.items():
-            if not key.startswith(candidate):
-                continue
-            suffix = key[len(candidate) :]
-            family, _, name = suffix.partition("-")
-            if family in _PROVIDER_FAMILIES and name:
-                properties[f"{family}/{name}"] = value
-            elif suffix == "azure-tags":
-                properties["azure/tags"] = value
-            elif suffix in _CLOUDFLARE_SUFFIXES:
-                properties[STABLE_PREFIX + suffix] = value
+    for suffix, (_, value) in found.items():
+        family, _, name = suffix.partition("-")
+        if family in _PROVIDER_FAMILIES and name:
+            properties[f"{family}/{name}"] = value
+        elif suffix == "azure-tags":
+            properties["azure/tags"] = value
+        elif suffix in _CLOUDFLARE_SUFFIXES:
+            properties[STABLE_PREFIX + suffix] = value
     if alias:
         properties["alias"] = "true"
     return dict(sorted(properties.items()))
