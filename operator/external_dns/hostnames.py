@@ -44,6 +44,17 @@ _LABEL_PATTERNS = {
     NameRule.HOSTNAME: re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"),
     NameRule.DNS_NAME: re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?"),
 }
+#: Whole names every label of which passes its rule, each at most 63 characters, ``*`` only as an owner's whole
+#: leftmost label: what nearly every object asks for. One match of the whole name tells they are valid (with the
+#: length and the last label checked), where the label-by-label walk below is what explains a bad one.
+_VALID_NAMES = {
+    (rule, wildcard): re.compile((r"(?:\*\.)?" if wildcard else "") + rf"{label}(?:\.{label})*\.?")
+    for rule, label in (
+        (NameRule.HOSTNAME, r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"),
+        (NameRule.DNS_NAME, r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"),
+    )
+    for wildcard in (True, False)
+}
 #: Whitespace and control characters (C0, DEL, C1, and the Unicode line/format separators people paste).
 _CONTROL = re.compile(r"[\x00-\x20\x7f-\x9f\u2028\u2029\u200b\ufeff]")
 
@@ -53,6 +64,8 @@ def name_problem(name: str, rule: NameRule = NameRule.DNS_NAME, *, wildcard: boo
 
     ``wildcard``: whether ``*`` may be the leftmost label (owner names yes, targets no).
     """
+    if _plainly_valid(name, rule, wildcard):
+        return None
     if _CONTROL.search(name):
         return f"{name!r} contains whitespace or a control character"
     relative = name[:-1] if name.endswith(".") else name
@@ -74,6 +87,14 @@ def name_problem(name: str, rule: NameRule = NameRule.DNS_NAME, *, wildcard: boo
     if labels[-1].isdigit():
         return f"{name!r}: the last label is all digits (RFC 3696), which reads as a mistyped address"
     return None
+
+
+def _plainly_valid(name: str, rule: NameRule, wildcard: bool) -> bool:
+    """True for a valid ASCII name, found by one match; False says only "walk its labels"."""
+    if len(name) > MAX_NAME_LENGTH + 1 or not _VALID_NAMES[rule, wildcard].fullmatch(name):
+        return False
+    relative = name[:-1] if name.endswith(".") else name
+    return len(relative) <= MAX_NAME_LENGTH and not relative.rpartition(".")[2].isdigit()
 
 
 def _label_problem(label: str, index: int, rule: NameRule, wildcard: bool) -> str | None:
