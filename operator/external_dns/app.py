@@ -8,6 +8,7 @@ initial listing, so a restart never deletes records whose objects simply have no
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -234,11 +235,11 @@ class Application:
             and not passes_filters(obj, self.wiring.source_settings)
         ):
             problems.append(f"no record: {result.ignored_reason}")  # ExternalDNS users ask for this (#4439)
-        ref = object_ref(obj)
-        self._report_problems(key, ref, problems, kind.name)
+        ref_of = functools.partial(object_ref, obj)  # asked only for news to report (the source has its own ref)
+        self._report_problems(key, ref_of, problems, kind.name)
         if result.ignored_reason:
             logger.debug("Ignoring %s %s/%s: %s", kind.name, namespace, name, result.ignored_reason)
-        endpoints = self.blank_status.endpoints(key, ref, obj, result.endpoints, self.desired.endpoints_of(key))
+        endpoints = self.blank_status.endpoints(key, ref_of, obj, result.endpoints, self.desired.endpoints_of(key))
         changed = self.desired.update(key, endpoints)
         self._mark(changed)
         # A zone worker settles the changed names once applied, which refreshes the status; with no change, or a
@@ -270,9 +271,12 @@ class Application:
         keys = [key for key in self.desired.keys() if key.namespace == namespace]
         return {ep.key.name for key in keys for ep in self.desired.endpoints_of(key)}
 
-    def _report_problems(self, key: ObjectKey, ref: ObjectRef, problems: Sequence[str], source: str) -> None:
+    def _report_problems(
+        self, key: ObjectKey, ref: ObjectRef | Callable[[], ObjectRef], problems: Sequence[str], source: str
+    ) -> None:
         if not self.states.set_problems(key, problems):
             return  # reported already
+        ref = ref if isinstance(ref, ObjectRef) else ref()
         warnings = [
             RecordEvent(ref, Reason.ERROR, Action.FAILED_SYNC, m if m.startswith("no record:") else f"Invalid {m}")
             for m in problems

@@ -44,7 +44,7 @@ class Rig:
 
     def derive(self, obj: dict[str, Any], derived: tuple[Endpoint, ...], key: ObjectKey = WEB) -> tuple[Endpoint, ...]:
         """What the application does: the guard decides, the result becomes what the object publishes."""
-        self.published = tuple(self.guard.endpoints(key, REF, obj, derived, self.published))
+        self.published = tuple(self.guard.endpoints(key, lambda: REF, obj, derived, self.published))
         return self.published
 
 

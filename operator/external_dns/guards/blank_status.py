@@ -75,25 +75,28 @@ class BlankStatusHoldDown:
     def endpoints(
         self,
         key: ObjectKey,
-        ref: ObjectRef,
+        ref_of: Callable[[], ObjectRef],
         obj: Mapping[str, Any],
         derived: Sequence[Endpoint],
         previous: Sequence[Endpoint],
     ) -> Sequence[Endpoint]:
-        """What the object publishes: ``derived``, or ``previous`` while its status is blank within the grace."""
+        """What the object publishes: ``derived``, or ``previous`` while its status is blank within the grace.
+
+        ``ref_of`` gives the object's ref, asked only when a hold starts or ends (nearly never, per derivation).
+        """
         if not self.enabled or key.kind not in HELD_KINDS:
             return derived
         if has_load_balancer_status(obj):
             self._served.add(key)
             if self._drop(key):
-                logger.info("%s: status.loadBalancer is back within the grace; records kept", ref.display)
+                logger.info("%s: status.loadBalancer is back within the grace; records kept", ref_of().display)
             return derived
         hold = self._held.get(key)
         if hold is not None:
             return hold.endpoints
         if key not in self._served or not loses_records(derived, previous):
             return derived
-        self._start(key, ref, tuple(previous))
+        self._start(key, ref_of(), tuple(previous))
         return previous
 
     def forget(self, key: ObjectKey) -> None:
