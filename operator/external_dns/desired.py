@@ -46,6 +46,8 @@ class DesiredState:
         """Replace the object's endpoints; returns the normalised names whose wanted records changed."""
         new = tuple(endpoints)
         old = self._by_object.get(key, ())
+        if not old:
+            return self._first(key, new)
         if old == new and _same_refs(old, new):
             return set()
         old_groups = self._groups_of(key)
@@ -71,6 +73,18 @@ class DesiredState:
             if old_groups[name] != new_groups[name] or not _same_refs(old_groups[name], new_groups[name])
         }
         return changed
+
+    def _first(self, key: ObjectKey, new: tuple[Endpoint, ...]) -> set[str]:
+        """:meth:`update` of an object that wanted nothing (each object of a cold start): every name is news."""
+        if not new:
+            return set()
+        new_groups = _group(new)
+        self._by_object[key] = new
+        if len(new_groups) > 1:
+            self._grouped[key] = new_groups
+        for name in new_groups:
+            self._want(name, key)
+        return set(new_groups)
 
     def remove(self, key: ObjectKey) -> set[str]:
         """Forget the object (deleted, filtered out, or no longer producing records)."""

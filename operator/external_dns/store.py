@@ -20,6 +20,9 @@ from typing import Any
 from external_dns.sources.base import NO_SELECTOR, selects
 
 Obj = Mapping[str, Any]
+#: Compact JSON as json.dumps(separators=(",", ":"), ensure_ascii=False) writes it; one encoder for every object,
+#: as json.dumps builds a new one per call when given arguments (a fifth of its time on a slimmed Service).
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
 def _rv(obj: Obj) -> str:
@@ -135,7 +138,7 @@ class ObjectStore:
     def pack_slimmed(self, obj: Obj) -> tuple[PackedObject, Obj]:
         """:meth:`pack`, and the slimmed object packed: a listed object is derived from it, not parsed again."""
         slimmed = slim(obj, self.kind, whole=self.whole)
-        body = json.dumps(slimmed, separators=(",", ":"), ensure_ascii=False).encode()
+        body = _COMPACT_JSON.encode(slimmed).encode()
         return PackedObject(object_id(obj), _rv(obj), body, self._tag_of(slimmed)), slimmed
 
     def upsert(self, obj: Obj | PackedObject) -> bool:

@@ -421,7 +421,10 @@ def load_balancer_targets(reader: FieldReader, status: Mapping[str, Any]) -> lis
         path = f"status.loadBalancer.ingress[{index}]"
         entry = reader.mapping(item, path)
         for key in ("ip", "hostname"):
-            value = reader.text(entry.get(key), f"{path}.{key}")
+            given = entry.get(key)
+            if given is None:  # absent is normal (an entry has an ip or a hostname); no path to write for it
+                continue
+            value = reader.text(given, f"{path}.{key}")
             if not value:
                 continue
             if problem := validate_target(value, f"{path}.{key}"):

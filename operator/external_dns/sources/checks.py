@@ -61,7 +61,7 @@ def check_result(obj: KubeObject, result: SourceResult, settings: SourceSettings
     admitted: set[str] = set()
     left_out: set[str] = set()
     for endpoint in result.endpoints:
-        name = endpoint.key.name
+        name = normalize_name(endpoint.dns_name)  # endpoint.key's name, without building the key
         if name not in admitted:
             if len(admitted) >= MAX_NAMES_PER_OBJECT:
                 left_out.add(name)
