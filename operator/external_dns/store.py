@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
-from external_dns.sources.base import NO_SELECTOR, selects
+from external_dns.sources.base import NO_SELECTOR, is_mapping, selects
 
 Obj = Mapping[str, Any]
 #: Compact JSON as json.dumps(separators=(",", ":"), ensure_ascii=False) writes it; one encoder for every object,
@@ -356,23 +356,24 @@ def slim(obj: Obj, plural: str = "", *, whole: bool = False) -> Obj:
     """What is kept of an object: the fields sources and lookups read, not the whole object.
 
     ``whole`` keeps spec and status entire (an --fqdn-template may read any field of its source's objects); the
-    managedFields and the last-applied annotation go in every case.
+    managedFields and the last-applied annotation go in every case. (Mappings are told by is_mapping: every
+    listed object is slimmed, and the ABC check alone cost a tenth of it.)
     """
     meta = obj.get("metadata")
     slim_obj = dict(obj)
-    if isinstance(meta, Mapping):
+    if is_mapping(meta):
         dropped = DROPPED_METADATA if not whole else {"managedFields"}
         slim_meta = {k: v for k, v in meta.items() if k not in dropped}
         annotations = meta.get("annotations")
-        if isinstance(annotations, Mapping) and LAST_APPLIED in annotations:
+        if is_mapping(annotations) and LAST_APPLIED in annotations:
             slim_meta["annotations"] = {k: v for k, v in annotations.items() if k != LAST_APPLIED}
         slim_obj["metadata"] = slim_meta
     spec, status = obj.get("spec"), obj.get("status")
-    if not whole and plural in KEPT_SPEC and isinstance(spec, Mapping):
+    if not whole and plural in KEPT_SPEC and is_mapping(spec):
         slim_obj["spec"] = {k: v for k, v in spec.items() if k in KEPT_SPEC[plural]}
-    if not whole and plural in DROPPED_STATUS and isinstance(status, Mapping):
+    if not whole and plural in DROPPED_STATUS and is_mapping(status):
         slim_obj["status"] = {k: v for k, v in status.items() if k not in DROPPED_STATUS[plural]}
-    if not whole and plural in KEPT_STATUS and isinstance(status, Mapping):
+    if not whole and plural in KEPT_STATUS and is_mapping(status):
         slim_obj["status"] = {k: v for k, v in status.items() if k in KEPT_STATUS[plural]}
     return slim_obj
 

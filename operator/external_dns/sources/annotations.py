@@ -86,6 +86,8 @@ def parse_annotations(raw: object, prefix: str = ALPHA_PREFIX) -> Annotations:
     if not is_mapping(raw):
         return Annotations(problems=(InvalidEndpoint("metadata.annotations", "expected an object"),))
     found = _by_suffix(raw, annotation_prefixes(prefix), problems)
+    if not found:  # no ExternalDNS annotation at all, as on most objects of a cluster
+        return Annotations(problems=tuple(problems)) if problems else _NO_ANNOTATIONS
     get = found.get
     controller = get("controller")
     set_identifier = get("set-identifier")
@@ -120,19 +122,26 @@ def _by_suffix(
     As with a dict of the annotations, a later key of the same text replaces an earlier one (keys that are not
     strings are read by their text).
     """
-    tables: list[dict[str, tuple[str, str]]] = [{} for _ in prefixes]
+    configured, *others = prefixes
+    other = others[0] if others else None  # annotation_prefixes gives one or two
+    found: dict[str, tuple[str, str]] = {}
+    found_under_other: dict[str, tuple[str, str]] = {}
     for raw_key, value in raw.items():
         key = raw_key if type(raw_key) is str else str(raw_key)
         if not isinstance(value, str):
             problems.append(InvalidEndpoint(_field(key), "annotation values must be strings"))
             continue
-        for candidate, table in zip(prefixes, tables, strict=True):
-            if key.startswith(candidate):
-                table[key[len(candidate) :]] = (key, value)
-    found = tables[-1]
-    for table in reversed(tables[:-1]):  # lowest priority first, so the configured prefix overwrites
-        found.update(table)
-    return found
+        if key.startswith(configured):
+            found[key[len(configured) :]] = (key, value)
+        if other is not None and key.startswith(other):
+            found_under_other[key[len(other) :]] = (key, value)
+    if not found_under_other:
+        return found
+    found_under_other.update(found)  # the configured prefix wins
+    return found_under_other
+
+
+_NO_ANNOTATIONS = Annotations()
 
 
 def _field(key: str) -> str:
@@ -182,8 +191,9 @@ def _checked_list(
         problems.append(InvalidEndpoint(_field(key), message))
         items = items[:MAX_NAMES_PER_OBJECT]
     valid: list[str] = []
+    field_name = _field(key)
     for item in items:
-        problem = validate(item, _field(key))
+        problem = validate(item, field_name)
         if problem is None:
             valid.append(item.removesuffix("."))
         else:
