@@ -97,7 +97,7 @@ def _former_provider_specific(annotations: Mapping[str, str], prefix: str, alias
 
 def comparable(parsed: Annotations) -> dict[str, Any]:
     """Every field, the problems as (field, message) in order and the properties in their order."""
-    fields = {name: getattr(parsed, name) for name in Annotations.__dataclass_fields__}
+    fields = {name: getattr(parsed, name) for name in Annotations._fields}
     fields["problems"] = [(problem.field, problem.message) for problem in parsed.problems]
     fields["provider_specific"] = list(parsed.provider_specific.items())
     return fields

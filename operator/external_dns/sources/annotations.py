@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from external_dns.errors import InvalidEndpoint
 from external_dns.sources.base import (
@@ -52,9 +52,12 @@ class HostnameSource(StrEnum):
     INVALID = "invalid"  # an unknown value (the source decides what that means)
 
 
-@dataclass(frozen=True, slots=True)
-class Annotations:
-    """Every ExternalDNS annotation of one object, parsed. Empty strings / 0 mean "not set"."""
+class Annotations(NamedTuple):
+    """Every ExternalDNS annotation of one object, parsed. Empty strings / 0 mean "not set".
+
+    A NamedTuple rather than a frozen dataclass: one is built per object derived, and a frozen dataclass of this
+    many fields costs five times as much to build (each field set through ``object.__setattr__``).
+    """
 
     hostnames: tuple[str, ...] = ()
     internal_hostnames: tuple[str, ...] = ()
@@ -69,7 +72,7 @@ class Annotations:
     ingress: str = ""
     ingress_hostname_source: HostnameSource = HostnameSource.ALL
     gateway_hostname_source: HostnameSource = HostnameSource.ALL
-    provider_specific: Mapping[str, str] = field(default_factory=dict)
+    provider_specific: Mapping[str, str] = MappingProxyType({})
     problems: tuple[InvalidEndpoint, ...] = ()
 
     @property
