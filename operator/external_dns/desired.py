@@ -155,7 +155,7 @@ def _group(endpoints: tuple[Endpoint, ...]) -> dict[str, tuple[Endpoint, ...]]:
     """The endpoints by normalised name, in their order (one pass)."""
     groups: dict[str, list[Endpoint]] = {}
     for endpoint in endpoints:
-        groups.setdefault(endpoint.key.name, []).append(endpoint)
+        groups.setdefault(normalize_name(endpoint.dns_name), []).append(endpoint)  # endpoint.key.name, no key built
     return {name: tuple(group) for name, group in groups.items()}
 
 

@@ -3,8 +3,9 @@
 * the store packs with one shared JSON encoder: the same bytes as ``json.dumps`` with the same arguments;
 * the desired state takes an object's first endpoints without comparing them with none: the same changed names,
   lookups and released refs as the general update, over generated sequences of updates;
-* ``status.loadBalancer.ingress[]`` entries skip absent fields before writing their paths: the same targets and
-  problems for well-formed, odd and hostile entries.
+* ``status.loadBalancer.ingress[]`` entries skip absent fields before writing their paths, and a Service's ports
+  that are objects write none: the same targets, ports and problems for well-formed, odd and hostile entries;
+* record types are compared as the strings they are (no ``.value``): the same verdict on every target.
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ from typing import Any
 import pytest
 
 from external_dns.desired import DesiredState, ObjectKey, _group, _same_refs
-from external_dns.endpoint import Endpoint, ObjectRef
+from external_dns.endpoint import Endpoint, ObjectRef, RecordType, ip_version
+from external_dns.hostnames import NameRule, name_problem
 from external_dns.sources.base import FieldReader, load_balancer_targets, validate_target
+from external_dns.sources.checks import _HOST_AFTER_NUMBERS, _target_problem, claimed_owner
+from external_dns.sources.service import _ports
 from external_dns.store import ObjectStore, slim
 
 # --- the store's JSON ----------------------------------------------------------------------------------------------
@@ -155,4 +159,75 @@ STATUSES: list[Any] = [
 def test_load_balancer_entries_give_the_targets_and_problems_they_gave(status: Any) -> None:
     reader, former = FieldReader(), FieldReader()
     assert load_balancer_targets(reader, status) == former_load_balancer_targets(former, status)
+    assert [(p.field, p.message) for p in reader.problems] == [(p.field, p.message) for p in former.problems]
+
+
+# --- record targets and Service ports ----------------------------------------------------------------------------
+
+
+def former_target_problem(kind: str, target: str, aes_key: bytes | None) -> str | None:
+    if kind == RecordType.TXT.value:
+        owner = claimed_owner(target, aes_key)
+        if owner is None:
+            return None
+        claim = f" claiming owner {owner!r}" if owner else ""
+        return (
+            f"TXT value {target[:80]!r} reads as an ExternalDNS ownership record{claim}; "
+            "no object may write one (it would forge ownership of a name)"
+        )
+    if kind in (RecordType.A.value, RecordType.AAAA.value):
+        return None if ip_version(target) else f"{kind} target {target!r} is not an IP address"
+    if kind in _HOST_AFTER_NUMBERS:
+        host = target.split()[-1] if target.split() else ""
+        problem = name_problem(host, NameRule.HOSTNAME, wildcard=False)
+        return f"{kind} target host: {problem}" if problem else None
+    if kind == RecordType.CNAME.value:
+        problem = name_problem(target, NameRule.DNS_NAME, wildcard=False)
+        return f"CNAME target: {problem}" if problem else None
+    return None
+
+
+TARGETS = [
+    "203.0.113.10", "2001:db8::1", "lb.example.net", "*.example.net", "a..b", "", " ", "10 mx.example.net",
+    "0 50 8080 _sip.example.net.", '"heritage=external-dns,external-dns/owner=x"', "v=spf1 -all", "256.1.1.1",
+]  # fmt: skip
+TYPES = [*(kind.value for kind in RecordType), "SOA", "a"]
+
+
+@pytest.mark.parametrize("kind", TYPES)
+def test_record_targets_are_judged_as_they_were(kind: str) -> None:
+    for target in TARGETS:
+        assert _target_problem(kind, target, None) == former_target_problem(kind, target, None)
+
+
+def former_ports(reader: FieldReader, value: object) -> tuple[Any, ...]:
+    ports: list[Any] = []
+    for index, item in enumerate(reader.items(value, "spec.ports")):
+        port = reader.mapping(item, f"spec.ports[{index}]")
+        node_port = port.get("nodePort")
+        if node_port is None:
+            continue
+        if not isinstance(node_port, int) or isinstance(node_port, bool):
+            reader.problem(f"spec.ports[{index}].nodePort", "expected a number")
+            continue
+        protocol = reader.text(port.get("protocol"), f"spec.ports[{index}].protocol")
+        ports.append((node_port, protocol.lower() or "tcp"))
+    return tuple(ports)
+
+
+PORTS: list[Any] = [
+    None,
+    "80",
+    [],
+    [{"port": 80}],
+    [{"nodePort": 30080, "protocol": "UDP"}, {"nodePort": 30081}],
+    [None, "x", 5, ["nodePort"], {"nodePort": True}, {"nodePort": "1"}, {"nodePort": 1, "protocol": 7}],
+    [{"nodePort": 0}, {"nodePort": -1, "protocol": "SCTP"}],
+]
+
+
+@pytest.mark.parametrize("ports", PORTS, ids=repr)
+def test_service_ports_give_the_ports_and_problems_they_gave(ports: Any) -> None:
+    reader, former = FieldReader(), FieldReader()
+    assert tuple((port.node_port, port.protocol) for port in _ports(reader, ports)) == former_ports(former, ports)
     assert [(p.field, p.message) for p in reader.problems] == [(p.field, p.message) for p in former.problems]

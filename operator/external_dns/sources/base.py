@@ -230,7 +230,7 @@ class FieldReader:
 
     def mapping(self, value: object, path: str) -> Mapping[str, Any]:
         """``value`` if it is an object, else ``{}`` (noting a problem unless it is absent)."""
-        if is_mapping(value):
+        if type(value) is dict or isinstance(value, Mapping):  # is_mapping inline: asked ~8 times per object
             return value
         if value is not None:
             self.problem(path, f"expected an object, got {_type_name(value)}")

@@ -104,7 +104,8 @@ def _record_problem(endpoint: Endpoint, aes_key: bytes | None) -> tuple[str, str
 
 
 def _target_problem(kind: str, target: str, aes_key: bytes | None) -> str | None:
-    if kind == RecordType.TXT.value:
+    # RecordType members compared as the strings they are: ``.value`` goes through a Python descriptor per use.
+    if kind == RecordType.TXT:
         owner = claimed_owner(target, aes_key)
         if owner is None:
             return None
@@ -113,13 +114,13 @@ def _target_problem(kind: str, target: str, aes_key: bytes | None) -> str | None
             f"TXT value {target[:80]!r} reads as an ExternalDNS ownership record{claim}; "
             "no object may write one (it would forge ownership of a name)"
         )
-    if kind in (RecordType.A.value, RecordType.AAAA.value):
+    if kind in (RecordType.A, RecordType.AAAA):
         return None if ip_version(target) else f"{kind} target {target!r} is not an IP address"
     if kind in _HOST_AFTER_NUMBERS:
         host = target.split()[-1] if target.split() else ""
         problem = name_problem(host, NameRule.HOSTNAME, wildcard=False)
         return f"{kind} target host: {problem}" if problem else None
-    if kind == RecordType.CNAME.value:
+    if kind == RecordType.CNAME:
         problem = name_problem(target, NameRule.DNS_NAME, wildcard=False)
         return f"CNAME target: {problem}" if problem else None
     return None

@@ -175,7 +175,8 @@ def _string_map(reader: FieldReader, value: object, path: str) -> dict[str, str]
 def _ports(reader: FieldReader, value: object) -> tuple[_Port, ...]:
     ports: list[_Port] = []
     for index, item in enumerate(reader.items(value, "spec.ports")):
-        port = reader.mapping(item, f"spec.ports[{index}]")
+        # A port's path is written only when it is not an object (it names the problem): ports are many.
+        port = item if type(item) is dict else reader.mapping(item, f"spec.ports[{index}]")
         node_port = port.get("nodePort")
         if node_port is None:
             continue
