@@ -4,7 +4,8 @@ How a change flows (shared/design.md): a source object changes -> the desired st
 wanted records changed -> the zone worker of each name wakes, waits a short debounce to batch what arrives
 together, plans those names against its cached view of the zone, adds the ownership TXT records, sends one
 batched change to the provider, patches its cache, and turns each result into events. Failed names are retried
-with exponential backoff; other zones carry on. A slower periodic resync re-reads the zone and plans it whole.
+with exponential backoff; other zones carry on. A slower periodic resync re-reads the zone and plans it whole,
+unless a cheaper check says what changed (zoneread.py).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import Awaitable, Iterable
+from collections.abc import Iterable
 from typing import TypeVar
 
 from external_dns import metrics
@@ -25,18 +26,19 @@ from external_dns.guards.mass_deletion import MassDeletionGuard, count_owned
 from external_dns.guards.namespace_isolation import NamespaceIsolation
 from external_dns.model import ApplyOutcome, Changes, Zone, ZoneRouter
 from external_dns.plan import Plan, PlanSettings
-from external_dns.providers.base import CountingRecords, FollowingChanges, Provider, RemotelyAdjusting
+from external_dns.providers.base import Provider, RemotelyAdjusting
 from external_dns.registry import Registry
 from external_dns.reporting import ZoneReporter, describe_changes
 from external_dns.zonecache import ZoneCache
 from external_dns.zoneplan import PlanCheck, ZonePlan, names_read, plan_zone, provider_adjust
+from external_dns.zoneread import ZoneReading
 from external_dns.zonework import DependsOnApply, ReconcilerSettings, SyncResult, resync_delay, unapplied
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class ZoneWorker:
+class ZoneWorker(ZoneReading):
     """Keeps one zone in step with the desired state."""
 
     def __init__(
@@ -105,24 +107,6 @@ class ZoneWorker:
     def pending(self) -> int:
         return len(self._dirty) + len(self._retry)
 
-    async def load(self, attempts: int | None = None) -> None:
-        """Read the zone from the provider, retrying with backoff until it answers (or ``attempts`` run out)."""
-        delay = self.settings.retry_initial
-        while True:
-            try:
-                records = await self._read_whole()
-            except ProviderError as error:
-                if attempts is not None:
-                    attempts -= 1
-                    if attempts <= 0:
-                        raise
-                logger.warning("Zone %s: cannot read records (%s); retrying in %.0fs", self.label, error, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self.settings.retry_max)
-                continue
-            logger.info("Zone %s: %d records read from %s", self.label, len(records), self.provider.name)
-            return
-
     async def run(self) -> None:
         """The worker's life: load, then sync dirty names, retries and periodic resyncs until cancelled.
 
@@ -174,9 +158,12 @@ class ZoneWorker:
         return resync_delay(self.settings)
 
     async def _resync(self) -> None:
-        if await self._nothing_added_or_removed():
-            if self._dirty:  # the names that woke the worker at this moment are not left for the next wake
-                names, self._dirty = self._dirty, set()
+        """Read the zone again and plan it whole, unless a cheaper check says what changed (zoneread.py)."""
+        changed = await self._changed_by_others()
+        if changed is not None or await self._nothing_added_or_removed():
+            # The names that woke the worker at this moment are not left for the next wake.
+            names, self._dirty = self._dirty | (changed or set()), set()
+            if names:
                 await self.sync(names)
             return
         try:
@@ -187,48 +174,6 @@ class ZoneWorker:
         stale, self._dirty = self._dirty, set()
         await self.sync_all()
         self.states.settled(self.label, stale, set())  # those the whole-zone pass did not cover need nothing
-
-    async def _nothing_added_or_removed(self) -> bool:
-        """Whether a cheap count of the zone's records (when the provider offers one) matches the cache's, so the
-        resync can skip reading the zone whole. A record edited in place keeps the count: that waits for the
-        whole read every ``full_read_interval``. True when the count cannot be read (the next resync tries again,
-        as after a failed whole read)."""
-        if not isinstance(self.provider, CountingRecords) or self._reload_before_sync:
-            return False
-        if asyncio.get_running_loop().time() - self._read_at >= self.settings.full_read_interval:
-            return False
-        try:
-            count = await self._timed("record_count", self.provider.record_count(self.zone))
-        except ProviderError as error:
-            logger.warning("Zone %s: resync could not count records: %s", self.label, error)
-            return True
-        known = len(self.cache)
-        if count == known:
-            return True
-        logger.info("Zone %s: %s records at the provider, %d known: reading it whole", self.label, count, known)
-        return False
-
-    async def _read_whole(self) -> list[Endpoint]:
-        """Read the whole zone from the provider into the cache (raises ProviderError when it cannot)."""
-        if isinstance(self.provider, FollowingChanges):  # with its version: a standby follows the zone from it
-            records, version = await self._timed("records", self.provider.versioned_records(self.zone))
-        else:
-            records, version = await self._timed("records", self.provider.records(self.zone)), None
-        await self.cache.refill(records, version)
-        self._read_at = asyncio.get_running_loop().time()
-        self._reload_before_sync = False  # just read: no need to read again after an ambiguous failure
-        return records
-
-    async def follow(self) -> None:
-        """Standing by (zonesahead.py): patch the cache with what changed at the provider since it was read, or read
-        the zone whole when the provider cannot tell (raises ProviderError when neither can be done now)."""
-        changes = None
-        if self.cache.version is not None and isinstance(self.provider, FollowingChanges):
-            changes = await self._timed("changes_since", self.provider.changes_since(self.zone, self.cache.version))
-        if changes is None:
-            await self._read_whole()
-        else:
-            await self.cache.follow(changes)
 
     async def sync_all(self) -> SyncResult:
         """Plan the whole zone: every name the provider holds and every name wanted in it."""
@@ -441,7 +386,3 @@ class ZoneWorker:
             metrics.LAST_SYNC.set(time.time())
         metrics.QUEUE_DEPTH.labels(zone=self.label).set(len(self._dirty) + len(self._retry))
         self.states.settled(self.label, names, failed_names & names)
-
-    async def _timed(self, operation: str, call: Awaitable[T]) -> T:
-        return await metrics.provider_call(self.provider.name, operation, call)
-

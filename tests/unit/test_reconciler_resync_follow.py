@@ -1,0 +1,178 @@
+"""The leader's resync by what changed (zoneread.py): with a provider that says what changed since a version
+(FollowingChanges), a resync after which this replica wrote nothing asks that instead of reading the zone whole,
+patches its cache and plans only the names another writer touched; after writes of its own, or with the hourly
+whole read due, it reads the zone whole as before, so a write the server silently ignored is found within one
+interval (fake clock, no sleeping)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+from tests.unit.test_reconciler import PRODUCTION, WEB, ZONE, make_rig, wanted
+from tests.unit.test_reconciler_drift import A_RECORD, running, until
+
+from external_dns.endpoint import Endpoint
+from external_dns.errors import TransientProviderError
+from external_dns.model import ApplyOutcome, Changes, Zone, ZoneChanges
+from external_dns.providers.base import FollowingChanges
+from external_dns.providers.inmemory import InMemoryProvider
+
+SETTINGS = PRODUCTION  # --interval 1m, --zone-full-read-interval 1h
+ZONE_ = Zone(ZONE, ZONE)
+Step = tuple[tuple[Endpoint, ...], tuple[Endpoint, ...]]
+
+
+def values(records: Sequence[Endpoint]) -> tuple[Endpoint, ...]:
+    return tuple(record.with_(targets=(target,)) for record in records for target in record.targets)
+
+
+class JournalingProvider(InMemoryProvider):
+    """The in-memory provider with a version and a journal of what each write changed, as BIND's SOA serial and
+    IXFR journal; ``ignored`` names are dropped from writes that still answer success (BIND's silent ignore)."""
+
+    def __init__(self) -> None:
+        super().__init__([ZONE])
+        self.version = 1
+        self.journal: list[tuple[int, Step]] = []  # (version after, step)
+        self.ignored: set[str] = set()
+        self.asked_since: list[int] = []
+        self.unreachable = False
+
+    async def versioned_records(self, zone: Zone) -> tuple[list[Endpoint], int]:
+        return await self.records(zone), self.version
+
+    async def changes_since(self, zone: Zone, version: int) -> ZoneChanges | None:
+        self.asked_since.append(version)
+        if self.unreachable:
+            raise TransientProviderError("the server does not answer")
+        steps = tuple(step for after, step in self.journal if after > version)
+        return ZoneChanges(version=self.version, steps=steps)
+
+    async def apply_changes(self, zone: Zone, changes: Changes) -> ApplyOutcome:
+        kept = Changes(
+            create=[ep for ep in changes.create if ep.dns_name not in self.ignored],
+            update_old=list(changes.update_old),
+            update_new=list(changes.update_new),
+            delete=list(changes.delete),
+        )
+        outcome = await super().apply_changes(zone, kept)
+        removed = values([*kept.delete, *kept.update_old])
+        added = values([*kept.create, *kept.update_new])
+        if removed or added:
+            self.version += 1
+            self.journal.append((self.version, (removed, added)))
+        return outcome
+
+    async def written_by_another(self, changes: Changes) -> None:
+        await self.apply_changes(ZONE_, changes)
+
+
+def a_record(provider: InMemoryProvider) -> Endpoint:
+    (record,) = [ep for ep in provider.snapshot()[ZONE] if ep.record_type == "A"]
+    return record
+
+
+def test_the_journaling_provider_follows_changes() -> None:
+    assert isinstance(JournalingProvider(), FollowingChanges)
+
+
+@pytest.mark.looptime
+async def test_a_quiet_zone_is_asked_what_changed_and_not_read_whole() -> None:
+    provider = JournalingProvider()
+    rig = make_rig(provider, inner=provider, settings=SETTINGS)
+    rig.want(WEB, wanted("web.example.com", "203.0.113.10"))
+
+    async def check() -> None:
+        # The first sync wrote (the version was cleared), so the first resync reads whole; then nothing is written.
+        await until(lambda: provider.calls.records == 2, within=1.1 * SETTINGS.resync_interval + 1)
+        asked = len(provider.asked_since)
+
+        await until(lambda: len(provider.asked_since) >= asked + 5, within=6 * 1.1 * SETTINGS.resync_interval)
+
+        assert provider.calls.records == 2  # five resyncs, each one question, no whole read
+
+    await running(rig, check)
+
+
+@pytest.mark.looptime
+async def test_a_record_another_writer_removed_is_written_again_at_the_next_resync_without_a_whole_read() -> None:
+    provider = JournalingProvider()
+    rig = make_rig(provider, inner=provider, settings=SETTINGS)
+    rig.want(WEB, wanted("web.example.com", "203.0.113.10"))
+
+    async def check() -> None:
+        await until(lambda: provider.calls.records == 2, within=1.1 * SETTINGS.resync_interval + 1)
+        await provider.written_by_another(Changes(delete=[a_record(provider)]))
+        assert A_RECORD not in rig.records()
+
+        await until(lambda: A_RECORD in rig.records(), within=1.1 * SETTINGS.resync_interval + 1)
+
+        assert provider.calls.records == 2  # found by the changes since the version read, not by a whole read
+
+    await running(rig, check)
+
+
+@pytest.mark.looptime
+async def test_a_write_the_server_silently_ignored_is_found_by_the_whole_read_that_follows_own_writes() -> None:
+    provider = JournalingProvider()
+    rig = make_rig(provider, inner=provider, settings=SETTINGS)
+    provider.ignored.add("web.example.com")  # answered with success, never applied, never in the journal
+    rig.want(WEB, wanted("web.example.com", "203.0.113.10"))
+
+    async def check() -> None:
+        assert A_RECORD not in rig.records()
+        provider.ignored.clear()
+
+        # The worker wrote (its cache holds the record): the next resync reads whole, sees it missing, writes it.
+        await until(lambda: A_RECORD in rig.records(), within=1.1 * SETTINGS.resync_interval + 1)
+
+        assert provider.calls.records == 2
+
+    await running(rig, check)
+
+
+@pytest.mark.looptime
+async def test_a_record_edited_in_place_with_no_change_recorded_waits_for_the_hourly_whole_read() -> None:
+    provider = JournalingProvider()
+    rig = make_rig(provider, inner=provider, settings=SETTINGS)
+    rig.want(WEB, wanted("web.example.com", "203.0.113.10"))
+
+    async def check() -> None:
+        await until(lambda: provider.calls.records == 2, within=1.1 * SETTINGS.resync_interval + 1)
+        record = a_record(provider)
+        # Edited behind every journal (a zone file edited and reloaded at the same serial).
+        provider.seed(
+            ZONE, [*(ep for ep in provider.snapshot()[ZONE] if ep != record), record.with_(targets=("198.51.100.1",))]
+        )
+
+        await until(lambda: len(provider.asked_since) >= 10, within=11 * 1.1 * SETTINGS.resync_interval)
+        assert rig.records()[A_RECORD] == ("198.51.100.1",)  # the changes cannot show it
+        assert provider.calls.records == 2
+
+        await until(lambda: rig.records()[A_RECORD] == ("203.0.113.10",), SETTINGS.full_read_interval + 70, 1.0)
+        assert provider.calls.records == 3
+
+    await running(rig, check)
+
+
+@pytest.mark.looptime
+async def test_a_provider_that_cannot_be_asked_is_asked_again_at_the_next_resync() -> None:
+    provider = JournalingProvider()
+    rig = make_rig(provider, inner=provider, settings=SETTINGS)
+    rig.want(WEB, wanted("web.example.com", "203.0.113.10"))
+
+    async def check() -> None:
+        await until(lambda: provider.calls.records == 2, within=1.1 * SETTINGS.resync_interval + 1)
+        provider.unreachable = True
+        asked = len(provider.asked_since)
+        await until(lambda: len(provider.asked_since) == asked + 1, within=1.1 * SETTINGS.resync_interval + 1)
+        assert provider.calls.records == 2  # no whole read instead: it would fail the same way
+        provider.unreachable = False
+        await provider.written_by_another(Changes(delete=[a_record(provider)]))
+
+        await until(lambda: A_RECORD in rig.records(), within=1.1 * SETTINGS.resync_interval + 1)
+
+        assert provider.calls.records == 2
+
+    await running(rig, check)
