@@ -80,6 +80,7 @@ bench: system-packages venv
 	$(BIN)/python bench/dependents.py --routes 1000 10000 --gateways 20 --pods 1000 5000
 	$(BIN)/python bench/cpu_parts.py --objects 10000 --repeat 3
 	$(BIN)/python bench/list_ahead.py --objects 20000 50000 --work 50
+	$(BIN)/python bench/resync.py --names 9999 50000 --changed 10
 
 # Mutation testing of the core: plan.py, registry/, desired.py, domain_filter.py ([tool.mutmut] in pyproject.toml).
 # mutmut 3 only imports mutated code from a src/ layout, so it runs in build/mutation, where src/ links to
