@@ -25,19 +25,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # `tests.backends` lives at the repository root
 
 from tests.backends.bind import BindInfo, BindServer, named_path  # noqa: E402
-from zone_read import zone_records  # noqa: E402
+from zone_read import ZONE, provider_for, zone_records  # noqa: E402
 
 from external_dns.desired import DesiredState, ObjectKey  # noqa: E402
 from external_dns.endpoint import RESOURCE_LABEL, Endpoint, ObjectRef  # noqa: E402
 from external_dns.events import EventSink  # noqa: E402
 from external_dns.model import Zone  # noqa: E402
 from external_dns.plan import PlanSettings  # noqa: E402
-from external_dns.providers.rfc2136.provider import RFC2136Config, RFC2136Provider  # noqa: E402
 from external_dns.reconciler import ZoneWorker  # noqa: E402
 from external_dns.registry.txt import TXTRegistry  # noqa: E402
 from external_dns.zonework import ReconcilerSettings  # noqa: E402
-
-ZONE = "example.com"
 
 
 def wanted(desired: DesiredState, names: int) -> None:
@@ -62,17 +59,7 @@ async def timed_resync(worker: ZoneWorker) -> tuple[float, float]:
 
 
 async def run(bind: BindServer, info: BindInfo, names: int, changed: int) -> None:
-    provider = RFC2136Provider(
-        RFC2136Config(
-            host=info.host,
-            port=info.port,
-            zones=(ZONE,),
-            tsig_keyname=info.key_name,
-            tsig_secret=info.key_secret,
-            tsig_secret_alg=info.key_algorithm,
-            timeout=120,
-        )
-    )
+    provider = provider_for(info)
     worker = ZoneWorker(
         Zone(ZONE, ZONE),
         provider=provider,

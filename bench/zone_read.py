@@ -77,9 +77,9 @@ def transfer(bind: BindServer, info: BindInfo, rdtype: str, since: int = 0) -> t
     return time.perf_counter() - started, received
 
 
-def provider_read(info: BindInfo) -> tuple[float, int]:
-    """Seconds for the operator's own read path (RFC2136Provider.records: AXFR, parse, endpoints)."""
-    provider = RFC2136Provider(
+def provider_for(info: BindInfo) -> RFC2136Provider:
+    """The operator's RFC2136 provider for the zone, with room for a slow transfer."""
+    return RFC2136Provider(
         RFC2136Config(
             host=info.host,
             port=info.port,
@@ -90,6 +90,11 @@ def provider_read(info: BindInfo) -> tuple[float, int]:
             timeout=120,
         )
     )
+
+
+def provider_read(info: BindInfo) -> tuple[float, int]:
+    """Seconds for the operator's own read path (RFC2136Provider.records: AXFR, parse, endpoints)."""
+    provider = provider_for(info)
     started = time.perf_counter()
     endpoints = asyncio.run(provider.records(Zone(ZONE)))
     return time.perf_counter() - started, len(endpoints)
