@@ -3,8 +3,8 @@ the changes since the version read (a SOA query, and an IXFR when another writer
 
 BIND serves a zone of N names, each an A record and its ownership TXT (owner ``bench``), all wanted by a zone
 worker with that owner (so a plan changes nothing). Each resync is timed (wall, and process CPU: the AXFR's
-parsing runs in a thread) in three cases: nothing changed since the read; another writer changed K names; the
-worker wrote since the read (its cache's version cleared), which reads whole.
+parsing runs in a thread) in four cases: nothing changed since the read; another writer changed K names; the
+worker itself wrote K names (its writes confirmed by the changes); no version to follow from (read whole).
 
     .venv/bin/python bench/resync.py --names 9999 50000 --changed 10
 """
@@ -71,13 +71,30 @@ async def run(bind: BindServer, info: BindInfo, names: int, changed: int) -> Non
     )
     wanted(worker.desired, names)
     await worker.load()
+
+    async def worker_writes() -> None:
+        for i in range(changed):
+            key = ObjectKey("service", "default", f"svc-{i:05d}")
+            (endpoint,) = worker.desired.endpoints_of(key)
+            await worker.sync(worker.desired.update(key, [endpoint.with_(targets=(f"172.17.0.{i & 255}",))]))
+
+    async def nothing() -> None:
+        return None
+
+    async def another_writer() -> None:
+        changed_by_another(bind, info, changed)
+
+    async def version_dropped() -> None:
+        worker.cache.version = None  # as after more writes than the cache remembers, or an unconfirmed one
+
     cases = {
-        "nothing changed": lambda: None,
-        f"another writer changed {changed} names": lambda: changed_by_another(bind, info, changed),
-        "the worker wrote since its read": lambda: setattr(worker.cache, "version", None),
+        "nothing changed": nothing,
+        f"another writer changed {changed} names": another_writer,
+        f"the worker itself wrote {changed} names": worker_writes,
+        "no version to follow from (read whole)": version_dropped,
     }
     for case, before in cases.items():
-        before()
+        await before()
         axfrs, ixfrs = provider.stats.axfrs, provider.stats.ixfrs
         wall, cpu = await timed_resync(worker)
         print(

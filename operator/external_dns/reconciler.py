@@ -159,7 +159,7 @@ class ZoneWorker(ZoneReading):
 
     async def _resync(self) -> None:
         """Read the zone again and plan it whole, unless a cheaper check says what changed (zoneread.py)."""
-        changed = await self._changed_by_others()
+        changed = await self._changed_since_read()
         if changed is not None or await self._nothing_added_or_removed():
             # The names that woke the worker at this moment are not left for the next wake.
             names, self._dirty = self._dirty | (changed or set()), set()

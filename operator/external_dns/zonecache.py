@@ -17,6 +17,12 @@ from external_dns.model import Changes, ZoneChanges
 
 #: Records a zone read indexes on the event loop (about 75 us each here: under 0.1 s); more go to a thread.
 INDEXED_ON_THE_LOOP_AT_MOST = 1_000
+#: Values this replica wrote since the version read, remembered to be confirmed by the provider's changes
+#: (:meth:`ZoneCache.confirmed_by`); past this many the version is dropped and the zone is read whole again.
+WRITES_REMEMBERED_AT_MOST = 100_000
+
+#: One value of a record set: normalised name, record type, one target.
+Value = tuple[str, str, str]
 
 
 class ZoneCache:
@@ -30,9 +36,12 @@ class ZoneCache:
     def __init__(self) -> None:
         self._by_name: dict[str, tuple[Endpoint, ...]] = {}
         self.loaded = False
-        #: The provider's version of the zone the cache holds (providers/base.FollowingChanges), None when unknown:
-        #: never read with one, or patched with changes of this replica's own since.
+        #: The provider's version of the zone the cache was read or followed at (providers/base.FollowingChanges),
+        #: None when unknown: never read with one, or more written since than :data:`WRITES_REMEMBERED_AT_MOST`.
         self.version: int | None = None
+        #: The values this replica added and removed since :attr:`version`, which the provider's changes since it
+        #: must show before the cache may follow them (:meth:`confirmed_by`).
+        self._written: tuple[set[Value], set[Value]] = (set(), set())
 
     def __len__(self) -> int:
         return sum(len(records) for records in self._by_name.values())
@@ -43,6 +52,7 @@ class ZoneCache:
         self._by_name = _index(records)
         self.loaded = True
         self.version = version
+        self._written = (set(), set())
 
     async def refill(self, records: Collection[Endpoint], version: int | None = None) -> None:
         """:meth:`replace`, with the index of a large zone built in a thread: 100,000 records take seconds, and on
@@ -55,6 +65,7 @@ class ZoneCache:
         self._by_name = await asyncio.to_thread(_index, records)
         self.loaded = True
         self.version = version
+        self._written = (set(), set())
 
     async def follow(self, changes: ZoneChanges) -> None:
         """Patch the cache with what changed at the provider since :attr:`version` (or refill it from the whole zone
@@ -70,6 +81,21 @@ class ZoneCache:
         else:
             await asyncio.to_thread(_follow, self._by_name, changes)
         self.version = changes.version
+        self._written = (set(), set())  # what this replica wrote is in the changes (confirmed_by), applied again
+
+    def confirmed_by(self, changes: ZoneChanges) -> bool:
+        """Whether ``changes`` (since :attr:`version`) show every value this replica added and removed since, as
+        the provider applied it. A server may accept a write and drop it: BIND answers NOERROR to an A record
+        where a CNAME stands (RFC 2136 3.4.2.2), and such a write never shows among the changes. The cache holds
+        it all the same, and following would keep it there; read whole instead, the zone shows it missing."""
+        added, removed = self._written
+        if not added and not removed:
+            return True
+        shown_added = {value for _, step_added in changes.steps for record in step_added for value in _values(record)}
+        shown_removed = {
+            value for step_removed, _ in changes.steps for record in step_removed for value in _values(record)
+        }
+        return added <= shown_added and removed <= shown_removed
 
     def names(self) -> set[str]:
         return set(self._by_name)
@@ -85,8 +111,10 @@ class ZoneCache:
         return [record for records in self._by_name.values() for record in records]
 
     def apply(self, changes: Changes, failed: Collection[EndpointKey] = ()) -> None:
-        """Patch the cache with what the provider applied (everything but ``failed``)."""
-        self.version = None  # the provider is past the version read, by these changes: following is not exact
+        """Patch the cache with what the provider applied (everything but ``failed``), remembered for
+        :meth:`confirmed_by` while the cache has a version."""
+        if self.version is not None:
+            self._remember(changes, failed)
         for record in (*changes.delete, *changes.update_old):
             if record.key not in failed:
                 self._drop(record.key)
@@ -94,6 +122,24 @@ class ZoneCache:
             key = record.key
             if key not in failed:
                 _put(self._by_name, record, key)
+
+    def _remember(self, changes: Changes, failed: Collection[EndpointKey]) -> None:
+        added, removed = self._written
+        pairs: list[tuple[Endpoint | None, Endpoint | None]] = [
+            *((None, record) for record in changes.create),
+            *zip(changes.update_old, changes.update_new, strict=True),
+            *((record, None) for record in changes.delete),
+        ]
+        for old, new in pairs:
+            record = new if new is not None else old
+            if record is None or record.key in failed:
+                continue
+            before = set(_values(old)) if old is not None else set()
+            after = set(_values(new)) if new is not None else set()
+            added |= after - before
+            removed |= before - after
+        if len(added) + len(removed) > WRITES_REMEMBERED_AT_MOST:
+            self.version, self._written = None, (set(), set())  # too much to confirm: read the zone whole
 
     def _drop(self, key: EndpointKey) -> None:
         held = self._by_name.get(key.name)
@@ -104,6 +150,11 @@ class ZoneCache:
             self._by_name[key.name] = kept
         else:
             del self._by_name[key.name]
+
+
+def _values(record: Endpoint) -> list[Value]:
+    key = record.key
+    return [(key.name, key.record_type, target) for target in record.targets]
 
 
 def _index(records: Iterable[Endpoint]) -> dict[str, tuple[Endpoint, ...]]:

@@ -6,11 +6,11 @@
 - By a count (providers/base.CountingRecords, Route 53): the resync reads the zone whole only when the count
   differs from the cache's.
 - By what changed since the version read (providers/base.FollowingChanges, RFC2136: a SOA query, and an IXFR when
-  the serial moved): a standby follows its zones so; the leader's resync too, when this replica wrote nothing
-  since the version it read (its own writes clear the cache's version). Following its own writes would be exact
-  only if the server applied each as sent, and BIND silently ignores some (an A record at a CNAME's name is
-  answered NOERROR, RFC 2136 3.4.2.2); such a write never shows among the changes, so the cache would keep it
-  until the hourly whole read, where the whole read a minute later finds it missing.
+  the serial moved): a standby follows its zones so, and the leader's resync too, when the changes show every
+  value this replica wrote since, as the server applied it (``ZoneCache.confirmed_by``). A server may accept a
+  write and drop it: BIND answers NOERROR to an A record where a CNAME stands (RFC 2136 3.4.2.2). Such a write
+  never shows among the changes, and following them would keep it in the cache until the hourly whole read;
+  unconfirmed, the zone is read whole at once.
 """
 
 from __future__ import annotations
@@ -107,11 +107,11 @@ class ZoneReading:
         logger.info("Zone %s: %s records at the provider, %d known: reading it whole", self.zone.label, count, known)
         return False
 
-    async def _changed_by_others(self) -> set[str] | None:
-        """A resync by the zone's changes (see the module docstring): the cache patched with what others changed
-        since the version read, and the names they touched; None when the zone must be read whole instead (this
-        replica wrote since, the provider cannot tell, or the hourly whole read is due). An empty set when the
-        provider cannot be asked now: the next resync asks again, as after a failed whole read."""
+    async def _changed_since_read(self) -> set[str] | None:
+        """A resync by the zone's changes (see the module docstring): the cache patched with what changed since the
+        version read, and the names touched; None when the zone must be read whole instead (no version, a write of
+        this replica's not among the changes, the provider cannot tell, or the hourly whole read is due). An empty
+        set when the provider cannot be asked now: the next resync asks again, as after a failed whole read."""
         version = self.cache.version
         if version is None or not isinstance(self.provider, FollowingChanges) or not self._cheap_resync_allowed():
             return None
@@ -122,11 +122,16 @@ class ZoneReading:
             return set()
         if changes is None or changes.whole is not None:
             return None
+        if not self.cache.confirmed_by(changes):
+            logger.warning(
+                "Zone %s: the server's changes since version %d do not show every record written since (it may have "
+                "dropped one it accepted): reading the zone whole",
+                self.zone.label,
+                version,
+            )
+            return None
         await self.cache.follow(changes)
-        touched = {normalize_name(record.dns_name) for step in changes.steps for side in step for record in side}
-        if touched:
-            logger.info("Zone %s: %d names changed by another writer since read", self.zone.label, len(touched))
-        return touched
+        return {normalize_name(record.dns_name) for step in changes.steps for side in step for record in side}
 
     async def _timed(self, operation: str, call: Awaitable[T]) -> T:
         return await metrics.provider_call(self.provider.name, operation, call)

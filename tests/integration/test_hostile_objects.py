@@ -374,7 +374,9 @@ def test_a_hostile_corpus_publishes_every_good_name_warns_every_bad_object_and_n
     objects, bad, good = hostile_corpus()
     assert len(objects) >= 150
     managed = [f"--managed-record-types={kind}" for kind in MANAGED]
-    with OperatorProcess(cluster, bind, tmp_path / "operator.log", "--interval=3s", *managed) as op:
+    # Every resync a whole read and a whole-zone pass (a resync may otherwise follow the zone's changes).
+    whole = ["--interval=3s", "--zone-full-read-interval=3s"]
+    with OperatorProcess(cluster, bind, tmp_path / "operator.log", *whole, *managed) as op:
         with HealthProbe(op.url("/healthz"), tmp_path, op.process.pid) as probe:
             wait_for(lambda: probe.answers > 0, what="the first /healthz answer")
             for obj in objects:
@@ -416,7 +418,9 @@ def test_a_service_asking_for_5000_names_does_not_stall_the_operator(
     cluster: LocalCluster, bind: BindServer, tmp_path: Path
 ) -> None:
     names = ",".join(f"h{j}.huge.example.com" for j in range(5000))
-    with OperatorProcess(cluster, bind, tmp_path / "operator.log", "--interval=2s") as op:
+    # Every resync a whole read and a whole-zone pass (a resync may otherwise follow the zone's changes).
+    whole = ["--interval=2s", "--zone-full-read-interval=2s"]
+    with OperatorProcess(cluster, bind, tmp_path / "operator.log", *whole) as op:
         with HealthProbe(op.url("/healthz"), tmp_path, op.process.pid) as probe:
             wait_for(lambda: probe.answers > 0, what="the first /healthz answer")
             create(cluster, service("huge", names, "192.0.2.1"))

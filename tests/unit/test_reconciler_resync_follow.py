@@ -1,8 +1,8 @@
 """The leader's resync by what changed (zoneread.py): with a provider that says what changed since a version
-(FollowingChanges), a resync after which this replica wrote nothing asks that instead of reading the zone whole,
-patches its cache and plans only the names another writer touched; after writes of its own, or with the hourly
-whole read due, it reads the zone whole as before, so a write the server silently ignored is found within one
-interval (fake clock, no sleeping)."""
+(FollowingChanges), a resync asks that instead of reading the zone whole, patches its cache and plans only the
+names touched, when the changes show every value the worker wrote since; a write the server accepted but dropped
+(not among the changes), more writes than the cache remembers, or the hourly whole read due, and the zone is read
+whole as before (fake clock, no sleeping)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 from tests.unit.test_reconciler import PRODUCTION, WEB, ZONE, make_rig, wanted
 from tests.unit.test_reconciler_drift import A_RECORD, running, until
 
+from external_dns import zonecache
 from external_dns.endpoint import Endpoint
 from external_dns.errors import TransientProviderError
 from external_dns.model import ApplyOutcome, Changes, Zone, ZoneChanges
@@ -78,19 +79,34 @@ def test_the_journaling_provider_follows_changes() -> None:
 
 
 @pytest.mark.looptime
-async def test_a_quiet_zone_is_asked_what_changed_and_not_read_whole() -> None:
+async def test_the_worker_confirms_its_own_writes_and_a_quiet_zone_is_never_read_whole_again() -> None:
     provider = JournalingProvider()
     rig = make_rig(provider, inner=provider, settings=SETTINGS)
     rig.want(WEB, wanted("web.example.com", "203.0.113.10"))
 
     async def check() -> None:
-        # The first sync wrote (the version was cleared), so the first resync reads whole; then nothing is written.
+        # The first sync wrote; the first resync finds those writes among the changes since the read, and follows.
+        await until(lambda: len(provider.asked_since) >= 5, within=6 * 1.1 * SETTINGS.resync_interval)
+
+        assert provider.calls.records == 1  # the load only: five resyncs, no whole read
+        assert A_RECORD in rig.records()
+
+    await running(rig, check)
+
+
+@pytest.mark.looptime
+async def test_more_writes_than_the_cache_remembers_make_the_next_resync_read_whole(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(zonecache, "WRITES_REMEMBERED_AT_MOST", 1)  # the record and its TXT are two values
+    provider = JournalingProvider()
+    rig = make_rig(provider, inner=provider, settings=SETTINGS)
+    rig.want(WEB, wanted("web.example.com", "203.0.113.10"))
+
+    async def check() -> None:
         await until(lambda: provider.calls.records == 2, within=1.1 * SETTINGS.resync_interval + 1)
-        asked = len(provider.asked_since)
 
-        await until(lambda: len(provider.asked_since) >= asked + 5, within=6 * 1.1 * SETTINGS.resync_interval)
-
-        assert provider.calls.records == 2  # five resyncs, each one question, no whole read
+        assert provider.asked_since == []  # no version left to ask from
 
     await running(rig, check)
 
@@ -102,19 +118,18 @@ async def test_a_record_another_writer_removed_is_written_again_at_the_next_resy
     rig.want(WEB, wanted("web.example.com", "203.0.113.10"))
 
     async def check() -> None:
-        await until(lambda: provider.calls.records == 2, within=1.1 * SETTINGS.resync_interval + 1)
         await provider.written_by_another(Changes(delete=[a_record(provider)]))
         assert A_RECORD not in rig.records()
 
         await until(lambda: A_RECORD in rig.records(), within=1.1 * SETTINGS.resync_interval + 1)
 
-        assert provider.calls.records == 2  # found by the changes since the version read, not by a whole read
+        assert provider.calls.records == 1  # found by the changes since the version read, not by a whole read
 
     await running(rig, check)
 
 
 @pytest.mark.looptime
-async def test_a_write_the_server_silently_ignored_is_found_by_the_whole_read_that_follows_own_writes() -> None:
+async def test_a_write_the_server_accepted_and_dropped_is_found_by_the_next_resync() -> None:
     provider = JournalingProvider()
     rig = make_rig(provider, inner=provider, settings=SETTINGS)
     provider.ignored.add("web.example.com")  # answered with success, never applied, never in the journal
@@ -124,10 +139,12 @@ async def test_a_write_the_server_silently_ignored_is_found_by_the_whole_read_th
         assert A_RECORD not in rig.records()
         provider.ignored.clear()
 
-        # The worker wrote (its cache holds the record): the next resync reads whole, sees it missing, writes it.
+        # The worker's cache holds the record, but the changes since its read do not show it: the next resync
+        # reads the zone whole, sees it missing, and writes it.
         await until(lambda: A_RECORD in rig.records(), within=1.1 * SETTINGS.resync_interval + 1)
 
         assert provider.calls.records == 2
+        assert len(provider.asked_since) == 1  # asked first: the changes did not show the write
 
     await running(rig, check)
 
@@ -139,7 +156,6 @@ async def test_a_record_edited_in_place_with_no_change_recorded_waits_for_the_ho
     rig.want(WEB, wanted("web.example.com", "203.0.113.10"))
 
     async def check() -> None:
-        await until(lambda: provider.calls.records == 2, within=1.1 * SETTINGS.resync_interval + 1)
         record = a_record(provider)
         # Edited behind every journal (a zone file edited and reloaded at the same serial).
         provider.seed(
@@ -148,10 +164,10 @@ async def test_a_record_edited_in_place_with_no_change_recorded_waits_for_the_ho
 
         await until(lambda: len(provider.asked_since) >= 10, within=11 * 1.1 * SETTINGS.resync_interval)
         assert rig.records()[A_RECORD] == ("198.51.100.1",)  # the changes cannot show it
-        assert provider.calls.records == 2
+        assert provider.calls.records == 1
 
         await until(lambda: rig.records()[A_RECORD] == ("203.0.113.10",), SETTINGS.full_read_interval + 70, 1.0)
-        assert provider.calls.records == 3
+        assert provider.calls.records == 2
 
     await running(rig, check)
 
@@ -163,16 +179,14 @@ async def test_a_provider_that_cannot_be_asked_is_asked_again_at_the_next_resync
     rig.want(WEB, wanted("web.example.com", "203.0.113.10"))
 
     async def check() -> None:
-        await until(lambda: provider.calls.records == 2, within=1.1 * SETTINGS.resync_interval + 1)
         provider.unreachable = True
-        asked = len(provider.asked_since)
-        await until(lambda: len(provider.asked_since) == asked + 1, within=1.1 * SETTINGS.resync_interval + 1)
-        assert provider.calls.records == 2  # no whole read instead: it would fail the same way
+        await until(lambda: len(provider.asked_since) == 1, within=1.1 * SETTINGS.resync_interval + 1)
+        assert provider.calls.records == 1  # no whole read instead: it would fail the same way
         provider.unreachable = False
         await provider.written_by_another(Changes(delete=[a_record(provider)]))
 
         await until(lambda: A_RECORD in rig.records(), within=1.1 * SETTINGS.resync_interval + 1)
 
-        assert provider.calls.records == 2
+        assert provider.calls.records == 1
 
     await running(rig, check)
