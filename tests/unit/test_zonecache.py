@@ -155,9 +155,7 @@ def ttl(record: Endpoint, value: int) -> Endpoint:
         ),
     ],
 )
-async def test_follow_patches_the_cache_value_by_value(
-    held: list[Endpoint], steps: Any, after: list[Endpoint]
-) -> None:
+async def test_follow_patches_the_cache_value_by_value(held: list[Endpoint], steps: Any, after: list[Endpoint]) -> None:
     cache = ZoneCache()
     cache.replace(held, version=1)
     await cache.follow(ZoneChanges(version=2, steps=tuple(steps)))
@@ -165,10 +163,57 @@ async def test_follow_patches_the_cache_value_by_value(
     assert cache.version == 2
 
 
-async def test_follow_refills_from_a_whole_zone_and_apply_forgets_the_version() -> None:
+async def test_follow_refills_from_a_whole_zone() -> None:
     cache = ZoneCache()
     cache.replace([a("old.example.com", "192.0.2.1")], version=1)
     await cache.follow(ZoneChanges(version=7, whole=[a("new.example.com", "192.0.2.2")]))
     assert (cache.names(), cache.version) == ({"new.example.com"}, 7)
-    cache.apply(Changes(create=[a("mine.example.com", "192.0.2.3")]))
-    assert cache.version is None  # the provider moved past version 7 by this replica's own write
+
+
+def step(removed: tuple[Endpoint, ...] = (), added: tuple[Endpoint, ...] = ()) -> ZoneChanges:
+    return ZoneChanges(version=9, steps=((removed, added),))
+
+
+def test_own_writes_are_confirmed_only_by_changes_that_show_each_value_as_applied() -> None:
+    cache = ZoneCache()
+    cache.replace([a("web.example.com", "192.0.2.1", "192.0.2.2")], version=7)
+    cache.apply(
+        Changes(
+            create=[a("new.example.com", "192.0.2.9")],
+            update_old=[a("web.example.com", "192.0.2.1", "192.0.2.2")],
+            update_new=[a("web.example.com", "192.0.2.2", "192.0.2.3")],  # 192.0.2.2 stays: nothing to show
+        )
+    )
+    applied = step(
+        removed=(a("web.example.com", "192.0.2.1"),),
+        added=(a("new.example.com", "192.0.2.9"), a("web.example.com", "192.0.2.3")),
+    )
+    dropped = step(removed=(a("web.example.com", "192.0.2.1"),), added=(a("web.example.com", "192.0.2.3"),))
+
+    assert cache.version == 7  # still the version read: the writes are remembered instead
+    assert cache.confirmed_by(applied)
+    assert not cache.confirmed_by(dropped)  # the create was accepted and dropped (an A record at a CNAME's name)
+    assert not cache.confirmed_by(ZoneChanges(version=7))  # nothing changed at all: nothing was applied
+
+
+async def test_following_confirmed_changes_forgets_the_writes_and_a_whole_read_too() -> None:
+    cache = ZoneCache()
+    cache.replace([], version=1)
+    cache.apply(Changes(create=[a("new.example.com", "192.0.2.9")]))
+    await cache.follow(step(added=(a("new.example.com", "192.0.2.9"),)))
+    assert cache.confirmed_by(ZoneChanges(version=9))  # nothing left to show
+    cache.apply(Changes(create=[a("other.example.com", "192.0.2.8")]))
+    cache.replace([a("other.example.com", "192.0.2.8")], version=10)
+    assert cache.confirmed_by(ZoneChanges(version=10))
+
+
+def test_a_failed_write_is_not_expected_and_too_many_writes_drop_the_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = ZoneCache()
+    cache.replace([], version=1)
+    refused = a("refused.example.com", "192.0.2.7")
+    cache.apply(Changes(create=[refused]), failed={refused.key})
+    assert cache.confirmed_by(ZoneChanges(version=1))  # a failed write is not applied, so not expected
+
+    monkeypatch.setattr(zonecache, "WRITES_REMEMBERED_AT_MOST", 2)
+    cache.apply(Changes(create=[a("one.example.com", "192.0.2.1", "192.0.2.2", "192.0.2.3")]))
+    assert cache.version is None  # more to confirm than remembered: the zone is read whole next
