@@ -18,8 +18,10 @@ from external_dns.model import Changes, ZoneChanges
 #: Records a zone read indexes on the event loop (about 75 us each here: under 0.1 s); more go to a thread.
 INDEXED_ON_THE_LOOP_AT_MOST = 1_000
 #: Values this replica wrote since the version read, remembered to be confirmed by the provider's changes
-#: (:meth:`ZoneCache.confirmed_by`); past this many the version is dropped and the zone is read whole again.
-WRITES_REMEMBERED_AT_MOST = 100_000
+#: (:meth:`ZoneCache.confirmed_by`); past this many the version is dropped and the zone is read whole again. A
+#: minute's writes stay far below it; a cold start's go past it, and its changes would come whole anyway (BIND
+#: answers an IXFR with the whole zone when the changes outweigh it). ~100 bytes each while held.
+WRITES_REMEMBERED_AT_MOST = 20_000
 
 #: One value of a record set: normalised name, record type, one target.
 Value = tuple[str, str, str]
