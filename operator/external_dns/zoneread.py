@@ -79,7 +79,7 @@ class ZoneReading:
         changes = None
         if self.cache.version is not None and isinstance(self.provider, FollowingChanges):
             changes = await self._timed("changes_since", self.provider.changes_since(self.zone, self.cache.version))
-        if changes is None:
+        if changes is None or not self.cache.confirmed_by(changes):  # (a standby has written nothing to confirm)
             await self._read_whole()
         else:
             await self.cache.follow(changes)
