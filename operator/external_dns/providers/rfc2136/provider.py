@@ -63,7 +63,7 @@ from external_dns.providers.rfc2136.rdata import (
     Action,
     Operation,
     canonical,
-    name_length,
+    name_wire,
     operations_for,
     wire_size,
 )
@@ -326,7 +326,7 @@ class RFC2136Provider:
     def _split(self, zone: Zone, changes: Changes, outcome: ApplyOutcome) -> list[list[_Group]]:
         """The record groups of each UPDATE message of a batch (endpoints that cannot be written go to ``outcome``)."""
         origin = dns.name.from_text(zone.name or ".")
-        budget = _MAX_MESSAGE - 12 - (name_length(origin) + 4) - _TSIG_RESERVE
+        budget = _MAX_MESSAGE - 12 - (len(name_wire(origin.labels)) + 4) - _TSIG_RESERVE
         messages: list[list[_Group]] = []
         pending: list[_Group] = []
         size = 0

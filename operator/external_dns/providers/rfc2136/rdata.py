@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -78,9 +79,7 @@ def rdata_for(record_type: str, target: str) -> dns.rdata.Rdata:
     """The rdata for an endpoint target; names without a trailing dot are absolute, as in ExternalDNS."""
     kind = _COMMON_TYPES.get(record_type) or dns.rdatatype.from_text(record_type)
     if kind == dns.rdatatype.TXT:
-        value = _txt_bytes(target)
-        chunks = [value[i : i + _TXT_CHUNK] for i in range(0, len(value), _TXT_CHUNK)] or [b""]
-        return dns.rdtypes.ANY.TXT.TXT(dns.rdataclass.IN, kind, chunks)
+        return dns.rdtypes.ANY.TXT.TXT(dns.rdataclass.IN, kind, _txt_strings(target))
     if kind == dns.rdatatype.A:
         return dns.rdtypes.IN.A.A(dns.rdataclass.IN, kind, target)  # type: ignore[no-untyped-call]
     if kind == dns.rdatatype.AAAA:
@@ -94,9 +93,7 @@ def rdata_wire(record_type: str, target: str) -> tuple[int, bytes]:
     if record_type == "A" and is_ipv4_text(target):
         return _COMMON_TYPES["A"], bytes(int(octet) for octet in target.split("."))
     if record_type == "TXT":
-        value = _txt_bytes(target)
-        chunks = [value[i : i + _TXT_CHUNK] for i in range(0, len(value), _TXT_CHUNK)] or [b""]
-        return _COMMON_TYPES["TXT"], b"".join(bytes((len(chunk),)) + chunk for chunk in chunks)
+        return _COMMON_TYPES["TXT"], length_prefixed(_txt_strings(target))
     rdata = rdata_for(record_type, target)
     return rdata.rdtype, rdata_bytes(rdata)
 
@@ -129,6 +126,12 @@ def canonical(record_type: str, target: str) -> str:
         return target_text(rdata_for(record_type, target))
     except (dns.exception.DNSException, ValueError):
         return target
+
+
+def _txt_strings(target: str) -> list[bytes]:
+    """A TXT target's value as the strings of at most 255 bytes its rdata holds (one empty string for none)."""
+    value = _txt_bytes(target)
+    return [value[i : i + _TXT_CHUNK] for i in range(0, len(value), _TXT_CHUNK)] or [b""]
 
 
 def _txt_bytes(target: str) -> bytes:
@@ -183,10 +186,11 @@ def owner_wire(labels: Labels, zone: Labels) -> bytes:
     return name_wire(labels)
 
 
-def name_length(name: dns.name.Name) -> int:
-    return sum(len(label) + 1 for label in name.labels)
-
-
 def name_wire(labels: Labels) -> bytes:
     """Labels in wire form, uncompressed (ending with the root's empty label when the name is absolute)."""
-    return b"".join(bytes((len(label),)) + label for label in labels)
+    return length_prefixed(labels)
+
+
+def length_prefixed(parts: Iterable[bytes]) -> bytes:
+    """Each part after a byte of its length: a name's labels, and a TXT record's strings, alike."""
+    return b"".join(bytes((len(part),)) + part for part in parts)
