@@ -11,10 +11,10 @@ from collections.abc import Sequence
 import pytest
 from tests.unit.test_reconciler import PRODUCTION, WEB, ZONE, make_rig, wanted
 from tests.unit.test_reconciler_drift import A_RECORD, running, until
+from tests.unit.test_zonesahead import FollowingInMemory
 
 from external_dns import zonecache
 from external_dns.endpoint import Endpoint
-from external_dns.errors import TransientProviderError
 from external_dns.model import ApplyOutcome, Changes, Zone, ZoneChanges
 from external_dns.providers.base import FollowingChanges
 from external_dns.providers.inmemory import InMemoryProvider
@@ -28,27 +28,17 @@ def values(records: Sequence[Endpoint]) -> tuple[Endpoint, ...]:
     return tuple(record.with_(targets=(target,)) for record in records for target in record.targets)
 
 
-class JournalingProvider(InMemoryProvider):
+class JournalingProvider(FollowingInMemory):
     """The in-memory provider with a version and a journal of what each write changed, as BIND's SOA serial and
     IXFR journal; ``ignored`` names are dropped from writes that still answer success (BIND's silent ignore)."""
 
     def __init__(self) -> None:
-        super().__init__([ZONE])
-        self.version = 1
+        super().__init__()
         self.journal: list[tuple[int, Step]] = []  # (version after, step)
         self.ignored: set[str] = set()
-        self.asked_since: list[int] = []
-        self.unreachable = False
 
-    async def versioned_records(self, zone: Zone) -> tuple[list[Endpoint], int]:
-        return await self.records(zone), self.version
-
-    async def changes_since(self, zone: Zone, version: int) -> ZoneChanges | None:
-        self.asked_since.append(version)
-        if self.unreachable:
-            raise TransientProviderError("the server does not answer")
-        steps = tuple(step for after, step in self.journal if after > version)
-        return ZoneChanges(version=self.version, steps=steps)
+    def changes_after(self, zone: Zone, version: int) -> ZoneChanges:
+        return ZoneChanges(version=self.version, steps=tuple(step for after, step in self.journal if after > version))
 
     async def apply_changes(self, zone: Zone, changes: Changes) -> ApplyOutcome:
         kept = Changes(

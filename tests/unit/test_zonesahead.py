@@ -38,6 +38,10 @@ class FollowingInMemory(InMemoryProvider):
             raise TransientProviderError("the server does not answer")
         if version == self.version:
             return ZoneChanges(version=version)
+        return self.changes_after(zone, version)
+
+    def changes_after(self, zone: Zone, version: int) -> ZoneChanges:
+        """What changed since ``version`` (older than the zone's): here the whole zone, as without history."""
         return ZoneChanges(version=self.version, whole=list(self._store(zone).values()))
 
 
