@@ -12,14 +12,11 @@ import pytest
 from tests.backends.bind import BindServer, running_bind
 from tests.integration.test_rfc2136_follow import update
 from tests.integration.test_rfc2136_provider import ZONE, provider_for
-from tests.unit.test_reconciler import OWNER, PRODUCTION, WEB, wanted
+from tests.unit.test_reconciler import PRODUCTION, WEB, make_rig, wanted
 
-from external_dns.desired import DesiredState
 from external_dns.events import EventSink, Reason
-from external_dns.plan import PlanSettings
 from external_dns.providers.rfc2136.provider import RFC2136Provider
 from external_dns.reconciler import ZoneWorker
-from external_dns.registry.txt import TXTRegistry
 
 pytestmark = pytest.mark.bind
 
@@ -35,18 +32,9 @@ def bind_with_fillers(tmp_path: Path) -> Iterator[BindServer]:
 
 
 async def worker_for(provider: RFC2136Provider) -> tuple[ZoneWorker, EventSink]:
-    events = EventSink()
-    worker = ZoneWorker(
-        ZONE,
-        provider=provider,
-        registry=TXTRegistry(OWNER),
-        desired=DesiredState(),
-        plan_settings=PlanSettings(owner_id=OWNER),
-        events=events,
-        settings=PRODUCTION,
-    )
-    await worker.load()
-    return worker, events
+    rig = make_rig(provider, settings=PRODUCTION)
+    await rig.worker.load()
+    return rig.worker, rig.events
 
 
 async def a_records(provider: RFC2136Provider) -> dict[str, tuple[str, ...]]:
