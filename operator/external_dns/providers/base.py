@@ -12,7 +12,7 @@ ordinary TXT endpoints here, with their value in ``targets[0]`` including the li
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Protocol, runtime_checkable
 
 from external_dns.domain_filter import DomainFilter
@@ -26,6 +26,7 @@ __all__ = [
     "DomainFiltering",
     "FollowingChanges",
     "Provider",
+    "ReadingNames",
     "RemotelyAdjusting",
     "Zone",
     "ZoneChanges",
@@ -102,6 +103,23 @@ class FollowingChanges(Protocol):
         """What changed since ``version``; None when the provider cannot tell (refused, history gone, version
         ahead of the zone's): the caller reads the zone whole. Raises ProviderError when the provider cannot be
         asked (the caller tries again later)."""
+        ...
+
+
+@runtime_checkable
+class ReadingNames(Protocol):
+    """A provider that can read the records at a few names of a zone without reading it whole (RFC2136: a query
+    per name; Route 53: a page of ListResourceRecordSets from the name), so that a change made while the operator
+    starts is planned before the zone's whole read is done (startchanges.py). A provider without it has such a
+    change wait for the whole read.
+
+    The records, their form and the TXT registry's records included, are exactly what ``records`` returns at
+    those names: a plan made from them is the plan the whole read would give.
+    """
+
+    async def records_at(self, zone: Zone, names: Collection[str]) -> list[Endpoint]:
+        """Every record of ``zone`` whose normalised name is one of ``names`` (a name outside the zone, or with no
+        records, has none). Raises ProviderError when the provider cannot be asked now."""
         ...
 
 

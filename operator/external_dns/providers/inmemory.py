@@ -13,7 +13,7 @@ does not list the provider on every change.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from external_dns.endpoint import Endpoint, EndpointKey, normalize_name
@@ -27,6 +27,7 @@ class InMemoryCalls:
 
     zones: int = 0
     records: int = 0
+    records_at: int = 0
     apply_changes: int = 0
 
 
@@ -53,6 +54,13 @@ class InMemoryProvider:
         self.calls.records += 1
         store = self._store(zone)
         return [store[key] for key in sorted(store)]
+
+    async def records_at(self, zone: Zone, names: Collection[str]) -> list[Endpoint]:
+        """The records of the zone at the normalised ``names`` (providers/base.ReadingNames), sorted by key."""
+        self.calls.records_at += 1
+        wanted = set(names)
+        store = self._store(zone)
+        return [store[key] for key in sorted(store) if key.name in wanted]
 
     async def apply_changes(self, zone: Zone, changes: Changes) -> ApplyOutcome:
         """Apply what is valid; report each refused endpoint with the reason, as a DNS server would."""
