@@ -26,13 +26,14 @@ from external_dns.kinds import READ_BY_LABELS, Resource, SourceKind, watched_res
 from external_dns.kube import KubeClient
 from external_dns.model import Zone, ZoneRouter
 from external_dns.plan import PlanSettings
-from external_dns.providers.base import DomainFiltering, FollowingChanges, Provider
+from external_dns.providers.base import DomainFiltering, FollowingChanges, Provider, ReadingNames
 from external_dns.reconciler import ZoneWorker
 from external_dns.recordstate import RecordStates
 from external_dns.registry import Registry
 from external_dns.relist import relist_forever
 from external_dns.sources.base import SourceResult, SourceSettings, object_ref, passes_filters
 from external_dns.standby import StandbyMemory
+from external_dns.startchanges import StartChanges
 from external_dns.store import Lookups, Obj, ObjectStore, PackedObject, object_id
 from external_dns.tasks import cancel_all
 from external_dns.zonesahead import ZonesAhead
@@ -102,6 +103,9 @@ class Application:
         self.standing_by = False
         #: Zones read ahead of the start or a takeover, or followed while standing by (zonesahead.py).
         self.zones_ahead = ZonesAhead(self._new_workers)
+        #: Names changed during the start-up LIST, planned at once from a point read of them (startchanges.py).
+        offered = isinstance(wiring.provider, ReadingNames) and not wiring.namespace_isolation
+        self.start_changes = StartChanges(self.zones_ahead.reading, self.wiring.reconciler_settings.debounce, offered)
         #: The periodic re-LIST when it outlives the workers (a warm standby keeps its stores current).
         self._relist_task: asyncio.Task[None] | None = None
         self.listed = asyncio.Event()
@@ -295,7 +299,9 @@ class Application:
             if self.standing_by and self.listed.is_set():
                 self.standby.changed(names)
             elif self._changing:  # a watched change during the start-up LIST: planned first
+                names = set(names)
                 self.changed_in_start.update(names)
+                self.start_changes.mark(names)
             return  # the initial listing is the whole zone's business, not a change
         for name in names:
             for zone in self.router.zones_for(name):
@@ -350,6 +356,7 @@ class Application:
 
     async def start(self, kube: KubeClient | None = None) -> None:
         """Start one worker task per zone (after the initial listing), and with ``kube`` the periodic re-LIST."""
+        await self.start_changes.close()  # the workers plan from here on
         await self.build_workers()
         self.standing_by = self.events.muted = False
         held = self.standby.take_warnings()
@@ -434,6 +441,7 @@ class Application:
 
     async def close(self) -> None:
         self.zones_ahead.close()
+        await self.start_changes.close()
         await cancel_all([*self._tasks, *([self._relist_task] if self._relist_task is not None else [])])
         await self.events.close()
         if self.wiring.status is not None:

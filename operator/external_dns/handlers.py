@@ -181,10 +181,12 @@ def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
         async def activate() -> None:
             if state.catch_up is not None:  # a replica that leads again (kopf run --peering)
                 await state.catch_up.close()
-            # Changes made from the LIST's first page on must not wait for Kopf's streams (see catchup.py); the
-            # zones are read while the LIST runs (once: a zone that fails is read again by its worker).
+            # Changes made from the LIST's first page on must not wait for Kopf's streams (see catchup.py), nor for
+            # the LIST and the zone reads (startchanges.py); the zones are read while the LIST runs (once: a zone
+            # that fails is read again by its worker).
             catch_up = state.catch_up = CatchUpWatch(app, kube)
             app.begin_preload(attempts=1)
+            app.start_changes.begin()
             await app.list_all(kube, first_page=catch_up.follow)
             await app.start(kube)
             logger.info("Initial listing done: %d objects want records", len(app.desired))

@@ -22,11 +22,12 @@ from external_dns.desired import DesiredState
 from external_dns.endpoint import Endpoint, normalize_name
 from external_dns.errors import AmbiguousProviderError, ProviderBusy, ProviderError
 from external_dns.events import EventSink
+from external_dns.guards.before_listed import before_listed
 from external_dns.guards.mass_deletion import MassDeletionGuard, count_owned
 from external_dns.guards.namespace_isolation import NamespaceIsolation
 from external_dns.model import ApplyOutcome, Changes, Zone, ZoneRouter
 from external_dns.plan import Plan, PlanSettings
-from external_dns.providers.base import Provider, RemotelyAdjusting
+from external_dns.providers.base import Provider, ReadingNames, RemotelyAdjusting
 from external_dns.registry import Registry
 from external_dns.reporting import ZoneReporter, describe_changes
 from external_dns.zonecache import ZoneCache
@@ -289,6 +290,39 @@ class ZoneWorker(ZoneReading):
         self._settled(names, failed_names)
         # After an ambiguous failure the zone is re-read before planning again: a plan made before is void.
         return result, None if self._reload_before_sync else ahead
+
+    async def sync_before_listed(self, names: set[str]) -> None:
+        """Plan and apply ``names`` while the start-up LIST runs, from a point read of them (startchanges.py): only
+        what the complete LIST could not undo (guards/before_listed.py). What is left out, or fails, waits for the
+        first whole-zone sync, which plans these names before the rest."""
+        if not isinstance(self.provider, ReadingNames):
+            return
+        try:
+            read = names_read(self.registry, names)
+            at_names = ZoneCache()
+            at_names.replace(await self._timed("records_at", self.provider.records_at(self.zone, read)))
+            endpoints = self.desired.endpoints_at(names)
+            settings = self.plan_settings
+            planned = await plan_zone(
+                self.zone, at_names, self.registry, endpoints, names, settings, self._adjust, check=before_listed
+            )
+        except ProviderError as error:
+            logger.info(
+                "Zone %s: %d names changed during the start wait for its first sync: %s", self.label, len(names), error
+            )
+            return
+        if not planned.batch.has_changes():
+            return
+        if self.settings.dry_run:
+            for line in describe_changes(planned.changes):
+                logger.info("DRY-RUN %s (zone %s)", line, self.label)
+            return
+        outcome = await self._apply(planned.batch)
+        self._reload_before_sync = self._reload_before_sync or outcome.ambiguous
+        failed_keys, error_names = unapplied(ep for ep, _ in outcome.failed)
+        deferred_keys, deferred_names = unapplied(outcome.deferred)
+        self.cache.apply(planned.batch, failed_keys | deferred_keys)
+        self.reporter.applied(planned.changes.without(error_names | deferred_names))
 
     async def _plan(self, names: set[str], check: PlanCheck) -> ZonePlan:
         return await plan_zone(

@@ -44,6 +44,8 @@ class ZoneCache:
         #: The values this replica added and removed since :attr:`version`, which the provider's changes since it
         #: must show before the cache may follow them (:meth:`confirmed_by`).
         self._written: tuple[set[Value], set[Value]] = (set(), set())
+        #: While a whole read runs (:meth:`read_begins`): the changes applied meanwhile, applied again over the read.
+        self._applied_while_reading: list[tuple[Changes, Collection[EndpointKey]]] | None = None
 
     def __len__(self) -> int:
         return sum(len(records) for records in self._by_name.values())
@@ -52,9 +54,7 @@ class ZoneCache:
         """Everything the provider listed (at ``version``). A record set listed twice is kept once with the targets
         of both, so that duplicates the provider holds stay visible to the planner, which then plans them away."""
         self._by_name = _index(records)
-        self.loaded = True
-        self.version = version
-        self._written = (set(), set())
+        self._read(version)
 
     async def refill(self, records: Collection[Endpoint], version: int | None = None) -> None:
         """:meth:`replace`, with the index of a large zone built in a thread: 100,000 records take seconds, and on
@@ -65,9 +65,25 @@ class ZoneCache:
             self.replace(records, version)
             return
         self._by_name = await asyncio.to_thread(_index, records)
+        self._read(version)
+
+    def read_begins(self) -> None:
+        """A whole read of the zone starts. Changes applied before it is in (the start's changes, planned from a
+        point read while the zone is read: startchanges.py) are applied again over it: the read may have been
+        made before or after them, and each leaves its records as it wrote them either way."""
+        self._applied_while_reading = []
+
+    def read_failed(self) -> None:
+        """The read begun did not come: the next read is made after the changes applied meanwhile."""
+        self._applied_while_reading = None
+
+    def _read(self, version: int | None) -> None:
         self.loaded = True
         self.version = version
         self._written = (set(), set())
+        applied, self._applied_while_reading = self._applied_while_reading, None
+        for changes, failed in applied or ():
+            self.apply(changes, failed)
 
     async def follow(self, changes: ZoneChanges) -> None:
         """Patch the cache with what changed at the provider since :attr:`version` (or refill it from the whole zone
@@ -115,6 +131,8 @@ class ZoneCache:
     def apply(self, changes: Changes, failed: Collection[EndpointKey] = ()) -> None:
         """Patch the cache with what the provider applied (everything but ``failed``), remembered for
         :meth:`confirmed_by` while the cache has a version."""
+        if self._applied_while_reading is not None:
+            self._applied_while_reading.append((changes, failed))
         if self.version is not None:
             self._remember(changes, failed)
         for record in (*changes.delete, *changes.update_old):

@@ -64,13 +64,20 @@ class ZoneReading:
 
     async def _read_whole(self) -> list[Endpoint]:
         """Read the whole zone from the provider into the cache (raises ProviderError when it cannot)."""
-        if isinstance(self.provider, FollowingChanges):  # with its version: the zone can be followed from it
-            records, version = await self._timed("records", self.provider.versioned_records(self.zone))
-        else:
-            records, version = await self._timed("records", self.provider.records(self.zone)), None
-        await self.cache.refill(records, version)
+        # A read that begins now shows what an apply whose answer was lost did before it (one during it does not).
+        reload_before, self._reload_before_sync = self._reload_before_sync, False
+        self.cache.read_begins()
+        try:
+            if isinstance(self.provider, FollowingChanges):  # with its version: the zone can be followed from it
+                records, version = await self._timed("records", self.provider.versioned_records(self.zone))
+            else:
+                records, version = await self._timed("records", self.provider.records(self.zone)), None
+            await self.cache.refill(records, version)
+        except BaseException:  # a failure or a cancellation: the next read comes after what is applied meanwhile
+            self.cache.read_failed()
+            self._reload_before_sync = self._reload_before_sync or reload_before
+            raise
         self._read_at = asyncio.get_running_loop().time()
-        self._reload_before_sync = False  # just read: no need to read again after an ambiguous failure
         return records
 
     async def follow(self) -> None:

@@ -47,6 +47,8 @@ class ZonesAhead:
         self._stop = asyncio.Event()
         #: Zones whose last step failed (said once until one succeeds).
         self._failing: set[Zone] = set()
+        #: The workers of the read ahead under way, once the provider has listed its zones (:meth:`reading`).
+        self._reading: asyncio.Future[Workers] | None = None
 
     def read_ahead(self, attempts: int | None = None) -> None:
         """Read every zone once now (``attempts``: at most so many tries a zone; None: until it answers)."""
@@ -54,6 +56,16 @@ class ZonesAhead:
             return  # the followed caches are current: reading them again would only cost
         self.discard()
         self._task = asyncio.create_task(self._read(attempts), name="zone-preload")
+
+    async def reading(self) -> Workers:
+        """The workers reading their zones ahead now, once they exist (before their reads are done): the start's
+        changes are planned by them meanwhile (startchanges.py)."""
+        return await asyncio.shield(self._reading_future())
+
+    def _reading_future(self) -> asyncio.Future[Workers]:
+        if self._reading is None:
+            self._reading = asyncio.get_running_loop().create_future()
+        return self._reading
 
     def discard(self) -> None:
         """The leader spoke again: zones read ahead would go stale (followed ones do not)."""
@@ -78,6 +90,7 @@ class ZonesAhead:
             if isinstance(outcome, Exception):  # the workers read the zones themselves
                 logger.error("Reading the zones ahead failed: %r", outcome)
         workers, self._workers = self._workers, {}
+        self._reading = None  # the next read ahead's
         if following:
             await asyncio.gather(*(self._last_step(worker) for worker in workers.values()))
         return workers
@@ -98,6 +111,8 @@ class ZonesAhead:
 
     async def _read(self, attempts: int | None) -> None:
         workers = await self._new_workers()
+        if not self._reading_future().done():
+            self._reading_future().set_result(workers)
         await asyncio.gather(*(worker.load(attempts) for worker in workers.values()), return_exceptions=True)
         self._workers = workers
         logger.info("Zones read ahead of the start or a takeover: %s", ", ".join(w.label for w in workers.values()))

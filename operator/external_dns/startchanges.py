@@ -1,0 +1,88 @@
+"""Changes made while the operator starts, planned at once instead of after the start-up LIST and the zone reads.
+
+The operator plans nothing whole until every object is listed and every zone read (shared/design.md: a restart
+must never delete records whose objects have not been listed yet). At 50,000 objects the LIST and an AXFR take
+seconds each, and a change the catch-up watch brings meanwhile (catchup.py) would wait for both. Instead, its
+names are planned alone, from a point read of those names (providers/base.ReadingNames), keeping only what the
+complete LIST could not undo (guards/before_listed.py), by the zone workers being read ahead (zonesahead.py),
+which also keep what was written for their caches. The names stay marked for the first sync, which plans them
+first and completes what was left out (deletes, values replaced in merged records).
+
+Not offered (the names then wait for the first sync, as before) when the provider cannot read names, and under
+--namespace-isolation, whose guard needs the age of every object in a namespace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+
+from external_dns.model import Zone
+from external_dns.reconciler import ZoneWorker
+
+logger = logging.getLogger(__name__)
+
+
+class StartChanges:
+    """Plans the names changed during the start-up LIST, a debounce window at a time, until :meth:`close`."""
+
+    def __init__(
+        self,
+        workers: Callable[[], Awaitable[dict[Zone, ZoneWorker]]],
+        debounce: float,
+        offered: bool = True,
+    ) -> None:
+        #: The workers reading their zones ahead, once they exist (zonesahead.ZonesAhead.reading).
+        self._workers = workers
+        self._debounce = debounce
+        #: False: the provider cannot read names, or a guard needs the whole LIST (see the module docstring).
+        self.offered = offered
+        self._names: set[str] = set()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        #: Held while a pass writes: :meth:`close` waits for it (a write cut off midway is an ambiguous failure).
+        self._writing = asyncio.Lock()
+        #: How many names were planned here (tests, the bench).
+        self.planned = 0
+
+    def begin(self) -> None:
+        """The start-up LIST begins: from now on :meth:`mark` plans names (until :meth:`close`)."""
+        if self.offered and self._task is None:
+            self._task = asyncio.create_task(self._run(), name="start-changes")
+
+    def mark(self, names: Iterable[str]) -> None:
+        """Names changed by a watch event while the start-up LIST runs."""
+        if self._task is not None:
+            self._names.update(names)
+            self._wake.set()
+
+    async def close(self) -> None:
+        """The LIST is done and the workers start: no more passes; one under way finishes its write first."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        async with self._writing:
+            task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            await asyncio.sleep(self._debounce)
+            self._wake.clear()
+            workers = await self._workers()  # once the provider has listed its zones
+            names, self._names = self._names, set()
+            async with self._writing:
+                try:
+                    await self._pass(workers, names)
+                except Exception:  # a defect here must not cost more than the early pass: the first sync plans them
+                    logger.exception("Planning %d names changed during the start-up LIST failed", len(names))
+
+    async def _pass(self, workers: dict[Zone, ZoneWorker], names: set[str]) -> None:
+        for worker in workers.values():
+            mine = {name for name in names if worker.zone in worker.router.zones_for(name)}
+            if mine:
+                await worker.sync_before_listed(mine)
+                self.planned += len(mine)
+        logger.debug("Planned %d names changed during the start-up LIST", len(names))
