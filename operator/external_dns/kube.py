@@ -22,6 +22,8 @@ from external_dns.errors import ConfigError, ExternalDNSError
 logger = logging.getLogger(__name__)
 
 
+#: Objects per page of a LIST (what client-go's informers ask for too).
+LIST_PAGE_SIZE = 500
 #: How long a LIST waits, after asking for the next page, for the request to leave (bench/list_ahead.py).
 REQUEST_SENT_WITHIN = 0.001
 
@@ -80,14 +82,14 @@ class KubeClient:
             response.release()
 
     async def list_pages(
-        self, path: str, *, page_size: int = 500, query: Mapping[str, str] | None = None
+        self, path: str, *, page_size: int | None = None, query: Mapping[str, str] | None = None
     ) -> AsyncIterator[Any]:
         """Every page of a LIST, following ``continue`` tokens.
 
         The next page is asked for before this one is handed over: the server prepares it while the caller works
         on this one (the initial LIST of 50,000 objects is then no longer the server's time plus the operator's).
         """
-        params = {"limit": str(page_size), **(query or {})}
+        params = {"limit": str(page_size or LIST_PAGE_SIZE), **(query or {})}
         asking = asyncio.ensure_future(self.request("GET", path, query=params))
         try:
             while True:

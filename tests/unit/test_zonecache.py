@@ -217,3 +217,32 @@ def test_a_failed_write_is_not_expected_and_too_many_writes_drop_the_version(mon
     monkeypatch.setattr(zonecache, "WRITES_REMEMBERED_AT_MOST", 2)
     cache.apply(Changes(create=[a("one.example.com", "192.0.2.1", "192.0.2.2", "192.0.2.3")]))
     assert cache.version is None  # more to confirm than remembered: the zone is read whole next
+
+
+@pytest.mark.parametrize("read_sees_the_write", [False, True])
+async def test_a_write_during_a_zone_read_is_applied_over_the_read(read_sees_the_write: bool) -> None:
+    """A change planned while the zone is read (startchanges.py): the read may have been made before the write
+    or after it; the cache ends with the write either way, and the write is still to be confirmed."""
+    cache = ZoneCache()
+    before = [Endpoint("web.example.com", "A", ("192.0.2.1",)), Endpoint("api.example.com", "A", ("192.0.2.2",))]
+    moved = Endpoint("web.example.com", "A", ("192.0.2.10",))
+    gone = Endpoint("api.example.com", "A", ("192.0.2.2",))
+
+    cache.read_begins()
+    cache.apply(Changes(update_old=[before[0]], update_new=[moved], delete=[gone]))
+    read = [moved] if read_sees_the_write else before
+    await cache.refill(read, version=7)
+
+    assert cache.all() == [moved]
+    assert cache.version == 7
+    assert not cache.confirmed_by(ZoneChanges(version=8))  # the next changes must show it (or the zone is read)
+
+
+async def test_a_read_that_failed_applies_nothing_again_and_the_next_read_is_taken_as_it_comes() -> None:
+    cache = ZoneCache()
+    cache.read_begins()
+    cache.apply(Changes(create=[Endpoint("web.example.com", "A", ("192.0.2.1",))]))
+    cache.read_failed()  # the next read is made after the write: it shows it, or someone removed it since
+    await cache.refill([Endpoint("api.example.com", "A", ("192.0.2.2",))], version=3)
+
+    assert cache.all() == [Endpoint("api.example.com", "A", ("192.0.2.2",))]

@@ -1,0 +1,161 @@
+"""StartChanges: names changed during the start-up LIST are planned once the zone workers exist, a debounce window
+at a time; closing waits for a write under way; a provider that cannot read names gets nothing planned early."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+from external_dns.desired import DesiredState, ObjectKey
+from external_dns.endpoint import RESOURCE_LABEL, Endpoint, ObjectRef
+from external_dns.events import EventSink
+from external_dns.model import ZoneRouter
+from external_dns.plan import PlanSettings
+from external_dns.providers.base import ApplyOutcome, Changes, Zone
+from external_dns.providers.inmemory import InMemoryProvider
+from external_dns.reconciler import ZoneWorker
+from external_dns.registry.txt import TXTRegistry
+from external_dns.startchanges import StartChanges
+from external_dns.zonework import ReconcilerSettings
+
+ZONES = (Zone("example.com", "example.com"), Zone("example.org", "example.org"))
+SETTINGS = ReconcilerSettings(debounce=0, retry_initial=0.01, retry_max=0.05, resync_interval=3600)
+
+
+class HeldProvider(InMemoryProvider):
+    """Applies a batch only once ``release`` is set (the test then sees a pass under way)."""
+
+    def __init__(self) -> None:
+        super().__init__([zone.name for zone in ZONES])
+        self.applying = asyncio.Event()
+        self.release = asyncio.Event()
+        self.release.set()
+
+    async def apply_changes(self, zone: Zone, changes: Changes) -> ApplyOutcome:
+        self.applying.set()
+        await self.release.wait()
+        return await super().apply_changes(zone, changes)
+
+
+class Rig:
+    def __init__(self) -> None:
+        self.provider = HeldProvider()
+        self.desired = DesiredState()
+        self.router = ZoneRouter(ZONES)
+        self.workers: asyncio.Future[dict[Zone, ZoneWorker]] = asyncio.get_running_loop().create_future()
+        self.start = StartChanges(self._workers, SETTINGS.debounce)
+
+    async def _workers(self) -> dict[Zone, ZoneWorker]:
+        return await self.workers
+
+    def build_workers(self) -> None:
+        self.workers.set_result({zone: self.worker(zone) for zone in ZONES})
+
+    def worker(self, zone: Zone) -> ZoneWorker:
+        return ZoneWorker(
+            zone,
+            provider=self.provider,
+            registry=TXTRegistry("default"),
+            desired=self.desired,
+            plan_settings=PlanSettings(owner_id="default"),
+            events=EventSink(),
+            settings=SETTINGS,
+            router=self.router,
+        )
+
+    def change(self, name: str, host: str, ip: str) -> set[str]:
+        ref = ObjectRef("Ingress", "networking.k8s.io/v1", "default", name)
+        labels = {RESOURCE_LABEL: f"ingress/default/{name}"}
+        return self.desired.update(
+            ObjectKey("ingress", "default", name), [Endpoint(host, "A", (ip,), labels=labels, refs=(ref,))]
+        )
+
+    def a_records(self) -> dict[str, tuple[str, ...]]:
+        snapshot = self.provider.snapshot()
+        return {ep.dns_name: ep.targets for zone in snapshot.values() for ep in zone if ep.record_type == "A"}
+
+
+async def wait_until(condition: object, what: str) -> None:
+    async with asyncio.timeout(10):
+        while not condition():  # type: ignore[operator]  # noqa: ASYNC110  (provider state signals no event)
+            await asyncio.sleep(0.001)
+
+
+async def test_names_changed_before_the_zones_are_known_are_planned_once_they_are_each_in_its_zone() -> None:
+    rig = Rig()
+    rig.start.begin()
+    rig.start.mark(
+        rig.change("web", "web.example.com", "192.0.2.1") | rig.change("shop", "shop.example.org", "192.0.2.2")
+    )
+    await asyncio.sleep(0.01)
+    assert rig.a_records() == {}  # no zone known yet
+
+    rig.build_workers()
+    await wait_until(lambda: len(rig.a_records()) == 2, "both names written")
+
+    assert rig.a_records() == {"web.example.com": ("192.0.2.1",), "shop.example.org": ("192.0.2.2",)}
+    assert rig.start.planned == 2
+    await rig.start.close()
+
+
+async def test_closing_waits_for_the_write_under_way_and_plans_nothing_after() -> None:
+    rig = Rig()
+    rig.build_workers()
+    rig.provider.release.clear()
+    rig.start.begin()
+    rig.start.mark(rig.change("web", "web.example.com", "192.0.2.1"))
+    await rig.provider.applying.wait()
+
+    closing = asyncio.ensure_future(rig.start.close())
+    await asyncio.sleep(0.01)
+    assert not closing.done()  # cut off midway, the write's outcome would be unknown
+    rig.provider.release.set()
+    await closing
+
+    assert rig.a_records() == {"web.example.com": ("192.0.2.1",)}
+    rig.start.mark(rig.change("late", "late.example.com", "192.0.2.3"))  # the workers' business now
+    await asyncio.sleep(0.01)
+    assert "late.example.com" not in rig.a_records()
+
+
+async def test_nothing_is_planned_early_when_not_offered() -> None:
+    rig = Rig()
+    rig.start = StartChanges(rig._workers, SETTINGS.debounce, offered=False)
+    rig.build_workers()
+    rig.start.begin()
+    rig.start.mark(rig.change("web", "web.example.com", "192.0.2.1"))
+    await asyncio.sleep(0.01)
+
+    assert rig.a_records() == {}
+    assert rig.provider.calls.records_at == 0
+    await rig.start.close()
+
+
+async def test_a_pass_that_fails_is_logged_and_the_next_change_is_still_planned(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rig = Rig()
+    rig.build_workers()
+    calls = 0
+    real = ZoneWorker.sync_before_listed
+
+    async def broken_once(worker: ZoneWorker, names: set[str]) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("a defect")
+        await real(worker, names)
+
+    monkeypatch.setattr(ZoneWorker, "sync_before_listed", broken_once)
+    rig.start.begin()
+    with caplog.at_level(logging.ERROR, logger="external_dns.startchanges"):
+        rig.start.mark(rig.change("web", "web.example.com", "192.0.2.1"))
+        await wait_until(lambda: calls == 1 and caplog.records, "the failed pass logged")
+    rig.start.mark(rig.change("shop", "shop.example.com", "192.0.2.2"))
+    await wait_until(lambda: "shop.example.com" in rig.a_records(), "the next change written")
+
+    assert "Planning 1 names changed during the start-up LIST failed" in caplog.text
+    assert "web.example.com" not in rig.a_records()  # left to the first sync, which plans it first
+    await rig.start.close()
