@@ -233,11 +233,8 @@ class Application:
             logger.exception("Source %s failed on %s/%s", kind.name, namespace, name)
             return
         problems = [str(problem) for problem in result.problems]
-        if (
-            result.ignored_reason
-            and kind.spec.explains_ignored
-            and not passes_filters(obj, self.wiring.source_settings)
-        ):
+        explained = result.ignored_reason and kind.spec.explains_ignored
+        if explained and not passes_filters(obj, self.wiring.source_settings):
             problems.append(f"no record: {result.ignored_reason}")  # ExternalDNS users ask for this (#4439)
         ref_of = functools.partial(object_ref, obj)  # asked only for news to report (the source has its own ref)
         self._report_problems(key, ref_of, problems, kind.name)
@@ -260,8 +257,9 @@ class Application:
 
     def _rederive_dependents(self, plural: str, obj: Obj, previous: Obj | None = None) -> None:
         """A node, pod, EndpointSlice, Gateway or Namespace changed: report on it, re-derive its readers."""
-        if plural == "namespaces" and self.isolation is not None:
-            self._mark(self._names_in_namespace(object_id(obj)[1]))  # its allowed-domains annotation may have changed
+        if plural == "namespaces" and self.isolation is not None:  # its allowed-domains annotation may have changed
+            keys = [key for key in self.desired.keys() if key.namespace == object_id(obj)[1]]
+            self._mark({ep.key.name for key in keys for ep in self.desired.endpoints_of(key)})
         for kind in self.sources.values():
             report = kind.spec.related_reports.get(plural)
             found = report(obj, self.wiring.source_settings) if report is not None else None
@@ -270,10 +268,6 @@ class Application:
             if plural in kind.needs:
                 for reader in kind.spec.readers(self.stores[kind.resource.plural], plural, obj, previous):
                     self._derive(kind, reader, deleted=False)
-
-    def _names_in_namespace(self, namespace: str) -> set[str]:
-        keys = [key for key in self.desired.keys() if key.namespace == namespace]
-        return {ep.key.name for key in keys for ep in self.desired.endpoints_of(key)}
 
     def _report_problems(
         self, key: ObjectKey, ref: ObjectRef | Callable[[], ObjectRef], problems: Sequence[str], source: str
@@ -387,6 +381,11 @@ class Application:
         """The periodic re-LIST for the process's lifetime, whether the workers run or not (warm standby)."""
         self._relist_task = asyncio.create_task(relist_forever(self, kube), name="relist")
 
+    def lead(self) -> None:
+        """This replica leads (or runs alone) and lists: it posts, and plans changes made meanwhile (startchanges)."""
+        self.standing_by = self.events.muted = False
+        self.start_changes.begin()
+
     def stand_by(self) -> None:
         """Another replica leads: post nothing, remember what changes for the takeover."""
         self.standing_by = self.events.muted = True
@@ -395,6 +394,7 @@ class Application:
         """Stand by (another replica leads): stop writing and posting; names changed meanwhile wait for
         :meth:`start`, which plans every zone whole."""
         self.stand_by()
+        await self.start_changes.close()
         tasks, self._tasks = self._tasks, []
         await cancel_all(tasks)
         self.workers = {}

@@ -186,7 +186,7 @@ def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
             # that fails is read again by its worker).
             catch_up = state.catch_up = CatchUpWatch(app, kube)
             app.begin_preload(attempts=1)
-            app.start_changes.begin()
+            app.lead()
             await app.list_all(kube, first_page=catch_up.follow)
             await app.start(kube)
             logger.info("Initial listing done: %d objects want records", len(app.desired))
