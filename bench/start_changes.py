@@ -256,6 +256,8 @@ def measure(count: int, every: float, after: int, cold: bool, kopf: tuple[int | 
                         raise TimeoutError(f"not {after} changes after the start within {patience}s")
                     time.sleep(0.1)
                 elapsed = time.perf_counter() - started
+                app = handlers.running(operator.memo).app
+                planned_early = app.start_changes.planned if app is not None else 0
             finally:
                 done.set()
                 clients.join(330)
@@ -266,6 +268,7 @@ def measure(count: int, every: float, after: int, cold: bool, kopf: tuple[int | 
         finally:
             bind.stop()
     figures: dict[str, Any] = {"objects": count, "start": "cold" if cold else "restart", "run_s": round(elapsed, 1)}
+    figures["names_planned_during_the_list"] = planned_early  # startchanges.py: before the LIST and zone read ended
     figures["phase_began_s"] = timeline  # seconds after the operator was started, as the changes saw it
     slowest: dict[str, list[str]] = defaultdict(list)  # the three slowest of each phase
     for took, phase, made in sorted(MADE, reverse=True):
