@@ -158,6 +158,24 @@ def test_names_are_unescaped(raw: str, name: str) -> None:
     assert aws_records.unescape_name(raw) == name
 
 
+@pytest.mark.parametrize(
+    ("name", "sent"),
+    [
+        ("*.example.com", "*.example.com"),
+        ("_sip._udp.a-b.example.com", "_sip._udp.a-b.example.com"),
+        ("a@b.example.com", "a\\100b.example.com"),
+    ],
+    ids=[
+        "a wildcard is sent as a star, which Route 53 sorts as the character it is",
+        "letters, digits, hyphens, underscores and dots are sent as they are",
+        "other characters are sent as octal escapes",
+    ],
+)
+def test_names_are_escaped_for_requests_and_read_back_the_same(name: str, sent: str) -> None:
+    assert aws_records.escape_name(name) == sent
+    assert aws_records.unescape_name(sent) == name
+
+
 def test_alias_record_reads_as_its_type_with_alias_properties_and_ttl_300() -> None:
     record_set = {
         "Name": "app.example.com.",

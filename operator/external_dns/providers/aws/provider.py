@@ -19,8 +19,9 @@ botocore itself makes one attempt per call: retrying is done here, where it goes
 which failures are ambiguous.
 
 Credentials come from botocore's default chain (env, profile, web identity, instance role), --aws-profile or
---aws-assume-role (session.py) and are never logged. The record-set mapping lives in records.py, batching in
-batching.py, the canonical hosted zones in canonical_zones.py (this package).
+--aws-assume-role (session.py) and are never logged. The record-set mapping lives in records.py, reading a zone
+whole or at a few names in reading.py, batching in batching.py, the canonical hosted zones in canonical_zones.py
+(this package).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import contextlib
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +50,7 @@ from external_dns.errors import (
     ProviderError,
     TransientProviderError,
 )
+from external_dns.providers.aws import reading
 from external_dns.providers.aws import records as aws_records
 from external_dns.providers.aws.batching import (
     Action,
@@ -70,7 +72,6 @@ PRIOR_REQUEST = "PriorRequestNotComplete"
 WRITE = "change_resource_record_sets"
 #: Error codes meaning "this batch is wrong": worth retrying group by group to find the bad records.
 REJECTION_CODES = frozenset({"InvalidChangeBatch", "InvalidInput"})
-RECORDS_PAGE_SIZE = "300"
 TAGS_PER_REQUEST = 10
 
 
@@ -121,6 +122,8 @@ class AWSProvider:
     """
 
     name = "aws"
+    #: Record sets per page when reading the records at a name (records_at); tests make it smaller.
+    names_page_size = reading.NAME_PAGE_SIZE
 
     def __init__(
         self,
@@ -220,27 +223,14 @@ class AWSProvider:
 
     async def records(self, zone: Zone) -> list[Endpoint]:
         """Every supported record set of the zone except its own SOA and NS, one endpoint each."""
-        endpoints: list[Endpoint] = []
-        params: dict[str, Any] = {"HostedZoneId": zone.id, "MaxItems": RECORDS_PAGE_SIZE}
-        apex = zone.name.lower()
-        record_sets = 0
-        while True:
-            page = await self._call("list_resource_record_sets", **params)
-            record_sets += len(page.get("ResourceRecordSets", ()))
-            for record_set in page.get("ResourceRecordSets", ()):
-                for endpoint in aws_records.endpoints_from_record_set(record_set, zone.id):
-                    if endpoint.record_type in ("NS", "SOA") and endpoint.dns_name.lower() == apex:
-                        continue  # the zone's own delegation is not ours to manage
-                    endpoints.append(endpoint)
-            if not page.get("IsTruncated"):
-                self._uncounted[zone.id] = record_sets - len(endpoints)
-                return endpoints
-            params["StartRecordName"] = page["NextRecordName"]
-            params["StartRecordType"] = page["NextRecordType"]
-            if "NextRecordIdentifier" in page:
-                params["StartRecordIdentifier"] = page["NextRecordIdentifier"]
-            else:
-                params.pop("StartRecordIdentifier", None)
+        endpoints, uncounted = await reading.whole_zone(self._call, zone)
+        self._uncounted[zone.id] = uncounted
+        return endpoints
+
+    async def records_at(self, zone: Zone, names: Collection[str]) -> list[Endpoint]:
+        """What :meth:`records` returns at the normalised ``names`` (providers/base.ReadingNames): a small page
+        of ListResourceRecordSets from each name in the zone, through the request budget like every call."""
+        return await reading.at_names(self._call, zone, names, self.names_page_size)
 
     async def record_count(self, zone: Zone) -> int | None:
         """How many endpoints :meth:`records` would return now, from the zone's ResourceRecordSetCount: one

@@ -46,11 +46,19 @@ SUPPORTED_TYPES = frozenset({"A", "AAAA", "CNAME", "DNAME", "SRV", "TXT", "NS", 
 
 _ALIAS_TYPES = frozenset({RecordType.A.value, RecordType.AAAA.value, RecordType.CNAME.value})
 _OCTAL_ESCAPE = re.compile(r"\\([0-7]{3})")
+#: Characters Route 53 takes as they are in a name (the rest are written as octal escapes).
+_LITERAL = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_.*")
 
 
 def unescape_name(name: str) -> str:
     """A Route 53 name as people write it: ``\\052`` and other octal escapes decoded, no trailing dot."""
     return _OCTAL_ESCAPE.sub(lambda match: chr(int(match.group(1), 8)), name).rstrip(".")
+
+
+def escape_name(name: str) -> str:
+    """A name as Route 53 takes it in a request: characters other than a-z, 0-9, ``-``, ``_``, ``.`` and the
+    wildcard ``*`` as ``\\ooo`` octal escapes (the inverse of :func:`unescape_name` for normalised names)."""
+    return "".join(char if char in _LITERAL else f"\\{ord(char):03o}" for char in name)
 
 
 def clean_zone_id(zone_id: str) -> str:
