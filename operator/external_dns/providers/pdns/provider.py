@@ -6,9 +6,10 @@ as a whole and rejects it with 422 if any rrset is bad; the batch is then split 
 group (a record with its ownership TXT), until only the bad groups fail, each with PowerDNS's own message
 (providers/splitting.py).
 
-Canonical form (what :meth:`PDNSProvider.records` returns): names and targets without trailing dots, ALIAS
-read as CNAME (an apex CNAME is written as ALIAS, since a CNAME cannot live next to the SOA), TXT values with
-their quotes, TTL as stored; ``adjust_endpoints`` turns an unset TTL into the 300 the provider writes.
+Canonical form (what :meth:`PDNSProvider.records` returns): names and targets without trailing dots, targets
+sorted, ALIAS read as CNAME (an apex CNAME is written as ALIAS, since a CNAME cannot live next to the SOA), TXT
+values with their quotes, TTL as stored; ``adjust_endpoints`` turns an unset TTL into the 300 the provider writes.
+:meth:`PDNSProvider.records_at` gives the same form at a few names, one GET filtered by name each.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -111,25 +112,20 @@ class PDNSProvider:
 
     async def records(self, zone: Zone) -> list[Endpoint]:
         """The zone's rrsets as endpoints; disabled records are ignored, ALIAS is reported as CNAME."""
-        detail = await self._request("GET", f"/zones/{quote(zone.id, safe='')}")
+        detail = await self._request("GET", self._zone_path(zone))
+        return _endpoints_from((detail or {}).get("rrsets") or [])
+
+    async def records_at(self, zone: Zone, names: Collection[str]) -> list[Endpoint]:
+        """What :meth:`records` returns at the normalised ``names`` (providers/base.ReadingNames): one zone GET per
+        name in the zone, filtered by PowerDNS to that name (``rrset_name``, PowerDNS 4.7 and later)."""
         endpoints = []
-        for rrset in (detail or {}).get("rrsets") or []:
-            targets = tuple(
-                str(record["content"]).rstrip(".")
-                for record in rrset.get("records") or []
-                if not record.get("disabled", False)
-            )
-            if not targets:
+        for name in sorted({normalize_name(name) for name in names}):
+            if not zone.contains(name):
                 continue
-            record_type = str(rrset["type"])
-            endpoints.append(
-                Endpoint(
-                    dns_name=str(rrset["name"]).rstrip("."),
-                    record_type="CNAME" if record_type == "ALIAS" else record_type,
-                    targets=targets,
-                    ttl=int(rrset.get("ttl") or 0),
-                )
-            )
+            detail = await self._request("GET", self._zone_path(zone), params={"rrset_name": _fqdn(name)})
+            # A server older than 4.7 ignores the filter and answers the whole zone: the same records, more slowly.
+            rrsets = [rrset for rrset in (detail or {}).get("rrsets") or [] if normalize_name(rrset["name"]) == name]
+            endpoints.extend(_endpoints_from(rrsets))
         return endpoints
 
     def adjust_endpoints(self, endpoints: Sequence[Endpoint]) -> list[Endpoint]:
@@ -160,12 +156,17 @@ class PDNSProvider:
 
     async def _patch(self, zone: Zone, rrsets: Iterable[RRsetChange]) -> None:
         body = {"rrsets": [rrset.body for rrset in rrsets]}
-        await self._request("PATCH", f"/zones/{quote(zone.id, safe='')}", body=body)
+        await self._request("PATCH", self._zone_path(zone), body=body)
 
-    async def _request(self, method: str, path: str, *, body: object = None) -> Any:
+    def _zone_path(self, zone: Zone) -> str:
+        return f"/zones/{quote(zone.id, safe='')}"
+
+    async def _request(
+        self, method: str, path: str, *, body: object = None, params: Mapping[str, str] | None = None
+    ) -> Any:
         """One API call (retried by the shared client on connection errors and 5xx); returns the decoded JSON."""
         headers = {"X-API-Key": self._config.api_key, "Accept": "application/json"}
-        reply = await self._http.request(method, self._base + path, json=body, headers=headers)
+        reply = await self._http.request(method, self._base + path, params=params, json=body, headers=headers)
         data = reply.json()
         if reply.status in (401, 403):
             raise ProviderError(
@@ -178,6 +179,36 @@ class PDNSProvider:
             raise PDNSRejected(reply.status, message)
         error = AmbiguousProviderError if reply.answer_lost else TransientProviderError
         raise error(f"PowerDNS {method} {path} failed after {ATTEMPTS} attempts: HTTP {reply.status}: {message}")
+
+
+# -- reading ---------------------------------------------------------------------------------------------
+
+
+def _endpoints_from(rrsets: Iterable[Mapping[str, Any]]) -> list[Endpoint]:
+    """Listed rrsets as endpoints (the canonical form in the module docstring); an rrset whose every record is
+    disabled is left out."""
+    endpoints = []
+    for rrset in rrsets:
+        # Sorted: an rrset's records have no order, and a zone listing and a lookup by name give them differently.
+        targets = tuple(
+            sorted(
+                str(record["content"]).rstrip(".")
+                for record in rrset.get("records") or []
+                if not record.get("disabled")
+            )
+        )
+        if not targets:
+            continue
+        record_type = str(rrset["type"])
+        endpoints.append(
+            Endpoint(
+                dns_name=str(rrset["name"]).rstrip("."),
+                record_type="CNAME" if record_type == "ALIAS" else record_type,
+                targets=targets,
+                ttl=int(rrset.get("ttl") or 0),
+            )
+        )
+    return endpoints
 
 
 # -- building the PATCH ----------------------------------------------------------------------------------
