@@ -1,9 +1,10 @@
 """A small stateful Cloudflare v4 API fake served by KMock, for provider and operator integration tests.
 
 The fake stores records the way Cloudflare does (one record per value, each with an id, TTL 1 = automatic,
-MX priority and SRV data in their own fields), paginates listings, and refuses duplicates with Cloudflare's
-81057 error. Mount it with ``handler[re.compile(".*")] << fake.serve``; KMock reactions added later with a
-higher priority (see :func:`inject_faults`) answer before it, which is how tests make the API fail.
+MX priority and SRV data in their own fields), paginates listings, filters them by ``name`` (exact match), and
+refuses duplicates with Cloudflare's 81057 error. Mount it with ``handler[re.compile(".*")] << fake.serve``; KMock
+reactions added later with a higher priority (see :func:`inject_faults`) answer before it, which is how tests make
+the API fail.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ class FakeCloudflare:
     refuse: dict[str, tuple[int, str]] = field(default_factory=dict)
     #: Requests that reached the fake with a method other than GET (faults answered by KMock excluded).
     writes: int = 0
+    #: The query parameters of every DNS record listing that reached the fake, in order.
+    listings: list[dict[str, str]] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def serve(self, request: kmock.Request) -> Response:
@@ -51,6 +54,9 @@ class FakeCloudflare:
             return self._error(404, 7003, "Could not route to the requested resource")
         zone_records = [r for r in self.records.values() if r["zone_id"] == match["zone"]]
         if match["record"] is None and method == "GET":
+            self.listings.append(dict(request.params))
+            if "name" in request.params:  # Cloudflare's exact match on the record name
+                zone_records = [r for r in zone_records if r["name"] == request.params["name"]]
             return self._page(zone_records, request.params, default_per_page=100)
         if match["record"] is None and method == "POST":
             return self._create(match["zone"], request.data, zone_records)

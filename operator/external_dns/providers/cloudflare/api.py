@@ -63,15 +63,20 @@ class CloudflareAPI:
         self._credentials = credentials
         self._http = http
 
-    async def list_records(self, zone: Zone, per_page: int) -> list[CloudflareRecord]:
+    async def list_records(self, zone: Zone, per_page: int, name: str | None = None) -> list[CloudflareRecord]:
+        """The zone's DNS records, or only those named ``name`` (Cloudflare's exact ``name`` filter)."""
         path = f"/zones/{zone.id}/dns_records"
-        return [parse_record(item) async for item in self.paginate(path, per_page)]
+        filters = {} if name is None else {"name": name}
+        return [parse_record(item) async for item in self.paginate(path, per_page, filters)]
 
-    async def paginate(self, path: str, per_page: int) -> AsyncIterator[dict[str, Any]]:
+    async def paginate(
+        self, path: str, per_page: int, filters: Mapping[str, str] | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
         """Yield the ``result`` items of every page of a listing."""
         page = 1
         while True:
-            reply = await self.request("GET", path, params={"page": str(page), "per_page": str(per_page)})
+            params = {**(filters or {}), "page": str(page), "per_page": str(per_page)}
+            reply = await self.request("GET", path, params=params)
             for item in reply.get("result") or []:
                 yield item
             total_pages = int((reply.get("result_info") or {}).get("total_pages") or 1)

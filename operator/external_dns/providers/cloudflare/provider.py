@@ -15,6 +15,8 @@ that a resync plans nothing):
 * MX targets are ``"<priority> <host>"`` and SRV targets ``"<priority> <weight> <port> <target>"`` as
   everywhere in ExternalDNS; Cloudflare keeps the priority in a separate field, folded in on read and split
   on write.
+* Targets are sorted, whatever order Cloudflare lists the records in; :meth:`CloudflareProvider.records_at`
+  gives the same form at a few names, one listing filtered by name each.
 
 Credentials are sent as headers only and never appear in logs, exceptions or the config's repr.
 """
@@ -25,7 +27,7 @@ import asyncio
 import ipaddress
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,6 +119,21 @@ class CloudflareProvider:
         for record in await self._api.list_records(zone, self._config.records_per_page):
             grouped.setdefault((record.name, record.type), []).append(record)
         return [_endpoint_from(records) for records in grouped.values()]
+
+    async def records_at(self, zone: Zone, names: Collection[str]) -> list[Endpoint]:
+        """What :meth:`records` returns at the normalised ``names`` (providers/base.ReadingNames): the zone's
+        records listed with Cloudflare's ``name`` filter, one request per name in the zone (and page)."""
+        endpoints: list[Endpoint] = []
+        for name in sorted({normalize_name(name) for name in names}):
+            if not zone.contains(name):
+                continue
+            grouped: dict[str, list[CloudflareRecord]] = {}
+            for record in await self._api.list_records(zone, self._config.records_per_page, name=name):
+                # Kept to the name here too, so that a filter the API ignored could not widen the answer.
+                if normalize_name(record.name) == name:
+                    grouped.setdefault(record.type, []).append(record)
+            endpoints.extend(_endpoint_from(records) for records in grouped.values())
+        return endpoints
 
     def adjust_endpoints(self, endpoints: Sequence[Endpoint]) -> list[Endpoint]:
         """Add the proxied property every read record carries, and the automatic TTL of proxied records."""
@@ -284,7 +301,10 @@ def _record_key(endpoint: Endpoint) -> tuple[str, str]:
     return normalize_name(endpoint.dns_name), endpoint.record_type
 
 
-def _endpoint_from(records: list[CloudflareRecord]) -> Endpoint:
+def _endpoint_from(listed: list[CloudflareRecord]) -> Endpoint:
+    """One endpoint for the records of a (name, type), its values sorted: Cloudflare lists them in no set order, and
+    a listing by name need not order them as the zone's listing does."""
+    records = sorted(listed, key=lambda record: record.target)
     first = records[0]
     proxied = all(record.proxied for record in records)
     return Endpoint(
