@@ -72,6 +72,7 @@ bench: system-packages venv
 	$(BIN)/python bench/reconcile.py --objects 20000 --floor --cold-only
 	$(BIN)/python bench/memory_parts.py --objects 10000
 	$(BIN)/python bench/route53.py --objects 10000 --scale 20
+	$(BIN)/python bench/records_at.py --names 5000 --changes 20 --paced 3
 	$(BIN)/python bench/route53.py --objects 10000 --sink
 	$(BIN)/python bench/kopf_replay.py --objects 10000
 	$(BIN)/python bench/start_changes.py --objects 10000 50000

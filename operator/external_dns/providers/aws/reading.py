@@ -8,18 +8,21 @@ Route 53 has no filter by name: ListResourceRecordSets lists the zone sorted by 
 type, then set identifier) from ``StartRecordName`` on. A name's record sets are therefore one run in that
 order, starting where the listing from that name starts: a small page from the name holds them, and the first
 record set of another name ends the run. One request per name, plus one per further page when a name holds
-more record sets than a page (weighted or geolocation sets).
+more record sets than a page (weighted or geolocation sets); the names are asked together
+(providers/pointreads.py), so that they take consecutive turns in the request budget.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Collection, Mapping
+from functools import partial
 from typing import Any, Protocol
 
 from external_dns.endpoint import Endpoint, normalize_name
 from external_dns.errors import ProviderError
 from external_dns.providers.aws import records as aws_records
 from external_dns.providers.base import Zone
+from external_dns.providers.pointreads import read_each
 
 #: Record sets per page of a whole read: Route 53's maximum, the fewest requests.
 ZONE_PAGE_SIZE = 300
@@ -59,15 +62,12 @@ async def whole_zone(call: Call, zone: Zone) -> tuple[list[Endpoint], int]:
 
 
 async def at_names(call: Call, zone: Zone, names: Collection[str], page_size: int = NAME_PAGE_SIZE) -> list[Endpoint]:
-    """The endpoints of ``zone`` at the normalised ``names``: a listing from each name in the zone, in name order."""
-    endpoints: list[Endpoint] = []
-    for name in sorted({normalize_name(name) for name in names}):
-        if zone.contains(name):
-            endpoints.extend(await _at_name(call, zone, name, page_size))
-    return endpoints
+    """The endpoints of ``zone`` at the normalised ``names``: a listing from each name in the zone, asked together
+    (providers/pointreads.py)."""
+    return await read_each(zone, names, partial(_at_name, call, zone, page_size=page_size))
 
 
-async def _at_name(call: Call, zone: Zone, name: str, page_size: int) -> list[Endpoint]:
+async def _at_name(call: Call, zone: Zone, name: str, *, page_size: int) -> list[Endpoint]:
     endpoints: list[Endpoint] = []
     start = {"StartRecordName": aws_records.escape_name(name)}
     while True:

@@ -29,6 +29,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import aiohttp
@@ -45,6 +46,7 @@ from external_dns.providers.cloudflare.api import (
     Credentials,
 )
 from external_dns.providers.http import HttpClient, RetryPolicy, Sleep
+from external_dns.providers.pointreads import read_each
 
 logger = logging.getLogger(__name__)
 
@@ -123,17 +125,15 @@ class CloudflareProvider:
     async def records_at(self, zone: Zone, names: Collection[str]) -> list[Endpoint]:
         """What :meth:`records` returns at the normalised ``names`` (providers/base.ReadingNames): the zone's
         records listed with Cloudflare's ``name`` filter, one request per name in the zone (and page)."""
-        endpoints: list[Endpoint] = []
-        for name in sorted({normalize_name(name) for name in names}):
-            if not zone.contains(name):
-                continue
-            grouped: dict[str, list[CloudflareRecord]] = {}
-            for record in await self._api.list_records(zone, self._config.records_per_page, name=name):
-                # Kept to the name here too, so that a filter the API ignored could not widen the answer.
-                if normalize_name(record.name) == name:
-                    grouped.setdefault(record.type, []).append(record)
-            endpoints.extend(_endpoint_from(records) for records in grouped.values())
-        return endpoints
+        return await read_each(zone, names, partial(self._records_at_name, zone))
+
+    async def _records_at_name(self, zone: Zone, name: str) -> list[Endpoint]:
+        grouped: dict[str, list[CloudflareRecord]] = {}
+        for record in await self._api.list_records(zone, self._config.records_per_page, name=name):
+            # Kept to the name here too, so that a filter the API ignored could not widen the answer.
+            if normalize_name(record.name) == name:
+                grouped.setdefault(record.type, []).append(record)
+        return [_endpoint_from(records) for records in grouped.values()]
 
     def adjust_endpoints(self, endpoints: Sequence[Endpoint]) -> list[Endpoint]:
         """Add the proxied property every read record carries, and the automatic TTL of proxied records."""

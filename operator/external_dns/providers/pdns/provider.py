@@ -30,6 +30,7 @@ from external_dns.endpoint import OWNED_RECORD_LABEL, Endpoint, normalize_name
 from external_dns.errors import AmbiguousProviderError, BatchRejected, ProviderError, TransientProviderError
 from external_dns.providers.base import ApplyOutcome, Changes, Zone
 from external_dns.providers.http import HttpClient, RetryPolicy, Sleep
+from external_dns.providers.pointreads import read_each
 from external_dns.providers.splitting import apply_bisecting
 
 logger = logging.getLogger(__name__)
@@ -118,15 +119,13 @@ class PDNSProvider:
     async def records_at(self, zone: Zone, names: Collection[str]) -> list[Endpoint]:
         """What :meth:`records` returns at the normalised ``names`` (providers/base.ReadingNames): one zone GET per
         name in the zone, filtered by PowerDNS to that name (``rrset_name``, PowerDNS 4.7 and later)."""
-        endpoints = []
-        for name in sorted({normalize_name(name) for name in names}):
-            if not zone.contains(name):
-                continue
-            detail = await self._request("GET", self._zone_path(zone), params={"rrset_name": _fqdn(name)})
-            # A server older than 4.7 ignores the filter and answers the whole zone: the same records, more slowly.
-            rrsets = [rrset for rrset in (detail or {}).get("rrsets") or [] if normalize_name(rrset["name"]) == name]
-            endpoints.extend(_endpoints_from(rrsets))
-        return endpoints
+        return await read_each(zone, names, partial(self._records_at_name, zone))
+
+    async def _records_at_name(self, zone: Zone, name: str) -> list[Endpoint]:
+        detail = await self._request("GET", self._zone_path(zone), params={"rrset_name": _fqdn(name)})
+        # A server older than 4.7 ignores the filter and answers the whole zone: the same records, more slowly.
+        rrsets = (detail or {}).get("rrsets") or []
+        return _endpoints_from(rrset for rrset in rrsets if normalize_name(rrset["name"]) == name)
 
     def adjust_endpoints(self, endpoints: Sequence[Endpoint]) -> list[Endpoint]:
         """An unset TTL becomes the 300 that is written, so the record read back compares equal."""
