@@ -293,7 +293,9 @@ class PeeringGate:
         patch = keepalive_patch(self.identity, self.priority, self.lifetime, now)
         try:
             # A keep-alive that lands later than the fence is of no use: give up on it and send the next.
-            await asyncio.wait_for(self._bounded(self._patch(patch)), self.fence)
+            # asyncio.timeout, not wait_for: see _bounded.
+            async with asyncio.timeout(self.fence):
+                await self._bounded(self._patch(patch))
         except (KubeAPIError, OSError, TimeoutError) as error:
             if not self._touch_warned:  # the poll that follows says what this replica does about it
                 logger.warning("Peering %r: keep-alive not written (%s)", self.name, str(error) or "timed out")
@@ -315,10 +317,16 @@ class PeeringGate:
 
     async def _bounded(self, request: Awaitable[Any]) -> Any:
         """While active, a request may take only as long as our own entry stays live by the margin: a replica
-        whose requests hang must still stop writing before the others may presume it dead."""
+        whose requests hang must still stop writing before the others may presume it dead.
+
+        asyncio.timeout runs the request in this task, so a cancellation always reaches the caller. Python 3.11's
+        wait_for runs it in a task of its own and, cancelled in the turn that task finished, returns its result
+        (or raises its error) instead: the cancellation is lost, and a gate cancelled once (Kopf's cleanup) polls
+        on for ever."""
         if not self.active or self._own_deadline is None:
             return await request
         left = (self._own_deadline - datetime.datetime.now(datetime.UTC)).total_seconds() - self.margin
         if self._fenced:
             left = min(left, self._touched_at + self.fence - time.monotonic())
-        return await asyncio.wait_for(request, max(0.05, left))
+        async with asyncio.timeout(max(0.05, left)):
+            return await request
