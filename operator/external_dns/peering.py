@@ -39,7 +39,7 @@ import os
 import random
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from external_dns.kopf_peering import (
@@ -118,6 +118,9 @@ class PeeringGate:
         #: The tasks running the last takeover's and the last step-down's callback.
         self._takeover: asyncio.Task[None] | None = None
         self._step_down: asyncio.Task[None] | None = None
+        #: Every role task not done yet, a takeover that a step-down is still cancelling included: the gate's end
+        #: cancels them all, and a step-down it cuts short leaves no takeover running on.
+        self._roles: set[asyncio.Task[None]] = set()
         self._unreadable_warned = False
         self._leader_silent = False
         #: Whether the fence applies (keepalive, and another live peer was in the object last read).
@@ -146,8 +149,7 @@ class PeeringGate:
                 await self._poll(on_active, on_standby, on_leader_silent, on_leader_back)
                 await asyncio.sleep(self.interval)
         finally:
-            roles = [task for task in (self._takeover, self._step_down) if task is not None]
-            await cancel_all([*background, *roles])
+            await cancel_all([*background, *self._roles])
 
     async def _keep_alive(self) -> None:
         """Renew this replica's entry every ``touch_every`` seconds, on its own schedule."""
@@ -216,12 +218,16 @@ class PeeringGate:
         """Run the role's callback in a task of its own. A takeover starts once the last step-down is over; a
         step-down cancels a takeover still under way (nothing of it may write) and always runs to its end."""
         if active:
-            self._takeover = asyncio.create_task(self._take_over(self._step_down, callback), name="peering-takeover")
+            self._takeover = self._role(self._take_over(self._step_down, callback), "peering-takeover")
         else:
             takeover, self._takeover = self._takeover, None
-            self._step_down = asyncio.create_task(
-                self._stand_by(takeover, self._step_down, callback), name="peering-step-down"
-            )
+            self._step_down = self._role(self._stand_by(takeover, self._step_down, callback), "peering-step-down")
+
+    def _role(self, callback: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+        task = asyncio.create_task(callback, name=name)
+        self._roles.add(task)
+        task.add_done_callback(self._roles.discard)
+        return task
 
     async def _take_over(self, step_down: asyncio.Task[None] | None, on_active: Callable[[], Awaitable[None]]) -> None:
         if step_down is not None and not step_down.done():

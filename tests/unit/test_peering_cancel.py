@@ -12,7 +12,7 @@ import datetime
 from typing import Any, cast
 
 import pytest
-from tests.unit.test_peering import peering, seen
+from tests.unit.test_peering import LivePeeringObject, peering, seen
 
 from external_dns.kube import KubeClient
 from external_dns.peering import PeeringGate
@@ -23,7 +23,7 @@ class AnsweredAsTheGateIsCancelled:
 
     The ``cancel_at``-th request of ``method`` is answered in the turn the gate's task is cancelled (the cancel is
     queued first, then the answer), as when Kopf's cleanup runs while an API server's answer comes in. Any request
-    after that is recorded and left unanswered: a gate that was really stopped makes none.
+    made once the cancel was delivered is recorded and left unanswered: a gate that was really stopped makes none.
     """
 
     def __init__(self, method: str, cancel_at: int, lifetime: int, *, leader: bool) -> None:
@@ -45,14 +45,19 @@ class AnsweredAsTheGateIsCancelled:
         self.counts[method] += 1
         if method == self.method and self.counts[method] == self.cancel_at:
             assert self.gate_task is not None
-            asyncio.get_running_loop().call_soon(self.gate_task.cancel)
-            self.cancelled = True
+            asyncio.get_running_loop().call_soon(self._cancel_the_gate, self.gate_task)
             await asyncio.sleep(0)  # the answer comes in the turn after the cancel is delivered
         if method == "PATCH":
             return {}
         now = datetime.datetime.now(datetime.UTC)
         others = {"leader_2": seen(now=now, lifetime=self.lifetime, priority=500)} if self.leader else {}
         return peering(me_1=seen(now=now, lifetime=self.lifetime), **others)
+
+    def _cancel_the_gate(self, gate_task: asyncio.Task[None]) -> None:
+        # Counted from the delivery: another of the gate's tasks may have been due in the turn before (a poll
+        # beside the keep-alive task's renewal) and asks its question then, as it should.
+        self.cancelled = True
+        gate_task.cancel()
 
 
 @pytest.mark.parametrize(
@@ -105,3 +110,39 @@ async def test_a_gate_cancelled_as_an_answer_comes_in_stops_and_asks_nothing_mor
     # The gate had taken the role each case is about (the active replica's requests are bounded by its deadline,
     # a standby's are not), and nothing changed it.
     assert transitions == roles
+
+
+async def test_a_gate_cancelled_while_standing_down_a_takeover_leaves_no_takeover_running() -> None:
+    """A takeover may lose a cancellation of its own (a wait_for of its own, answered in that turn); the step-down
+    cancels it again until it ends, and so must the gate's end when it cuts that step-down short."""
+    kube = LivePeeringObject({})
+    gate = PeeringGate(cast(KubeClient, kube), "external-dns", "me@1", 100, interval=0.05, lifetime=60, keepalive=True)
+    taking_over = asyncio.Event()
+    lost_a_cancel = asyncio.Event()
+    takeovers: list[asyncio.Task[Any]] = []
+
+    async def on_active() -> None:  # a takeover that never finishes, and loses the first cancellation it gets
+        takeovers.append(cast("asyncio.Task[Any]", asyncio.current_task()))
+        taking_over.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            lost_a_cancel.set()
+        await asyncio.Event().wait()
+
+    async def on_standby() -> None:
+        pass
+
+    gate_task = asyncio.create_task(gate.run(on_active, on_standby))
+    try:
+        await taking_over.wait()
+        kube.others = {"higher@2": 500}  # another replica outranks this one: the step-down cancels the takeover
+        await lost_a_cancel.wait()
+    finally:
+        gate_task.cancel()  # Kopf's cleanup, while the step-down waits to cancel the takeover again
+        await asyncio.gather(gate_task, return_exceptions=True)
+    try:
+        assert takeovers[0].done()
+    finally:
+        takeovers[0].cancel()
+        await asyncio.gather(*takeovers, return_exceptions=True)
