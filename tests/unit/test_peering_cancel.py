@@ -12,7 +12,7 @@ import datetime
 from typing import Any, cast
 
 import pytest
-from tests.unit.test_peering import LivePeeringObject, peering, seen
+from tests.unit.test_peering import peering, seen
 
 from external_dns.kube import KubeClient
 from external_dns.peering import PeeringGate
@@ -110,39 +110,3 @@ async def test_a_gate_cancelled_as_an_answer_comes_in_stops_and_asks_nothing_mor
     # The gate had taken the role each case is about (the active replica's requests are bounded by its deadline,
     # a standby's are not), and nothing changed it.
     assert transitions == roles
-
-
-async def test_a_gate_cancelled_while_standing_down_a_takeover_leaves_no_takeover_running() -> None:
-    """A takeover may lose a cancellation of its own (a wait_for of its own, answered in that turn); the step-down
-    cancels it again until it ends, and so must the gate's end when it cuts that step-down short."""
-    kube = LivePeeringObject({})
-    gate = PeeringGate(cast(KubeClient, kube), "external-dns", "me@1", 100, interval=0.05, lifetime=60, keepalive=True)
-    taking_over = asyncio.Event()
-    lost_a_cancel = asyncio.Event()
-    takeovers: list[asyncio.Task[Any]] = []
-
-    async def on_active() -> None:  # a takeover that never finishes, and loses the first cancellation it gets
-        takeovers.append(cast("asyncio.Task[Any]", asyncio.current_task()))
-        taking_over.set()
-        try:
-            await asyncio.Event().wait()
-        except asyncio.CancelledError:
-            lost_a_cancel.set()
-        await asyncio.Event().wait()
-
-    async def on_standby() -> None:
-        pass
-
-    gate_task = asyncio.create_task(gate.run(on_active, on_standby))
-    try:
-        await taking_over.wait()
-        kube.others = {"higher@2": 500}  # another replica outranks this one: the step-down cancels the takeover
-        await lost_a_cancel.wait()
-    finally:
-        gate_task.cancel()  # Kopf's cleanup, while the step-down waits to cancel the takeover again
-        await asyncio.gather(gate_task, return_exceptions=True)
-    try:
-        assert takeovers[0].done()
-    finally:
-        takeovers[0].cancel()
-        await asyncio.gather(*takeovers, return_exceptions=True)
