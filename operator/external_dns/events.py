@@ -170,7 +170,8 @@ class KubeEventRecorder(EventSink):
 
         async def release() -> None:
             try:
-                await asyncio.wait_for(until, at_most)
+                async with asyncio.timeout(at_most):  # not wait_for: see reconciler.ZoneWorker.run
+                    await until
             except TimeoutError:
                 logger.info("Posting events after %.0fs without waiting any longer for the first sync", at_most)
             finally:

@@ -198,7 +198,8 @@ def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
             # that halves a cold start at 10,000 objects (bench/reconcile.py). Bounded: a provider that is down
             # must not keep the watches from starting.
             try:
-                await asyncio.wait_for(app.wait_first_sync(), FIRST_SYNC_HEAD_START)
+                async with asyncio.timeout(FIRST_SYNC_HEAD_START):  # not wait_for: see reconciler.ZoneWorker.run
+                    await app.wait_first_sync()
             except TimeoutError:
                 logger.warning("First sync not done after %.0fs; starting the watches anyway", FIRST_SYNC_HEAD_START)
             # The LIST's pages, the first sync's plan and Kopf's replay are freed once the catch-up watch has

@@ -78,5 +78,6 @@ async def trim_when(done: asyncio.Event, moment: str, at_most: float, trim: Trim
     """:func:`trim_heap` once ``done`` is set (the end of the start's last transient), or after ``at_most``
     seconds whatever happens: a start that never quite ends still gets its pages back."""
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(done.wait(), at_most)
+        async with asyncio.timeout(at_most):  # not wait_for: see reconciler.ZoneWorker.run
+            await done.wait()
     return trim_heap(moment, trim)

@@ -122,10 +122,7 @@ class ZoneWorker(ZoneReading):
             await self.sync(first)
         await self.sync_all()
         if not self._dirty:
-            # The marks made before this point are planned. A wake-up left set would also let Python 3.11's
-            # wait_for below return its result instead of a cancellation that arrives at the same moment
-            # (stop_workers' cancel then never lands, and the peering gate waits on it forever).
-            self._wake.clear()
+            self._wake.clear()  # the marks made before this point are planned
         self.first_sync_done.set()
         loop = asyncio.get_running_loop()
         next_resync = loop.time() + self._resync_delay()
@@ -134,7 +131,10 @@ class ZoneWorker(ZoneReading):
                 self.idle.set()
             due = min(next_resync, self._retry_at)
             try:
-                await asyncio.wait_for(self._wake.wait(), max(0.0, due - loop.time()))
+                # asyncio.timeout, not wait_for: Python 3.11's wait_for, cancelled in the turn the wake-up came,
+                # returns instead of raising (stop_workers' cancel then lands late: tasks.cancel_all).
+                async with asyncio.timeout(max(0.0, due - loop.time())):
+                    await self._wake.wait()
                 now = loop.time()
             except TimeoutError:
                 # A timer due within the clock's resolution runs a hair early; a fake clock would then spin here.

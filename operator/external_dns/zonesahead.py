@@ -126,7 +126,8 @@ class ZonesAhead:
         logger.info("Zones read; following their changes while standing by: %s", labels)
         while not self._stop.is_set():
             try:
-                await asyncio.wait_for(self._stop.wait(), self.follow_every)
+                async with asyncio.timeout(self.follow_every):  # not wait_for: see reconciler.ZoneWorker.run
+                    await self._stop.wait()
             except TimeoutError:
                 for worker in workers.values():
                     await self._step(worker)
