@@ -6,7 +6,8 @@ deliberate differences:
 - Records are read by AXFR over TCP, TSIG-signed unless ``--rfc2136-insecure``; MX and SRV are read too
   (upstream skips them, so it re-creates them on every loop). TXT values come back with their literal double
   quotes, the form the TXT registry parses. With ``--rfc2136-axfr=false`` nothing is read, as upstream. A warm
-  standby follows a zone it read by the SOA serial and IXFR (reading.py).
+  standby follows a zone it read by the SOA serial and IXFR (reading.py). The records at a few names (a change
+  made while the operator starts) are read by a query per name (names.py).
 - A record and its ownership TXT always travel in the same UPDATE message, which the server applies
   atomically. Messages hold at most ``batch_change_size`` such groups and stay under the 64 KiB limit.
 - A message the server refuses (BIND refuses a whole UPDATE for one name that fails check-names, say) is split
@@ -29,7 +30,7 @@ import base64
 import binascii
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -59,6 +60,7 @@ from external_dns.providers.base import ApplyOutcome, Changes, Zone, ZoneChanges
 from external_dns.providers.rfc2136 import reading
 from external_dns.providers.rfc2136.ahead import BuiltAhead
 from external_dns.providers.rfc2136.connection import UpdateConnection
+from external_dns.providers.rfc2136.names import records_at as point_read
 from external_dns.providers.rfc2136.rdata import (
     Action,
     Operation,
@@ -146,6 +148,8 @@ class RFC2136Stats:
     ixfrs: int = 0
     #: IXFRs the server answered with the whole zone (it keeps no history that far back).
     ixfrs_answered_whole: int = 0
+    #: Reads of the records at a few names (records_at: a query per name, names.py).
+    point_reads: int = 0
     #: TCP connections opened to send UPDATEs (one per batch unless the server closes it).
     connections: int = 0
 
@@ -214,6 +218,16 @@ class RFC2136Provider:
         records, serial = await self._reading(zone, "AXFR", reading.whole_zone, self._server, origin)
         self.stats.axfrs += 1
         return records, serial
+
+    async def records_at(self, zone: Zone, names: Collection[str]) -> list[Endpoint]:
+        """:meth:`records` at the normalised ``names`` only, by a query per name (names.py: wildcards, delegations
+        and DNAMEs are why it is more than that). Nothing with --rfc2136-axfr=false, as :meth:`records`."""
+        if not self.settings.axfr or not names:
+            return []
+        origin = dns.name.from_text(zone.name or ".")
+        found = await self._reading(zone, f"Query of {len(names)} names", point_read, self._server, origin, names)
+        self.stats.point_reads += 1
+        return found
 
     async def changes_since(self, zone: Zone, version: int) -> ZoneChanges | None:
         """The changes since the SOA serial ``version``: a SOA query, and an IXFR when the serial moved (reading.py).

@@ -12,6 +12,7 @@ a worker thread, as the AXFR of 100,000 records costs seconds of CPU.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import chain
@@ -66,12 +67,17 @@ class Server:
         )
         return messages
 
-    def serial(self, origin: dns.name.Name) -> int:
-        """The zone's SOA serial now (one signed query over TCP, as every other exchange with the server)."""
-        query = dns.message.make_query(origin, dns.rdatatype.SOA)
+    def ask(self, name: dns.name.Name, kind: dns.rdatatype.RdataType, connection: socket.socket | None = None
+            ) -> dns.message.Message:  # fmt: skip
+        """One signed query over TCP (``connection`` when given, kept open by the caller, else one of its own)."""
+        query = dns.message.make_query(name, kind, flags=0)  # an authoritative server: no recursion wanted
         if self.keyring is not None:
             query.use_tsig(self.keyring, self.keyname, algorithm=self.algorithm)
-        answer = dns.query.tcp(query, self.host, timeout=self.timeout, port=self.port)
+        return dns.query.tcp(query, self.host, timeout=self.timeout, port=self.port, sock=connection)
+
+    def serial(self, origin: dns.name.Name, connection: socket.socket | None = None) -> int:
+        """The zone's SOA serial now (one signed query over TCP, as every other exchange with the server)."""
+        answer = self.ask(origin, dns.rdatatype.SOA, connection)
         if answer.rcode() != dns.rcode.NOERROR:
             raise ProviderError(f"the SOA query of zone {origin} was answered {dns.rcode.to_text(answer.rcode())}")
         soa = answer.get_rrset(answer.answer, origin, dns.rdataclass.IN, dns.rdatatype.SOA)
@@ -85,7 +91,7 @@ def whole_zone(server: Server, origin: dns.name.Name) -> tuple[list[Endpoint], i
     """Every record of the zone by AXFR, and the serial it was read at."""
     rrsets = _answers(server.transfer(origin, dns.rdatatype.AXFR))
     first = next(rrsets)  # dnspython checked it: the zone's SOA
-    return _endpoints(rrsets, origin), int(first[0].serial)
+    return as_endpoints(rrsets, origin), int(first[0].serial)
 
 
 def changes_since(server: Server, origin: dns.name.Name, serial: int) -> ZoneChanges | None:
@@ -112,7 +118,7 @@ def _changes(rrsets: Iterator[dns.rrset.RRset], origin: dns.name.Name, serial: i
     if second is None or version == serial:  # up to date: the answer is the one SOA
         return ZoneChanges(version=version)
     if not _is_soa(second, origin):
-        return ZoneChanges(version=version, whole=_endpoints(chain([second], rrsets), origin))
+        return ZoneChanges(version=version, whole=as_endpoints(chain([second], rrsets), origin))
     steps: list[tuple[tuple[Endpoint, ...], tuple[Endpoint, ...]]] = []
     removed: list[Endpoint] = []
     added: list[Endpoint] = []
@@ -137,7 +143,7 @@ def _answers(messages: Iterable[dns.message.Message]) -> Iterator[dns.rrset.RRse
     return (rrset for message in messages for rrset in message.answer)
 
 
-def _endpoints(rrsets: Iterable[dns.rrset.RRset], origin: dns.name.Name) -> list[Endpoint]:
+def as_endpoints(rrsets: Iterable[dns.rrset.RRset], origin: dns.name.Name) -> list[Endpoint]:
     """One endpoint per (name, type). A transfer may split one record set over several messages (and an IXFR
     answer has one record per set): merged, keeping the first TTL."""
     merged: dict[tuple[str, str], tuple[int, list[str]]] = {}

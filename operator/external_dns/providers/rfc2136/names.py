@@ -1,0 +1,132 @@
+"""Reading the records at a few names of a zone (providers/base.ReadingNames): a query per name, not an AXFR.
+
+Each name is asked with one ANY query, TSIG-signed, over TCP (over UDP a server may answer ANY minimally, RFC
+8482; BIND does not by default, ``minimal-any no``, and answers every RRset at the name). The queries go one after
+another over one TCP connection: on loopback a query costs well under a millisecond, and a connection per name
+(even 16 at once) was slower (bench/README.md, "Point reads (RFC2136)"). The answer's RRsets owned by the name
+become endpoints by the same conversion as the AXFR's (reading.as_endpoints), so the two forms cannot drift apart.
+
+A query is not a listing, and three kinds of answer hold records the AXFR does not show at that name:
+
+- **Wildcards.** A name that does not exist, under a ``*`` record, is answered with records synthesised from it
+  (RFC 4592); the AXFR has them only at the ``*`` name, and the answer does not say which it is. But a name that
+  does not exist gets exactly what any other absent sibling gets (same closest encloser, same wildcard). So when a
+  name has records, a made-up sibling (``_external-dns-probe-<64 random bits>`` under the same parent, one query
+  per parent) is asked too: NXDOMAIN there means no wildcard applies, and records that differ from the sibling's
+  mean the name exists; either way they are its own. When they are the same, a made-up child of the name is asked:
+  NXDOMAIN means the name exists (it holds the wildcard's records itself, e.g. an explicit record beside a
+  ``*.apps`` one with the same target). Otherwise the name is either absent (synthesised) or holds the wildcard's
+  records and has a wildcard child of its own, which no query tells apart: ProviderError, and the caller waits for
+  the zone's whole read. So a name created under a wildcard while the operator starts is planned after that read.
+- **Zone cuts and DNAMEs.** A name at or below a delegation is answered with a referral, and one below a DNAME
+  with a CNAME synthesised from it; the records the AXFR holds there (the NS, glue, occluded data) cannot be read
+  this way: ProviderError, as above.
+- **Changes between the queries.** The zone's SOA serial is asked before and after the names (BIND raises it with
+  every UPDATE); if it moved, the answers may mix two versions of the zone, and they are asked again.
+
+A name outside the zone is not asked and has no records; the zone apex is asked (its NS and SOA are not reported,
+as in the AXFR). These functions block: the provider runs them in a worker thread.
+"""
+
+from __future__ import annotations
+
+import secrets
+import socket
+from collections.abc import Collection
+from dataclasses import dataclass, field
+
+import dns.flags
+import dns.message
+import dns.name
+import dns.rcode
+import dns.rdatatype
+
+from external_dns.endpoint import Endpoint
+from external_dns.errors import ProviderError, TransientProviderError
+from external_dns.providers.rfc2136.reading import Server, as_endpoints
+
+#: Reads whose serial moved meanwhile are tried this often before giving up (the zone is being written to).
+ATTEMPTS = 3
+#: The made-up label of a wildcard probe; the underscore keeps it from ever being a host name the operator writes.
+_PROBE_PREFIX = "_external-dns-probe-"
+
+#: A name's records without the name, to compare a name's answer with a made-up sibling's: (type, TTL, targets).
+Shape = frozenset[tuple[str, int, frozenset[str]]]
+
+
+def records_at(server: Server, origin: dns.name.Name, names: Collection[str]) -> list[Endpoint]:
+    """The records at ``names`` (normalised) inside the zone ``origin``, as an AXFR would give them there."""
+    inside = sorted({name for name in map(dns.name.from_text, names) if name.is_subdomain(origin)})
+    if not inside:
+        return []
+    with socket.create_connection((server.host, server.port), timeout=server.timeout) as connection:
+        for _ in range(ATTEMPTS):
+            before = server.serial(origin, connection)
+            found = _PointRead(server, origin, connection).records(inside)
+            if server.serial(origin, connection) == before:
+                return found
+    raise TransientProviderError(f"zone {origin} changed during each of {ATTEMPTS} reads of {len(inside)} names")
+
+
+@dataclass(slots=True)
+class _PointRead:
+    """The queries of one read, over one connection; the wildcard probe of each parent is asked once."""
+
+    server: Server
+    origin: dns.name.Name
+    connection: socket.socket
+    _siblings: dict[dns.name.Name, Shape | None] = field(default_factory=dict, init=False)
+
+    def records(self, names: list[dns.name.Name]) -> list[Endpoint]:
+        return [endpoint for name in names for endpoint in self._at(name)]
+
+    def _at(self, name: dns.name.Name) -> list[Endpoint]:
+        """The name's own records (see the module docstring for why each check is there)."""
+        endpoints = self._answered(name)
+        if endpoints is None or not endpoints or name == self.origin:
+            return endpoints or []
+        sibling = self._sibling_of(name)
+        if sibling is None or sibling != _shape(endpoints):
+            return endpoints
+        if self._answered(_made_up(name)) is None:
+            return endpoints
+        raise ProviderError(
+            f"a wildcard answers for {name} as for its siblings: whether it has records of its own cannot be told "
+            "by queries"
+        )
+
+    def _sibling_of(self, name: dns.name.Name) -> Shape | None:
+        """The records a made-up sibling of ``name`` is answered with; None when it does not exist (NXDOMAIN)."""
+        parent = name.parent()
+        if parent not in self._siblings:
+            endpoints = self._answered(_made_up(parent))
+            self._siblings[parent] = None if endpoints is None else _shape(endpoints)
+        return self._siblings[parent]
+
+    def _answered(self, name: dns.name.Name) -> list[Endpoint] | None:
+        """The records the server answers at ``name``: None for NXDOMAIN; ProviderError for what cannot be read."""
+        answer = self.server.ask(name, dns.rdatatype.ANY, self.connection)
+        rcode = answer.rcode()
+        if rcode == dns.rcode.NXDOMAIN:
+            return None
+        if rcode != dns.rcode.NOERROR:
+            raise ProviderError(f"the query of {name} was answered {dns.rcode.to_text(rcode)}")
+        if answer.flags & dns.flags.TC:
+            raise ProviderError(f"the records at {name} do not fit in one DNS message")
+        if not answer.flags & dns.flags.AA:
+            raise ProviderError(f"{name} is at or below a delegation: its records cannot be read by a query")
+        if any(rrset.rdtype == dns.rdatatype.DNAME and rrset.name != name for rrset in answer.answer):
+            raise ProviderError(f"{name} is below a DNAME: its records cannot be read by a query")
+        return as_endpoints((rrset for rrset in answer.answer if rrset.name == name), self.origin)
+
+
+def _made_up(parent: dns.name.Name) -> dns.name.Name:
+    """A child of ``parent`` that does not exist (64 random bits)."""
+    try:
+        return dns.name.Name((f"{_PROBE_PREFIX}{secrets.token_hex(8)}".encode(), *parent.labels))
+    except dns.name.NameTooLong:
+        raise ProviderError(f"{parent} is too long to ask whether a wildcard answers for it") from None
+
+
+def _shape(endpoints: list[Endpoint]) -> Shape:
+    return frozenset((e.record_type, e.ttl, frozenset(e.targets)) for e in endpoints)
