@@ -4,7 +4,9 @@ Each name is asked with one ANY query, TSIG-signed, over TCP (over UDP a server 
 8482; BIND does not by default, ``minimal-any no``, and answers every RRset at the name). The queries go one after
 another over one TCP connection: on loopback a query costs well under a millisecond, and a connection per name
 (even 16 at once) was slower (bench/README.md, "Point reads (RFC2136)"). The answer's RRsets owned by the name
-become endpoints by the same conversion as the AXFR's (reading.as_endpoints), so the two forms cannot drift apart.
+become endpoints by the same conversion as the AXFR's (reading.as_endpoints), so the two forms cannot drift apart;
+only the order of an RRset's targets may differ (BIND rotates them in answers to queries), which the planner
+ignores (plan.same_targets compares them as a set).
 
 A query is not a listing, and three kinds of answer hold records the AXFR does not show at that name:
 
@@ -35,6 +37,7 @@ import socket
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
+import dns.exception
 import dns.flags
 import dns.message
 import dns.name
@@ -56,7 +59,7 @@ Shape = frozenset[tuple[str, int, frozenset[str]]]
 
 def records_at(server: Server, origin: dns.name.Name, names: Collection[str]) -> list[Endpoint]:
     """The records at ``names`` (normalised) inside the zone ``origin``, as an AXFR would give them there."""
-    inside = sorted({name for name in map(dns.name.from_text, names) if name.is_subdomain(origin)})
+    inside = sorted({name for name in map(_as_name, names) if name is not None and name.is_subdomain(origin)})
     if not inside:
         return []
     with socket.create_connection((server.host, server.port), timeout=server.timeout) as connection:
@@ -118,6 +121,14 @@ class _PointRead:
         if any(rrset.rdtype == dns.rdatatype.DNAME and rrset.name != name for rrset in answer.answer):
             raise ProviderError(f"{name} is below a DNAME: its records cannot be read by a query")
         return as_endpoints((rrset for rrset in answer.answer if rrset.name == name), self.origin)
+
+
+def _as_name(text: str) -> dns.name.Name | None:
+    """The name, or None for text that cannot be a DNS name (too long a label, say): no record can be there."""
+    try:
+        return dns.name.from_text(text)
+    except dns.exception.DNSException:
+        return None
 
 
 def _made_up(parent: dns.name.Name) -> dns.name.Name:
