@@ -7,6 +7,7 @@ import base64
 from collections.abc import Iterator
 from pathlib import Path
 
+import dns.message
 import dns.name
 import dns.query
 import dns.update
@@ -23,6 +24,8 @@ from external_dns.providers.rfc2136.provider import RFC2136Provider
 pytestmark = pytest.mark.bind
 
 LONG_TXT = '"' + "v" * 300 + '"'  # more than one 255-byte TXT string
+#: 248 bytes on the wire: a made-up sibling of it (a 36-byte label) would be longer than a name can be.
+LONG_NAME = ".".join(["x", "l" * 63, "m" * 63, "n" * 63, "o" * 40, "example.com"])
 WRITTEN = [
     Endpoint("www.example.com", "A", ("192.0.2.1", "192.0.2.2"), ttl=120),
     ownership_txt("www.example.com"),
@@ -37,6 +40,7 @@ WRITTEN = [
     Endpoint("_sip._udp.example.com", "SRV", ("10 60 5060 mail.example.com.",), ttl=300),
     Endpoint("bücher.example.com", "A", ("192.0.2.3",), ttl=300),
     Endpoint("deep.sub.example.com", "A", ("192.0.2.4",), ttl=300),
+    Endpoint(LONG_NAME, "A", ("192.0.2.5",), ttl=300),
 ]
 #: Records the operator did not write: a name the zone file spells with capitals.
 PRESENT = ["Caps 300 IN A 192.0.2.7", 'Caps 300 IN TXT "upper"']
@@ -74,6 +78,7 @@ def test_the_provider_reads_names() -> None:
         pytest.param({"_sip._udp.example.com", "mail.example.com"}, id="SRV and the A it points at"),
         pytest.param({"xn--bcher-kva.example.com"}, id="an IDN name in its normalised form"),
         pytest.param({"caps.example.com"}, id="a name the zone holds in capitals"),
+        pytest.param({LONG_NAME}, id="a name too long to ask a made-up sibling of"),
         pytest.param({"absent.example.com", "sub.example.com", "www.example.org", "a" * 64 + ".example.com"},
                      id="absent names, an empty non-terminal, a name outside the zone and one that cannot be"),
     ],
@@ -129,6 +134,8 @@ def wildcard_zone(tmp_path: Path) -> Iterator[RFC2136Provider]:
         pytest.param({"explicit.apps.example.com"}, id="a name holding the wildcard's own records"),
         pytest.param({"*.apps.example.com"}, id="the wildcard itself"),
         pytest.param({"ent.apps.example.com", "nested.apps.example.com"}, id="empty non-terminals under it"),
+        pytest.param({"new.apps.example.com", "a-new.apps.example.com"}, id="absent names it answers for"),
+        pytest.param({"deeper.new.apps.example.com"}, id="an absent name two labels below it"),
         pytest.param({"www.example.com", "new.example.com"}, id="names beside the wildcard's parent"),
     ],
 )
@@ -140,23 +147,31 @@ async def test_names_under_a_wildcard_are_read_as_the_zone_holds_them(
     assert at_names == await whole_read_at(wildcard_zone, names)
 
 
-@pytest.mark.parametrize(
-    "names",
-    [
-        pytest.param({"new.apps.example.com"}, id="an absent name"),
-        pytest.param({"www.example.com", "a-new.apps.example.com"}, id="an absent name among others"),
-        pytest.param({"deeper.new.apps.example.com"}, id="an absent name two labels below"),
-    ],
-)
-async def test_a_name_a_wildcard_answers_for_is_not_read_as_its_own(
-    wildcard_zone: RFC2136Provider, names: set[str]
+async def test_a_name_a_wildcard_answers_for_is_checked_by_a_prerequisite_that_changes_nothing(
+    tmp_path: Path,
 ) -> None:
-    with pytest.raises(ProviderError, match="wildcard") as raised:
-        await wildcard_zone.records_at(ZONE, names)
+    with running_bind(tmp_path, ["example.com"], {"example.com": WILDCARD_ZONE}) as server:
+        provider = provider_for(server)
+        serial_before = soa_serial(server)
 
-    assert not isinstance(raised.value, TransientProviderError)  # asking again would not tell either
-    # The answers at those names had the wildcard's record; the zone has none there.
-    assert await whole_read_at(wildcard_zone, {name for name in names if name.endswith(".apps.example.com")}) == []
+        assert await provider.records_at(ZONE, {"new.apps.example.com", "explicit.apps.example.com"}) == [
+            Endpoint("explicit.apps.example.com", "A", ("192.0.2.99",), ttl=300)
+        ]
+        assert soa_serial(server) == serial_before
+
+        # Unsigned, the query is answered (allow-query any) but the check refused (allow-update needs the key).
+        insecure = provider_for(server, insecure=True, tsig_keyname="", tsig_secret="")
+        with pytest.raises(ProviderError, match=r"wildcard.*REFUSED") as raised:
+            await insecure.records_at(ZONE, {"new.apps.example.com"})
+        assert not isinstance(raised.value, TransientProviderError)  # asking again would be refused again
+        assert await insecure.records_at(ZONE, {"other.apps.example.com"}) != []  # no check needed there
+
+
+def soa_serial(server: BindServer) -> int:
+    info = server.info
+    answer = dns.query.tcp(dns.message.make_query("example.com", "SOA"), info.host, port=info.port, timeout=5)
+    serial: int = answer.answer[0][0].serial
+    return serial
 
 
 @pytest.mark.parametrize(

@@ -15,14 +15,14 @@ A query is not a listing, and three kinds of answer hold records the AXFR does n
   does not exist gets exactly what any other absent sibling gets (same closest encloser, same wildcard). So when a
   name has records, a made-up sibling (``_external-dns-probe-<64 random bits>`` under the same parent, one query
   per parent) is asked too: NXDOMAIN there means no wildcard applies, and records that differ from the sibling's
-  mean the name exists; either way they are its own. When they are the same, a made-up child of the name is asked:
-  NXDOMAIN means the name exists (it holds the wildcard's records itself, e.g. an explicit record beside a
-  ``*.apps`` one with the same target). Otherwise the name is either absent (synthesised) or holds the wildcard's
-  records and has a wildcard child of its own, which no query tells apart: ProviderError, and the caller waits for
-  the zone's whole read. So a name created under a wildcard while the operator starts is planned after that read.
+  mean the name exists; either way they are its own. When they are the same (a name created under a wildcard, or
+  an explicit record beside a ``*.apps`` one with the same target), no query can tell, so the server is asked
+  whether the name is in use: an UPDATE with that one prerequisite (RFC 2136 2.4.4) and nothing to change, which
+  the server checks against the zone's data, where no wildcard is expanded (NOERROR: it holds records; NXDOMAIN:
+  it does not, and the answer was synthesised). BIND leaves the zone and its serial as they were.
 - **Zone cuts and DNAMEs.** A name at or below a delegation is answered with a referral, and one below a DNAME
   with a CNAME synthesised from it; the records the AXFR holds there (the NS, glue, occluded data) cannot be read
-  this way: ProviderError, as above.
+  this way: ProviderError, and the caller waits for the zone's whole read.
 - **Changes between the queries.** The zone's SOA serial is asked before and after the names (BIND raises it with
   every UPDATE); if it moved, the answers may mix two versions of the zone, and they are asked again.
 
@@ -41,8 +41,10 @@ import dns.exception
 import dns.flags
 import dns.message
 import dns.name
+import dns.query
 import dns.rcode
 import dns.rdatatype
+import dns.update
 
 from external_dns.endpoint import Endpoint
 from external_dns.errors import ProviderError, TransientProviderError
@@ -88,15 +90,13 @@ class _PointRead:
         endpoints = self._answered(name)
         if endpoints is None or not endpoints or name == self.origin:
             return endpoints or []
-        sibling = self._sibling_of(name)
-        if sibling is None or sibling != _shape(endpoints):
+        try:
+            sibling = self._sibling_of(name)
+        except dns.name.NameTooLong:  # no room for a made-up label: as if a wildcard answered it
+            sibling = _shape(endpoints)
+        if sibling is None or sibling != _shape(endpoints) or self._in_use(name):
             return endpoints
-        if self._answered(_made_up(name)) is None:
-            return endpoints
-        raise ProviderError(
-            f"a wildcard answers for {name} as for its siblings: whether it has records of its own cannot be told "
-            "by queries"
-        )
+        return []
 
     def _sibling_of(self, name: dns.name.Name) -> Shape | None:
         """The records a made-up sibling of ``name`` is answered with; None when it does not exist (NXDOMAIN)."""
@@ -122,6 +122,22 @@ class _PointRead:
             raise ProviderError(f"{name} is below a DNAME: its records cannot be read by a query")
         return as_endpoints((rrset for rrset in answer.answer if rrset.name == name), self.origin)
 
+    def _in_use(self, name: dns.name.Name) -> bool:
+        """Whether ``name`` holds records in the zone's data: an UPDATE with only the prerequisite "name is in use"."""
+        server = self.server
+        check = dns.update.UpdateMessage(
+            self.origin, keyring=server.keyring, keyname=server.keyname, keyalgorithm=server.algorithm
+        )
+        check.present(name)
+        answer = dns.query.tcp(check, server.host, timeout=server.timeout, port=server.port, sock=self.connection)
+        rcode = answer.rcode()
+        if rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+            raise ProviderError(
+                f"a wildcard answers for {name} as for its siblings, and the check of whether it holds records of its "
+                f"own (an UPDATE with only a prerequisite) was answered {dns.rcode.to_text(rcode)}"
+            )
+        return rcode == dns.rcode.NOERROR
+
 
 def _as_name(text: str) -> dns.name.Name | None:
     """The name, or None for text that cannot be a DNS name (too long a label, say): no record can be there."""
@@ -132,11 +148,8 @@ def _as_name(text: str) -> dns.name.Name | None:
 
 
 def _made_up(parent: dns.name.Name) -> dns.name.Name:
-    """A child of ``parent`` that does not exist (64 random bits)."""
-    try:
-        return dns.name.Name((f"{_PROBE_PREFIX}{secrets.token_hex(8)}".encode(), *parent.labels))
-    except dns.name.NameTooLong:
-        raise ProviderError(f"{parent} is too long to ask whether a wildcard answers for it") from None
+    """A child of ``parent`` that does not exist (64 random bits); NameTooLong when there is no room for it."""
+    return dns.name.Name((f"{_PROBE_PREFIX}{secrets.token_hex(8)}".encode(), *parent.labels))
 
 
 def _shape(endpoints: list[Endpoint]) -> Shape:
