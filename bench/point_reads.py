@@ -2,10 +2,12 @@
 (records, an AXFR), as a change made while the operator starts is planned from one or the other (issue 11 item 1).
 
 BIND serves a zone of N names, each with an A record and its ownership TXT record (2N records, as the TXT
-registry leaves them). For 1, 10 and 100 names (each name asked with its ownership TXT name, as the planner reads
-a change: 2, 20, 200 names), the median of a few rounds of:
+registry leaves them), and a ``*`` record at the apex. For 1, 10 and 100 names (each name asked with its ownership
+TXT name, as the planner reads a change: 2, 20, 200 names), the median of a few rounds of:
 
 - ``records_at``: what the provider does, the queries one after another over one TCP connection, in a thread;
+- ``records_at`` of as many names that do not exist yet (a change creating them): the wildcard answers for them as
+  for any absent name, so each is checked by an UPDATE with only a prerequisite (providers/rfc2136/names.py);
 - the same ANY queries through ``dns.asyncquery.tcp``, a connection each, 16 at once (the alternative measured
   and not kept: see bench/README.md, "Point reads (RFC2136)"); the wildcard probes and serial checks are left
   out of it, so it is the cheaper side of the comparison;
@@ -47,7 +49,7 @@ AT_ONCE = 16
 
 
 def zone_records(names: int) -> list[str]:
-    lines = []
+    lines = ["* 300 IN A 10.255.255.254"]
     for i in range(names):
         lines.append(f"svc-{i:05d} 300 IN A 10.0.{i >> 8 & 255}.{i & 255}")
         lines.append(f"a-svc-{i:05d} 300 IN TXT {OWNERSHIP.format(i=i)}")
@@ -98,17 +100,23 @@ async def measure(bind: BindServer, total: int, rounds: int) -> None:
     provider = provider_for(bind.info)
     zone = Zone(ZONE, ZONE)
     whole = await median_of(max(1, rounds // 2), lambda: provider.records(zone))
-    print(f"zone of {2 * total + 1} records; records() (AXFR, parsed): {whole * 1000:.0f} ms")
-    print(f"{'changed names':>14} {'names read':>10} {'records_at':>11} {'a connection each, 16 at once':>30}")
+    print(f"zone of {2 * total + 2} records; records() (AXFR, parsed): {whole * 1000:.0f} ms")
+    print(
+        f"{'changed names':>14} {'names read':>10} {'records_at':>11} {'of new names':>13}"
+        f" {'a connection each, 16 at once':>30}"
+    )
     for count in (1, 10, 100):
         step = max(1, total // count)
         changed = [f"svc-{i:05d}.{ZONE}" for i in range(0, step * count, step)]
         names = [*changed, *(f"a-{name}" for name in changed)]
         found = await provider.records_at(zone, names)
         assert len(found) == len(names), f"read {len(found)} records at {len(names)} names"
+        created = [name.replace("svc-", "new-") for name in names]
+        assert await provider.records_at(zone, created) == [], "a name created under the wildcard read as its own"
         point = await median_of(rounds, partial(provider.records_at, zone, names))
+        new = await median_of(rounds, partial(provider.records_at, zone, created))
         apart = await median_of(rounds, partial(concurrent_queries, bind, names))
-        print(f"{count:>14} {len(names):>10} {point * 1000:>8.1f} ms {apart * 1000:>27.1f} ms")
+        print(f"{count:>14} {len(names):>10} {point * 1000:>8.1f} ms {new * 1000:>10.1f} ms {apart * 1000:>27.1f} ms")
 
 
 def main() -> None:
