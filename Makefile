@@ -78,6 +78,7 @@ bench: system-packages venv
 	$(BIN)/python bench/start_changes.py --objects 10000 50000
 	$(BIN)/python bench/failover.py --objects 10000 50000
 	$(BIN)/python bench/zone_read.py --names 9999 --changes 10 100 1000
+	$(BIN)/python bench/point_reads.py --names 10000 --rounds 5
 	$(BIN)/python bench/dependents.py --routes 1000 10000 --gateways 20 --pods 1000 5000
 	$(BIN)/python bench/cpu_parts.py --objects 10000 --repeat 3
 	$(BIN)/python bench/list_ahead.py --objects 20000 50000 --work 50
