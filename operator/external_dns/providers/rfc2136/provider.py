@@ -225,7 +225,7 @@ class RFC2136Provider:
         if not self.settings.axfr or not names:
             return []
         origin = dns.name.from_text(zone.name or ".")
-        found = await self._reading(zone, f"Query of {len(names)} names", point_read, self._server, origin, names)
+        found = await self._reading(zone, "Point read", point_read, self._server, origin, names)
         self.stats.point_reads += 1
         return found
 
