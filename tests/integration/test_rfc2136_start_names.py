@@ -4,72 +4,42 @@ where every absent name is answered with the wildcard's records (providers/rfc21
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import kmock
 import pytest
 from tests.backends.bind import BindServer, running_bind
-from tests.builders import lb_service
-from tests.harness import OperatorThread, operator_settings, wait_for
-from tests.integration.test_start_changes import ListHold
+from tests.harness import operator_settings, wait_for
+from tests.integration.test_start_changes_early import (
+    COUNT,
+    PAGE,
+    ZONE,
+    ListHold,
+    Starting,
+    create_services,
+    move_service,
+)
 
-from external_dns.config import Settings
+from external_dns import kube
 from external_dns.providers.rfc2136.provider import RFC2136Provider
 from external_dns.testing.cluster import LocalCluster
 
 pytestmark = pytest.mark.bind
 
-ZONE = "example.com"
-COUNT = 510  # two pages of the operator's LIST (500 each)
 WILDCARD = "192.0.2.200"
 
 
 @pytest.fixture
-def second_page_held(cluster: LocalCluster) -> Iterator[ListHold]:
+def list_held(cluster: LocalCluster, monkeypatch: pytest.MonkeyPatch) -> Iterator[ListHold]:
     """The operator's LIST of Services is held after its first page (always released at the end)."""
+    monkeypatch.setattr(kube, "LIST_PAGE_SIZE", PAGE)
     hold = ListHold()
     cluster.emulator["list", kmock.resource("v1", "services")][1:2] << hold
     try:
         yield hold
     finally:
         hold.released.set()
-
-
-@contextlib.contextmanager
-def starting(settings: Settings, hold: ListHold) -> Iterator[OperatorThread]:
-    """The operator starting in a thread of its own (its start does not return while the LIST is held)."""
-    op = OperatorThread(settings)
-    starter = threading.Thread(target=op.start, kwargs={"timeout": 90}, daemon=True)
-    starter.start()
-    try:
-        yield op
-    finally:
-        hold.released.set()
-        starter.join(90)
-        op.stop()
-
-
-def create_services(cluster: LocalCluster) -> None:
-    async def create_all() -> None:
-        at_once = asyncio.Semaphore(16)
-
-        async def create(index: int) -> None:
-            async with at_once:
-                service = lb_service(f"s-{index:03d}", f"s-{index:03d}.{ZONE}", "192.0.2.1")
-                await cluster.create("v1", "services", service)
-
-        await asyncio.gather(*(create(index) for index in range(COUNT)))
-
-    asyncio.run(create_all())
-
-
-def move_service(cluster: LocalCluster, name: str, ip: str) -> None:
-    status = {"status": {"loadBalancer": {"ingress": [{"ip": ip}]}}}
-    asyncio.run(cluster.patch("v1", "services", name, status, "default", subresource="status"))
 
 
 def services_in(bind: BindServer) -> dict[tuple[str, str], set[str]]:
@@ -79,14 +49,14 @@ def services_in(bind: BindServer) -> dict[tuple[str, str], set[str]]:
 
 @pytest.mark.parametrize("zone_records", [[], [f"* 300 IN A {WILDCARD}"]], ids=["a plain zone", "a wildcard zone"])
 def test_a_change_during_the_list_reaches_bind_before_the_list_is_done(
-    cluster: LocalCluster, second_page_held: ListHold, tmp_path: Path, zone_records: list[str]
+    cluster: LocalCluster, list_held: ListHold, tmp_path: Path, zone_records: list[str]
 ) -> None:
     create_services(cluster)
     with running_bind(tmp_path, [ZONE], {ZONE: zone_records}) as bind:
         flags = bind.provider_flags(ZONE)
         settings = operator_settings(cluster.kubeconfig, source=["service"], txt_owner_id="start", **flags)
-        with starting(settings, second_page_held) as op:
-            wait_for(second_page_held.held.is_set, 30, "the operator's LIST, held after its first page")
+        with Starting(settings) as op:
+            wait_for(list_held.held.is_set, 30, "the operator's LIST, held after its first page")
             move_service(cluster, "s-001", "192.0.2.51")
 
             wait_for(lambda: services_in(bind), 30, "the change in BIND while the LIST is held")
@@ -96,11 +66,11 @@ def test_a_change_during_the_list_reaches_bind_before_the_list_is_done(
                     '"heritage=external-dns,external-dns/owner=start,external-dns/resource=service/default/s-001"'
                 },
             }
-            assert not second_page_held.released.is_set()
+            assert not list_held.released.is_set()
             provider = op.app.provider
             assert isinstance(provider, RFC2136Provider) and provider.stats.point_reads >= 1
 
-            second_page_held.released.set()
+            list_held.released.set()
             wait_for(lambda: len(services_in(bind)) == 2 * COUNT, 60, "the first sync")
             assert services_in(bind)[(f"s-001.{ZONE}", "A")] == {"192.0.2.51"}
             if zone_records:
