@@ -5,8 +5,7 @@ Each name is asked with one ANY query, TSIG-signed, over TCP (over UDP a server 
 another over one TCP connection: a query costs about 0.75 ms, nearly all of it dnspython's work on this side, so
 a connection per name, even 16 at once, was no faster (bench/README.md, "Point reads (RFC2136)"). The answer's
 RRsets owned by the name become endpoints by the same conversion as the AXFR's (reading.as_endpoints), so the two
-forms cannot drift apart; only the order of an RRset's targets may differ (BIND rotates them in answers to
-queries), which the planner ignores (plan.same_targets compares them as a set).
+forms cannot drift apart (targets sorted by both, as BIND rotates an RRset's records in answers to queries).
 
 A query is not a listing, and three kinds of answer hold records the AXFR does not show at that name:
 

@@ -145,7 +145,8 @@ def _answers(messages: Iterable[dns.message.Message]) -> Iterator[dns.rrset.RRse
 
 def as_endpoints(rrsets: Iterable[dns.rrset.RRset], origin: dns.name.Name) -> list[Endpoint]:
     """One endpoint per (name, type). A transfer may split one record set over several messages (and an IXFR
-    answer has one record per set): merged, keeping the first TTL."""
+    answer has one record per set): merged, keeping the first TTL. Targets in sorted order: a transfer gives them
+    in the server's storage order and an answer to a query (names.py) rotated, and both reads must agree."""
     merged: dict[tuple[str, str], tuple[int, list[str]]] = {}
     for rrset in rrsets:
         if not _is_read(rrset, origin):
@@ -153,7 +154,9 @@ def as_endpoints(rrsets: Iterable[dns.rrset.RRset], origin: dns.name.Name) -> li
         _, targets = merged.setdefault((_name(rrset), _type(rrset)), (rrset.ttl, []))
         targets.extend(target for target in map(target_text, rrset) if target not in targets)
     return [
-        Endpoint(dns_name=name, record_type=kind, targets=tuple(targets), ttl=ttl)
+        Endpoint(
+            dns_name=name, record_type=kind, targets=tuple(sorted(targets) if len(targets) > 1 else targets), ttl=ttl
+        )
         for (name, kind), (ttl, targets) in merged.items()
     ]
 
