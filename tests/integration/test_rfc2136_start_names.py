@@ -4,6 +4,7 @@ where every absent name is answered with the wildcard's records (providers/rfc21
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -75,3 +76,47 @@ def test_a_change_during_the_list_reaches_bind_before_the_list_is_done(
             assert services_in(bind)[(f"s-001.{ZONE}", "A")] == {"192.0.2.51"}
             if zone_records:
                 assert bind.axfr_records_sync(ZONE)[(f"*.{ZONE}", "A")] == {WILDCARD}
+
+
+def test_a_restart_writes_what_changed_during_its_list_and_deletes_nothing_before_it_is_done(
+    cluster: LocalCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The zone holds every record (a previous operator): an update is written while the LIST is held, a delete
+    waits for it, and a Service's record only gains its new value until every Service is listed (another one may
+    merge the old value into it)."""
+    create_services(cluster)
+    with running_bind(tmp_path, [ZONE], {ZONE: []}) as bind:
+        flags = bind.provider_flags(ZONE)
+        settings = operator_settings(cluster.kubeconfig, source=["service"], txt_owner_id="start", **flags)
+        with Starting(settings):  # the previous operator
+            wait_for(lambda: len(addresses(bind)) == COUNT, 60, "the zone written whole")
+        monkeypatch.setattr(kube, "LIST_PAGE_SIZE", PAGE)
+        hold = ListHold()
+        cluster.emulator["list", kmock.resource("v1", "services")][1:2] << hold
+        try:
+            with Starting(settings):
+                wait_for(hold.held.is_set, 30, "the operator's LIST, held after its first page")
+                move_service(cluster, "s-001", "192.0.2.51")  # listed already
+                asyncio.run(cluster.delete("v1", "services", "s-002", "default"))  # listed already
+                move_service(cluster, "s-012", "192.0.2.55")  # on the held page
+
+                both = {f"s-001.{ZONE}": {"192.0.2.1", "192.0.2.51"}, f"s-012.{ZONE}": {"192.0.2.1", "192.0.2.55"}}
+                wait_for(lambda: both.items() <= addresses(bind).items(), 30, "both changes in BIND, the LIST held")
+                assert addresses(bind)[f"s-002.{ZONE}"] == {"192.0.2.1"}  # no delete before every object is listed
+                assert not hold.released.is_set()
+
+                hold.released.set()
+                done = {f"s-001.{ZONE}": {"192.0.2.51"}, f"s-012.{ZONE}": {"192.0.2.55"}}
+                wait_for(
+                    lambda: done.items() <= addresses(bind).items() and len(addresses(bind)) == COUNT - 1,
+                    60,
+                    "the first sync: the old values and the deleted Service's record gone",
+                )
+                assert (f"a-s-002.{ZONE}", "TXT") not in bind.axfr_records_sync(ZONE)
+        finally:
+            hold.released.set()
+
+
+def addresses(bind: BindServer) -> dict[str, set[str]]:
+    """The Services' A records in BIND."""
+    return {name: values for (name, kind), values in services_in(bind).items() if kind == "A"}
