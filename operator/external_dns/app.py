@@ -350,8 +350,8 @@ class Application:
 
     async def start(self, kube: KubeClient | None = None) -> None:
         """Start one worker task per zone (after the initial listing), and with ``kube`` the periodic re-LIST."""
+        await self.build_workers()  # (the zones read ahead: the changes meanwhile are still planned at once)
         await self.start_changes.close()  # the workers plan from here on
-        await self.build_workers()
         self.standing_by = self.events.muted = False
         held = self.standby.take_warnings()
         self._mark([*self.standby.take_recent_changes(), *self.changed_in_start])  # planned before the whole zone

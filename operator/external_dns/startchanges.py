@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable
 
 from external_dns.model import Zone
@@ -25,7 +26,8 @@ logger = logging.getLogger(__name__)
 
 
 class StartChanges:
-    """Plans the names changed during the start-up LIST, a debounce window at a time, until :meth:`close`."""
+    """Plans the names changed during the start-up LIST (and while the zones' reads end after it), a debounce window
+    at a time, until :meth:`close`."""
 
     def __init__(
         self,
@@ -58,7 +60,8 @@ class StartChanges:
             self._wake.set()
 
     async def close(self) -> None:
-        """The LIST is done and the workers start: no more passes; one under way finishes its write first."""
+        """The LIST is done, the zones read, and the workers start: no more passes; one under way finishes its
+        write first."""
         task, self._task = self._task, None
         if task is None:
             return
@@ -80,9 +83,11 @@ class StartChanges:
                     logger.exception("Planning %d names changed during the start-up LIST failed", len(names))
 
     async def _pass(self, workers: dict[Zone, ZoneWorker], names: set[str]) -> None:
+        began = time.monotonic()
         for worker in workers.values():
             mine = {name for name in names if worker.zone in worker.router.zones_for(name)}
             if mine:
                 await worker.sync_before_listed(mine)
                 self.planned += len(mine)
-        logger.debug("Planned %d names changed during the start-up LIST", len(names))
+        took = time.monotonic() - began
+        logger.info("Planned %d names changed during the start-up LIST in %.3fs", len(names), took)

@@ -7,10 +7,12 @@ import asyncio
 import logging
 
 import pytest
+from tests.unit.test_app import list_services, make_app, records, service
 
 from external_dns.desired import DesiredState, ObjectKey
 from external_dns.endpoint import RESOURCE_LABEL, Endpoint, ObjectRef
 from external_dns.events import EventSink
+from external_dns.kinds import ENDPOINT_SLICES, NODES, PODS
 from external_dns.model import ZoneRouter
 from external_dns.plan import PlanSettings
 from external_dns.providers.base import ApplyOutcome, Changes, Zone
@@ -159,3 +161,40 @@ async def test_a_pass_that_fails_is_logged_and_the_next_change_is_still_planned(
     assert "Planning 1 names changed during the start-up LIST failed" in caplog.text
     assert "web.example.com" not in rig.a_records()  # left to the first sync, which plans it first
     await rig.start.close()
+
+
+async def test_a_change_after_the_list_while_the_zone_is_still_being_read_is_planned_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The LIST may end long before the zone's whole read (an AXFR of 100,000 records): the workers start only
+    once it is in, and a change meanwhile is still planned from a point read, not after the read."""
+    app = make_app("service")
+    provider = app.provider
+    assert isinstance(provider, InMemoryProvider)
+    read = asyncio.Event()
+    whole_read = provider.records
+
+    async def held_read(zone: Zone) -> list[Endpoint]:
+        await read.wait()
+        return await whole_read(zone)
+
+    monkeypatch.setattr(provider, "records", held_read)
+    app.lead()
+    app.begin_preload(attempts=1)
+    for resource in (NODES, PODS, ENDPOINT_SLICES):
+        app.on_listing(resource, [], "100")
+    list_services(app, service("web", lb_ip="203.0.113.10"))
+    app.listed.set()
+    starting = asyncio.create_task(app.start())
+    try:
+        app.on_object(app.sources["service"].resource, "MODIFIED", service("web", rv="2", lb_ip="203.0.113.20"))
+        await wait_until(lambda: records(app).get(("web.example.com", "A")) == ("203.0.113.20",), "the change")
+        assert not starting.done()  # the zone's whole read is still held
+
+        read.set()
+        await starting
+        await app.wait_first_sync()
+        assert records(app)[("web.example.com", "A")] == ("203.0.113.20",)
+    finally:
+        read.set()
+        await app.close()
