@@ -180,7 +180,8 @@ class ZoneWorker(ZoneReading):
         """Plan the whole zone: every name the provider holds and every name wanted in it."""
         wanted = {name for name in self.desired.names() if self.zone in self.router.zones_for(name)}
         names = self.cache.names() | wanted
-        self._dirty -= names
+        if len(names) <= self.settings.slice_names:
+            self._dirty -= names  # all planned at once now; a longer pass plans the names changed meanwhile first
         result = await self.sync(names)
         metrics.count_records(self.label, self.cache.all(), self.desired.endpoints_at(wanted))
         return result

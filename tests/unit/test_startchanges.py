@@ -198,3 +198,28 @@ async def test_a_change_after_the_list_while_the_zone_is_still_being_read_is_pla
     finally:
         read.set()
         await app.close()
+
+
+async def test_a_name_changed_just_before_a_long_whole_zone_pass_goes_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A whole-zone pass of 600 names goes 250 at a time in name order: a name changed as it begins (a change made
+    as the start-up LIST ends) is planned before the first slice, not in its turn (4.9-6.2 s at 50,000 names)."""
+    rig = Rig()
+    rig.build_workers()
+    worker = (await rig.workers)[ZONES[0]]
+    for index in range(600):
+        rig.change(f"s-{index:03d}", f"s-{index:03d}.example.com", "192.0.2.1")
+    await worker.load()
+    planned: list[set[str]] = []
+    real = ZoneWorker.sync
+
+    async def recorded(self: ZoneWorker, names: set[str]) -> object:
+        planned.append(set(names))
+        return await real(self, names)
+
+    monkeypatch.setattr(ZoneWorker, "sync", recorded)
+    worker.mark(rig.change("s-599", "s-599.example.com", "192.0.2.99"))
+
+    await worker.sync_all()
+
+    assert planned[1:2] == [{"s-599.example.com"}]  # after the whole pass's own call, before its first slice
+    assert rig.a_records()["s-599.example.com"] == ("192.0.2.99",)
