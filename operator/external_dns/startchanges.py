@@ -70,9 +70,11 @@ class StartChanges:
         await asyncio.gather(task, return_exceptions=True)
 
     async def _run(self) -> None:
+        debounce = True
         while True:
             await self._wake.wait()
-            await asyncio.sleep(self._debounce)
+            if debounce:
+                await asyncio.sleep(self._debounce)
             self._wake.clear()
             workers = await self._workers()  # once the provider has listed its zones
             names, self._names = self._names, set()
@@ -81,6 +83,9 @@ class StartChanges:
                     await self._pass(workers, names)
                 except Exception:  # a defect here must not cost more than the early pass: the first sync plans them
                     logger.exception("Planning %d names changed during the start-up LIST failed", len(names))
+            # Names that came during the pass have waited as long as it took (seconds while an AXFR is parsed): the
+            # next pass goes at once.
+            debounce = not self._wake.is_set()
 
     async def _pass(self, workers: dict[Zone, ZoneWorker], names: set[str]) -> None:
         began = time.monotonic()

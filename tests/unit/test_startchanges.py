@@ -223,3 +223,24 @@ async def test_a_name_changed_just_before_a_long_whole_zone_pass_goes_first(monk
 
     assert planned[1:2] == [{"s-599.example.com"}]  # after the whole pass's own call, before its first slice
     assert rig.a_records()["s-599.example.com"] == ("192.0.2.99",)
+
+
+@pytest.mark.looptime
+async def test_names_changed_during_a_pass_are_planned_right_after_it_without_a_second_debounce() -> None:
+    rig = Rig()
+    rig.start = StartChanges(rig._workers, 1.0)
+    rig.build_workers()
+    rig.provider.release.clear()
+    loop = asyncio.get_running_loop()
+    rig.start.begin()
+    rig.start.mark(rig.change("web", "web.example.com", "192.0.2.1"))
+    await rig.provider.applying.wait()  # one debounce after the mark
+    first_write = loop.time()
+    rig.provider.applying.clear()
+    rig.start.mark(rig.change("shop", "shop.example.com", "192.0.2.2"))  # while the first pass writes
+    await asyncio.sleep(5)  # the write takes 5 s (of the fake clock)
+    rig.provider.release.set()
+
+    await wait_until(lambda: "shop.example.com" in rig.a_records(), "the second change")
+    assert loop.time() - first_write < 5.5  # not 5 s + another debounce
+    await rig.start.close()
