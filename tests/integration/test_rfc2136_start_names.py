@@ -2,10 +2,11 @@
 point read of its names (records_at) and reaches BIND before the LIST is done, also in a zone with a wildcard,
 where every absent name is answered with the wildcard's records (providers/rfc2136/names.py)."""
 
+# ruff: noqa: F401, F811  (second_page_held: a fixture, imported from the module that defines it)
+
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import kmock
@@ -20,6 +21,7 @@ from tests.integration.test_start_changes_early import (
     Starting,
     create_services,
     move_service,
+    second_page_held,
 )
 
 from external_dns import kube
@@ -31,18 +33,6 @@ pytestmark = pytest.mark.bind
 WILDCARD = "192.0.2.200"
 
 
-@pytest.fixture
-def list_held(cluster: LocalCluster, monkeypatch: pytest.MonkeyPatch) -> Iterator[ListHold]:
-    """The operator's LIST of Services is held after its first page (always released at the end)."""
-    monkeypatch.setattr(kube, "LIST_PAGE_SIZE", PAGE)
-    hold = ListHold()
-    cluster.emulator["list", kmock.resource("v1", "services")][1:2] << hold
-    try:
-        yield hold
-    finally:
-        hold.released.set()
-
-
 def services_in(bind: BindServer) -> dict[tuple[str, str], set[str]]:
     """The Services' records in BIND (A and ownership TXT), without ns1's and the wildcard's."""
     return {key: values for key, values in bind.axfr_records_sync(ZONE).items() if "s-" in key[0]}
@@ -50,14 +40,14 @@ def services_in(bind: BindServer) -> dict[tuple[str, str], set[str]]:
 
 @pytest.mark.parametrize("zone_records", [[], [f"* 300 IN A {WILDCARD}"]], ids=["a plain zone", "a wildcard zone"])
 def test_a_change_during_the_list_reaches_bind_before_the_list_is_done(
-    cluster: LocalCluster, list_held: ListHold, tmp_path: Path, zone_records: list[str]
+    cluster: LocalCluster, second_page_held: ListHold, tmp_path: Path, zone_records: list[str]
 ) -> None:
     create_services(cluster)
     with running_bind(tmp_path, [ZONE], {ZONE: zone_records}) as bind:
         flags = bind.provider_flags(ZONE)
         settings = operator_settings(cluster.kubeconfig, source=["service"], txt_owner_id="start", **flags)
         with Starting(settings) as op:
-            wait_for(list_held.held.is_set, 30, "the operator's LIST, held after its first page")
+            wait_for(second_page_held.held.is_set, 30, "the operator's LIST, held after its first page")
             move_service(cluster, "s-001", "192.0.2.51")
 
             wait_for(lambda: services_in(bind), 30, "the change in BIND while the LIST is held")
@@ -67,11 +57,11 @@ def test_a_change_during_the_list_reaches_bind_before_the_list_is_done(
                     '"heritage=external-dns,external-dns/owner=start,external-dns/resource=service/default/s-001"'
                 },
             }
-            assert not list_held.released.is_set()
+            assert not second_page_held.released.is_set()
             provider = op.app.provider
             assert isinstance(provider, RFC2136Provider) and provider.stats.point_reads >= 1
 
-            list_held.released.set()
+            second_page_held.released.set()
             wait_for(lambda: len(services_in(bind)) == 2 * COUNT, 60, "the first sync")
             assert services_in(bind)[(f"s-001.{ZONE}", "A")] == {"192.0.2.51"}
             if zone_records:

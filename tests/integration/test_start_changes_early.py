@@ -17,6 +17,7 @@ import kmock
 import pytest
 from tests.builders import lb_service
 from tests.harness import OperatorThread, operator_settings, wait_for
+from tests.integration.test_start_changes import ListHold
 
 from external_dns import handlers, kube
 from external_dns.config import Settings
@@ -25,18 +26,6 @@ from external_dns.testing.cluster import LocalCluster
 ZONE = "example.com"
 PAGE = 10  #: objects per page of the operator's LIST here (500 in production)
 COUNT = 15  # two pages
-
-
-class ListHold:
-    """Holds the requests it matches until released (KMock then lets the emulated server answer them)."""
-
-    def __init__(self) -> None:
-        self.held = threading.Event()
-        self.released = threading.Event()
-
-    async def __call__(self) -> None:
-        self.held.set()
-        await asyncio.to_thread(self.released.wait, 120)
 
 
 def create_services(cluster: LocalCluster, ip: str = "192.0.2.1") -> None:
