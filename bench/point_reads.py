@@ -38,10 +38,10 @@ import dns.rdatatype
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # `tests.backends` lives at the repository root
 
-from tests.backends.bind import BindInfo, BindServer, named_path  # noqa: E402
+from tests.backends.bind import BindServer, named_path  # noqa: E402
+from zone_read import provider_for  # noqa: E402  (the operator's provider for the zone, a slow transfer allowed)
 
 from external_dns.model import Zone  # noqa: E402
-from external_dns.providers.rfc2136.provider import RFC2136Config, RFC2136Provider  # noqa: E402
 
 ZONE = "example.com"
 OWNERSHIP = '"heritage=external-dns,external-dns/owner=bench,external-dns/resource=service/default/svc-{i:05d}"'
@@ -54,20 +54,6 @@ def zone_records(names: int) -> list[str]:
         lines.append(f"svc-{i:05d} 300 IN A 10.0.{i >> 8 & 255}.{i & 255}")
         lines.append(f"a-svc-{i:05d} 300 IN TXT {OWNERSHIP.format(i=i)}")
     return lines
-
-
-def provider_for(info: BindInfo) -> RFC2136Provider:
-    return RFC2136Provider(
-        RFC2136Config(
-            host=info.host,
-            port=info.port,
-            zones=(ZONE,),
-            tsig_keyname=info.key_name,
-            tsig_secret=info.key_secret,
-            tsig_secret_alg=info.key_algorithm,
-            timeout=120.0,
-        )
-    )
 
 
 async def concurrent_queries(bind: BindServer, names: list[str]) -> int:
