@@ -267,8 +267,7 @@ class ZoneWorker(ZoneReading):
             self._settled(names, failed_names=set())
             return result, None
         if self.settings.dry_run:
-            for line in describe_changes(planned.changes):
-                logger.info("DRY-RUN %s (zone %s)", line, self.label)
+            self._log_dry_run(planned.changes)
             self._settled(names, failed_names=set())
             result.applied = planned.changes
             return result, None
@@ -278,11 +277,8 @@ class ZoneWorker(ZoneReading):
             ahead = await self._plan_ahead(following, planned.batch)
         finally:
             outcome = await applying
-        self._reload_before_sync = self._reload_before_sync or outcome.ambiguous
-        failed_keys, error_names = unapplied(ep for ep, _ in outcome.failed)
-        deferred_keys, deferred_names = unapplied(outcome.deferred)
+        error_names, deferred_names = self._took(planned.batch, outcome)
         failed_names = error_names | deferred_names
-        self.cache.apply(planned.batch, failed_keys | deferred_keys)
         applied = planned.changes.without(failed_names)
         self.deletion_guard.record_applied(len(applied.delete))
         self.reporter.applied(applied)
@@ -315,15 +311,22 @@ class ZoneWorker(ZoneReading):
         if not planned.batch.has_changes():
             return
         if self.settings.dry_run:
-            for line in describe_changes(planned.changes):
-                logger.info("DRY-RUN %s (zone %s)", line, self.label)
+            self._log_dry_run(planned.changes)
             return
-        outcome = await self._apply(planned.batch)
+        error_names, deferred_names = self._took(planned.batch, await self._apply(planned.batch))
+        self.reporter.applied(planned.changes.without(error_names | deferred_names))
+
+    def _took(self, batch: Changes, outcome: ApplyOutcome) -> tuple[set[str], set[str]]:
+        """What the provider did with ``batch``, into the cache; the names that failed, and those deferred."""
         self._reload_before_sync = self._reload_before_sync or outcome.ambiguous
         failed_keys, error_names = unapplied(ep for ep, _ in outcome.failed)
         deferred_keys, deferred_names = unapplied(outcome.deferred)
-        self.cache.apply(planned.batch, failed_keys | deferred_keys)
-        self.reporter.applied(planned.changes.without(error_names | deferred_names))
+        self.cache.apply(batch, failed_keys | deferred_keys)
+        return error_names, deferred_names
+
+    def _log_dry_run(self, changes: Changes) -> None:
+        for line in describe_changes(changes):
+            logger.info("DRY-RUN %s (zone %s)", line, self.label)
 
     async def _plan(self, names: set[str], check: PlanCheck) -> ZonePlan:
         return await plan_zone(
