@@ -1,7 +1,9 @@
 """A moto Route 53 server on a free loopback port, for tests and benchmarks.
 
-moto runs in a thread of this process (ThreadedMotoServer): it starts in milliseconds and needs no binary.
-Between tests, :meth:`MotoServer.reset` empties it (every hosted zone and record goes). moto's gaps compared to
+moto runs in a thread of this process (ThreadedMotoServer): it starts in milliseconds and needs no binary. Its
+state belongs to the process, not to the server: a new server would still hold every zone an earlier one was left
+with, so :meth:`MotoServer.start` empties it, and between tests :meth:`MotoServer.reset` does (every hosted zone and
+record goes). moto's gaps compared to
 Route 53 are listed in shared/reference/test-backends.md §3 (not atomic on some errors, duplicate record sets
 accepted, DELETE checked against its change journal).
 """
@@ -34,10 +36,11 @@ class MotoServer:
         self._server: ThreadedMotoServer | None = None
 
     def start(self) -> None:
-        """Start the server and return once it answers HTTP."""
+        """Start the server, empty, and return once it answers HTTP."""
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
         self._wait_ready()
+        self.reset()
 
     def reset(self) -> None:
         """Drop every resource moto holds (hosted zones, records, tags)."""

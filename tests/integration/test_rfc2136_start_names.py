@@ -46,7 +46,7 @@ def test_a_change_during_the_list_reaches_bind_before_the_list_is_done(
     with running_bind(tmp_path, [ZONE], {ZONE: zone_records}) as bind:
         flags = bind.provider_flags(ZONE)
         settings = operator_settings(cluster.kubeconfig, source=["service"], txt_owner_id="start", **flags)
-        with Starting(settings) as op:
+        with Starting(settings, second_page_held) as op:
             wait_for(second_page_held.held.is_set, 30, "the operator's LIST, held after its first page")
             move_service(cluster, "s-001", "192.0.2.51")
 
@@ -84,7 +84,7 @@ def test_a_restart_writes_what_changed_during_its_list_and_deletes_nothing_befor
         hold = ListHold()
         cluster.emulator["list", kmock.resource("v1", "services")][1:2] << hold
         try:
-            with Starting(settings):
+            with Starting(settings, hold):
                 wait_for(hold.held.is_set, 30, "the operator's LIST, held after its first page")
                 move_service(cluster, "s-001", "192.0.2.51")  # listed already
                 asyncio.run(cluster.delete("v1", "services", "s-002", "default"))  # listed already

@@ -83,7 +83,7 @@ def test_a_change_during_the_start_up_list_reaches_dns_before_the_list_ends(
 ) -> None:
     create_services(cluster)
     flags = {"source": ["service"], "txt_owner_id": "start", "provider": cloud.provider, **cloud.flags()}
-    with Starting(operator_settings(cluster.kubeconfig, **flags)):
+    with Starting(operator_settings(cluster.kubeconfig, **flags), second_page_held):
         wait_for(second_page_held.held.is_set, 30, "the operator's LIST, held after its first page")
         move_service(cluster, "s-001", "192.0.2.51")  # listed already
         move_service(cluster, "s-012", "192.0.2.55")  # on the held page: known from the watch alone

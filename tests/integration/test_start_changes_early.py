@@ -54,10 +54,15 @@ def second_page_held(cluster: LocalCluster, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 class Starting:
-    """An operator started in a thread of its own (its start does not return while the LIST is held)."""
+    """An operator started in a thread of its own (its start does not return while the LIST is held).
 
-    def __init__(self, settings: Settings) -> None:
+    At the end the hold is released first, so a test that failed with the LIST still held ends at once, and its
+    operator stops instead of running on into the next tests of the process.
+    """
+
+    def __init__(self, settings: Settings, hold: ListHold | None = None) -> None:
         self.op = OperatorThread(settings)
+        self.hold = hold
         self._thread = threading.Thread(target=self.op.start, kwargs={"timeout": 90}, daemon=True)
 
     def __enter__(self) -> OperatorThread:
@@ -65,6 +70,8 @@ class Starting:
         return self.op
 
     def __exit__(self, *_: object) -> None:
+        if self.hold is not None:
+            self.hold.released.set()
         self._thread.join(90)
         self.op.stop()
 
@@ -88,7 +95,7 @@ def test_changes_during_the_list_reach_the_zone_before_it_is_done(
     settings = operator_settings(
         cluster.kubeconfig, source=["service"], provider="inmemory", inmemory_zone=[ZONE], txt_owner_id="start"
     )
-    with Starting(settings) as op:
+    with Starting(settings, second_page_held) as op:
         wait_for(second_page_held.held.is_set, 30, "the operator's LIST, held after its first page")
         move_service(cluster, "s-001", "192.0.2.51")  # listed already
         move_service(cluster, "s-012", "192.0.2.55")  # on the held page: known from the watch alone
@@ -126,7 +133,7 @@ def test_under_namespace_isolation_changes_during_the_list_wait_for_it(
         inmemory_zone=[ZONE],
         namespace_isolation=True,
     )
-    with Starting(settings) as op:
+    with Starting(settings, second_page_held) as op:
         wait_for(second_page_held.held.is_set, 30, "the operator's LIST, held after its first page")
         move_service(cluster, "s-001", "192.0.2.51")
         changes_seen(op, 1)
