@@ -145,6 +145,15 @@ def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
     @gcpolicy.during_start
     async def start_application(memo: kopf.Memo, settings: kopf.OperatorSettings, **_: Any) -> None:
         state = running(memo, config)
+        try:
+            await start(state, settings)
+        except BaseException:
+            # Kopf runs the cleanup handlers only once every startup handler has returned: an operator stopped
+            # (or failing) during its start would leave the catch-up watch, the workers and the connections open.
+            await release(state)
+            raise
+
+    async def start(state: Running, settings: kopf.OperatorSettings) -> None:
         state.loop_sampler = asyncio.create_task(sample_loop_lag(), name="loop-lag")
         # external-dns --peering chose its identity (runner.kopf_arguments) and keeps its own keep-alive.
         warm_standby = bool(state.peering_identity)
@@ -255,27 +264,39 @@ def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
 
     @kopf.on.cleanup(registry=registry)
     async def stop_application(memo: kopf.Memo, **_: Any) -> None:
-        state = running(memo)
-        if state.catch_up is not None:
-            await state.catch_up.close()
-        if state.heap_trim is not None:
-            state.heap_trim.cancel()
-        if state.gate_task is not None:
-            state.gate_task.cancel()
-            await asyncio.gather(state.gate_task, return_exceptions=True)
-        if state.app is not None:
-            await state.app.close()
-        if state.gate is not None:
-            await state.gate.leave()  # only once nothing writes any more: the standby may start at once
-        if state.kube is not None:
-            await state.kube.close()
-        if state.status_server is not None:
-            await state.status_server.cleanup()
-        if state.loop_sampler is not None:
-            await cancel_all([state.loop_sampler])
+        await release(running(memo))
 
     for resource in watched_resources(sources):
         _register_watch(registry, resource)
+
+
+async def release(state: Running) -> None:
+    """Stop and close everything the start made, in order; each part once (a failed start, then Kopf's cleanup)."""
+    catch_up, state.catch_up = state.catch_up, None
+    if catch_up is not None:
+        await catch_up.close()
+    heap_trim, state.heap_trim = state.heap_trim, None
+    if heap_trim is not None:
+        heap_trim.cancel()
+    gate_task, state.gate_task = state.gate_task, None
+    if gate_task is not None:
+        gate_task.cancel()
+        await asyncio.gather(gate_task, return_exceptions=True)
+    app, state.app = state.app, None
+    if app is not None:
+        await app.close()
+    gate, state.gate = state.gate, None
+    if gate is not None:
+        await gate.leave()  # only once nothing writes any more: the standby may start at once
+    kube, state.kube = state.kube, None
+    if kube is not None:
+        await kube.close()
+    status, state.status_server = state.status_server, None
+    if status is not None:
+        await status.cleanup()
+    sampler, state.loop_sampler = state.loop_sampler, None
+    if sampler is not None:
+        await cancel_all([sampler])
 
 
 def _register_watch(registry: kopf.OperatorRegistry, resource: Resource) -> None:

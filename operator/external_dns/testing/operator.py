@@ -56,9 +56,13 @@ class OperatorThread:
 
     def start(self, timeout: float = 30.0) -> OperatorThread:
         self._thread.start()
-        wait_for(lambda: self._failure or self._is_running(), timeout, "the operator to start")
+        wait_for(
+            lambda: self._failure or self._is_running() or not self._thread.is_alive(), timeout, "the operator to start"
+        )
         if self._failure:
             raise RuntimeError("the operator failed to start") from self._failure[0]
+        if not self._is_running():
+            raise RuntimeError("the operator stopped before it had started")
         return self
 
     def stop(self, timeout: float = 30.0) -> None:
