@@ -31,7 +31,7 @@ from external_dns.providers.base import Provider, ReadingNames, RemotelyAdjustin
 from external_dns.registry import Registry
 from external_dns.reporting import ZoneReporter, describe_changes
 from external_dns.zonecache import ZoneCache
-from external_dns.zoneplan import PlanCheck, ZonePlan, names_read, plan_zone, provider_adjust
+from external_dns.zoneplan import PlanCheck, ZonePlan, names_read, plan_zone, provider_adjust, types_owned
 from external_dns.zoneread import ZoneReading
 from external_dns.zonework import DependsOnApply, ReconcilerSettings, SyncResult, resync_delay, unapplied
 
@@ -295,7 +295,7 @@ class ZoneWorker(ZoneReading):
         if not isinstance(self.provider, ReadingNames):
             return
         try:
-            read = names_read(self.registry, names)
+            read = names_read(self.registry, names, types_owned(self.plan_settings))
             at_names = ZoneCache()
             at_names.replace(await self._timed("records_at", self.provider.records_at(self.zone, read)))
             endpoints = self.desired.endpoints_at(names)

@@ -103,12 +103,21 @@ async def plan_zone(
     return planned
 
 
-def names_read(registry: Registry, names: Iterable[str]) -> set[str]:
-    """The names whose records a plan of ``names`` reads: the names and every TXT name that can own them."""
+def names_read(registry: Registry, names: Iterable[str], types: Collection[str] | None = None) -> set[str]:
+    """The names whose records a plan of ``names`` reads: the names and every TXT name that can own them (their
+    records of ``types``, when given)."""
     read = set(names)
     for name in list(read):
-        read |= registry.related_names(name)
+        read |= registry.related_names(name, types)
     return read
+
+
+def types_owned(settings: PlanSettings) -> frozenset[str]:
+    """The record types whose ownership a plan reads: those it acts on, and CNAME beside A (an alias A record may
+    still be owned through a cname- TXT, registry/txt.py). A point read asks for no other TXT names: a record of
+    another type is left as it is by the plan, whoever owns it."""
+    managed = settings.managed_types - settings.exclude_types
+    return managed | {"CNAME"} if "A" in managed else managed
 
 
 def plan_adjusted(

@@ -64,8 +64,9 @@ class Registry(Protocol):
         """
         ...
 
-    def related_names(self, dns_name: str) -> set[str]:
-        """Normalised names of every record that can carry ownership of records at ``dns_name``.
+    def related_names(self, dns_name: str, types: Collection[str] | None = None) -> set[str]:
+        """Normalised names of every record that can carry ownership of records at ``dns_name`` (of ``types``
+        only, when given: a point read asks for no more names than the plan needs).
 
         Does not include ``dns_name`` itself unless a registry TXT can live there (legacy, no affix).
         """

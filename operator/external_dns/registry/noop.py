@@ -6,7 +6,7 @@ no ownership filter, so this instance will update and delete any record of a man
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from external_dns.endpoint import Endpoint
 from external_dns.model import Changes
@@ -22,7 +22,7 @@ class NoopRegistry:
         """Every record as it is, none of them owned."""
         return RegistryView(records=list(records))
 
-    def related_names(self, dns_name: str) -> set[str]:
+    def related_names(self, dns_name: str, types: Collection[str] | None = None) -> set[str]:
         """No other name carries anything about ``dns_name``."""
         return set()
 

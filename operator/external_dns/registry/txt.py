@@ -17,7 +17,7 @@ deletes send that.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from external_dns.endpoint import (
@@ -262,8 +262,13 @@ class TXTRegistry:
         except InvalidHeritageError:
             return None
 
-    def related_names(self, dns_name: str) -> set[str]:
-        """Every TXT name that can own records at ``dns_name``: each type's, and the legacy one."""
+    def related_names(self, dns_name: str, types: Collection[str] | None = None) -> set[str]:
+        """Every TXT name that can own records at ``dns_name``: each type's (of ``types``, when given), and the
+        legacy one."""
+        if types is not None:
+            mapper = self.mapper
+            named = [mapper.to_txt_name(dns_name, kind) for kind in types]
+            return {normalize_name(name) for name in (*named, mapper.to_legacy_txt_name(dns_name))}
         names = self._related.get(dns_name)
         if names is None:
             if len(self._related) >= _RELATED_NAMES_KEPT:
