@@ -34,11 +34,12 @@ from __future__ import annotations
 
 import secrets
 import socket
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 import dns.exception
 import dns.flags
+import dns.message
 import dns.name
 import dns.query
 import dns.rcode
@@ -51,6 +52,9 @@ from external_dns.providers.rfc2136.reading import Server, as_endpoints
 
 #: Reads whose serial moved meanwhile are tried this often before giving up (the zone is being written to).
 ATTEMPTS = 3
+#: Queries sent at once on the connection before their answers are read: enough for a change's names in one go,
+#: few enough that neither side's socket buffer fills while the other is not reading.
+PIPELINED = 64
 #: The made-up label of a wildcard probe (with 64 random bits after it); the underscore keeps it off host names.
 _PROBE_PREFIX = "_external-dns-probe-"
 
@@ -74,7 +78,7 @@ def records_at(server: Server, origin: dns.name.Name, names: Collection[str]) ->
 
 @dataclass(slots=True)
 class _PointRead:
-    """The queries of one read, over one connection; the wildcard probe of each parent is asked once."""
+    """The queries of one read, over one connection: every name's at once, then one wildcard probe per parent."""
 
     server: Server
     origin: dns.name.Name
@@ -82,32 +86,45 @@ class _PointRead:
     _siblings: dict[dns.name.Name, Shape | None] = field(default_factory=dict, init=False)
 
     def records(self, names: list[dns.name.Name]) -> list[Endpoint]:
-        return [endpoint for name in names for endpoint in self._at(name)]
+        answered = dict(zip(names, self._answered_all(names), strict=True))
+        with_records = [name for name, endpoints in answered.items() if endpoints and name != self.origin]
+        self._probe_parents({name.parent() for name in with_records})
+        return [endpoint for name in names for endpoint in self._own(name, answered[name])]
 
-    def _at(self, name: dns.name.Name) -> list[Endpoint]:
-        """The name's own records (see the module docstring for why each check is there)."""
-        endpoints = self._answered(name)
+    def _own(self, name: dns.name.Name, endpoints: list[Endpoint] | None) -> list[Endpoint]:
+        """The name's own records among those answered (see the module docstring for why each check is there)."""
         if endpoints is None or not endpoints or name == self.origin:
             return endpoints or []
-        try:
-            sibling = self._sibling_of(name)
-        except dns.name.NameTooLong:  # no room for a made-up label: as if a wildcard answered it
-            sibling = _shape(endpoints)
+        parent = name.parent()
+        # Not probed when a made-up child of the parent would be too long a name: as if a wildcard answered.
+        sibling = self._siblings[parent] if parent in self._siblings else _shape(endpoints)
         if sibling is None or sibling != _shape(endpoints) or self._in_use(name):
             return endpoints
         return []
 
-    def _sibling_of(self, name: dns.name.Name) -> Shape | None:
-        """The records a made-up sibling of ``name`` is answered with; None when it does not exist (NXDOMAIN)."""
-        parent = name.parent()
-        if parent not in self._siblings:
-            endpoints = self._answered(_made_up(parent))
+    def _probe_parents(self, parents: set[dns.name.Name]) -> None:
+        """What a made-up child of each parent is answered with (None: NXDOMAIN, no wildcard applies)."""
+        made_up: dict[dns.name.Name, dns.name.Name] = {}
+        for parent in sorted(parents):
+            try:
+                made_up[parent] = _made_up(parent)
+            except dns.name.NameTooLong:
+                continue
+        answers = self._answered_all(list(made_up.values()))
+        for parent, endpoints in zip(made_up, answers, strict=True):
             self._siblings[parent] = None if endpoints is None else _shape(endpoints)
-        return self._siblings[parent]
 
-    def _answered(self, name: dns.name.Name) -> list[Endpoint] | None:
-        """The records the server answers at ``name``: None for NXDOMAIN; ProviderError for what cannot be read."""
-        answer = self.server.ask(name, dns.rdatatype.ANY, self.connection)
+    def _answered_all(self, names: list[dns.name.Name]) -> list[list[Endpoint] | None]:
+        """The records the server answers at each name (None for NXDOMAIN), the queries sent a window at a time."""
+        found: list[list[Endpoint] | None] = []
+        for start in range(0, len(names), PIPELINED):
+            window = names[start : start + PIPELINED]
+            answers = exchange(self.server, self.connection, window, dns.rdatatype.ANY)
+            found.extend(self._answered(name, answer) for name, answer in zip(window, answers, strict=True))
+        return found
+
+    def _answered(self, name: dns.name.Name, answer: dns.message.Message) -> list[Endpoint] | None:
+        """The records of ``name``'s answer: None for NXDOMAIN; ProviderError for what cannot be read."""
         rcode = answer.rcode()
         if rcode == dns.rcode.NXDOMAIN:
             return None
@@ -136,6 +153,48 @@ class _PointRead:
                 f"own (an UPDATE with only a prerequisite) was answered {dns.rcode.to_text(rcode)}"
             )
         return rcode == dns.rcode.NOERROR
+
+
+def exchange(
+    server: Server, connection: socket.socket, names: Sequence[dns.name.Name], kind: dns.rdatatype.RdataType
+) -> list[dns.message.Message]:
+    """A signed query of each name, sent together over ``connection``, and the answers in the names' order.
+
+    The server may answer queries pipelined on one connection in any order (BIND works on several at once): each
+    answer is told by its query's ID and checked against that query (its TSIG too).
+    """
+    queries: dict[int, dns.message.Message] = {}
+    wires: list[bytes] = []
+    for name in names:
+        query = server.query(name, kind)
+        while query.id in queries:  # IDs are random: two alike in one window would be told apart by nothing
+            query.id = secrets.randbits(16)
+        wire = query.to_wire()  # signs it: query.mac is what its answer's TSIG covers
+        queries[query.id] = query
+        wires.append(len(wire).to_bytes(2, "big") + wire)
+    connection.sendall(b"".join(wires))
+    answers: dict[int, dns.message.Message] = {}
+    for _ in names:
+        wire = _read(connection, int.from_bytes(_read(connection, 2), "big"))
+        asked = queries.get(int.from_bytes(wire[:2], "big")) if len(wire) >= 2 else None
+        if asked is None or asked.id in answers:
+            raise ProviderError("the server answered a query that was not asked (or twice)")
+        answer = dns.message.from_wire(wire, keyring=server.keyring, request_mac=asked.mac or b"")
+        if not asked.is_response(answer):
+            raise ProviderError(f"the answer to the query of {asked.question[0].name} does not match it")
+        answers[asked.id] = answer
+    return [answers[query_id] for query_id in queries]
+
+
+def _read(connection: socket.socket, count: int) -> bytes:
+    """Exactly ``count`` bytes (EOFError when the server closes the connection first)."""
+    data = bytearray()
+    while len(data) < count:
+        chunk = connection.recv(count - len(data))
+        if not chunk:
+            raise EOFError("the server closed the connection before answering every query")
+        data += chunk
+    return bytes(data)
 
 
 def _as_name(text: str) -> dns.name.Name | None:

@@ -70,10 +70,15 @@ class Server:
     def ask(self, name: dns.name.Name, kind: dns.rdatatype.RdataType, connection: socket.socket | None = None
             ) -> dns.message.Message:  # fmt: skip
         """One signed query over TCP (``connection`` when given, kept open by the caller, else one of its own)."""
+        query = self.query(name, kind)
+        return dns.query.tcp(query, self.host, timeout=self.timeout, port=self.port, sock=connection)
+
+    def query(self, name: dns.name.Name, kind: dns.rdatatype.RdataType) -> dns.message.Message:
+        """The query of ``name``, to be signed with the key as it is rendered."""
         query = dns.message.make_query(name, kind, flags=0)  # an authoritative server: no recursion wanted
         if self.keyring is not None:
             query.use_tsig(self.keyring, self.keyname, algorithm=self.algorithm)
-        return dns.query.tcp(query, self.host, timeout=self.timeout, port=self.port, sock=connection)
+        return query
 
     def serial(self, origin: dns.name.Name, connection: socket.socket | None = None) -> int:
         """The zone's SOA serial now (one signed query over TCP, as every other exchange with the server)."""
