@@ -300,11 +300,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kopf-idle-timeout", type=float, help="Kopf's settings.queueing.idle_timeout to compare")
     parser.add_argument("--stalls", action="store_true", help="sample the operator loop's stalls (bench/stalls.py)")
     parser.add_argument("--frozen-garbage", action="store_true", help="collect before each freeze: what it finds")
+    parser.add_argument("--switch-interval", type=float, help="sys.setswitchinterval of the process, to compare")
     args = parser.parse_args(argv)
+    if args.switch_interval is not None:
+        sys.setswitchinterval(args.switch_interval)
     kopf = (args.kopf_worker_limit, args.kopf_idle_timeout)
     for count in args.objects:
         figures = measure(count, args.every, args.after, args.cold, kopf, args.stalls, args.frozen_garbage)
         figures["kopf"] = {"worker_limit": args.kopf_worker_limit, "idle_timeout": args.kopf_idle_timeout}
+        figures["switch_interval"] = sys.getswitchinterval()
         print(json.dumps(figures), flush=True)
     return 0
 
