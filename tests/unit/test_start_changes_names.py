@@ -2,8 +2,8 @@
 (ZoneWorker.sync_before_listed, zoneplan.types_owned).
 
 Each name asked is a query (RFC2136) or a request (Route 53: 5 a second). The registry has a TXT name per record
-type it supports (11), but a plan acts only on the managed types (A, AAAA and CNAME by default), so only their
-TXT names, and the legacy one, are read: 4 names per changed name instead of 12.
+type it supports (10), but a plan acts only on the managed types (A, AAAA and CNAME by default), so only their
+TXT names, and the legacy one, are read: 4 names per changed name instead of 11.
 """
 
 from __future__ import annotations
