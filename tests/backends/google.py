@@ -81,6 +81,9 @@ class FakeCloudDNS(CatchAllServer):
         self.tokens: set[str] = set()
         self.public_key_pem = b""
         self.requests: list[tuple[str, str]] = []
+        #: The ``name`` each rrsets list asked for (None: the whole zone), and whether it is ignored (answered whole).
+        self.rrsets_named: list[str | None] = []
+        self.ignores_name_filter = False
         #: Changes applied (each atomic), as sent: {"additions": [...], "deletions": [...]}.
         self.applied: list[dict[str, Any]] = []
         self._ids = itertools.count(1000)
@@ -167,7 +170,12 @@ class FakeCloudDNS(CatchAllServer):
         if zone is None:
             return _error(404, "notFound", f"The 'parameters.managedZone' resource named '{parts[5]}' does not exist.")
         if parts[6] == "rrsets" and request.method == "GET":
-            return _page(sorted(zone.rrsets.values(), key=lambda r: (r["name"], r["type"])), "rrsets", request)
+            named = request.query.get("name")  # Cloud DNS: only the rrsets at that fully qualified name
+            self.rrsets_named.append(named)
+            if self.ignores_name_filter:
+                named = None
+            rrsets = [rrset for rrset in zone.rrsets.values() if named is None or rrset["name"] == named]
+            return _page(sorted(rrsets, key=lambda r: (r["name"], r["type"])), "rrsets", request)
         if parts[6] == "changes" and request.method == "POST":
             return self._change(zone, await request.json())
         return _error(404, "notFound", f"The requested URL {path} was not found.")

@@ -1,10 +1,10 @@
-"""A change made during the start-up LIST reaches Route 53, PowerDNS and Cloudflare before the LIST ends (the real
-operator, startchanges.py).
+"""A change made during the start-up LIST reaches Route 53, PowerDNS, Cloudflare and Cloud DNS before the LIST ends
+(the real operator, startchanges.py).
 
 These providers read the records at a few names (``records_at``), so the operator plans such a change from them
 at once; without that it waits for the whole LIST and the first sync. The LIST is held after its first page as in
 test_start_changes_early (whose helpers these are); the backends are test_operator_providers' (moto behind a
-proxy, a real pdns_server, the KMock Cloudflare fake).
+proxy, a real pdns_server, the KMock Cloudflare fake), and the Cloud DNS fake.
 """
 
 # The held-LIST fixture is test_start_changes_early's, imported under its name (which the test's argument repeats).
@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.backends.google import FakeCloudDNS
 from tests.backends.moto import MotoServer
 from tests.backends.pdns import pdns_missing_reason
 from tests.harness import operator_settings, wait_for
@@ -26,6 +27,7 @@ from tests.integration.test_operator_providers import (
     CloudflareBackend,
     LoopThread,
     PDNSBackend,
+    Records,
 )
 from tests.integration.test_start_changes_early import (  # noqa: F401  (a fixture, found by pytest by its name)
     COUNT,
@@ -39,6 +41,33 @@ from tests.integration.test_start_changes_early import (  # noqa: F401  (a fixtu
 from external_dns.testing.cluster import LocalCluster
 
 
+class GoogleBackend:
+    """The Cloud DNS fake (tests/backends/google.py), its credentials in the environment."""
+
+    provider = "google"
+
+    def __init__(self, loop: LoopThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.loop = loop
+        self.fake = FakeCloudDNS()
+        loop.run(self.fake.start())
+        self.fake.add_zone("example-com", ZONE)
+        monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(self.fake.key_file(tmp_path)))
+        monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path / "no-gcloud"))
+
+    def flags(self) -> dict[str, object]:
+        url = f"{self.fake.url}/dns/v1"
+        return {"google_endpoint_url": url, "google_batch_change_interval": 0.0, "domain_filter": [ZONE]}
+
+    def records(self) -> Records:
+        async def read() -> Records:
+            return {(name, kind): values for (name, kind), values in self.fake.values("example-com").items()}
+
+        return self.loop.run(read())
+
+    def close(self) -> None:
+        self.loop.run(self.fake.stop())
+
+
 @pytest.fixture(scope="module")
 def backend_loop() -> Iterator[LoopThread]:
     thread = LoopThread()
@@ -46,7 +75,7 @@ def backend_loop() -> Iterator[LoopThread]:
     thread.close()
 
 
-@pytest.fixture(params=["aws", "pdns", "cloudflare"])
+@pytest.fixture(params=["aws", "pdns", "cloudflare", "google"])
 def cloud(
     request: pytest.FixtureRequest, backend_loop: LoopThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Backend]:
@@ -66,6 +95,8 @@ def cloud(
         if (reason := pdns_missing_reason()) is not None:
             pytest.skip(reason)
         backend: Backend = PDNSBackend(tmp_path / "pdns")
+    elif request.param == "google":
+        backend = GoogleBackend(backend_loop, tmp_path, monkeypatch)
     else:
         backend = CloudflareBackend(backend_loop)
     try:

@@ -100,8 +100,10 @@ class CloudDNSClient:
         async for zone in self._pages("/managedZones", "managedZones"):
             yield zone
 
-    async def record_sets(self, zone: str, page_size: int) -> AsyncIterator[Mapping[str, Any]]:
-        async for record_set in self._pages(f"/managedZones/{zone}/rrsets", "rrsets", page_size):
+    async def record_sets(self, zone: str, page_size: int, name: str | None = None) -> AsyncIterator[Mapping[str, Any]]:
+        """The zone's rrsets, page by page; with ``name`` (fully qualified, with its dot), those at that name."""
+        where = {"name": name} if name is not None else {}
+        async for record_set in self._pages(f"/managedZones/{zone}/rrsets", "rrsets", page_size, where):
             yield record_set
 
     async def create_change(self, zone: str, additions: list[Any], deletions: list[Any]) -> Mapping[str, Any]:
@@ -114,8 +116,10 @@ class CloudDNSClient:
             await self._session.close()
         self._session = None
 
-    async def _pages(self, path: str, key: str, page_size: int | None = None) -> AsyncIterator[Mapping[str, Any]]:
-        params: dict[str, str] = {"maxResults": str(page_size)} if page_size else {}
+    async def _pages(
+        self, path: str, key: str, page_size: int | None = None, where: Mapping[str, str] | None = None
+    ) -> AsyncIterator[Mapping[str, Any]]:
+        params: dict[str, str] = {**(where or {}), **({"maxResults": str(page_size)} if page_size else {})}
         while True:
             page = await self._call("GET", path, params=params)
             for item in page.get(key) or ():

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from external_dns.domain_filter import DomainFilter
 from external_dns.endpoint import OWNED_RECORD_LABEL, Endpoint, normalize_name
@@ -27,6 +28,7 @@ from external_dns.providers.base import ApplyOutcome, Changes, Zone
 from external_dns.providers.google import records
 from external_dns.providers.google.api import CloudDNSClient, CloudDNSRejected, Sleep
 from external_dns.providers.google.credentials import ApplicationDefaultTokens, TokenSource
+from external_dns.providers.pointreads import read_each
 from external_dns.providers.splitting import apply_bisecting
 
 logger = logging.getLogger(__name__)
@@ -109,11 +111,22 @@ class GoogleProvider:
 
     async def records(self, zone: Zone) -> list[Endpoint]:
         """Every supported rrset of the zone except its own SOA and NS."""
+        return await self._read(zone)
+
+    async def records_at(self, zone: Zone, names: Collection[str]) -> list[Endpoint]:
+        """What :meth:`records` returns at the normalised ``names`` (providers/base.ReadingNames): one rrsets list
+        per name in the zone, filtered by Cloud DNS to that name."""
+        return await read_each(zone, names, partial(self._read, zone))
+
+    async def _read(self, zone: Zone, name: str | None = None) -> list[Endpoint]:
         found: list[Endpoint] = []
-        async for record_set in self.client.record_sets(zone.id, self.config.records_per_page):
+        filtered = None if name is None else f"{name}."
+        async for record_set in self.client.record_sets(zone.id, self.config.records_per_page, filtered):
             endpoint = records.endpoint_from_record_set(record_set)
             if endpoint is None:
                 continue
+            if name is not None and normalize_name(endpoint.dns_name) != name:
+                continue  # a server that ignores the filter answers the whole zone: the same records, more slowly
             if endpoint.record_type == "NS" and normalize_name(endpoint.dns_name) == zone.name:
                 continue  # the zone's own delegation is not ours to manage
             found.append(endpoint)
