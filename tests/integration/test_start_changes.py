@@ -18,13 +18,11 @@ import pytest
 from prometheus_client import REGISTRY
 from tests.backends.bind import BindServer
 from tests.builders import lb_service
-from tests.harness import OperatorThread, operator_settings, wait_for
+from tests.harness import OperatorThread, operator_settings, syncs_recorded, wait_for
 
 from external_dns import handlers
 from external_dns.config import Settings
-from external_dns.reconciler import ZoneWorker
 from external_dns.testing.cluster import LocalCluster
-from external_dns.zonework import SyncResult
 
 ZONE = "example.com"
 
@@ -166,14 +164,7 @@ def test_a_change_during_the_operators_own_list_is_planned_before_the_whole_zone
     asyncio.run(create_all())
     second_page = ListHold()
     cluster.emulator["list", kmock.resource("v1", "services")][1:2] << second_page
-    synced: list[set[str]] = []
-    sync = ZoneWorker.sync
-
-    async def recorded(worker: ZoneWorker, names: set[str]) -> SyncResult:
-        synced.append(set(names))
-        return await sync(worker, names)
-
-    monkeypatch.setattr(ZoneWorker, "sync", recorded)
+    synced = syncs_recorded(monkeypatch)
     read_before = records_read()
     op = OperatorThread(start_settings(cluster, bind))
     starting = threading.Thread(target=op.start, kwargs={"timeout": 60}, daemon=True)

@@ -7,6 +7,7 @@ import asyncio
 import logging
 
 import pytest
+from tests.harness import syncs_recorded
 from tests.unit.test_app import list_services, make_app, records, service
 
 from external_dns.desired import DesiredState, ObjectKey
@@ -209,14 +210,7 @@ async def test_a_name_changed_just_before_a_long_whole_zone_pass_goes_first(monk
     for index in range(600):
         rig.change(f"s-{index:03d}", f"s-{index:03d}.example.com", "192.0.2.1")
     await worker.load()
-    planned: list[set[str]] = []
-    real = ZoneWorker.sync
-
-    async def recorded(self: ZoneWorker, names: set[str]) -> object:
-        planned.append(set(names))
-        return await real(self, names)
-
-    monkeypatch.setattr(ZoneWorker, "sync", recorded)
+    planned = syncs_recorded(monkeypatch)
     worker.mark(rig.change("s-599", "s-599.example.com", "192.0.2.99"))
 
     await worker.sync_all()
