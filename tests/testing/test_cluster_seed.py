@@ -25,6 +25,10 @@ def pod(name: str, ip: str, namespace: str = "default") -> dict[str, Any]:
     }
 
 
+def without_writer(entry: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in entry.items() if k not in ("manager", "time")}
+
+
 def write_lines(path: Path, objects: list[Any]) -> Path:
     path.write_text("".join(json.dumps(obj) + "\n" for obj in objects))
     return path
@@ -39,8 +43,12 @@ async def test_seeded_objects_are_listed_over_http_as_if_created_through_the_api
         over_http = await plain.get("v1", "pods", "a", "default")
     assert set(listed) == {"a", "b"}
     assert listed["b"]["status"] == {"phase": "Running", "podIP": "10.0.0.2"}
-    server_set = ("uid", "resourceVersion", "creationTimestamp")
+    server_set = ("uid", "resourceVersion", "creationTimestamp", "managedFields")
     meta = listed["a"]["metadata"]
+    # The same writes (a create, then the status): only the writer's name and the times differ.
+    assert [without_writer(entry) for entry in meta["managedFields"]] == [
+        without_writer(entry) for entry in over_http["metadata"]["managedFields"]
+    ]
     assert re.fullmatch(r"[0-9a-f-]{36}", meta["uid"])
     assert meta["resourceVersion"] != "999"  # the server's counter, not the file's
     assert {k: v for k, v in meta.items() if k not in server_set} == {

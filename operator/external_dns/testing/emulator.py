@@ -26,9 +26,11 @@ from external_dns.testing import discovery, protobuf, tables
 from external_dns.testing.discovery import ApiPath, parse_api_path
 from external_dns.testing.patches import PatchType, UnsupportedPatchType
 from external_dns.testing.selectors import Selector, SelectorError, parse_selector
+from external_dns.testing.servermeta import manager_of
 from external_dns.testing.store import ApiError, Gone, JsonObject, ObjectStore, ResourceType, WatchEvent
 
 logger = logging.getLogger(__name__)
+
 
 def _declarations() -> list[JsonObject]:
     text = package_resources.files("external_dns.testing").joinpath("resources.json").read_text()
@@ -171,9 +173,11 @@ class ApiServerEmulator:
                 metadata = {"resourceVersion": obj["metadata"].get("resourceVersion", "")}
                 return json_response(tables.table(as_table, self._columns(rtype), [obj], metadata))
             return json_response(obj)
+        manager = manager_of(query.get("fieldManager"), raw_request.headers.get("User-Agent"))
         if method == "POST" and path.name is None:
             content_type = raw_request.headers.get("Content-Type", "")
-            return json_response(self.store.create(rtype, path.namespace, _object_body(body, content_type)), 201)
+            created = self.store.create(rtype, path.namespace, _object_body(body, content_type), manager)
+            return json_response(created, 201)
         if method == "PUT" and path.name is not None:
             return json_response(
                 self.store.replace(
@@ -182,6 +186,7 @@ class ApiServerEmulator:
                     path.name,
                     _object_body(body, raw_request.headers.get("Content-Type", "")),
                     path.subresource,
+                    manager,
                 )
             )
         if method == "PATCH" and path.name is not None:
@@ -189,7 +194,8 @@ class ApiServerEmulator:
                 patch_type = PatchType.from_content_type(raw_request.headers.get("Content-Type", ""))
             except UnsupportedPatchType as exc:
                 raise ApiError(415, "UnsupportedMediaType", str(exc)) from exc
-            patched = self.store.patch(rtype, path.namespace, path.name, _json_body(body), patch_type, path.subresource)
+            patch = _json_body(body)
+            patched = self.store.patch(rtype, path.namespace, path.name, patch, patch_type, path.subresource, manager)
             return json_response(patched)
         if method == "DELETE" and path.name is not None:
             options = _json_body(body) if body else None
@@ -323,6 +329,7 @@ class ApiServerEmulator:
             "type": "BOOKMARK",
             "object": {"kind": rtype.kind, "apiVersion": rtype.api_version, "metadata": metadata},
         }
+
 
 def _kmock_can_parse(path: str) -> bool:
     """KMock 0.8's path parser fails on the namespaces collection (``/api/v1/namespaces``) and misreads a

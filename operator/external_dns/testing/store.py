@@ -35,13 +35,17 @@ from external_dns.testing.model import (
 )
 from external_dns.testing.patches import PatchError, PatchType, apply_patch
 from external_dns.testing.selectors import Selector
+from external_dns.testing.servermeta import (
+    STATUS_KEPT_ON_CREATE,
+    UNKNOWN_MANAGER,
+    initial_status,
+    managed_fields,
+    spec_of,
+)
 
 # The vocabulary lives in model.py; it is imported from here too (the store is what most callers meet).
 __all__ = ["ApiError", "Gone", "JsonObject", "ListPage", "ObjectStore", "ResourceType", "Subscription", "WatchEvent"]
 
-#: Kinds whose status a create keeps, as the real server's strategies do: the kubelet registers its Node with
-#: its status (addresses, conditions). Services, Pods, Ingresses, CRs with a status subresource: dropped.
-_STATUS_KEPT_ON_CREATE = frozenset({("", "nodes")})
 _GENERATE_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # what the real server uses: no vowels
 
 
@@ -132,7 +136,9 @@ class ObjectStore:
 
     # Writes.
 
-    def create(self, rtype: ResourceType, namespace: str | None, body: Any) -> JsonObject:
+    def create(
+        self, rtype: ResourceType, namespace: str | None, body: Any, manager: str = UNKNOWN_MANAGER
+    ) -> JsonObject:
         """Store a new object with server-set metadata; 409 if the name is taken."""
         if not isinstance(body, Mapping):
             raise ApiError(400, "BadRequest", "the body of the request must be a JSON object")
@@ -150,18 +156,25 @@ class ObjectStore:
         for server_field in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds"):
             meta.pop(server_field, None)
         meta.update(name=name, uid=str(uuid.uuid4()), generation=1, creationTimestamp=now_rfc3339())
+        meta["managedFields"] = managed_fields([], manager, None, rtype.api_version)
         if rtype.namespaced:
             meta["namespace"] = ns
         else:
             meta.pop("namespace", None)
         obj: JsonObject = {**body, "apiVersion": rtype.api_version, "kind": rtype.kind, "metadata": meta}
-        if rtype.has_status and rtype.storage_key not in _STATUS_KEPT_ON_CREATE:
+        if rtype.has_status and rtype.storage_key not in STATUS_KEPT_ON_CREATE:
             obj.pop("status", None)  # like the real server: status is written via /status only
-        obj = _initial_status(rtype, obj)
+        obj = initial_status(rtype, obj)
         return self._commit(rtype, (ns, name), "ADDED", obj, None)
 
     def replace(
-        self, rtype: ResourceType, namespace: str | None, name: str, body: Any, subresource: str | None
+        self,
+        rtype: ResourceType,
+        namespace: str | None,
+        name: str,
+        body: Any,
+        subresource: str | None,
+        manager: str = UNKNOWN_MANAGER,
     ) -> JsonObject:
         """PUT: the body replaces the object (or its status), honouring resourceVersion if given."""
         if not isinstance(body, Mapping):
@@ -175,7 +188,7 @@ class ObjectStore:
         if not candidate_meta.get("resourceVersion"):
             candidate_meta["resourceVersion"] = old["metadata"]["resourceVersion"]  # unconditional PUT
         candidate["metadata"] = candidate_meta
-        return self._update(rtype, old, candidate, subresource)
+        return self._update(rtype, old, candidate, subresource, manager)
 
     def patch(
         self,
@@ -185,6 +198,7 @@ class ObjectStore:
         patch: Any,
         patch_type: PatchType,
         subresource: str | None,
+        manager: str = UNKNOWN_MANAGER,
     ) -> JsonObject:
         """PATCH: apply the patch to the stored object (422 if it does not apply)."""
         old = self._stored(rtype, namespace, name)
@@ -192,7 +206,7 @@ class ObjectStore:
             candidate = apply_patch(old, patch, patch_type)
         except PatchError as exc:
             raise ApiError(422, "Invalid", str(exc)) from exc
-        return self._update(rtype, old, candidate, subresource)
+        return self._update(rtype, old, candidate, subresource, manager)
 
     def delete(
         self, rtype: ResourceType, namespace: str | None, name: str, options: Mapping[str, Any] | None
@@ -262,7 +276,7 @@ class ObjectStore:
     # Internals.
 
     def _update(
-        self, rtype: ResourceType, old: JsonObject, candidate: JsonObject, subresource: str | None
+        self, rtype: ResourceType, old: JsonObject, candidate: JsonObject, subresource: str | None, manager: str
     ) -> JsonObject:
         if subresource == "status":
             new = {k: v for k, v in old.items() if k != "status"}
@@ -286,7 +300,7 @@ class ObjectStore:
         meta = dict(candidate.get("metadata") or {}) if subresource != "status" else dict(old_meta)
         for server_field in (
             "name", "namespace", "uid", "creationTimestamp", "resourceVersion",
-            "generation", "deletionTimestamp", "deletionGracePeriodSeconds",
+            "generation", "deletionTimestamp", "deletionGracePeriodSeconds", "managedFields",
         ):  # fmt: skip
             if server_field in old_meta:
                 meta[server_field] = old_meta[server_field]
@@ -304,7 +318,8 @@ class ObjectStore:
         new["apiVersion"], new["kind"] = old["apiVersion"], old["kind"]
         if new == old:
             return self._as_version(rtype, old)  # a no-op write commits nothing, like the real server
-        if _spec_of(new) != _spec_of(old):
+        meta["managedFields"] = managed_fields(old_meta.get("managedFields"), manager, subresource, rtype.api_version)
+        if spec_of(new) != spec_of(old):
             meta["generation"] = int(old_meta.get("generation", 1)) + 1
         if meta.get("deletionTimestamp") and not meta.get("finalizers"):
             # Releasing the last finalizer of a deleted object deletes it in the same write.
@@ -425,22 +440,3 @@ class ObjectStore:
             f'{rtype.plural}{self._dot_group(rtype)} "{name}" not found',
             {"name": name, "group": rtype.group, "kind": rtype.plural},
         )
-
-
-def _spec_of(obj: Mapping[str, Any]) -> dict[str, Any]:
-    # Everything but metadata and status counts as "spec" for the generation counter.
-    return {k: v for k, v in obj.items() if k not in ("metadata", "status", "apiVersion", "kind")}
-
-
-def _initial_status(rtype: ResourceType, obj: JsonObject) -> JsonObject:
-    # The few statuses the real control plane sets at once and that clients wait for.
-    if not rtype.group and rtype.plural == "namespaces":
-        return {**obj, "status": {"phase": "Active"}}
-    if rtype.group == "apiextensions.k8s.io" and rtype.plural == "customresourcedefinitions":
-        names = (obj.get("spec") or {}).get("names") or {}
-        conditions = [
-            {"type": kind, "status": "True", "reason": reason, "lastTransitionTime": now_rfc3339()}
-            for kind, reason in (("NamesAccepted", "NoConflicts"), ("Established", "InitialNamesAccepted"))
-        ]
-        return {**obj, "status": {"acceptedNames": names, "conditions": conditions, "storedVersions": []}}
-    return obj
