@@ -42,6 +42,7 @@ from external_dns.model import ApplyOutcome, Changes, Zone
 from external_dns.plan import PlanSettings
 from external_dns.providers.rfc2136 import RFC2136Config, RFC2136Provider
 from external_dns.registry.txt import TXTRegistry
+from external_dns.runner import sync_every_zone
 from external_dns.sources.base import SourceSettings
 from external_dns.zonework import ReconcilerSettings, SyncResult
 
@@ -145,7 +146,7 @@ async def one_run(objects: list[dict[str, Any]], profile: str = "") -> Parts:
     results: list[SyncResult] = []
 
     async def plan() -> None:
-        results.extend(await app.sync_once())
+        results.extend(await sync_every_zone(app))
 
     profiles = [cProfile.Profile(), cProfile.Profile()] if profile else [None, None]
     gc.collect()

@@ -1,13 +1,18 @@
-"""Test-side names for the operator harness (it lives in the package so the demo uses it too), and a recorder of
-the zone workers' syncs."""
+"""Test-side names for the operator harness (it lives in the package so the demo uses it too), a recorder of the
+zone workers' syncs, and the local API server's clock set back."""
+
+import contextlib
+import datetime
+from collections.abc import Iterator
 
 import pytest
 
 from external_dns.reconciler import ZoneWorker
+from external_dns.testing import servermeta
 from external_dns.testing.operator import OperatorThread, operator_settings, wait_for
 from external_dns.zonework import SyncResult
 
-__all__ = ["OperatorThread", "operator_settings", "syncs_recorded", "wait_for"]
+__all__ = ["OperatorThread", "operator_settings", "syncs_recorded", "wait_for", "written_ago"]
 
 
 def syncs_recorded(monkeypatch: pytest.MonkeyPatch) -> list[set[str]]:
@@ -21,3 +26,18 @@ def syncs_recorded(monkeypatch: pytest.MonkeyPatch) -> list[set[str]]:
 
     monkeypatch.setattr(ZoneWorker, "sync", recorded)
     return synced
+
+
+@contextlib.contextmanager
+def written_ago(seconds: float) -> Iterator[None]:
+    """Writes to the local API server of this process made inside carry times ``seconds`` back (creationTimestamp,
+    managedFields). Objects a test sets up before its operator starts are then old ones, as in a real cluster: a
+    listed object changed just before the start is planned early (recentlychanged.py)."""
+
+    def then() -> str:
+        moment = datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=seconds)
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(servermeta, "now_rfc3339", then)
+        yield

@@ -17,7 +17,6 @@ from external_dns import metrics
 from external_dns.desired import DesiredState, ObjectKey
 from external_dns.dnsendpoint_status import StatusRefresher, StatusWriter
 from external_dns.endpoint import ObjectRef
-from external_dns.errors import ProviderError
 from external_dns.events import Action, EventSink, KubeEventRecorder, Reason, RecordEvent
 from external_dns.guards.blank_status import BlankStatusHoldDown
 from external_dns.guards.clock import Clock, LoopClock
@@ -37,7 +36,7 @@ from external_dns.startchanges import StartChanges
 from external_dns.store import Lookups, Obj, ObjectStore, PackedObject, object_id
 from external_dns.tasks import cancel_all
 from external_dns.zonesahead import ZonesAhead
-from external_dns.zonework import ReconcilerSettings, SyncResult
+from external_dns.zonework import ReconcilerSettings
 
 logger = logging.getLogger(__name__)
 Keys = Collection[tuple[str, str]]  # (namespace, name) of stored objects
@@ -146,11 +145,16 @@ class Application:
     def _take_listed(self, resource: Resource, objects: Iterable[Obj], listed: set[tuple[str, str]]) -> Keys:
         """Store listed objects (keys added to ``listed``, returned); derive each new one from its slimmed form."""
         store = self.stores[resource.plural]
-        for packed, slimmed in map(store.pack_slimmed, objects):
+        recent = self.start_changes.recent if resource.plural in self._source_by_plural else None
+        for obj in objects:
+            packed, slimmed = store.pack_slimmed(obj)
             listed.add(packed.key)
             previous = self._previous(store, packed)
             if store.upsert(packed):
+                # Changed just before the start-up LIST (its times are in what slimming drops): planned first.
+                self._changing = recent is not None and recent.admits(obj)
                 self._follow(resource.plural, slimmed, deleted=False, previous=previous)
+                self._changing = False
         return listed
 
     def _previous(self, store: ObjectStore, incoming: Obj | PackedObject) -> Obj | None:
@@ -403,19 +407,6 @@ class Application:
             self.follow_zones()
         else:
             self.listed.clear()  # the stores go stale while Kopf pauses this replica (kopf run --peering)
-
-    async def sync_once(self) -> list[SyncResult]:
-        """--once: load and plan every zone a single time."""
-        await self.build_workers()
-        results = []
-        for worker in self.workers.values():
-            try:
-                await worker.load(attempts=3)
-            except ProviderError as error:
-                results.append(SyncResult(error=f"zone {worker.label}: cannot read records: {error}"))
-                continue
-            results.append(await worker.sync_all())
-        return results
 
     @property
     def ready(self) -> bool:

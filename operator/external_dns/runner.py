@@ -11,11 +11,13 @@ import kopf
 from external_dns import factory, handlers
 from external_dns.app import Application
 from external_dns.config import Settings
+from external_dns.errors import ProviderError
 from external_dns.events import EventSink, KubeEventRecorder
 from external_dns.kube import KubeClient
 from external_dns.peering import own_identity, random_priority
 from external_dns.preflight import check_before_start
 from external_dns.reporting import describe_changes
+from external_dns.zonework import SyncResult
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +85,7 @@ async def _once(settings: Settings) -> int:
     failed = 0
     try:
         await app.list_all(kube)
-        results = await app.sync_once()
+        results = await sync_every_zone(app)
         if not results:
             print(f"external-dns: error: {zone_flag(settings)}: no zone of the provider matches", file=sys.stderr)
             failed += 1
@@ -101,6 +103,20 @@ async def _once(settings: Settings) -> int:
         await app.close()
         await kube.close()
     return 1 if failed else 0
+
+
+async def sync_every_zone(app: Application) -> list[SyncResult]:
+    """--once: read and plan every zone a single time."""
+    await app.build_workers()
+    results = []
+    for worker in app.workers.values():
+        try:
+            await worker.load(attempts=3)
+        except ProviderError as error:
+            results.append(SyncResult(error=f"zone {worker.label}: cannot read records: {error}"))
+            continue
+        results.append(await worker.sync_all())
+    return results
 
 
 def zone_flag(settings: Settings) -> str:

@@ -8,6 +8,9 @@ complete LIST could not undo (guards/before_listed.py), by the zone workers bein
 which also keep what was written for their caches. The names stay marked for the first sync, which plans them
 first and completes what was left out (deletes, values replaced in merged records).
 
+Changes made just before the LIST's first page are in its snapshot, not in a watch event: the listed objects
+that changed recently, by the API server's own times, are marked here too (recentlychanged.py).
+
 Not offered (the names then wait for the first sync, as before) when the provider cannot read names, and under
 --namespace-isolation, whose guard needs the age of every object in a namespace.
 """
@@ -20,6 +23,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 
 from external_dns.model import Zone
+from external_dns.recentlychanged import RecentlyChanged
 from external_dns.reconciler import ZoneWorker
 
 logger = logging.getLogger(__name__)
@@ -47,10 +51,13 @@ class StartChanges:
         self._writing = asyncio.Lock()
         #: How many names were planned here (tests, the bench).
         self.planned = 0
+        #: While the start-up LIST runs: which listed objects changed just before it (None otherwise).
+        self.recent: RecentlyChanged | None = None
 
     def begin(self) -> None:
         """The start-up LIST begins: from now on :meth:`mark` plans names (until :meth:`close`)."""
         if self.offered and self._task is None:
+            self.recent = RecentlyChanged(time.time())
             self._task = asyncio.create_task(self._run(), name="start-changes")
 
     def mark(self, names: Iterable[str]) -> None:
@@ -65,6 +72,12 @@ class StartChanges:
         task, self._task = self._task, None
         if task is None:
             return
+        recent, self.recent = self.recent, None
+        if recent is not None and any(recent.taken.values()):
+            logger.info(
+                "Listed objects changed just before the start-up LIST, planned early: %d during the start, %d "
+                "before it", recent.taken[True], recent.taken[False],
+            )  # fmt: skip
         async with self._writing:
             task.cancel()
         await asyncio.gather(task, return_exceptions=True)

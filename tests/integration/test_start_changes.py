@@ -18,7 +18,7 @@ import pytest
 from prometheus_client import REGISTRY
 from tests.backends.bind import BindServer
 from tests.builders import lb_service
-from tests.harness import OperatorThread, operator_settings, syncs_recorded, wait_for
+from tests.harness import OperatorThread, operator_settings, syncs_recorded, wait_for, written_ago
 
 from external_dns import handlers
 from external_dns.config import Settings
@@ -161,7 +161,8 @@ def test_a_change_during_the_operators_own_list_is_planned_before_the_whole_zone
         for index in range(count):
             await cluster.create("v1", "services", lb_service(f"s-{index:03d}", f"s-{index:03d}.{ZONE}", "192.0.2.1"))
 
-    asyncio.run(create_all())
+    with written_ago(3600):  # old objects: only the two changes below are planned first
+        asyncio.run(create_all())
     second_page = ListHold()
     cluster.emulator["list", kmock.resource("v1", "services")][1:2] << second_page
     synced = syncs_recorded(monkeypatch)

@@ -16,7 +16,7 @@ from typing import Any
 import kmock
 import pytest
 from tests.builders import lb_service
-from tests.harness import OperatorThread, operator_settings, wait_for
+from tests.harness import OperatorThread, operator_settings, wait_for, written_ago
 from tests.integration.test_start_changes import ListHold
 
 from external_dns import handlers, kube
@@ -29,11 +29,15 @@ COUNT = 15  # two pages
 
 
 def create_services(cluster: LocalCluster, ip: str = "192.0.2.1") -> None:
+    """The Services, created an hour ago by the server's clock: old ones, so only the changes made in the test
+    are planned before every object is listed (recentlychanged.py)."""
+
     async def create_all() -> None:
         for index in range(COUNT):
             await cluster.create("v1", "services", lb_service(f"s-{index:03d}", f"s-{index:03d}.{ZONE}", ip))
 
-    asyncio.run(create_all())
+    with written_ago(3600):
+        asyncio.run(create_all())
 
 
 def move_service(cluster: LocalCluster, name: str, ip: str) -> None:

@@ -20,6 +20,7 @@ from external_dns.kube import KubeClient
 from external_dns.plan import PlanSettings
 from external_dns.providers.inmemory import InMemoryProvider
 from external_dns.registry.txt import TXTRegistry
+from external_dns.runner import sync_every_zone
 from external_dns.sources.base import ClusterLookups, KubeObject, SourceResult, SourceSettings
 from external_dns.sources.steps import with_default_targets
 from external_dns.store import object_id
@@ -181,7 +182,7 @@ async def test_listing_then_sync_once_produces_the_records() -> None:
     app.on_listing(ENDPOINT_SLICES, [], "100")
     list_services(app, service("web", lb_ip="203.0.113.10"), service("np", "NodePort"))
 
-    results = await app.sync_once()
+    results = await sync_every_zone(app)
 
     assert [len(r.applied.create) for r in results] == [2]
     assert records(app) == {
@@ -289,7 +290,7 @@ async def test_a_gateway_change_rederives_its_routes_and_updates_the_records() -
     app.on_listing(NAMESPACES, [{"metadata": {"name": "default"}}], "100")
     app.on_listing(GATEWAYS, [gateway("203.0.113.10")], "100")
     app.on_listing(app.sources["gateway-httproute"].resource, [httproute("app")], "100")
-    await app.sync_once()
+    await sync_every_zone(app)
     assert records(app)[("app.example.com", "A")] == ("203.0.113.10",)
 
     app.on_object(GATEWAYS, "MODIFIED", gateway("203.0.113.20", rv="101"))

@@ -7,6 +7,9 @@ again whenever that manager's write changes the object, as the real server does.
 (``fieldsV1``, server-side apply's conflicts) is not tracked: entries carry an empty ``fieldsV1``, and managedFields
 sent in a request are ignored (a real server takes them, or resets them on ``[{}]``). Clients read the times (an
 object's last change) and the managers; nothing here rejects a write.
+
+The times of the metadata written here and by the store (creationTimestamp, deletionTimestamp, managedFields)
+come from this module's ``now_rfc3339``: a test in the server's process sets it back to make objects old.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from external_dns.testing.model import JsonObject, ResourceType, now_rfc3339
+from external_dns.testing.model import JsonObject, ResourceType
+from external_dns.testing.model import now_rfc3339 as now_rfc3339  # the server's metadata clock (see above)
 
 #: Kinds whose status a create keeps, as the real server's strategies do: the kubelet registers its Node with
 #: its status (addresses, conditions). Services, Pods, Ingresses, CRs with a status subresource: dropped.
@@ -32,12 +36,13 @@ def manager_of(field_manager: str | None, user_agent: str | None) -> str:
 
 
 def managed_fields(
-    previous: Any, manager: str, subresource: str | None, api_version: str, operation: str = "Update"
+    previous: Any, manager: str, subresource: str | None, api_version: str, at: str, operation: str = "Update"
 ) -> list[dict[str, Any]]:
-    """``previous`` entries with the writer's entry added, or its time moved to now (the write changed the object)."""
+    """``previous`` entries with the writer's entry added, or its time moved to ``at`` (the write changed the
+    object then)."""
     entries = [dict(entry) for entry in previous if isinstance(entry, Mapping)] if isinstance(previous, list) else []
     mine: dict[str, Any] = {"manager": manager, "operation": operation, "apiVersion": api_version}
-    mine |= {"time": now_rfc3339(), "fieldsType": "FieldsV1", "fieldsV1": {}}
+    mine |= {"time": at, "fieldsType": "FieldsV1", "fieldsV1": {}}
     if subresource:
         mine["subresource"] = subresource
     same = (manager, operation, subresource or "")

@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from external_dns.testing import servermeta
 from external_dns.testing.model import (
     ApiError,
     Gone,
@@ -31,7 +32,6 @@ from external_dns.testing.model import (
     WatchEvent,
     decode_continue,
     encode_continue,
-    now_rfc3339,
 )
 from external_dns.testing.patches import PatchError, PatchType, apply_patch
 from external_dns.testing.selectors import Selector
@@ -155,8 +155,9 @@ class ObjectStore:
             )
         for server_field in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds"):
             meta.pop(server_field, None)
-        meta.update(name=name, uid=str(uuid.uuid4()), generation=1, creationTimestamp=now_rfc3339())
-        meta["managedFields"] = managed_fields([], manager, None, rtype.api_version)
+        now = servermeta.now_rfc3339()
+        meta.update(name=name, uid=str(uuid.uuid4()), generation=1, creationTimestamp=now)
+        meta["managedFields"] = managed_fields([], manager, None, rtype.api_version, now)
         if rtype.namespaced:
             meta["namespace"] = ns
         else:
@@ -222,7 +223,8 @@ class ObjectStore:
             return self._as_version(rtype, self._remove(rtype, old, old))
         if meta.get("deletionTimestamp"):
             return self._as_version(rtype, old)
-        marked = {**old, "metadata": {**meta, "deletionTimestamp": now_rfc3339(), "deletionGracePeriodSeconds": 0}}
+        deleting = {"deletionTimestamp": servermeta.now_rfc3339(), "deletionGracePeriodSeconds": 0}
+        marked = {**old, "metadata": {**meta, **deleting}}
         return self._commit(rtype, self._key_of(rtype, old), "MODIFIED", marked, old)
 
     # Watching.
@@ -318,7 +320,8 @@ class ObjectStore:
         new["apiVersion"], new["kind"] = old["apiVersion"], old["kind"]
         if new == old:
             return self._as_version(rtype, old)  # a no-op write commits nothing, like the real server
-        meta["managedFields"] = managed_fields(old_meta.get("managedFields"), manager, subresource, rtype.api_version)
+        previous, now = old_meta.get("managedFields"), servermeta.now_rfc3339()
+        meta["managedFields"] = managed_fields(previous, manager, subresource, rtype.api_version, now)
         if spec_of(new) != spec_of(old):
             meta["generation"] = int(old_meta.get("generation", 1)) + 1
         if meta.get("deletionTimestamp") and not meta.get("finalizers"):

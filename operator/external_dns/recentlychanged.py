@@ -1,0 +1,89 @@
+"""Which objects of the start-up LIST changed just before it: those are planned at once, like watched changes.
+
+A change made while the operator was down or starting, before its LIST's first page was served, is in the LIST's
+snapshot and in no watch event: nothing told it from the objects that did not change, so it waited for the whole
+zone's plan (21-34 s at a restart of 50,000 Services). The API server records when an object last changed: each
+writer's ``metadata.managedFields[*].time`` (moved whenever that writer changes the object, seconds precision),
+and ``creationTimestamp``. A listed object whose latest time is recent is handed to startchanges.py like a change
+the catch-up watch brought:
+
+- changed at most ``MARGIN`` seconds before the LIST began (the operator's own start, timestamps cut to the
+  second, clocks a few seconds apart): planned early, up to ``DURING_START_AT_MOST`` objects;
+- changed within ``WINDOW`` seconds before that (a restart's gap, while no replica watched): up to
+  ``BEFORE_START_AT_MOST`` objects, the first listed ones (a restart right after a mass change must not turn
+  the early pass into a second whole read).
+
+Safety does not depend on any of this: the names are planned from a point read under the same guard as a
+watched change (guards/before_listed.py) and planned whole again by the first sync. A wrong clock, or an object
+without times, only moves work between the early pass and the first sync.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Mapping
+from typing import Any
+
+#: Seconds before the LIST began that still count as during the start.
+MARGIN = 5.0
+#: Seconds before that in which a change counts as made during the restart's gap.
+WINDOW = 60.0
+#: Objects planned early because they changed during the start (a bound for a clock far ahead of ours).
+DURING_START_AT_MOST = 1000
+#: Objects planned early because they changed in the window before the start.
+BEFORE_START_AT_MOST = 100
+#: A time as the API server writes it (metav1.Time, or MicroTime with a fraction), in UTC.
+_SERVER_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z")
+
+
+class RecentlyChanged:
+    """The recency rule of one start-up LIST that began at ``began`` (seconds since the epoch, this host's clock)."""
+
+    def __init__(self, began: float) -> None:
+        self._during_start = _second(began - MARGIN)
+        self._before_start = _second(began - MARGIN - WINDOW)
+        self._left = {True: DURING_START_AT_MOST, False: BEFORE_START_AT_MOST}
+        #: How many listed objects were taken as changed, during the start and before it (the bench, logs).
+        self.taken = {True: 0, False: 0}
+
+    def admits(self, obj: Mapping[str, Any]) -> bool:
+        """Whether the listed object changed recently enough to be planned at once (counted against its budget)."""
+        last = last_change(obj)
+        if last is None or last < self._before_start:
+            return False
+        during = last >= self._during_start
+        if not self._left[during]:
+            return False
+        self._left[during] -= 1
+        self.taken[during] += 1
+        return True
+
+
+def last_change(obj: Mapping[str, Any]) -> str | None:
+    """The object's latest change time as the API server wrote it, cut to the second ("YYYY-MM-DDTHH:MM:SS", UTC,
+    which orders as text); None when it carries none that can be read."""
+    meta = obj.get("metadata")
+    if not isinstance(meta, Mapping):
+        return None
+    managed = meta.get("managedFields")
+    entries = managed if isinstance(managed, list) else ()
+    stamps = [entry.get("time") for entry in entries if isinstance(entry, Mapping)]
+    seconds = [_as_second(stamp) for stamp in (*stamps, meta.get("creationTimestamp"))]
+    return max((each for each in seconds if each is not None), default=None)
+
+
+def _as_second(stamp: object) -> str | None:
+    if not isinstance(stamp, str):
+        return None
+    if _SERVER_TIME.fullmatch(stamp):
+        return stamp[:19]  # orders as text: no parsing needed for the 50,000 objects of a LIST
+    try:  # another rendering of a time, with an offset: parsed (a time without one is no time to compare)
+        parsed = datetime.datetime.fromisoformat(stamp)
+        return _second(parsed.timestamp()) if parsed.tzinfo is not None else None
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def _second(epoch: float) -> str:
+    return datetime.datetime.fromtimestamp(int(epoch // 1), datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S")
