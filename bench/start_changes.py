@@ -258,6 +258,7 @@ def measure(count: int, every: float, after: int, cold: bool, kopf: tuple[int | 
                 elapsed = time.perf_counter() - started
                 app = handlers.running(operator.memo).app
                 planned_early = app.start_changes.planned if app is not None else 0
+                recent = app.start_changes.recently_changed if app is not None else None
             finally:
                 done.set()
                 clients.join(330)
@@ -269,6 +270,10 @@ def measure(count: int, every: float, after: int, cold: bool, kopf: tuple[int | 
             bind.stop()
     figures: dict[str, Any] = {"objects": count, "start": "cold" if cold else "restart", "run_s": round(elapsed, 1)}
     figures["names_planned_during_the_list"] = planned_early  # startchanges.py: before the LIST and zone read ended
+    # recentlychanged.py: listed objects that changed just before the LIST (during the start, in the window before)
+    if recent is not None:
+        taken = {"during": recent.taken_during_start, "before": recent.taken_before_start}
+        figures["listed_objects_taken_as_changed"] = taken
     figures["phase_began_s"] = timeline  # seconds after the operator was started, as the changes saw it
     slowest: dict[str, list[str]] = defaultdict(list)  # the three slowest of each phase
     for took, phase, made in sorted(MADE, reverse=True):

@@ -43,20 +43,23 @@ class RecentlyChanged:
     def __init__(self, began: float) -> None:
         self._during_start = _second(began - MARGIN)
         self._before_start = _second(began - MARGIN - WINDOW)
-        self._left = {True: DURING_START_AT_MOST, False: BEFORE_START_AT_MOST}
-        #: How many listed objects were taken as changed, during the start and before it (the bench, logs).
-        self.taken = {True: 0, False: 0}
+        #: Listed objects taken as changed so far (the bench, the log).
+        self.taken_during_start = 0
+        self.taken_before_start = 0
 
     def admits(self, obj: Mapping[str, Any]) -> bool:
-        """Whether the listed object changed recently enough to be planned at once (counted against its budget)."""
+        """Whether the listed object changed recently enough to be planned at once (counted against its bound)."""
         last = last_change(obj)
         if last is None or last < self._before_start:
             return False
-        during = last >= self._during_start
-        if not self._left[during]:
+        if last >= self._during_start:
+            if self.taken_during_start >= DURING_START_AT_MOST:
+                return False
+            self.taken_during_start += 1
+            return True
+        if self.taken_before_start >= BEFORE_START_AT_MOST:
             return False
-        self._left[during] -= 1
-        self.taken[during] += 1
+        self.taken_before_start += 1
         return True
 
 

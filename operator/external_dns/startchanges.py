@@ -51,14 +51,19 @@ class StartChanges:
         self._writing = asyncio.Lock()
         #: How many names were planned here (tests, the bench).
         self.planned = 0
-        #: While the start-up LIST runs: which listed objects changed just before it (None otherwise).
-        self.recent: RecentlyChanged | None = None
+        #: Which listed objects changed just before the last start-up LIST, and how many were taken.
+        self.recently_changed: RecentlyChanged | None = None
 
     def begin(self) -> None:
         """The start-up LIST begins: from now on :meth:`mark` plans names (until :meth:`close`)."""
         if self.offered and self._task is None:
-            self.recent = RecentlyChanged(time.time())
+            self.recently_changed = RecentlyChanged(time.time())
             self._task = asyncio.create_task(self._run(), name="start-changes")
+
+    @property
+    def recent(self) -> RecentlyChanged | None:
+        """While the start-up LIST runs: which listed objects changed just before it (None otherwise)."""
+        return self.recently_changed if self._task is not None else None
 
     def mark(self, names: Iterable[str]) -> None:
         """Names changed by a watch event while the start-up LIST runs."""
@@ -72,11 +77,11 @@ class StartChanges:
         task, self._task = self._task, None
         if task is None:
             return
-        recent, self.recent = self.recent, None
-        if recent is not None and any(recent.taken.values()):
+        recent = self.recently_changed
+        if recent is not None and (recent.taken_during_start or recent.taken_before_start):
             logger.info(
                 "Listed objects changed just before the start-up LIST, planned early: %d during the start, %d "
-                "before it", recent.taken[True], recent.taken[False],
+                "before it", recent.taken_during_start, recent.taken_before_start,
             )  # fmt: skip
         async with self._writing:
             task.cancel()

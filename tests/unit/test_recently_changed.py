@@ -1,0 +1,88 @@
+"""Which listed objects changed just before the start-up LIST (recentlychanged.py), by the API server's times."""
+
+import datetime
+from typing import Any
+
+import pytest
+
+from external_dns import recentlychanged
+from external_dns.recentlychanged import RecentlyChanged, last_change
+
+#: The LIST began at 15:00:00.5 UTC.
+BEGAN = datetime.datetime(2026, 12, 2, 15, 0, 0, 500000, datetime.UTC).timestamp()
+
+
+def obj(created: str | None = "2026-12-02T14:00:00Z", *times: Any) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": "web", "namespace": "default"}
+    if created is not None:
+        meta["creationTimestamp"] = created
+    if times:
+        meta["managedFields"] = [{"manager": f"m{i}", "operation": "Update", "time": t} for i, t in enumerate(times)]
+    return {"metadata": meta}
+
+
+def test_the_last_change_is_the_latest_of_the_writers_times_and_the_creation() -> None:
+    assert last_change(obj("2026-12-02T14:00:00Z")) == "2026-12-02T14:00:00"
+    assert last_change(obj("2026-12-02T14:00:00Z", "2026-12-02T14:59:58Z", "2026-12-02T14:30:00Z")) == (
+        "2026-12-02T14:59:58"
+    )
+    assert last_change(obj(None, "2026-12-02T14:59:58.123456Z")) == "2026-12-02T14:59:58"  # MicroTime: cut
+
+
+def test_a_time_with_an_offset_is_read_in_utc() -> None:
+    assert last_change(obj("2026-12-02T16:59:59+02:00")) == "2026-12-02T14:59:59"
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        {},
+        {"creationTimestamp": "yesterday"},
+        {"creationTimestamp": "2026-12-02T14:59:59"},  # no zone: not a time to compare
+        {"creationTimestamp": 1764687599},
+        {"creationTimestamp": "9999-12-31T23:59:59-23:59"},  # past the last year a timestamp may have
+        {"managedFields": "not a list"},
+        {"managedFields": ["not a mapping", {"time": None}, {"time": "xxxx-xx-xxTxx:xx:xxZ"}]},
+    ],
+)
+def test_an_object_without_a_readable_time_has_none(metadata: dict[str, Any]) -> None:
+    assert last_change({"metadata": metadata}) is None
+
+
+def test_no_metadata_has_no_time() -> None:
+    assert last_change({"metadata": "hostile"}) is None
+    assert last_change({}) is None
+
+
+def test_changes_from_the_margin_before_the_list_on_count_as_during_the_start() -> None:
+    recent = RecentlyChanged(BEGAN)
+    assert recent.admits(obj(None, "2026-12-02T14:59:55Z"))  # 5.5 s before, cut to the second: 15:00:00.5 - 5
+    assert recent.admits(obj(None, "2026-12-02T15:00:03Z"))  # after it began (a slow LIST's later pages)
+    assert (recent.taken_during_start, recent.taken_before_start) == (2, 0)
+
+
+def test_changes_in_the_window_before_count_as_before_the_start() -> None:
+    recent = RecentlyChanged(BEGAN)
+    assert recent.admits(obj(None, "2026-12-02T14:59:54Z"))
+    assert recent.admits(obj(None, "2026-12-02T14:58:55Z"))  # the window's first second
+    assert not recent.admits(obj(None, "2026-12-02T14:58:54Z"))
+    assert not recent.admits(obj("2026-12-02T14:00:00Z"))
+    assert (recent.taken_during_start, recent.taken_before_start) == (0, 2)
+
+
+def test_each_kind_of_recent_change_has_its_own_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A clock far ahead, or a mass change just before a restart, must not make the early pass a whole read."""
+    monkeypatch.setattr(recentlychanged, "DURING_START_AT_MOST", 2)
+    monkeypatch.setattr(recentlychanged, "BEFORE_START_AT_MOST", 1)
+    recent = RecentlyChanged(BEGAN)
+    before = obj(None, "2026-12-02T14:59:30Z")
+    during = obj(None, "2026-12-02T15:00:00Z")
+    assert [recent.admits(before) for _ in range(3)] == [True, False, False]
+    assert [recent.admits(during) for _ in range(3)] == [True, True, False]
+    assert (recent.taken_during_start, recent.taken_before_start) == (2, 1)
+
+
+def test_an_object_without_times_is_not_taken() -> None:
+    recent = RecentlyChanged(BEGAN)
+    assert not recent.admits(obj(None))
+    assert (recent.taken_during_start, recent.taken_before_start) == (0, 0)
