@@ -18,7 +18,7 @@ import pytest
 from prometheus_client import REGISTRY
 from tests.backends.bind import BindServer, running_bind
 from tests.builders import lb_service
-from tests.harness import OperatorThread, operator_settings, wait_for
+from tests.harness import OperatorThread, operator_settings, wait_for, written_ago
 
 from external_dns.testing.cluster import LocalCluster
 
@@ -89,7 +89,8 @@ def test_a_label_filter_typo_no_longer_wipes_the_zone(
     published: dict[tuple[str, str], set[str]],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    asyncio.run(cluster.create("v1", "services", service("svcnew", "203.0.113.200", app="wbe")))
+    with written_ago(3600):  # not just before the start: the first sync writes it, so the held count is exact
+        asyncio.run(cluster.create("v1", "services", service("svcnew", "203.0.113.200", app="wbe")))
     before = actions()
     with OperatorThread(settings_for(cluster, bind, label_filter="app=wbe")) as op:  # the typo
         wait_for(lambda: ("svcnew.example.com", "A") in dns(bind), what="the create of the same plan")
