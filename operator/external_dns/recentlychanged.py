@@ -11,7 +11,8 @@ the catch-up watch brought:
   second, clocks a few seconds apart): planned early, up to ``DURING_START_AT_MOST`` objects;
 - changed within ``WINDOW`` seconds before that (a restart's gap, while no replica watched): up to
   ``BEFORE_START_AT_MOST`` objects, the first listed ones (a restart right after a mass change must not turn
-  the early pass into a second whole read).
+  the early pass into a second whole read), planned after the others, a few at a time (startchanges.py), so
+  that they never hold back a change made during the start by more than a small pass.
 
 Safety does not depend on any of this: the names are planned from a point read under the same guard as a
 watched change (guards/before_listed.py) and planned whole again by the first sync. A wrong clock, or an object
@@ -21,6 +22,7 @@ without times, only moves work between the early pass and the first sync.
 from __future__ import annotations
 
 import datetime
+import enum
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -37,6 +39,13 @@ BEFORE_START_AT_MOST = 100
 _SERVER_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z")
 
 
+class Recency(enum.Enum):
+    """When a listed object taken as changed was changed."""
+
+    DURING_START = "during the start"
+    BEFORE_START = "before the start"
+
+
 class RecentlyChanged:
     """The recency rule of one start-up LIST that began at ``began`` (seconds since the epoch, this host's clock)."""
 
@@ -47,20 +56,21 @@ class RecentlyChanged:
         self.taken_during_start = 0
         self.taken_before_start = 0
 
-    def admits(self, obj: Mapping[str, Any]) -> bool:
-        """Whether the listed object changed recently enough to be planned at once (counted against its bound)."""
+    def classify(self, obj: Mapping[str, Any]) -> Recency | None:
+        """When the listed object changed, if recently enough to be planned at once (counted against its bound);
+        None: it waits for the first sync."""
         last = last_change(obj)
         if last is None or last < self._before_start:
-            return False
+            return None
         if last >= self._during_start:
             if self.taken_during_start >= DURING_START_AT_MOST:
-                return False
+                return None
             self.taken_during_start += 1
-            return True
+            return Recency.DURING_START
         if self.taken_before_start >= BEFORE_START_AT_MOST:
-            return False
+            return None
         self.taken_before_start += 1
-        return True
+        return Recency.BEFORE_START
 
 
 def last_change(obj: Mapping[str, Any]) -> str | None:

@@ -9,7 +9,9 @@ which also keep what was written for their caches. The names stay marked for the
 first and completes what was left out (deletes, values replaced in merged records).
 
 Changes made just before the LIST's first page are in its snapshot, not in a watch event: the listed objects
-that changed recently, by the API server's own times, are marked here too (recentlychanged.py).
+that changed recently, by the API server's own times, are marked here too (recentlychanged.py). Those changed
+before the start itself (a restart's gap) are planned only when no other name waits, ``LATER_PER_PASS`` names at
+a time, so that they never hold back a change made during the start by more than one small pass.
 
 Not offered (the names then wait for the first sync, as before) when the provider cannot read names, and under
 --namespace-isolation, whose guard needs the age of every object in a namespace.
@@ -28,6 +30,9 @@ from external_dns.reconciler import ZoneWorker
 
 logger = logging.getLogger(__name__)
 
+#: Names changed before the start planned in one pass (each pass reads its names from the provider).
+LATER_PER_PASS = 16
+
 
 class StartChanges:
     """Plans the names changed during the start-up LIST (and while the zones' reads end after it), a debounce window
@@ -45,6 +50,7 @@ class StartChanges:
         #: False: the provider cannot read names, or a guard needs the whole LIST (see the module docstring).
         self.offered = offered
         self._names: set[str] = set()
+        self._later: dict[str, None] = {}  # changed before the start: planned when nothing else waits, in order
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         #: Held while a pass writes: :meth:`close` waits for it (a write cut off midway is an ambiguous failure).
@@ -65,11 +71,19 @@ class StartChanges:
         """While the start-up LIST runs: which listed objects changed just before it (None otherwise)."""
         return self.recently_changed if self._task is not None else None
 
-    def mark(self, names: Iterable[str]) -> None:
-        """Names changed by a watch event while the start-up LIST runs."""
-        if self._task is not None:
+    def mark(self, names: Iterable[str], later: bool = False) -> None:
+        """Names changed by a watch event while the start-up LIST runs, or by a listed object that changed just
+        before it (``later``: before the start itself)."""
+        if self._task is None:
+            return
+        if later:
+            self._later.update((name, None) for name in names if name not in self._names)
+        else:
+            names = set(names)
             self._names.update(names)
-            self._wake.set()
+            for name in names:
+                self._later.pop(name, None)
+        self._wake.set()
 
     async def close(self) -> None:
         """The LIST is done, the zones read, and the workers start: no more passes; one under way finishes its
@@ -96,14 +110,20 @@ class StartChanges:
             self._wake.clear()
             workers = await self._workers()  # once the provider has listed its zones
             names, self._names = self._names, set()
+            if not names:
+                names = set(list(self._later)[:LATER_PER_PASS])
+                for name in names:
+                    del self._later[name]
             async with self._writing:
                 try:
                     await self._pass(workers, names)
                 except Exception:  # a defect here must not cost more than the early pass: the first sync plans them
                     logger.exception("Planning %d names changed during the start-up LIST failed", len(names))
             # Names that came during the pass have waited as long as it took (seconds while an AXFR is parsed): the
-            # next pass goes at once.
+            # next pass goes at once. The names changed before the start go on a few at a time, a debounce apart.
             debounce = not self._wake.is_set()
+            if self._later:
+                self._wake.set()
 
     async def _pass(self, workers: dict[Zone, ZoneWorker], names: set[str]) -> None:
         began = time.monotonic()

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from external_dns import recentlychanged
-from external_dns.recentlychanged import RecentlyChanged, last_change
+from external_dns.recentlychanged import Recency, RecentlyChanged, last_change
 
 #: The LIST began at 15:00:00.5 UTC.
 BEGAN = datetime.datetime(2026, 12, 2, 15, 0, 0, 500000, datetime.UTC).timestamp()
@@ -56,17 +56,17 @@ def test_no_metadata_has_no_time() -> None:
 
 def test_changes_from_the_margin_before_the_list_on_count_as_during_the_start() -> None:
     recent = RecentlyChanged(BEGAN)
-    assert recent.admits(obj(None, "2026-12-02T14:59:55Z"))  # 5.5 s before, cut to the second: 15:00:00.5 - 5
-    assert recent.admits(obj(None, "2026-12-02T15:00:03Z"))  # after it began (a slow LIST's later pages)
+    assert recent.classify(obj(None, "2026-12-02T14:59:55Z")) is Recency.DURING_START  # 5.5 s before, cut to the second
+    assert recent.classify(obj(None, "2026-12-02T15:00:03Z")) is Recency.DURING_START  # a slow LIST's later pages
     assert (recent.taken_during_start, recent.taken_before_start) == (2, 0)
 
 
 def test_changes_in_the_window_before_count_as_before_the_start() -> None:
     recent = RecentlyChanged(BEGAN)
-    assert recent.admits(obj(None, "2026-12-02T14:59:54Z"))
-    assert recent.admits(obj(None, "2026-12-02T14:58:55Z"))  # the window's first second
-    assert not recent.admits(obj(None, "2026-12-02T14:58:54Z"))
-    assert not recent.admits(obj("2026-12-02T14:00:00Z"))
+    assert recent.classify(obj(None, "2026-12-02T14:59:54Z")) is Recency.BEFORE_START
+    assert recent.classify(obj(None, "2026-12-02T14:58:55Z")) is Recency.BEFORE_START  # the window's first second
+    assert recent.classify(obj(None, "2026-12-02T14:58:54Z")) is None
+    assert recent.classify(obj("2026-12-02T14:00:00Z")) is None
     assert (recent.taken_during_start, recent.taken_before_start) == (0, 2)
 
 
@@ -77,12 +77,12 @@ def test_each_kind_of_recent_change_has_its_own_bound(monkeypatch: pytest.Monkey
     recent = RecentlyChanged(BEGAN)
     before = obj(None, "2026-12-02T14:59:30Z")
     during = obj(None, "2026-12-02T15:00:00Z")
-    assert [recent.admits(before) for _ in range(3)] == [True, False, False]
-    assert [recent.admits(during) for _ in range(3)] == [True, True, False]
+    assert [recent.classify(before) for _ in range(3)] == [Recency.BEFORE_START, None, None]
+    assert [recent.classify(during) for _ in range(3)] == [Recency.DURING_START, Recency.DURING_START, None]
     assert (recent.taken_during_start, recent.taken_before_start) == (2, 1)
 
 
 def test_an_object_without_times_is_not_taken() -> None:
     recent = RecentlyChanged(BEGAN)
-    assert not recent.admits(obj(None))
+    assert recent.classify(obj(None)) is None
     assert (recent.taken_during_start, recent.taken_before_start) == (0, 0)

@@ -20,7 +20,7 @@ from external_dns.providers.base import ApplyOutcome, Changes, Zone
 from external_dns.providers.inmemory import InMemoryProvider
 from external_dns.reconciler import ZoneWorker
 from external_dns.registry.txt import TXTRegistry
-from external_dns.startchanges import StartChanges
+from external_dns.startchanges import LATER_PER_PASS, StartChanges
 from external_dns.zonework import ReconcilerSettings
 
 ZONES = (Zone("example.com", "example.com"), Zone("example.org", "example.org"))
@@ -237,4 +237,48 @@ async def test_names_changed_during_a_pass_are_planned_right_after_it_without_a_
 
     await wait_until(lambda: "shop.example.com" in rig.a_records(), "the second change")
     assert loop.time() - first_write < 5.5  # not 5 s + another debounce
+    await rig.start.close()
+
+
+def passes_recorded(monkeypatch: pytest.MonkeyPatch) -> list[set[str]]:
+    """The names of each early pass's ``ZoneWorker.sync_before_listed`` call, in order."""
+    passes: list[set[str]] = []
+    sync_before_listed = ZoneWorker.sync_before_listed
+
+    async def recorded(worker: ZoneWorker, names: set[str]) -> None:
+        passes.append(set(names))
+        await sync_before_listed(worker, names)
+
+    monkeypatch.setattr(ZoneWorker, "sync_before_listed", recorded)
+    return passes
+
+
+async def test_names_changed_before_the_start_wait_for_the_others_and_go_a_few_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Listed objects changed in a restart's gap (recentlychanged.py) never hold back a change made during the
+    start by more than one small pass."""
+    passes = passes_recorded(monkeypatch)
+    rig = Rig()
+    rig.build_workers()
+    rig.provider.release.clear()
+    rig.start.begin()
+    rig.start.mark(rig.change("web", "web.example.com", "192.0.2.1"))
+    await rig.provider.applying.wait()  # the first pass writes
+    gap = [f"gap-{index:02d}.example.com" for index in range(40)]
+    for name in gap:
+        rig.start.mark(rig.change(name.split(".")[0], name, "192.0.2.2"), later=True)
+    rig.start.mark(rig.change("shop", "shop.example.com", "192.0.2.3"))  # during the start, after them
+    rig.start.mark({gap[0]}, later=False)  # the same name changed again during the start: it goes first
+    rig.provider.release.set()
+
+    await wait_until(lambda: len(rig.a_records()) == 42, "every name written")
+    later = LATER_PER_PASS
+    assert passes == [
+        {"web.example.com"},
+        {"shop.example.com", gap[0]},
+        set(gap[1 : 1 + later]),
+        set(gap[1 + later : 1 + 2 * later]),
+        set(gap[1 + 2 * later :]),
+    ]
     await rig.start.close()
