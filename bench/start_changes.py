@@ -8,7 +8,8 @@ after Kopf's replay; each change is timed from its PATCH until BIND answers the 
 up to 100 ms apart for changes slower than 2 s).
 A change is filed under the phase the operator was in when it was made:
 
-- before the start: Kopf has not called the startup handler yet (the change is in the start-up LIST);
+- before the start: Kopf has not called the startup handler yet (the change is in the start-up LIST, found by
+  the object's times when its page is listed: recentlychanged.py);
 - first LIST: the operator's own paged LIST has not finished;
 - first sync: listed, and some zone has not been read and planned whole once yet;
 - Kopf's replay: Kopf has handed fewer than N replayed (listed) objects to the handler;
