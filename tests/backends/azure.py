@@ -2,7 +2,9 @@
 
 Served over HTTPS on 127.0.0.1 (azure-identity and azure-core refuse bearer tokens over plain HTTP) with a
 self-signed certificate the test trusts. It follows the documented shapes: zones and record sets listed with
-``nextLink`` pages; record sets written with PUT and removed with DELETE, each honouring ``If-Match`` (412 when
+``nextLink`` pages, a record-set listing filtered by ``$recordsetnamesuffix`` as documented (the relative names
+that are the suffix or end with ``.<suffix>``; ``suffix_filter`` can widen that to any name ending in its characters,
+or ignore it); record sets written with PUT and removed with DELETE, each honouring ``If-Match`` (412 when
 the etag differs) and ``If-None-Match: *`` (412 when the record set exists); a new etag on every write; ARM's
 error body ``{"error": {"code", "message"}}``; 401 without a token it issued. Tokens come from
 ``POST /{tenant}/oauth2/v2.0/token`` (client secret or a federated client assertion) or from the instance metadata
@@ -18,7 +20,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
 from cryptography import x509
@@ -102,6 +104,11 @@ class FakeAzure(CatchAllServer):
         #: Values whose PUT is refused with 400 BadRequest.
         self.refused_values: set[str] = set()
         self.requests: list[tuple[str, str]] = []
+        #: The ``$recordsetnamesuffix`` of each record-set listing request, pages included (None: no filter).
+        self.listings: list[str | None] = []
+        #: How the suffix filter is honoured: "labels" (Azure's documented filter), "characters" (any name ending
+        #: in the suffix's characters, a wider reading), or "ignored" (every record set of the zone).
+        self.suffix_filter: Literal["labels", "characters", "ignored"] = "labels"
         self.writes = 0
 
     def add_zone(self, name: str, *, private: bool = False) -> FakeZone:
@@ -201,8 +208,10 @@ class FakeAzure(CatchAllServer):
         if zone is None:
             return _error(404, "ResourceNotFound", f"The Resource '{'/'.join(parts[5:8])}' was not found.")
         if len(parts) == 9 and parts[8].lower() in ("all", "recordsets") and request.method == "GET":
-            items = [self._render(base, zone, key, kind) for key in sorted(zone.record_sets)]
-            return self._page(request, items)
+            suffix = request.query.get("$recordsetnamesuffix")
+            self.listings.append(suffix)
+            keys = [key for key in sorted(zone.record_sets) if self._listed(key[0], suffix)]
+            return self._page(request, [self._render(base, zone, key, kind) for key in keys])
         if len(parts) != 10:
             return _error(404, "NotFound", "Not found.")
         key = (parts[9], parts[8].upper())
@@ -232,6 +241,14 @@ class FakeAzure(CatchAllServer):
             zone.record_sets[key] = {"etag": str(uuid.uuid4()), "properties": properties}
             return web.json_response(self._render(base, zone, key, kind), status=201 if current is None else 200)
         return _error(405, "MethodNotAllowed", "The method is not allowed.")
+
+    def _listed(self, relative: str, suffix: str | None) -> bool:
+        if suffix is None or self.suffix_filter == "ignored":
+            return True
+        relative, suffix = relative.lower(), suffix.lower()
+        if self.suffix_filter == "characters":
+            return relative.endswith(suffix)
+        return relative == suffix or relative.endswith("." + suffix)
 
     def _invalid(self, rtype: str, properties: dict[str, Any], private: bool) -> str:
         keys = PRIVATE_KEYS if private else PUBLIC_KEYS

@@ -8,6 +8,10 @@ it was read is detected, not overwritten. On such a conflict (HTTP 412) the reco
 already is what was asked (an earlier attempt whose answer was lost), that is success; otherwise the record is
 reported and the zone's next resync re-reads it. An ownership TXT is created before the record it owns and
 deleted after it, so a record never exists in Azure without its owner.
+
+:meth:`AzureProvider.records_at` reads a few names without reading the zone (startchanges.py): Azure has no list
+by exact name, so each name costs one record-set list filtered by ``$recordsetnamesuffix`` (a page per 100 record
+sets), whose answer, which also holds the names below that one, is kept to the name here.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from functools import partial
 from typing import Any
 
 from azure.core.credentials_async import AsyncTokenCredential
@@ -29,6 +34,7 @@ from external_dns.providers.azure.clients import HeldRecordSet, PrivateZones, Pu
 from external_dns.providers.azure.config import AzureConfig
 from external_dns.providers.azure.credentials import credential_for
 from external_dns.providers.base import ApplyOutcome, Changes, Zone
+from external_dns.providers.pointreads import read_each
 
 logger = logging.getLogger(__name__)
 
@@ -82,15 +88,30 @@ class AzureProvider:
         return self._domain_filter is None or self._domain_filter.match(name)
 
     async def records(self, zone: Zone) -> list[Endpoint]:
+        """Every record set of a type this provider writes, except the zone's own NS."""
+        return await self._read(zone)
+
+    async def records_at(self, zone: Zone, names: Collection[str]) -> list[Endpoint]:
+        """What :meth:`records` returns at the normalised ``names`` (providers/base.ReadingNames): one record-set
+        list per name in the zone (and page), filtered by Azure to the relative names ending in that name
+        (``$recordsetnamesuffix``; the apex is ``@``) and kept here to that name alone."""
+        return await read_each(zone, names, partial(self._read, zone))
+
+    async def _read(self, zone: Zone, name: str | None = None) -> list[Endpoint]:
+        # Azure has no list by exact name, and Get asks for one type at a time (7 requests a name): a suffix list
+        # is one request, whose answer also holds the names below this one (``x.www`` for ``www``), dropped here.
+        suffix = None if name is None else records.relative_name(name, zone.name)
         found: list[Endpoint] = []
-        for held in await self._call(self.store.record_sets(zone.name)):
+        for held in await self._call(self.store.record_sets(zone.name, suffix)):
             if held.record_type not in self.store.types or not held.targets:
                 continue
             if held.record_type == "NS" and held.relative_name == "@":
                 continue  # the zone's own delegation
-            name = records.absolute_name(held.relative_name, zone.name)
-            self._etags[(zone.name, normalize_name(name), held.record_type)] = held.etag
-            found.append(Endpoint(name, held.record_type, held.targets, ttl=held.ttl))
+            absolute = records.absolute_name(held.relative_name, zone.name)
+            if name is not None and normalize_name(absolute) != name:
+                continue
+            self._etags[(zone.name, normalize_name(absolute), held.record_type)] = held.etag
+            found.append(Endpoint(absolute, held.record_type, held.targets, ttl=held.ttl))
         return found
 
     def adjust_endpoints(self, endpoints: Sequence[Endpoint]) -> list[Endpoint]:
