@@ -8,11 +8,13 @@ or ignore it); record sets written with PUT and removed with DELETE, each honour
 the etag differs) and ``If-None-Match: *`` (412 when the record set exists); a new etag on every write; ARM's
 error body ``{"error": {"code", "message"}}``; 401 without a token it issued. Tokens come from
 ``POST /{tenant}/oauth2/v2.0/token`` (client secret or a federated client assertion) or from the instance metadata
-path (managed identity). Faults are queued with :meth:`FakeAzure.fail_next`.
+path (managed identity). Faults are queued with :meth:`FakeAzure.fail_next`; a whole-zone listing can be held with
+its answer as it was when asked (``whole_listing_release``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import ipaddress
 import ssl
@@ -109,6 +111,11 @@ class FakeAzure(CatchAllServer):
         #: How the suffix filter is honoured: "labels" (Azure's documented filter), "characters" (any name ending
         #: in the suffix's characters, a wider reading), or "ignored" (every record set of the zone).
         self.suffix_filter: Literal["labels", "characters", "ignored"] = "labels"
+        #: While not None, each page of a listing without a suffix filter (a whole-zone read) is built when asked
+        #: but answered only once this is set: an answer from before whatever is written meanwhile.
+        self.whole_listing_release: asyncio.Event | None = None
+        #: Set once such a page is being held.
+        self.whole_listing_held = asyncio.Event()
         self.writes = 0
 
     def add_zone(self, name: str, *, private: bool = False) -> FakeZone:
@@ -211,7 +218,11 @@ class FakeAzure(CatchAllServer):
             suffix = request.query.get("$recordsetnamesuffix")
             self.listings.append(suffix)
             keys = [key for key in sorted(zone.record_sets) if self._listed(key[0], suffix)]
-            return self._page(request, [self._render(base, zone, key, kind) for key in keys])
+            page = self._page(request, [self._render(base, zone, key, kind) for key in keys])
+            if suffix is None and self.whole_listing_release is not None:
+                self.whole_listing_held.set()
+                await self.whole_listing_release.wait()
+            return page
         if len(parts) != 10:
             return _error(404, "NotFound", "Not found.")
         key = (parts[9], parts[8].upper())

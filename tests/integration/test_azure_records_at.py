@@ -12,6 +12,7 @@ so a name with four types is read over two pages (``nextLink``).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection
 
 import pytest
@@ -171,4 +172,26 @@ async def test_a_failing_listing_fails_as_the_whole_read_fails(
 
     assert type(named.value) is type(whole.value) is error
     fake.faults.outage = None
+    await provider.close()
+
+
+async def test_a_whole_read_ending_after_a_write_does_not_bring_back_the_etag_before_it(fake: FakeAzure) -> None:
+    """At start-up a change planned from records_at is written while the zone's whole read is still listing; that
+    listing holds the record set's etag from before the write, which must not replace the one the write returned
+    (the next update would be refused with 412 and reported as changed in Azure)."""
+    provider = make_provider(fake)
+    (zone,) = await provider.zones()
+    assert (await provider.apply_changes(zone, Changes(create=owned("a", "192.0.2.1")))).failed == []
+    fake.whole_listing_release = asyncio.Event()
+    whole = asyncio.create_task(provider.records(zone))
+    await fake.whole_listing_held.wait()  # its first page, a's A record set among the first three, is built
+    (old,) = [ep for ep in await provider.records_at(zone, {f"a.{zone.name}"}) if ep.record_type == "A"]
+    moved = old.with_(targets=("192.0.2.2",))
+    assert (await provider.apply_changes(zone, Changes(update_old=[old], update_new=[moved]))).failed == []
+    fake.whole_listing_release.set()
+    await whole
+
+    again = Changes(update_old=[moved], update_new=[moved.with_(targets=("192.0.2.3",))])
+    assert (await provider.apply_changes(zone, again)).failed == []
+    assert fake.values(zone.name)[(f"a.{zone.name}", "A")] == {"192.0.2.3"}
     await provider.close()

@@ -33,6 +33,7 @@ from external_dns.providers.azure import records
 from external_dns.providers.azure.clients import HeldRecordSet, PrivateZones, PublicZones, RecordSetStore
 from external_dns.providers.azure.config import AzureConfig
 from external_dns.providers.azure.credentials import credential_for
+from external_dns.providers.azure.etags import EtagKey, Etags
 from external_dns.providers.base import ApplyOutcome, Changes, Zone
 from external_dns.providers.pointreads import read_each
 
@@ -41,8 +42,6 @@ logger = logging.getLogger(__name__)
 #: Record sets written at once per zone (Azure throttles per subscription; the SDK retries 429s).
 CONCURRENT_WRITES = 4
 _TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-
-EtagKey = tuple[str, str, str]
 
 
 class AzureProvider:
@@ -70,8 +69,8 @@ class AzureProvider:
         )
         self._zones: list[Zone] | None = None
         self._zones_at = 0.0
-        #: The etag of each record set as last read or written: (zone, normalised name, type) -> etag.
-        self._etags: dict[EtagKey, str] = {}
+        #: The etag of each record set as last read or written (etags.py: a read never replaces a newer one).
+        self._etags = Etags()
 
     async def zones(self) -> list[Zone]:
         duration = self.config.zones_cache_duration
@@ -101,6 +100,7 @@ class AzureProvider:
         # Azure has no list by exact name, and Get asks for one type at a time (7 requests a name): a suffix list
         # is one request, whose answer also holds the names below this one (``x.www`` for ``www``), dropped here.
         suffix = None if name is None else records.relative_name(name, zone.name)
+        began = self._etags.read_begins()
         found: list[Endpoint] = []
         for held in await self._call(self.store.record_sets(zone.name, suffix)):
             if held.record_type not in self.store.types or not held.targets:
@@ -110,7 +110,7 @@ class AzureProvider:
             absolute = records.absolute_name(held.relative_name, zone.name)
             if name is not None and normalize_name(absolute) != name:
                 continue
-            self._etags[(zone.name, normalize_name(absolute), held.record_type)] = held.etag
+            self._etags.seen((zone.name, normalize_name(absolute), held.record_type), held.etag, began)
             found.append(Endpoint(absolute, held.record_type, held.targets, ttl=held.ttl))
         return found
 
@@ -153,7 +153,7 @@ class AzureProvider:
             logger.info("%s %s record %s in Azure zone %s", "Updating" if old else "Creating",
                         endpoint.record_type, relative, zone.name)  # fmt: skip
             try:
-                self._etags[key] = await self.store.put(zone.name, relative, endpoint, etag)
+                self._etags.now(key, await self.store.put(zone.name, relative, endpoint, etag))
             except HttpResponseError as error:
                 if error.status_code != 412:
                     raise
@@ -167,14 +167,14 @@ class AzureProvider:
             relative = records.relative_name(endpoint.dns_name, zone.name)
             logger.info("Deleting %s record %s in Azure zone %s", endpoint.record_type, relative, zone.name)
             try:
-                await self.store.delete(zone.name, relative, endpoint.record_type, self._etags.get(key, ""))
+                await self.store.delete(zone.name, relative, endpoint.record_type, self._etags.get(key) or "")
             except ResourceNotFoundError:
                 pass  # already gone: what was wanted
             except HttpResponseError as error:
                 if error.status_code != 412:
                     raise
                 await self._settle_conflict(zone, key, relative, None, endpoint.record_type)
-            self._etags.pop(key, None)
+            self._etags.forget(key)
 
         return delete
 
@@ -185,7 +185,7 @@ class AzureProvider:
         record_type = wanted.record_type if wanted is not None else record_type
         held: HeldRecordSet | None = await self.store.get(zone.name, relative, record_type)
         if held is not None:
-            self._etags[key] = held.etag
+            self._etags.now(key, held.etag)
         if _matches(held, wanted):
             return
         raise ProviderError(
