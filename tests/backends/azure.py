@@ -37,7 +37,7 @@ RESOURCE_GROUP = "dns-rg"
 TENANT = "11111111-1111-1111-1111-111111111111"
 CLIENT_ID = "22222222-2222-2222-2222-222222222222"
 CLIENT_SECRET = "fake-azure-secret"
-#: Record sets per page of a listing (small, so that paging is exercised).
+#: Record sets per page of a listing by default (small, so that paging is exercised).
 PAGE_SIZE = 3
 
 #: Wire names of the typed values: public DNS (API 2018-05-01) and Private DNS (2024-06-01).
@@ -106,6 +106,10 @@ class FakeAzure(CatchAllServer):
         #: Values whose PUT is refused with 400 BadRequest.
         self.refused_values: set[str] = set()
         self.requests: list[tuple[str, str]] = []
+        #: Record sets per page of a listing.
+        self.page_size = PAGE_SIZE
+        #: Writes refused with 412 because the record set's etag was not the one given (If-Match).
+        self.etag_mismatches = 0
         #: The ``$recordsetnamesuffix`` of each record-set listing request, pages included (None: no filter).
         self.listings: list[str | None] = []
         #: How the suffix filter is honoured: "labels" (Azure's documented filter), "characters" (any name ending
@@ -236,6 +240,7 @@ class FakeAzure(CatchAllServer):
             message = f"The Record set {parts[9]} exists already and hence cannot be created again."
             return _error(412, "PreconditionFailed", message)
         if if_match and (current is None or current["etag"] != if_match.strip('"')):
+            self.etag_mismatches += 1
             return _error(412, "PreconditionFailed", "The etag on the record set does not match the given etag.")
         if request.method == "DELETE":
             self.writes += 1
@@ -291,9 +296,9 @@ class FakeAzure(CatchAllServer):
 
     def _page(self, request: web.Request, items: list[dict[str, Any]]) -> web.Response:
         start = int(request.query.get("$skipToken", "0") or 0)
-        body: dict[str, Any] = {"value": items[start : start + PAGE_SIZE]}
-        if start + PAGE_SIZE < len(items):
-            query = {**request.query, "$skipToken": str(start + PAGE_SIZE)}
+        body: dict[str, Any] = {"value": items[start : start + self.page_size]}
+        if start + self.page_size < len(items):
+            query = {**request.query, "$skipToken": str(start + self.page_size)}
             body["nextLink"] = str(request.url.with_query(query))
         return web.json_response(body)
 
