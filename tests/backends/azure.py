@@ -2,23 +2,28 @@
 
 Served over HTTPS on 127.0.0.1 (azure-identity and azure-core refuse bearer tokens over plain HTTP) with a
 self-signed certificate the test trusts. It follows the documented shapes: zones and record sets listed with
-``nextLink`` pages; record sets written with PUT and removed with DELETE, each honouring ``If-Match`` (412 when
+``nextLink`` pages, a record-set listing filtered by ``$recordsetnamesuffix`` as documented (the relative names
+that are the suffix or end with ``.<suffix>``; ``suffix_filter`` can widen that to any name ending in its characters,
+or ignore it); record sets written with PUT and removed with DELETE, each honouring ``If-Match`` (412 when
 the etag differs) and ``If-None-Match: *`` (412 when the record set exists); a new etag on every write; ARM's
 error body ``{"error": {"code", "message"}}``; 401 without a token it issued. Tokens come from
 ``POST /{tenant}/oauth2/v2.0/token`` (client secret or a federated client assertion) or from the instance metadata
-path (managed identity). Faults are queued with :meth:`FakeAzure.fail_next`.
+path (managed identity). Faults are queued with :meth:`FakeAzure.fail_next`; a whole-zone listing can be held with
+its answer as it was when asked (``whole_listing_release``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import ipaddress
 import ssl
 import time
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypeVar
 
 from aiohttp import web
 from cryptography import x509
@@ -28,12 +33,13 @@ from cryptography.x509.oid import NameOID
 
 from tests.backends.serving import CatchAllServer, FaultQueue
 
+T = TypeVar("T")
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000001"
 RESOURCE_GROUP = "dns-rg"
 TENANT = "11111111-1111-1111-1111-111111111111"
 CLIENT_ID = "22222222-2222-2222-2222-222222222222"
 CLIENT_SECRET = "fake-azure-secret"
-#: Record sets per page of a listing (small, so that paging is exercised).
+#: Record sets per page of a listing by default (small, so that paging is exercised).
 PAGE_SIZE = 3
 
 #: Wire names of the typed values: public DNS (API 2018-05-01) and Private DNS (2024-06-01).
@@ -102,6 +108,20 @@ class FakeAzure(CatchAllServer):
         #: Values whose PUT is refused with 400 BadRequest.
         self.refused_values: set[str] = set()
         self.requests: list[tuple[str, str]] = []
+        #: Record sets per page of a listing.
+        self.page_size = PAGE_SIZE
+        #: Writes refused with 412 because the record set's etag was not the one given (If-Match).
+        self.etag_mismatches = 0
+        #: The ``$recordsetnamesuffix`` of each record-set listing request, pages included (None: no filter).
+        self.listings: list[str | None] = []
+        #: How the suffix filter is honoured: "labels" (Azure's documented filter), "characters" (any name ending
+        #: in the suffix's characters, a wider reading), or "ignored" (every record set of the zone).
+        self.suffix_filter: Literal["labels", "characters", "ignored"] = "labels"
+        #: While not None, each page of a listing without a suffix filter (a whole-zone read) is built when asked
+        #: but answered only once this is set: an answer from before whatever is written meanwhile.
+        self.whole_listing_release: asyncio.Event | None = None
+        #: Set once such a page is being held.
+        self.whole_listing_held = asyncio.Event()
         self.writes = 0
 
     def add_zone(self, name: str, *, private: bool = False) -> FakeZone:
@@ -201,8 +221,14 @@ class FakeAzure(CatchAllServer):
         if zone is None:
             return _error(404, "ResourceNotFound", f"The Resource '{'/'.join(parts[5:8])}' was not found.")
         if len(parts) == 9 and parts[8].lower() in ("all", "recordsets") and request.method == "GET":
-            items = [self._render(base, zone, key, kind) for key in sorted(zone.record_sets)]
-            return self._page(request, items)
+            suffix = request.query.get("$recordsetnamesuffix")
+            self.listings.append(suffix)
+            keys = [key for key in sorted(zone.record_sets) if self._listed(key[0], suffix)]
+            page = self._page(request, keys, lambda key: self._render(base, zone, key, kind))
+            if suffix is None and self.whole_listing_release is not None:
+                self.whole_listing_held.set()
+                await self.whole_listing_release.wait()
+            return page
         if len(parts) != 10:
             return _error(404, "NotFound", "Not found.")
         key = (parts[9], parts[8].upper())
@@ -216,6 +242,7 @@ class FakeAzure(CatchAllServer):
             message = f"The Record set {parts[9]} exists already and hence cannot be created again."
             return _error(412, "PreconditionFailed", message)
         if if_match and (current is None or current["etag"] != if_match.strip('"')):
+            self.etag_mismatches += 1
             return _error(412, "PreconditionFailed", "The etag on the record set does not match the given etag.")
         if request.method == "DELETE":
             self.writes += 1
@@ -232,6 +259,14 @@ class FakeAzure(CatchAllServer):
             zone.record_sets[key] = {"etag": str(uuid.uuid4()), "properties": properties}
             return web.json_response(self._render(base, zone, key, kind), status=201 if current is None else 200)
         return _error(405, "MethodNotAllowed", "The method is not allowed.")
+
+    def _listed(self, relative: str, suffix: str | None) -> bool:
+        if suffix is None or self.suffix_filter == "ignored":
+            return True
+        relative, suffix = relative.lower(), suffix.lower()
+        if self.suffix_filter == "characters":
+            return relative.endswith(suffix)
+        return relative == suffix or relative.endswith("." + suffix)
 
     def _invalid(self, rtype: str, properties: dict[str, Any], private: bool) -> str:
         keys = PRIVATE_KEYS if private else PUBLIC_KEYS
@@ -261,11 +296,15 @@ class FakeAzure(CatchAllServer):
             "properties": properties,
         }
 
-    def _page(self, request: web.Request, items: list[dict[str, Any]]) -> web.Response:
+    def _page(
+        self, request: web.Request, items: Sequence[T], render: Callable[[T], dict[str, Any]] | None = None
+    ) -> web.Response:
+        """One page of ``items`` (only its own rendered: a zone of 10,000 record sets is listed in 100 pages)."""
         start = int(request.query.get("$skipToken", "0") or 0)
-        body: dict[str, Any] = {"value": items[start : start + PAGE_SIZE]}
-        if start + PAGE_SIZE < len(items):
-            query = {**request.query, "$skipToken": str(start + PAGE_SIZE)}
+        page = items[start : start + self.page_size]
+        body: dict[str, Any] = {"value": [render(item) for item in page] if render is not None else list(page)}
+        if start + self.page_size < len(items):
+            query = {**request.query, "$skipToken": str(start + self.page_size)}
             body["nextLink"] = str(request.url.with_query(query))
         return web.json_response(body)
 

@@ -1,10 +1,11 @@
-"""A change made during the start-up LIST reaches Route 53, PowerDNS, Cloudflare and Cloud DNS before the LIST ends
-(the real operator, startchanges.py).
+"""A change made during the start-up LIST reaches Route 53, PowerDNS, Cloudflare, Cloud DNS and Azure DNS before the
+LIST ends (the real operator, startchanges.py).
 
 These providers read the records at a few names (``records_at``), so the operator plans such a change from them
 at once; without that it waits for the whole LIST and the first sync. The LIST is held after its first page as in
 test_start_changes_early (whose helpers these are); the backends are test_operator_providers' (moto behind a
-proxy, a real pdns_server, the KMock Cloudflare fake), and the Cloud DNS fake.
+proxy, a real pdns_server, the KMock Cloudflare fake), the Cloud DNS fake and the ARM fake (whose certificate the
+operator's Azure clients are given here, as test_azure_provider does: this operator runs in the test's process).
 """
 
 # The held-LIST fixture is test_start_changes_early's, imported under its name (which the test's argument repeats).
@@ -12,10 +13,14 @@ proxy, a real pdns_server, the KMock Cloudflare fake), and the Cloud DNS fake.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from azure.identity.aio import ClientSecretCredential
+from tests.backends.azure import CLIENT_ID, CLIENT_SECRET, RESOURCE_GROUP, SUBSCRIPTION, TENANT, FakeAzure
 from tests.backends.google import FakeCloudDNS
 from tests.backends.moto import MotoServer
 from tests.backends.pdns import pdns_missing_reason
@@ -38,6 +43,8 @@ from tests.integration.test_start_changes_early import (  # noqa: F401  (a fixtu
     second_page_held,
 )
 
+from external_dns.providers import azure
+from external_dns.providers.azure import AzureConfig, AzureProvider
 from external_dns.testing.cluster import LocalCluster
 
 
@@ -68,6 +75,47 @@ class GoogleBackend:
         self.loop.run(self.fake.stop())
 
 
+class AzureBackend:
+    """The ARM fake (tests/backends/azure.py); the operator's Azure provider trusts its certificate."""
+
+    provider = "azure"
+
+    def __init__(self, loop: LoopThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.loop = loop
+        self.fake = FakeAzure(tmp_path)
+        loop.run(self.fake.start())
+        loop.run(self._add_zone())
+        self.config_file = tmp_path / "azure.json"
+        self.config_file.write_text(json.dumps({"subscriptionId": SUBSCRIPTION, "resourceGroup": RESOURCE_GROUP}))
+        monkeypatch.setattr(azure, "AzureProvider", self._trusting)
+
+    async def _add_zone(self) -> None:
+        self.fake.add_zone(ZONE)
+
+    def _trusting(self, config: AzureConfig, **options: Any) -> AzureProvider:
+        verify = str(self.fake.cert_path)
+        credential = ClientSecretCredential(
+            TENANT, CLIENT_ID, CLIENT_SECRET, authority=self.fake.url, connection_verify=verify
+        )
+        return AzureProvider(config, credential=credential, client_options={"connection_verify": verify}, **options)
+
+    def flags(self) -> dict[str, object]:
+        return {
+            "azure_config_file": str(self.config_file),
+            "azure_endpoint_url": self.fake.url,
+            "domain_filter": [ZONE],
+        }
+
+    def records(self) -> Records:
+        async def read() -> Records:
+            return self.fake.values(ZONE)
+
+        return self.loop.run(read())
+
+    def close(self) -> None:
+        self.loop.run(self.fake.stop())
+
+
 @pytest.fixture(scope="module")
 def backend_loop() -> Iterator[LoopThread]:
     thread = LoopThread()
@@ -75,7 +123,7 @@ def backend_loop() -> Iterator[LoopThread]:
     thread.close()
 
 
-@pytest.fixture(params=["aws", "pdns", "cloudflare", "google"])
+@pytest.fixture(params=["aws", "pdns", "cloudflare", "google", "azure"])
 def cloud(
     request: pytest.FixtureRequest, backend_loop: LoopThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Backend]:
@@ -97,6 +145,8 @@ def cloud(
         backend: Backend = PDNSBackend(tmp_path / "pdns")
     elif request.param == "google":
         backend = GoogleBackend(backend_loop, tmp_path, monkeypatch)
+    elif request.param == "azure":
+        backend = AzureBackend(backend_loop, tmp_path, monkeypatch)
     else:
         backend = CloudflareBackend(backend_loop)
     try:

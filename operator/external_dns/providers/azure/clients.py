@@ -43,7 +43,10 @@ class RecordSetStore(Protocol):
         """(zone name, resource id) of the resource group's zones."""
         ...
 
-    async def record_sets(self, zone: str) -> list[HeldRecordSet]: ...
+    async def record_sets(self, zone: str, name_suffix: str | None = None) -> list[HeldRecordSet]:
+        """Every record set of the zone, page by page (``nextLink``); with ``name_suffix``, those Azure lists for
+        that ``$recordsetnamesuffix``: the relative names ending in it (the caller keeps the one it wants)."""
+        ...
 
     async def get(self, zone: str, relative: str, record_type: str) -> HeldRecordSet | None: ...
 
@@ -81,8 +84,8 @@ class PublicZones:
     async def zones(self) -> list[tuple[str, str]]:
         return [(str(zone.name), str(zone.id)) async for zone in self._client.zones.list_by_resource_group(self._group)]
 
-    async def record_sets(self, zone: str) -> list[HeldRecordSet]:
-        pager = self._client.record_sets.list_all_by_dns_zone(self._group, zone)
+    async def record_sets(self, zone: str, name_suffix: str | None = None) -> list[HeldRecordSet]:
+        pager = self._client.record_sets.list_all_by_dns_zone(self._group, zone, record_set_name_suffix=name_suffix)
         return [_held(record_set, record_set) async for record_set in pager]
 
     async def get(self, zone: str, relative: str, record_type: str) -> HeldRecordSet | None:
@@ -122,8 +125,8 @@ class PrivateZones:
         pager = self._client.private_zones.list_by_resource_group(self._group)
         return [(str(zone.name), str(zone.id)) async for zone in pager]
 
-    async def record_sets(self, zone: str) -> list[HeldRecordSet]:
-        pager = self._client.record_sets.list(self._group, zone)
+    async def record_sets(self, zone: str, name_suffix: str | None = None) -> list[HeldRecordSet]:
+        pager = self._client.record_sets.list(self._group, zone, recordsetnamesuffix=name_suffix)
         return [_held(record_set, record_set.properties) async for record_set in pager]
 
     async def get(self, zone: str, relative: str, record_type: str) -> HeldRecordSet | None:

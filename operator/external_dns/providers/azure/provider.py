@@ -8,6 +8,10 @@ it was read is detected, not overwritten. On such a conflict (HTTP 412) the reco
 already is what was asked (an earlier attempt whose answer was lost), that is success; otherwise the record is
 reported and the zone's next resync re-reads it. An ownership TXT is created before the record it owns and
 deleted after it, so a record never exists in Azure without its owner.
+
+:meth:`AzureProvider.records_at` reads a few names without reading the zone (startchanges.py): Azure has no list
+by exact name, so each name costs one record-set list filtered by ``$recordsetnamesuffix`` (a page per 100 record
+sets), whose answer, which also holds the names below that one, is kept to the name here.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from functools import partial
 from typing import Any
 
 from azure.core.credentials_async import AsyncTokenCredential
@@ -28,15 +33,15 @@ from external_dns.providers.azure import records
 from external_dns.providers.azure.clients import HeldRecordSet, PrivateZones, PublicZones, RecordSetStore
 from external_dns.providers.azure.config import AzureConfig
 from external_dns.providers.azure.credentials import credential_for
+from external_dns.providers.azure.etags import EtagKey, Etags
 from external_dns.providers.base import ApplyOutcome, Changes, Zone
+from external_dns.providers.pointreads import read_each
 
 logger = logging.getLogger(__name__)
 
 #: Record sets written at once per zone (Azure throttles per subscription; the SDK retries 429s).
 CONCURRENT_WRITES = 4
 _TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-
-EtagKey = tuple[str, str, str]
 
 
 class AzureProvider:
@@ -64,8 +69,8 @@ class AzureProvider:
         )
         self._zones: list[Zone] | None = None
         self._zones_at = 0.0
-        #: The etag of each record set as last read or written: (zone, normalised name, type) -> etag.
-        self._etags: dict[EtagKey, str] = {}
+        #: The etag of each record set as last read or written (etags.py: a read never replaces a newer one).
+        self._etags = Etags()
 
     async def zones(self) -> list[Zone]:
         duration = self.config.zones_cache_duration
@@ -82,15 +87,31 @@ class AzureProvider:
         return self._domain_filter is None or self._domain_filter.match(name)
 
     async def records(self, zone: Zone) -> list[Endpoint]:
+        """Every record set of a type this provider writes, except the zone's own NS."""
+        return await self._read(zone)
+
+    async def records_at(self, zone: Zone, names: Collection[str]) -> list[Endpoint]:
+        """What :meth:`records` returns at the normalised ``names`` (providers/base.ReadingNames): one record-set
+        list per name in the zone (and page), filtered by Azure to the relative names ending in that name
+        (``$recordsetnamesuffix``; the apex is ``@``) and kept here to that name alone."""
+        return await read_each(zone, names, partial(self._read, zone))
+
+    async def _read(self, zone: Zone, name: str | None = None) -> list[Endpoint]:
+        # Azure has no list by exact name, and Get asks for one type at a time (7 requests a name): a suffix list
+        # is one request, whose answer also holds the names below this one (``x.www`` for ``www``), dropped here.
+        suffix = None if name is None else records.relative_name(name, zone.name)
+        began = self._etags.read_begins()
         found: list[Endpoint] = []
-        for held in await self._call(self.store.record_sets(zone.name)):
+        for held in await self._call(self.store.record_sets(zone.name, suffix)):
             if held.record_type not in self.store.types or not held.targets:
                 continue
             if held.record_type == "NS" and held.relative_name == "@":
                 continue  # the zone's own delegation
-            name = records.absolute_name(held.relative_name, zone.name)
-            self._etags[(zone.name, normalize_name(name), held.record_type)] = held.etag
-            found.append(Endpoint(name, held.record_type, held.targets, ttl=held.ttl))
+            absolute = records.absolute_name(held.relative_name, zone.name)
+            if name is not None and normalize_name(absolute) != name:
+                continue
+            self._etags.seen((zone.name, normalize_name(absolute), held.record_type), held.etag, began)
+            found.append(Endpoint(absolute, held.record_type, held.targets, ttl=held.ttl))
         return found
 
     def adjust_endpoints(self, endpoints: Sequence[Endpoint]) -> list[Endpoint]:
@@ -132,7 +153,7 @@ class AzureProvider:
             logger.info("%s %s record %s in Azure zone %s", "Updating" if old else "Creating",
                         endpoint.record_type, relative, zone.name)  # fmt: skip
             try:
-                self._etags[key] = await self.store.put(zone.name, relative, endpoint, etag)
+                self._etags.now(key, await self.store.put(zone.name, relative, endpoint, etag))
             except HttpResponseError as error:
                 if error.status_code != 412:
                     raise
@@ -146,14 +167,14 @@ class AzureProvider:
             relative = records.relative_name(endpoint.dns_name, zone.name)
             logger.info("Deleting %s record %s in Azure zone %s", endpoint.record_type, relative, zone.name)
             try:
-                await self.store.delete(zone.name, relative, endpoint.record_type, self._etags.get(key, ""))
+                await self.store.delete(zone.name, relative, endpoint.record_type, self._etags.get(key) or "")
             except ResourceNotFoundError:
                 pass  # already gone: what was wanted
             except HttpResponseError as error:
                 if error.status_code != 412:
                     raise
                 await self._settle_conflict(zone, key, relative, None, endpoint.record_type)
-            self._etags.pop(key, None)
+            self._etags.forget(key)
 
         return delete
 
@@ -164,7 +185,7 @@ class AzureProvider:
         record_type = wanted.record_type if wanted is not None else record_type
         held: HeldRecordSet | None = await self.store.get(zone.name, relative, record_type)
         if held is not None:
-            self._etags[key] = held.etag
+            self._etags.now(key, held.etag)
         if _matches(held, wanted):
             return
         raise ProviderError(
