@@ -70,7 +70,7 @@ def events_with(cluster: LocalCluster, name: str, text: str) -> list[dict[str, A
     return [event for event in ready_events(cluster, name) if text in event["message"]]
 
 
-@pytest.mark.timeout(180)  # two operators with Kopf's peering, on a loaded machine
+@pytest.mark.timeout(240)  # two operators with Kopf's peering, on a loaded machine
 def test_a_replica_that_stood_by_and_then_leads_posts_events_and_plans_changes_during_its_list_at_once(
     cluster: LocalCluster, bind: BindServer, takeover_list_held: ListHold, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -88,8 +88,8 @@ def test_a_replica_that_stood_by_and_then_leads_posts_events_and_plans_changes_d
     try:
         leader_gate = handlers.running(leader.memo).gate
         assert leader_gate is not None
-        wait_for(lambda: leader_gate.active, 30, "the first replica to lead")
-        wait_for(lambda: a_records(bind) == first, 30, "the leader's first sync")
+        wait_for(lambda: leader_gate.active, 60, "the first replica to lead")
+        wait_for(lambda: a_records(bind) == first, 60, "the leader's first sync")
 
         standby = replica(settings, "replica-b", 100, monkeypatch)
         gate = handlers.running(standby.memo).gate
@@ -109,16 +109,16 @@ def test_a_replica_that_stood_by_and_then_leads_posts_events_and_plans_changes_d
             records = a_records(bind)
             return all(address in records.get(name, set()) for name, address in during.items())
 
-        wait_for(written_early, 30, "both changes in BIND, the LIST held")
-        wait_for(lambda: events_with(cluster, "s-012", "192.0.2.55"), 30, "the RecordReady event of the early write")
+        wait_for(written_early, 60, "both changes in BIND, the LIST held")
+        wait_for(lambda: events_with(cluster, "s-012", "192.0.2.55"), 60, "the RecordReady event of the early write")
         assert not takeover_list_held.released.is_set()
 
         takeover_list_held.released.set()
-        wait_for(lambda: standby.app.ready, 30, "the takeover's start")
+        wait_for(lambda: standby.app.ready, 60, "the takeover's start")
         move_service(cluster, "s-005", "192.0.2.50")  # after the takeover
         after = {**first, **{name: {address} for name, address in during.items()}, f"s-005.{ZONE}": {"192.0.2.50"}}
-        wait_for(lambda: a_records(bind) == after, 30, "the change after the takeover in BIND")
-        wait_for(lambda: events_with(cluster, "s-005", "192.0.2.50"), 30, "its RecordReady event")
+        wait_for(lambda: a_records(bind) == after, 60, "the change after the takeover in BIND")
+        wait_for(lambda: events_with(cluster, "s-005", "192.0.2.50"), 60, "its RecordReady event")
     finally:
         takeover_list_held.released.set()
         leader.stop()

@@ -62,7 +62,7 @@ async def test_a_replica_that_leads_plans_a_change_made_during_its_list_before_i
         app.lead()
         seen(app, service("web", lb_ip="203.0.113.20"))  # a change the catch-up watch brings during the LIST
 
-        await eventually(lambda: records(app).get(("web.example.com", "A")) == ("203.0.113.20",))
+        await eventually(lambda: records(app).get(("web.example.com", "A")) == ("203.0.113.20",), within=30)
 
         assert not app.listed.is_set() and not app.workers  # before the LIST is done and the workers start
         assert app.start_changes.planned == 1
