@@ -8,6 +8,7 @@ after Kopf's replay; each change is timed from its PATCH until BIND answers the 
 up to 100 ms apart for changes slower than 2 s).
 A change is filed under the phase the operator was in when it was made:
 
+- while down (``--while-down N``): N changes made one after another before the operator is started at all;
 - before the start: Kopf has not called the startup handler yet (the change is in the start-up LIST, found by
   the object's times when its page is listed: recentlychanged.py);
 - first LIST: the operator's own paged LIST has not finished;
@@ -17,6 +18,7 @@ A change is filed under the phase the operator was in when it was made:
 
     .venv/bin/python bench/start_changes.py --objects 10000
     .venv/bin/python bench/start_changes.py --objects 10000 50000 --cold
+    .venv/bin/python bench/start_changes.py --objects 50000 --while-down 50
 """
 
 from __future__ import annotations
@@ -55,7 +57,8 @@ from external_dns.app import Application  # noqa: E402
 from external_dns.kinds import Resource  # noqa: E402
 from external_dns.store import Obj  # noqa: E402
 
-PHASES = ("first LIST", "first sync", "Kopf's replay", "after", "before the start", "LIST before its first page")
+PHASES = ("first LIST", "first sync", "Kopf's replay", "after", "before the start", "LIST before its first page",
+          "while down")  # fmt: skip
 SERVICES = "/api/v1/namespaces/default/services"
 #: Every change seen in BIND: (seconds to BIND, phase, perf_counter when made), for the slowest ones' timing.
 MADE: list[tuple[float, str, float]] = []
@@ -99,14 +102,26 @@ def phase_of(operator: OperatorThread, replay: ReplayCounter, count: int) -> str
 
 async def changes(
     url: str, bind: BindInfo, count: int, every: float, phase: Any, samples: dict[str, list[float]],
-    done: threading.Event,
+    done: threading.Event, while_down: int = 0, down_made: threading.Event | None = None,
 ) -> None:  # fmt: skip
     """One change every ``every`` seconds until ``done``, each timed on its own; each object changed once at most
-    at a time (a later change of the same object would hide an earlier one's latency)."""
+    at a time (a later change of the same object would hide an earlier one's latency). First ``while_down``
+    changes of distinct objects, made one after another before ``down_made`` is set (the operator is started
+    then), each timed from its own PATCH: changes made while no operator ran, in the start-up LIST's snapshot."""
     rng = random.Random(42)
     busy: set[int] = set()
     timers: set[asyncio.Task[None]] = set()
+    down: list[asyncio.Task[None]] = []  # not counted in IN_FLIGHT: the changes during the start go on meanwhile
     async with aiohttp.ClientSession(url) as session:
+        for index in rng.sample(range(count), while_down):
+            busy.add(index)
+            ip = new_ip(rng)
+            made = time.perf_counter()
+            await patch_ip(session, index, ip)
+            down.append(asyncio.create_task(seen(bind, index, ip, made, PHASES[6], samples)))
+            down[-1].add_done_callback(lambda _, index=index: busy.discard(index))
+        if down_made is not None:
+            down_made.set()
         while not done.is_set():
             index = rng.choice([i for i in (rng.randrange(count) for _ in range(8)) if i not in busy] or [-1])
             if index >= 0 and len(timers) < IN_FLIGHT:  # when changes are slow, fewer: the pollers load the machine
@@ -116,7 +131,7 @@ async def changes(
                 timers.add(timer)
                 timer.add_done_callback(timers.discard)
             await asyncio.sleep(every)
-        await asyncio.gather(*timers)
+        await asyncio.gather(*timers, *down)
 
 
 async def change(
@@ -124,14 +139,29 @@ async def change(
     samples: dict[str, list[float]],
 ) -> None:  # fmt: skip
     """Patch one Service's IP; the seconds until BIND answers it, filed under the phase it was made in."""
-    ip = f"172.{16 + rng.randrange(16)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
-    query = dns.message.make_query(f"{name_of(index)}.{ZONE}", dns.rdatatype.A)
-    merge = {"Content-Type": "application/merge-patch+json"}
+    ip = new_ip(rng)
     made_in = phase()
     started = time.perf_counter()
+    await patch_ip(session, index, ip)
+    await seen(bind, index, ip, started, made_in, samples)
+
+
+def new_ip(rng: random.Random) -> str:
+    return f"172.{16 + rng.randrange(16)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+
+
+async def patch_ip(session: aiohttp.ClientSession, index: int, ip: str) -> None:
+    merge = {"Content-Type": "application/merge-patch+json"}
     body = json.dumps({"status": {"loadBalancer": {"ingress": [{"ip": ip}]}}})
     async with session.patch(f"{SERVICES}/{name_of(index)}/status", data=body, headers=merge) as response:
         await response.read()
+
+
+async def seen(
+    bind: BindInfo, index: int, ip: str, started: float, made_in: str, samples: dict[str, list[float]]
+) -> None:
+    """Poll BIND until it answers ``ip`` for the Service: the seconds since ``started``, filed under ``made_in``."""
+    query = dns.message.make_query(f"{name_of(index)}.{ZONE}", dns.rdatatype.A)
     while (elapsed := time.perf_counter() - started) < 300:
         try:
             answer = await dns.asyncquery.udp(query, bind.host, port=bind.port, timeout=1.0)
@@ -215,7 +245,7 @@ class FrozenGarbage:
 
 
 def measure(count: int, every: float, after: int, cold: bool, kopf: tuple[int | None, float | None], stalls: bool,
-            frozen_garbage: bool = False) -> dict[str, Any]:  # fmt: skip
+            frozen_garbage: bool = False, while_down: int = 0) -> dict[str, Any]:  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="bench-start-") as tmp, api_server_process(Path(tmp)) as api:
         bind = BindServer()
         info = bind.start([ZONE], Path(tmp) / "bind")
@@ -243,12 +273,15 @@ def measure(count: int, every: float, after: int, cold: bool, kopf: tuple[int | 
             if frozen_garbage:
                 garbage.install()
 
-            def run_changes() -> None:
-                asyncio.run(changes(api.url, info, count, every, phase, samples, done))
+            down_made = threading.Event()
 
-            started = time.perf_counter()
+            def run_changes() -> None:
+                asyncio.run(changes(api.url, info, count, every, phase, samples, done, while_down, down_made))
+
             clients = threading.Thread(target=run_changes, daemon=True)
             clients.start()
+            down_made.wait(patience)
+            started = time.perf_counter()
             operator.start(timeout=patience)
             try:
                 deadline = time.monotonic() + patience
@@ -259,7 +292,8 @@ def measure(count: int, every: float, after: int, cold: bool, kopf: tuple[int | 
                 elapsed = time.perf_counter() - started
                 app = handlers.running(operator.memo).app
                 planned_early = app.start_changes.planned if app is not None else 0
-                recent = app.start_changes.recently_changed if app is not None else None
+                # getattr: the bench also runs against code from before recentlychanged.py, to compare
+                recent = getattr(app.start_changes, "recently_changed", None) if app is not None else None
             finally:
                 done.set()
                 clients.join(330)
@@ -307,12 +341,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stalls", action="store_true", help="sample the operator loop's stalls (bench/stalls.py)")
     parser.add_argument("--frozen-garbage", action="store_true", help="collect before each freeze: what it finds")
     parser.add_argument("--switch-interval", type=float, help="sys.setswitchinterval of the process, to compare")
+    parser.add_argument("--while-down", type=int, default=0, help="changes made before the operator starts")
     args = parser.parse_args(argv)
     if args.switch_interval is not None:
         sys.setswitchinterval(args.switch_interval)
     kopf = (args.kopf_worker_limit, args.kopf_idle_timeout)
     for count in args.objects:
-        figures = measure(count, args.every, args.after, args.cold, kopf, args.stalls, args.frozen_garbage)
+        figures = measure(
+            count, args.every, args.after, args.cold, kopf, args.stalls, args.frozen_garbage, args.while_down
+        )
         figures["kopf"] = {"worker_limit": args.kopf_worker_limit, "idle_timeout": args.kopf_idle_timeout}
         figures["switch_interval"] = sys.getswitchinterval()
         print(json.dumps(figures), flush=True)

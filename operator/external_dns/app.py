@@ -26,7 +26,6 @@ from external_dns.kube import KubeClient
 from external_dns.model import Zone, ZoneRouter
 from external_dns.plan import PlanSettings
 from external_dns.providers.base import DomainFiltering, FollowingChanges, Provider, ReadingNames
-from external_dns.recentlychanged import Recency
 from external_dns.reconciler import ZoneWorker
 from external_dns.recordstate import RecordStates
 from external_dns.registry import Registry
@@ -111,7 +110,7 @@ class Application:
         self.listed = asyncio.Event()
         self.changed_in_start: set[str] = set()  # names a watch event changed before the workers existed
         self._changing = False
-        self._changed_before_start = False  # with _changing: a listed object changed in the restart's gap
+        self._listed_as_changed = False  # with _changing: a listed object that changed just before the LIST
         #: Per resource plural: the resourceVersion its last LIST began at (a watch resumes from there).
         self.listed_from: dict[str, str] = {}
         self.blank_status = BlankStatusHoldDown(wiring.empty_target_grace, wiring.clock, self.events)
@@ -154,10 +153,10 @@ class Application:
             previous = self._previous(store, packed)
             if store.upsert(packed):
                 # Changed just before the start-up LIST (its times are in what slimming drops): planned first.
-                recency = recent.classify(obj) if recent is not None else None
-                self._changing, self._changed_before_start = recency is not None, recency is Recency.BEFORE_START
+                changed = recent is not None and recent.classify(obj) is not None
+                self._changing = self._listed_as_changed = changed
                 self._follow(resource.plural, slimmed, deleted=False, previous=previous)
-                self._changing = False
+                self._changing = self._listed_as_changed = False
         return listed
 
     def _previous(self, store: ObjectStore, incoming: Obj | PackedObject) -> Obj | None:
@@ -302,7 +301,7 @@ class Application:
             elif self._changing:  # a watched change during the start-up LIST: planned first
                 names = set(names)
                 self.changed_in_start.update(names)
-                self.start_changes.mark(names, later=self._changed_before_start)
+                self.start_changes.mark(names, later=self._listed_as_changed)
             return  # the initial listing is the whole zone's business, not a change
         for name in names:
             for zone in self.router.zones_for(name):

@@ -7,12 +7,14 @@ writer's ``metadata.managedFields[*].time`` (moved whenever that writer changes 
 and ``creationTimestamp``. A listed object whose latest time is recent is handed to startchanges.py like a change
 the catch-up watch brought:
 
-- changed at most ``MARGIN`` seconds before the LIST began (the operator's own start, timestamps cut to the
-  second, clocks a few seconds apart): planned early, up to ``DURING_START_AT_MOST`` objects;
+- changed at most ``MARGIN`` seconds before the LIST began, or after (the operator's own start, timestamps cut to
+  the second, clocks a few seconds apart): up to ``DURING_START_AT_MOST`` objects;
 - changed within ``WINDOW`` seconds before that (a restart's gap, while no replica watched): up to
-  ``BEFORE_START_AT_MOST`` objects, the first listed ones (a restart right after a mass change must not turn
-  the early pass into a second whole read), planned after the others, a few at a time (startchanges.py), so
-  that they never hold back a change made during the start by more than a small pass.
+  ``BEFORE_START_AT_MOST`` objects.
+
+The first listed ones are taken: a restart right after a mass change must not turn the early pass into a second
+whole read. They are planned a few names at a time, after the changes the catch-up watch brings (startchanges.py),
+so that they never hold those back by more than one small pass.
 
 Safety does not depend on any of this: the names are planned from a point read under the same guard as a
 watched change (guards/before_listed.py) and planned whole again by the first sync. A wrong clock, or an object
@@ -32,7 +34,7 @@ MARGIN = 5.0
 #: Seconds before that in which a change counts as made during the restart's gap.
 WINDOW = 60.0
 #: Objects planned early because they changed during the start (a bound for a clock far ahead of ours).
-DURING_START_AT_MOST = 1000
+DURING_START_AT_MOST = 500
 #: Objects planned early because they changed in the window before the start.
 BEFORE_START_AT_MOST = 100
 #: A time as the API server writes it (metav1.Time, or MicroTime with a fraction), in UTC.

@@ -9,9 +9,9 @@ which also keep what was written for their caches. The names stay marked for the
 first and completes what was left out (deletes, values replaced in merged records).
 
 Changes made just before the LIST's first page are in its snapshot, not in a watch event: the listed objects
-that changed recently, by the API server's own times, are marked here too (recentlychanged.py). Those changed
-before the start itself (a restart's gap) are planned only when no other name waits, ``LATER_PER_PASS`` names at
-a time, so that they never hold back a change made during the start by more than one small pass.
+that changed recently, by the API server's own times, are marked here too (recentlychanged.py). They are planned
+only when no watched change waits, ``LATER_PER_PASS`` names at a time, so that however many there are (a restart
+right after a mass change) they never hold back a change watched meanwhile by more than one small pass.
 
 Not offered (the names then wait for the first sync, as before) when the provider cannot read names, and under
 --namespace-isolation, whose guard needs the age of every object in a namespace.
@@ -30,7 +30,7 @@ from external_dns.reconciler import ZoneWorker
 
 logger = logging.getLogger(__name__)
 
-#: Names changed before the start planned in one pass (each pass reads its names from the provider).
+#: Names of listed objects changed just before the LIST planned in one pass (each pass reads its names).
 LATER_PER_PASS = 16
 
 
@@ -50,7 +50,7 @@ class StartChanges:
         #: False: the provider cannot read names, or a guard needs the whole LIST (see the module docstring).
         self.offered = offered
         self._names: set[str] = set()
-        self._later: dict[str, None] = {}  # changed before the start: planned when nothing else waits, in order
+        self._later: dict[str, None] = {}  # listed as changed: planned when nothing else waits, in order
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         #: Held while a pass writes: :meth:`close` waits for it (a write cut off midway is an ambiguous failure).
@@ -72,8 +72,8 @@ class StartChanges:
         return self.recently_changed if self._task is not None else None
 
     def mark(self, names: Iterable[str], later: bool = False) -> None:
-        """Names changed by a watch event while the start-up LIST runs, or by a listed object that changed just
-        before it (``later``: before the start itself)."""
+        """Names changed by a watch event while the start-up LIST runs, or (``later``) by a listed object that
+        changed just before it."""
         if self._task is None:
             return
         if later:
@@ -120,8 +120,8 @@ class StartChanges:
                 except Exception:  # a defect here must not cost more than the early pass: the first sync plans them
                     logger.exception("Planning %d names changed during the start-up LIST failed", len(names))
             # Names that came during the pass have waited as long as it took (seconds while an AXFR is parsed): the
-            # next pass goes at once. The names changed before the start go on a few at a time, a debounce apart.
-            debounce = not self._wake.is_set()
+            # next pass goes at once, as do the listed ones left (a debounce only gathers a burst of watched ones).
+            debounce = not self._wake.is_set() and not self._later
             if self._later:
                 self._wake.set()
 
