@@ -94,12 +94,15 @@ class StartChanges:
         recent = self.recently_changed
         if recent is not None and (recent.taken_during_start or recent.taken_before_start):
             logger.info(
-                "Listed objects changed just before the start-up LIST, planned early: %d during the start, %d "
-                "before it", recent.taken_during_start, recent.taken_before_start,
+                "Listed objects taken as changed just before the start-up LIST: %d during the start, %d before it "
+                "(%d of their names left for the first sync)", recent.taken_during_start, recent.taken_before_start,
+                len(self._later),
             )  # fmt: skip
         async with self._writing:
             task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+        # What no pass took is the first sync's (Application.changed_in_start holds every marked name).
+        self._names, self._later = set(), {}
 
     async def _run(self) -> None:
         debounce = True
