@@ -298,7 +298,7 @@ class Application:
         if not self.workers:  # no workers yet (or standing by): each plans its whole zone when it starts
             if self.standing_by and self.listed.is_set():
                 self.standby.changed(names)
-            elif self._changing:  # a watched change during the start-up LIST: planned first
+            elif self._changing:  # changed during the start-up LIST (watched), or just before it (listed): first
                 names = set(names)
                 self.changed_in_start.update(names)
                 self.start_changes.mark(names, later=self._listed_as_changed)
