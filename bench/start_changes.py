@@ -19,6 +19,10 @@ A change is filed under the phase the operator was in when it was made:
     .venv/bin/python bench/start_changes.py --objects 10000
     .venv/bin/python bench/start_changes.py --objects 10000 50000 --cold
     .venv/bin/python bench/start_changes.py --objects 50000 --while-down 50
+    .venv/bin/python bench/start_changes.py --objects 50000 --while-down 50 --clients-apart
+
+``--clients-apart`` runs the changes and BIND's pollers in a process of their own, so that they share no GIL with
+the operator; each change is then filed by the moment it was made, against the phases sampled every 5 ms.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import argparse
 import asyncio
 import gc
 import json
+import multiprocessing
 import random
 import subprocess
 import sys
@@ -64,6 +69,8 @@ SERVICES = "/api/v1/namespaces/default/services"
 MADE: list[tuple[float, str, float]] = []
 #: At most this many changes waiting for BIND at once (a phase where changes take minutes would pile up pollers).
 IN_FLIGHT = 10
+#: ``--clients-apart``: a change's phase is not known where it is made; it is filed afterwards by its time.
+UNFILED = "unfiled"
 
 
 class ReplayCounter:
@@ -244,8 +251,65 @@ class FrozenGarbage:
         gcpolicy.StartCollection.end = self._end  # type: ignore[method-assign]
 
 
+class PhaseWatch:
+    """``--clients-apart``: the operator's phase sampled every 5 ms from a thread here, each change filed afterwards
+    by the moment it was made (perf_counter is the system's monotonic clock, the same in the clients' process)."""
+
+    def __init__(self, phase: Any, after_from: Any) -> None:
+        self._phase = phase
+        self._after_from = after_from  # shared with the clients: when "after" began (0.0: not yet)
+        self.transitions: list[tuple[float, str]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.005):
+            now, phase = time.perf_counter(), self._phase()
+            if not self.transitions or self.transitions[-1][1] != phase:
+                self.transitions.append((now, phase))
+                if phase == PHASES[3]:
+                    self._after_from.value = now
+
+    def phase_at(self, moment: float) -> str:
+        found = PHASES[4]  # before the first sample: Kopf had not called the startup handler yet
+        for began, phase in self.transitions:
+            if began > moment:
+                break
+            found = phase
+        return found
+
+
+def clients_apart(url: str, bind: BindInfo, count: int, every: float, after: int, while_down: int,
+                  down_made: Any, done: Any, after_from: Any, results: Any) -> None:  # fmt: skip
+    """The changes and BIND's pollers in a process of their own (they then share no GIL with the operator); done
+    once ``after`` changes made after ``after_from`` were seen; what was seen goes back through ``results``."""
+    samples: dict[str, list[float]] = defaultdict(list)
+
+    async def enough() -> None:
+        while not done.is_set():
+            begun = after_from.value
+            if begun and sum(1 for _, _, made in MADE if made >= begun) >= after:
+                done.set()
+            await asyncio.sleep(0.1)
+
+    async def run() -> None:
+        stop = asyncio.create_task(enough())
+        await changes(url, bind, count, every, lambda: UNFILED, samples, done, while_down, down_made)
+        stop.cancel()
+
+    asyncio.run(run())
+    results.put((list(MADE), {name: values for name, values in samples.items() if "not seen" in name}))
+
+
 def measure(count: int, every: float, after: int, cold: bool, kopf: tuple[int | None, float | None], stalls: bool,
-            frozen_garbage: bool = False, while_down: int = 0) -> dict[str, Any]:  # fmt: skip
+            frozen_garbage: bool = False, while_down: int = 0, apart: bool = False) -> dict[str, Any]:  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="bench-start-") as tmp, api_server_process(Path(tmp)) as api:
         bind = BindServer()
         info = bind.start([ZONE], Path(tmp) / "bind")
@@ -278,14 +342,24 @@ def measure(count: int, every: float, after: int, cold: bool, kopf: tuple[int | 
             def run_changes() -> None:
                 asyncio.run(changes(api.url, info, count, every, phase, samples, done, while_down, down_made))
 
-            clients = threading.Thread(target=run_changes, daemon=True)
+            fork = multiprocessing.get_context("fork")  # before the operator starts: no thread of it is copied
+            apart_done, after_from, results = fork.Event(), fork.Value("d", 0.0), fork.Queue()
+            watch = PhaseWatch(phase, after_from)
+            if apart:
+                down_made = fork.Event()  # type: ignore[assignment]
+                arguments = (api.url, info, count, every, after, while_down, down_made, apart_done, after_from, results)
+                clients: Any = fork.Process(target=clients_apart, args=arguments, daemon=True)
+            else:
+                clients = threading.Thread(target=run_changes, daemon=True)
             clients.start()
             down_made.wait(patience)
             started = time.perf_counter()
+            if apart:
+                watch.start()
             operator.start(timeout=patience)
             try:
                 deadline = time.monotonic() + patience
-                while len(samples[PHASES[3]]) < after:
+                while len(samples[PHASES[3]]) < after and not apart_done.is_set():
                     if time.monotonic() > deadline:
                         raise TimeoutError(f"not {after} changes after the start within {patience}s")
                     time.sleep(0.1)
@@ -296,6 +370,16 @@ def measure(count: int, every: float, after: int, cold: bool, kopf: tuple[int | 
                 recent = getattr(app.start_changes, "recently_changed", None) if app is not None else None
             finally:
                 done.set()
+                apart_done.set()
+                if apart:
+                    seen, unseen = results.get(timeout=330)
+                    for took, made_in, made in seen:
+                        filed = watch.phase_at(made) if made_in == UNFILED else made_in
+                        samples[filed].append(took)
+                        MADE.append((took, filed, made))
+                    for name, values in unseen.items():
+                        samples[name].extend(values)
+                    watch.stop()  # (its samples filled the timeline through phase())
                 clients.join(330)
                 operator.stop()
                 garbage.uninstall()
@@ -342,14 +426,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frozen-garbage", action="store_true", help="collect before each freeze: what it finds")
     parser.add_argument("--switch-interval", type=float, help="sys.setswitchinterval of the process, to compare")
     parser.add_argument("--while-down", type=int, default=0, help="changes made before the operator starts")
+    parser.add_argument("--clients-apart", action="store_true", help="changes and pollers in their own process")
     args = parser.parse_args(argv)
     if args.switch_interval is not None:
         sys.setswitchinterval(args.switch_interval)
     kopf = (args.kopf_worker_limit, args.kopf_idle_timeout)
     for count in args.objects:
-        figures = measure(
-            count, args.every, args.after, args.cold, kopf, args.stalls, args.frozen_garbage, args.while_down
-        )
+        figures = measure(count, args.every, args.after, args.cold, kopf, args.stalls, args.frozen_garbage,
+                          args.while_down, args.clients_apart)  # fmt: skip
         figures["kopf"] = {"worker_limit": args.kopf_worker_limit, "idle_timeout": args.kopf_idle_timeout}
         figures["switch_interval"] = sys.getswitchinterval()
         print(json.dumps(figures), flush=True)
