@@ -4,28 +4,29 @@ zone workers' syncs, and the local API server's clock set back."""
 import contextlib
 import datetime
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from external_dns.reconciler import ZoneWorker
 from external_dns.testing import servermeta
 from external_dns.testing.operator import OperatorThread, operator_settings, wait_for
-from external_dns.zonework import SyncResult
 
 __all__ = ["OperatorThread", "operator_settings", "syncs_recorded", "wait_for", "written_ago"]
 
 
-def syncs_recorded(monkeypatch: pytest.MonkeyPatch) -> list[set[str]]:
-    """The names of each ``ZoneWorker.sync`` call from now on, in order (every worker's, the sync unchanged)."""
-    synced: list[set[str]] = []
-    sync = ZoneWorker.sync
+def syncs_recorded(monkeypatch: pytest.MonkeyPatch, method: str = "sync") -> list[set[str]]:
+    """The names of each call of the ``ZoneWorker`` method (``sync``, or the early pass's ``sync_before_listed``)
+    from now on, in order (every worker's, the call unchanged)."""
+    calls: list[set[str]] = []
+    original = getattr(ZoneWorker, method)
 
-    async def recorded(worker: ZoneWorker, names: set[str]) -> SyncResult:
-        synced.append(set(names))
-        return await sync(worker, names)
+    async def recorded(worker: ZoneWorker, names: set[str]) -> Any:
+        calls.append(set(names))
+        return await original(worker, names)
 
-    monkeypatch.setattr(ZoneWorker, "sync", recorded)
-    return synced
+    monkeypatch.setattr(ZoneWorker, method, recorded)
+    return calls
 
 
 @contextlib.contextmanager

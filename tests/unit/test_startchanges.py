@@ -240,25 +240,12 @@ async def test_names_changed_during_a_pass_are_planned_right_after_it_without_a_
     await rig.start.close()
 
 
-def passes_recorded(monkeypatch: pytest.MonkeyPatch) -> list[set[str]]:
-    """The names of each early pass's ``ZoneWorker.sync_before_listed`` call, in order."""
-    passes: list[set[str]] = []
-    sync_before_listed = ZoneWorker.sync_before_listed
-
-    async def recorded(worker: ZoneWorker, names: set[str]) -> None:
-        passes.append(set(names))
-        await sync_before_listed(worker, names)
-
-    monkeypatch.setattr(ZoneWorker, "sync_before_listed", recorded)
-    return passes
-
-
 async def test_names_changed_before_the_start_wait_for_the_others_and_go_a_few_at_a_time(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Listed objects changed in a restart's gap (recentlychanged.py) never hold back a change made during the
     start by more than one small pass."""
-    passes = passes_recorded(monkeypatch)
+    passes = syncs_recorded(monkeypatch, "sync_before_listed")
     rig = Rig()
     rig.build_workers()
     rig.provider.release.clear()
