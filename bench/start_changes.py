@@ -98,7 +98,9 @@ def phase_of(operator: OperatorThread, replay: ReplayCounter, count: int) -> str
     if not app.listed.is_set():
         catch_up = handlers.running(operator.memo).catch_up
         # Until the Services' first page is in, a change is in the LIST itself (the catch-up watch starts there).
-        return PHASES[0] if catch_up is not None and catch_up.position.get("services") else PHASES[5]
+        first_page = getattr(catch_up, "listed_at", None) if catch_up is not None else None  # None: older code
+        first_page = catch_up.position if catch_up is not None and first_page is None else first_page
+        return PHASES[0] if first_page and first_page.get("services") else PHASES[5]
     workers = list(app.workers.values())
     if not workers or not all(worker.first_sync_done.is_set() for worker in workers):
         return PHASES[1]
@@ -183,9 +185,15 @@ async def seen(
     samples[f"{made_in} (not seen in 300 s)"].append(300.0)
 
 
+#: Where the runs keep how far their watches got, so a restart resumes them (watchpoint.py); ``--no-watch-position``
+#: empties it (the restart then finds the changes made while down as the LIST reaches them, or by the first sync).
+POSITION = {"watch-position-configmap": "default/external-dns-watch-position"}
+
+
 def settings_for(kubeconfig: Path, bind: BindServer) -> Any:
+    flags = {key.replace("-", "_"): value for key, value in POSITION.items() if value}  # none: older code has none
     return operator_settings(
-        kubeconfig, source=["service"], **bind.provider_flags(ZONE), txt_owner_id="bench", debounce=0.2
+        kubeconfig, source=["service"], **bind.provider_flags(ZONE), txt_owner_id="bench", debounce=0.2, **flags
     )
 
 
@@ -196,7 +204,7 @@ def populate(kubeconfig: Path, info: BindInfo, patience: float) -> None:
         "kubeconfig": kubeconfig, "source": "service", "provider": "rfc2136", "rfc2136-host": info.host,
         "rfc2136-port": info.port, "rfc2136-zone": ZONE, "rfc2136-tsig-keyname": info.key_name,
         "rfc2136-tsig-secret": info.key_secret, "rfc2136-tsig-secret-alg": info.key_algorithm,
-        "txt-owner-id": "bench",
+        "txt-owner-id": "bench", **{key: value for key, value in POSITION.items() if value},
     }  # fmt: skip
     command = [sys.executable, "-m", "external_dns", "--once", *(f"--{k}={v}" for k, v in flags.items())]
     subprocess.run(command, check=True, timeout=patience, stdout=subprocess.DEVNULL)
@@ -325,6 +333,7 @@ def measure(count: int, every: float, after: int, cold: bool, kopf: tuple[int | 
             done = threading.Event()
 
             timeline: dict[str, float] = {}
+            started = time.perf_counter()  # (again when the operator is started: a change may be made before)
 
             def phase() -> str:
                 now = phase_of(operator, replay, count)
@@ -368,6 +377,8 @@ def measure(count: int, every: float, after: int, cold: bool, kopf: tuple[int | 
                 planned_early = app.start_changes.planned if app is not None else 0
                 # getattr: the bench also runs against code from before recentlychanged.py, to compare
                 recent = getattr(app.start_changes, "recently_changed", None) if app is not None else None
+                catch_up = handlers.running(operator.memo).catch_up
+                resumed = dict(getattr(catch_up, "resumed_from", {}))
             finally:
                 done.set()
                 apart_done.set()
@@ -393,6 +404,7 @@ def measure(count: int, every: float, after: int, cold: bool, kopf: tuple[int | 
     if recent is not None:
         taken = {"during": recent.taken_during_start, "before": recent.taken_before_start}
         figures["listed_objects_taken_as_changed"] = taken
+    figures["watches_resumed_from"] = resumed  # watchpoint.py: the last run's positions
     figures["phase_began_s"] = timeline  # seconds after the operator was started, as the changes saw it
     slowest: dict[str, list[str]] = defaultdict(list)  # the three slowest of each phase
     for took, phase, made in sorted(MADE, reverse=True):
@@ -427,10 +439,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--switch-interval", type=float, help="sys.setswitchinterval of the process, to compare")
     parser.add_argument("--while-down", type=int, default=0, help="changes made before the operator starts")
     parser.add_argument("--clients-apart", action="store_true", help="changes and pollers in their own process")
+    parser.add_argument("--no-watch-position", action="store_true", help="restarts do not resume their watches")
     args = parser.parse_args(argv)
     if args.switch_interval is not None:
         sys.setswitchinterval(args.switch_interval)
     kopf = (args.kopf_worker_limit, args.kopf_idle_timeout)
+    if args.no_watch_position:
+        POSITION["watch-position-configmap"] = ""
     for count in args.objects:
         figures = measure(count, args.every, args.after, args.cold, kopf, args.stalls, args.frozen_garbage,
                           args.while_down, args.clients_apart)  # fmt: skip

@@ -173,9 +173,12 @@ class Application:
             self._derive(kind, obj, deleted=deleted)
         self._rederive_dependents(plural, obj, previous)
 
-    async def list_all(self, kube: KubeClient, first_page: Callable[[Resource, str], None] | None = None) -> None:
-        """The initial (or a safety) paged LIST of every watched resource; ``first_page`` as in list_resource."""
+    async def list_all(self, kube: KubeClient, first_page: Callable[[Resource, str], None] | None = None,
+                       resume: Callable[[Resource], None] = lambda _: None) -> None:  # fmt: skip
+        """The initial (or a safety) paged LIST of every watched resource; ``first_page`` as in list_resource;
+        ``resume(resource)`` as each one's LIST begins (after the resources its objects look up are listed)."""
         for resource in self.resources():
+            resume(resource)
             self.listed_from[resource.plural] = await self.list_resource(kube, resource, first_page)
         self.listed.set()
 

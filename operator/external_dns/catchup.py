@@ -39,7 +39,8 @@ from external_dns import gcpolicy
 from external_dns.app import Application
 from external_dns.kinds import Resource
 from external_dns.kube import KubeAPIError, KubeClient
-from external_dns.store import Obj
+from external_dns.store import Obj, is_older, resource_version
+from external_dns.watchpoint import WatchPositions
 
 logger = logging.getLogger(__name__)
 
@@ -52,9 +53,12 @@ CHANGES = frozenset({"ADDED", "MODIFIED", "DELETED"})
 class CatchUpWatch:
     """The light watches of one start (one per watched resource) and the rule that stops them."""
 
-    def __init__(self, app: Application, kube: KubeClient, *, retry_delay: float = 1.0) -> None:
+    def __init__(
+        self, app: Application, kube: KubeClient, *, retry_delay: float = 1.0, positions: WatchPositions | None = None
+    ) -> None:
         self.app = app
         self.kube = kube
+        self.positions = positions  # told how far this watch got (bookmarks too): the next start resumes there
         self.retry_delay = retry_delay
         #: Per resource plural: the resourceVersion this watch has reached.
         self.position: dict[str, str] = {}
@@ -62,6 +66,10 @@ class CatchUpWatch:
         self.kopf_at: dict[str, str] = {}
         #: Per resource plural: events this watch fed to the application (the stores drop repeats).
         self.fed: dict[str, int] = {}
+        #: Per resource plural: the resourceVersion of the start-up LIST's first page (its snapshot).
+        self.listed_at: dict[str, str] = {}
+        #: Per resource plural: the last run's position this watch was resumed from (watchpoint.py).
+        self.resumed_from: dict[str, str] = {}
         #: Per resource plural: objects of Kopf's replay (its LIST) its handler has been given so far.
         self.replayed: dict[str, int] = {}
         #: Set once every resource's catch-up watch has handed over to Kopf's stream (a public hook: whatever
@@ -69,6 +77,11 @@ class CatchUpWatch:
         self.handed_over = asyncio.Event()
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._changed_between_lists: set[str] = set()
+        #: Per resource plural: events fed that are newer than the start-up LIST's snapshot (not in Kopf's LIST).
+        self._after_list: dict[str, int] = {}
+        #: Per resource plural: the newest resourceVersion a resumed watch fed before the LIST's first page came.
+        self._fed_before_list: dict[str, str] = {}
+        self._resuming: set[str] = set()  # resumed, and no 410 yet: an expiry goes on from the LIST's first page
         self._stopped: set[str] = set()
         self._started = 0.0
         self._collection = gcpolicy.StartCollection()
@@ -76,7 +89,27 @@ class CatchUpWatch:
 
     def follow(self, resource: Resource, since: str) -> None:
         """Watch one resource from ``since``: its LIST's first page (Application.list_resource calls this as soon
-        as that page is in, so the changes made during the rest of the LIST come through here too)."""
+        as that page is in, so the changes made during the rest of the LIST come through here too). A watch
+        resumed before the LIST already covers them, and goes on."""
+        plural = resource.plural
+        self.listed_at[plural] = since
+        if self.watching(plural):
+            fed_before = self._fed_before_list.pop(plural, "")
+            if fed_before and _newer(fed_before, since):
+                self._after_list[plural] += 1
+            return
+        self._start(resource, since)
+
+    def resume(self, resource: Resource, since: str) -> None:
+        """Watch one resource from where the last run had got to (watchpoint.py), as its LIST begins: the changes
+        made while no operator ran come at once, not when their page is listed."""
+        self.resumed_from[resource.plural] = since
+        self._resuming.add(resource.plural)
+        logger.info("Resuming the watch of %s from resourceVersion %s, where the last run had got to",
+                    resource.plural, since)  # fmt: skip
+        self._start(resource, since)
+
+    def _start(self, resource: Resource, since: str) -> None:
         if not self._started:
             self._started = time.monotonic()
             self._collection.begin()
@@ -84,7 +117,7 @@ class CatchUpWatch:
             self._collection_bound = loop.call_later(COLLECTION_HELD_AT_MOST, self._end_collection)
         plural = resource.plural
         self.position[plural] = since
-        self.fed[plural] = 0
+        self.fed[plural] = self._after_list[plural] = 0
         self.app.stores[plural].remember_deletions(True)
         self._tasks[plural] = asyncio.create_task(self._watch(resource), name=f"catch-up:{plural}")
 
@@ -112,13 +145,13 @@ class CatchUpWatch:
             if not store.holds(obj):
                 self._changed_between_lists.add(plural)
             self.replayed[plural] = self.replayed.get(plural, 0) + 1
-            quiet = self.fed[plural] == 0 and plural not in self._changed_between_lists
+            quiet = self._after_list[plural] == 0 and plural not in self._changed_between_lists
             if quiet and self.replayed[plural] >= len(store):
                 self._stop(plural)
             return
         if event_type not in CHANGES:
             return
-        self.kopf_at[plural] = _rv(obj)
+        self.kopf_at[plural] = resource_version(obj)
         if self._caught_up(plural):
             self._stop(plural)
 
@@ -152,7 +185,7 @@ class CatchUpWatch:
         self.app.stores[plural].remember_deletions(False)
         self._stopped.add(plural)
         # An empty resource that stayed quiet has no replay to wait for and nothing of Kopf's to hand over to.
-        if all(p in self._stopped or (not self.fed[p] and not len(self.app.stores[p])) for p in self._tasks):
+        if all(p in self._stopped or (not self._after_list[p] and not len(self.app.stores[p])) for p in self._tasks):
             self.handed_over.set()
             self._end_collection()
         logger.info(
@@ -175,14 +208,32 @@ class CatchUpWatch:
                     if self._feed(resource, event):
                         self._stop(plural)
                         return
-            except _Gone:
-                logger.info("Catch-up watch of %s: resourceVersion %s expired; listing again", plural,
-                            self.position[plural])  # fmt: skip
-                self.position[plural] = ""
-                continue
-            except (KubeAPIError, aiohttp.ClientError, OSError, TimeoutError, ValueError) as error:
+            except (_Gone, KubeAPIError, aiohttp.ClientError, OSError, TimeoutError, ValueError) as error:
+                if isinstance(error, _Gone) or (isinstance(error, KubeAPIError) and error.status == 410):
+                    if not self._expired(plural):
+                        return
+                    continue
                 logger.warning("Catch-up watch of %s failed (%s); resuming in %.0fs", plural, error, self.retry_delay)
                 await asyncio.sleep(self.retry_delay)
+
+    def _expired(self, plural: str) -> bool:
+        """The watch's resourceVersion is too old (410 Gone): False when this watch ends, True to go on from the
+        new position. A resumed watch goes on from the LIST's first page, or ends before it (follow starts one
+        there); any other lists again, which reports what went missing meanwhile."""
+        expired = self.position[plural]
+        if plural in self._resuming:
+            self._resuming.discard(plural)
+            logger.info("The last run's position of %s (resourceVersion %s) has expired: changes made while no "
+                        "operator ran are found when their page is listed", plural, expired)  # fmt: skip
+            listed_at = self.listed_at.get(plural)
+            if listed_at is None:
+                del self._tasks[plural]
+                return False
+            self.position[plural] = listed_at
+            return True
+        logger.info("Catch-up watch of %s: resourceVersion %s expired; listing again", plural, expired)
+        self.position[plural] = ""
+        return True
 
     def _feed(self, resource: Resource, event: Mapping[str, object]) -> bool:
         """One watch event into the application; True once caught up."""
@@ -193,16 +244,30 @@ class CatchUpWatch:
             if obj.get("code") == 410:
                 raise _Gone
             raise KubeAPIError(int(str(obj.get("code") or 500)), str(obj.get("message") or obj))
-        self.position[resource.plural] = _rv(obj) or self.position[resource.plural]
+        self.position[resource.plural] = resource_version(obj) or self.position[resource.plural]
+        if self.positions is not None:
+            self.positions.note(resource.plural, self.position[resource.plural])
         if event_type in CHANGES:
             self.fed[resource.plural] += 1
+            self._place(resource.plural, resource_version(obj))
             self.app.on_object(resource, str(event_type), obj)
         return self._caught_up(resource.plural)
+
+
+    def _place(self, plural: str, rv: str) -> None:
+        """Count an event fed that is newer than the LIST's snapshot; before the LIST's first page came (a
+        resumed watch), keep the newest one seen, placed when it comes (follow)."""
+        listed_at = self.listed_at.get(plural)
+        if listed_at is not None:
+            self._after_list[plural] += _newer(rv, listed_at)
+        elif rv and not is_older(rv, self._fed_before_list.get(plural, rv)):
+            self._fed_before_list[plural] = rv
 
 
 class _Gone(Exception):
     """The watch's resourceVersion is too old (410): list again."""
 
 
-def _rv(obj: Obj) -> str:
-    return str((obj.get("metadata") or {}).get("resourceVersion") or "")
+def _newer(candidate: str, than: str) -> bool:
+    """Whether ``candidate`` is not known to be at or before ``than`` (opaque resourceVersions count as newer)."""
+    return candidate != than and not is_older(candidate, than)

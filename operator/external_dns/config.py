@@ -236,6 +236,12 @@ class Settings(BaseSettings):
     peering_lifetime: Duration = _setting(
         15.0, help="How long a silent peer counts as alive: bounds the failover time", group=_CONTROLLER, ge=2
     )
+    watch_position_configmap: str = _setting(
+        "external-dns-watch-position",
+        help="ConfigMap (NAME in the pod's namespace, or NAMESPACE/NAME) keeping how far the watches got, so that a "
+        "restart resumes them (empty: off)",
+        group=_CONTROLLER,
+    )
     metrics_address: str = _setting(":7979", help="Address of /metrics, /healthz and /readyz", group=_CONTROLLER)
     log_level: Literal["trace", "debug", "info", "warning", "error", "fatal", "panic"] = _setting(
         "info", help="Log level (trace is debug; fatal and panic are error)", group=_CONTROLLER

@@ -34,7 +34,9 @@ from external_dns.kopf_peering import IDENTITY_VARIABLE, kopf_identity
 from external_dns.kube import KubeClient, load_configuration
 from external_dns.looplag import sample_loop_lag
 from external_dns.peering import PeeringGate, random_priority
+from external_dns.store import resource_version
 from external_dns.tasks import cancel_all
+from external_dns.watchpoint import WatchPositions, watch_positions
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +67,8 @@ class Running:
     gate_task: asyncio.Task[None] | None = None
     #: Our own watch from the start-up LIST until Kopf's streams have caught up (catchup.py).
     catch_up: CatchUpWatch | None = None
+    #: How far the watches got, kept for the next start (watchpoint.py); None when off.
+    positions: WatchPositions | None = None
     #: Measures how long work holds the event loop (looplag.py).
     loop_sampler: asyncio.Task[None] | None = None
     #: Gives the start's freed heap back to the system once Kopf's replay is over (memtrim.py).
@@ -166,6 +170,9 @@ def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
         app = Application(wiring)
         state.kube = kube
         state.app = app
+        state.positions = watch_positions(kube, config.watch_position_configmap)
+        if state.positions is not None:
+            state.positions.keep(lambda: positions_settled(app))
         role = peering_role(state, settings, config)
         gate: PeeringGate | None = None
         if role is not None:
@@ -193,10 +200,10 @@ def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
             # Changes made from the LIST's first page on must not wait for Kopf's streams (see catchup.py), nor for
             # the LIST and the zone reads (startchanges.py); the zones are read while the LIST runs (once: a zone
             # that fails is read again by its worker).
-            catch_up = state.catch_up = CatchUpWatch(app, kube)
+            catch_up = state.catch_up = CatchUpWatch(app, kube, positions=state.positions)
             app.begin_preload(attempts=1)
             app.lead()
-            await app.list_all(kube, first_page=catch_up.follow)
+            await list_resuming(app, kube, catch_up, state.positions)
             await app.start(kube)
             logger.info("Initial listing done: %d objects want records", len(app.desired))
 
@@ -221,8 +228,8 @@ def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
             # Every replica lists now, before Kopf's streams start (their replay is dropped), and then follows
             # them: the standby's stores and desired state stay current, so taking over starts the workers only.
             # Until Kopf's replay is through, the catch-up watch keeps them current (a takeover may come meanwhile).
-            catch_up = state.catch_up = CatchUpWatch(app, kube)
-            await app.list_all(kube, first_page=catch_up.follow)
+            catch_up = state.catch_up = CatchUpWatch(app, kube, positions=state.positions)
+            await list_resuming(app, kube, catch_up, state.positions)
             app.start_relisting(kube)
             app.follow_zones()  # its zone caches too, where the provider can follow changes (zonesahead.py)
             state.gate = gate
@@ -270,6 +277,29 @@ def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
         _register_watch(registry, resource)
 
 
+async def list_resuming(
+    app: Application, kube: KubeClient, catch_up: CatchUpWatch, positions: WatchPositions | None
+) -> None:
+    """The start-up LIST, each resource's catch-up watch resumed first from where the last run had got to."""
+    resume_from = await positions.load() if positions is not None else {}
+
+    def resume(resource: Resource) -> None:
+        if since := resume_from.get(resource.plural):
+            catch_up.resume(resource, since)
+
+    await app.list_all(kube, first_page=catch_up.follow, resume=resume)
+    for plural, listed_at in app.listed_from.items():
+        if positions is not None:
+            positions.note(plural, listed_at)
+
+
+def positions_settled(app: Application) -> bool:
+    """Whether the positions seen may be written: this replica leads and has planned every zone whole once since
+    its LIST (what a position marks as seen then was planned too, except what came since)."""
+    workers = list(app.workers.values())
+    return not app.standing_by and bool(workers) and all(worker.first_sync_done.is_set() for worker in workers)
+
+
 async def release(state: Running) -> None:
     """Stop and close everything the start made, in order; each part once (a failed start, then Kopf's cleanup)."""
     catch_up, state.catch_up = state.catch_up, None
@@ -283,11 +313,15 @@ async def release(state: Running) -> None:
         gate_task.cancel()
         await asyncio.gather(gate_task, return_exceptions=True)
     app, state.app = state.app, None
+    settled = app is not None and positions_settled(app)
     if app is not None:
         await app.close()
     gate, state.gate = state.gate, None
     if gate is not None:
         await gate.leave()  # only once nothing writes any more: the standby may start at once
+    positions, state.positions = state.positions, None
+    if positions is not None:
+        await positions.close(write=settled)  # where the next start resumes its watches
     kube, state.kube = state.kube, None
     if kube is not None:
         await kube.close()
@@ -307,4 +341,6 @@ def _register_watch(registry: kopf.OperatorRegistry, resource: Resource) -> None
             return
         if state.catch_up is not None:
             state.catch_up.kopf_delivered(resource, event.get("type"), event["object"])
+        if state.positions is not None and event.get("type") is not None:  # not Kopf's replay of its LIST
+            state.positions.note(resource.plural, resource_version(event["object"]))
         state.app.on_object(resource, event.get("type"), event["object"])

@@ -17,6 +17,7 @@ from external_dns.kube import KubeClient
 from external_dns.peering import own_identity, random_priority
 from external_dns.preflight import check_before_start
 from external_dns.reporting import describe_changes
+from external_dns.watchpoint import watch_positions
 from external_dns.zonework import SyncResult
 
 logger = logging.getLogger(__name__)
@@ -99,10 +100,21 @@ async def _once(settings: Settings) -> int:
             failed += len(result.failed) + bool(result.error)
         if isinstance(events, KubeEventRecorder):
             await events.flush()
+        if not failed and not settings.dry_run:
+            await save_positions(app, kube, settings)
     finally:
         await app.close()
         await kube.close()
     return 1 if failed else 0
+
+
+async def save_positions(app: Application, kube: KubeClient, settings: Settings) -> None:
+    """Every zone planned whole from the LIST: a continuous run started next resumes its watches from there."""
+    positions = watch_positions(kube, settings.watch_position_configmap)
+    if positions is not None:
+        for plural, listed_at in app.listed_from.items():
+            positions.note(plural, listed_at)
+        await positions.save()
 
 
 async def sync_every_zone(app: Application) -> list[SyncResult]:

@@ -25,11 +25,13 @@ Obj = Mapping[str, Any]
 _COMPACT_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
-def _rv(obj: Obj) -> str:
-    return str(obj.get("metadata", {}).get("resourceVersion", ""))
+def resource_version(obj: Obj) -> str:
+    """The object's resourceVersion ("" when it has none, or no metadata mapping)."""
+    meta = obj.get("metadata")
+    return str(meta.get("resourceVersion") or "") if isinstance(meta, Mapping) else ""
 
 
-def _is_older(candidate: str, held: str) -> bool:
+def is_older(candidate: str, held: str) -> bool:
     """True when ``candidate`` is known to be older than ``held``.
 
     resourceVersions are opaque in the API contract; every server in practice (etcd, the local emulator) uses
@@ -97,11 +99,11 @@ class ObjectStore:
     def holds(self, obj: Obj | PackedObject) -> bool:
         """Whether this very version of ``obj`` is the one held (same key, same resourceVersion)."""
         if isinstance(obj, PackedObject):
-            key, resource_version = obj.key, obj.resource_version
+            key, version = obj.key, obj.resource_version
         else:
-            key, resource_version = object_id(obj), _rv(obj)
+            key, version = object_id(obj), resource_version(obj)
         held = self._packed.get(key)
-        return held is not None and held.resource_version == resource_version
+        return held is not None and held.resource_version == version
 
     def values(self) -> Iterable[Obj]:
         """Every object, parsed one at a time as the caller iterates (one deleted meanwhile is skipped)."""
@@ -139,18 +141,18 @@ class ObjectStore:
         """:meth:`pack`, and the slimmed object packed: a listed object is derived from it, not parsed again."""
         slimmed = slim(obj, self.kind, whole=self.whole)
         body = _COMPACT_JSON.encode(slimmed).encode()
-        return PackedObject(object_id(obj), _rv(obj), body, self._tag_of(slimmed)), slimmed
+        return PackedObject(object_id(obj), resource_version(obj), body, self._tag_of(slimmed)), slimmed
 
     def upsert(self, obj: Obj | PackedObject) -> bool:
         """Store the object; False when it is the version already held (or an older one), or was deleted since."""
         key = obj.key if isinstance(obj, PackedObject) else object_id(obj)
-        new_rv = obj.resource_version if isinstance(obj, PackedObject) else _rv(obj)
+        new_rv = obj.resource_version if isinstance(obj, PackedObject) else resource_version(obj)
         held = self._packed.get(key)
         held_rv = held.resource_version if held is not None else None
-        if held_rv is not None and new_rv and (new_rv == held_rv or _is_older(new_rv, held_rv)):
+        if held_rv is not None and new_rv and (new_rv == held_rv or is_older(new_rv, held_rv)):
             return False
         if held is None and self._deleted_at is not None and key in self._deleted_at:
-            if _is_older(new_rv, self._deleted_at[key]):  # a copy from before the deletion
+            if is_older(new_rv, self._deleted_at[key]):  # a copy from before the deletion
                 return False
             del self._deleted_at[key]  # created again since
         self._put(obj if isinstance(obj, PackedObject) else self.pack(obj))
@@ -160,12 +162,12 @@ class ObjectStore:
         """Forget the object; False when it was not held or a newer version is held."""
         key = object_id(obj)
         held = self._packed.get(key)
-        if held is not None and _is_older(_rv(obj), held.resource_version):
+        if held is not None and is_older(resource_version(obj), held.resource_version):
             return False
         # Remembered even when not held: during the start-up LIST a watch may report a deletion before the page
         # that still lists the object (a real API server pages from one snapshot) is stored.
-        if self._deleted_at is not None and _rv(obj):
-            self._deleted_at[key] = _rv(obj)
+        if self._deleted_at is not None and resource_version(obj):
+            self._deleted_at[key] = resource_version(obj)
         if held is None:
             return False
         self._drop(key)
@@ -198,7 +200,7 @@ class ObjectStore:
         gone_keys = [
             key
             for key, held in self._packed.items()
-            if key not in listed and not _is_older(list_rv, held.resource_version)
+            if key not in listed and not is_older(list_rv, held.resource_version)
         ]
         gone = [self._unpacked(key) for key in gone_keys]
         for key in gone_keys:

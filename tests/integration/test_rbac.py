@@ -22,12 +22,15 @@ import yaml
 from tests.builders import lb_service
 from tests.harness import OperatorThread, operator_settings, wait_for
 
+from external_dns.config import Settings
 from external_dns.testing import ApiServerEmulator, local_cluster_in_thread
 from external_dns.testing.cluster import LocalCluster, write_kubeconfig
 from external_dns.testing.emulator import json_response, parse_api_path
 
 ROOT = Path(__file__).resolve().parents[2]
-OPERATOR_TOKEN = "system:serviceaccount:external-dns:external-dns-kopf"
+OPERATOR_NAMESPACE = "external-dns"
+OPERATOR_TOKEN = f"system:serviceaccount:{OPERATOR_NAMESPACE}:external-dns-kopf"
+DEFAULT_POSITION = Settings.model_fields["watch_position_configmap"].default
 ZONE = "example.com"
 #: LocalCluster's helpers send no token, and aiohttp's default User-Agent ("Python/3.11 aiohttp/3.x").
 TEST_CLIENT_AGENT = "Python/"
@@ -79,13 +82,21 @@ class Access:
 
 @dataclass(frozen=True, slots=True)
 class PolicyRule:
-    """One rule of a ClusterRole (resource rules only: the manifests grant no nonResourceURLs)."""
+    """One rule of a ClusterRole, or of a Role (``namespace``): resource rules only (the manifests grant no
+    nonResourceURLs), kept to ``names`` when the rule has resourceNames."""
 
     api_groups: frozenset[str]
     resources: frozenset[str]
     verbs: frozenset[str]
+    namespace: str | None = None
+    names: frozenset[str] = frozenset()
 
-    def allows(self, access: Access) -> bool:
+    def allows(self, access: Access, namespace: str | None = None, name: str | None = None) -> bool:
+        """Whether the rule allows the access, made in ``namespace`` to the object ``name`` (None: a collection)."""
+        if self.namespace is not None and namespace != self.namespace:
+            return False
+        if self.names and name not in self.names:
+            return False
         return access.group in self.api_groups and access.resource in self.resources and access.verb in self.verbs
 
     def grants(self) -> set[tuple[str, str, str]]:
@@ -94,10 +105,17 @@ class PolicyRule:
 
 
 def load_cluster_role(path: Path = ROOT / "manifests" / "base" / "clusterrole.yaml") -> list[PolicyRule]:
-    """The rules of the operator's ClusterRole."""
+    """The rules of the operator's ClusterRole, or of a Role (kept to its namespace)."""
     role = yaml.safe_load(path.read_text())
+    namespace = role["metadata"].get("namespace") if role["kind"] == "Role" else None
     return [
-        PolicyRule(frozenset(rule["apiGroups"]), frozenset(rule["resources"]), frozenset(rule["verbs"]))
+        PolicyRule(
+            frozenset(rule["apiGroups"]),
+            frozenset(rule["resources"]),
+            frozenset(rule["verbs"]),
+            namespace,
+            frozenset(rule.get("resourceNames") or ()),
+        )
         for rule in role["rules"]
     ]
 
@@ -119,6 +137,11 @@ def access_of(method: str, path: str, query: Mapping[str, str]) -> Access | None
         )
     resource = f"{parsed.plural}/{parsed.subresource}" if parsed.subresource else parsed.plural
     return Access(verb, parsed.group, resource)
+
+
+def namespace_and_name(path: str) -> tuple[str | None, str | None]:
+    parsed = parse_api_path(path)
+    return (parsed.namespace, parsed.name) if parsed is not None else (None, None)
 
 
 @dataclass
@@ -146,7 +169,7 @@ class RbacGate:
             if request.method != "GET":
                 return self._deny(None, f"{request.method} {request.path}")
             self.discovery.add(request.path)  # allowed to every authenticated user (system:discovery)
-        elif any(rule.allows(access) for rule in self.rules):
+        elif any(rule.allows(access, *namespace_and_name(request.path)) for rule in self.rules):
             self.granted.append(access)
         else:
             return self._deny(access, f"{request.method} {request.path}")
@@ -210,7 +233,8 @@ def programmed(cluster: LocalCluster, name: str) -> str | None:
 
 @pytest.fixture
 def gate() -> RbacGate:
-    return RbacGate(ApiServerEmulator(), load_cluster_role(), OPERATOR_TOKEN)
+    rules = load_cluster_role() + load_cluster_role(ROOT / "manifests" / "base" / "role.yaml")
+    return RbacGate(ApiServerEmulator(), rules, OPERATOR_TOKEN)
 
 
 @pytest.fixture
@@ -222,6 +246,7 @@ def cluster(gate: RbacGate, tmp_path: Path) -> Iterator[LocalCluster]:
             run(running.create("apiextensions.k8s.io/v1", "customresourcedefinitions", crd))
         peering = yaml_documents(ROOT / "manifests/base/peering.yaml")[0]
         run(running.create("kopf.dev/v1", "clusterkopfpeerings", peering))
+        run(running.create_namespace(OPERATOR_NAMESPACE))
         yield running
 
 
@@ -235,6 +260,7 @@ def test_operator_needs_exactly_the_cluster_role(gate: RbacGate, cluster: LocalC
         provider="inmemory",
         inmemory_zone=[ZONE],
         peering="external-dns",
+        watch_position_configmap=f"{OPERATOR_NAMESPACE}/{DEFAULT_POSITION}",  # read at the start, written at the end
     )
 
     def until(condition: Callable[[], object], what: str) -> None:
@@ -318,3 +344,13 @@ def test_cluster_role_denies_what_it_does_not_list() -> None:
     assert not any(rule.allows(Access("update", "externaldns.k8s.io", "dnsendpoints")) for rule in rules)
     assert not any(rule.allows(Access("update", "externaldns.k8s.io", "dnsendpoints/status")) for rule in rules)
     assert any(rule.allows(Access("patch", "externaldns.k8s.io", "dnsendpoints/status")) for rule in rules)
+
+
+def test_the_role_allows_its_configmap_alone_and_only_in_the_operators_namespace() -> None:
+    rules = load_cluster_role(ROOT / "manifests" / "base" / "role.yaml")
+    get, create = Access("get", "", "configmaps"), Access("create", "", "configmaps")
+    assert any(rule.allows(get, OPERATOR_NAMESPACE, DEFAULT_POSITION) for rule in rules)
+    assert not any(rule.allows(get, OPERATOR_NAMESPACE, "another") for rule in rules)
+    assert not any(rule.allows(get, "default", DEFAULT_POSITION) for rule in rules)
+    assert any(rule.allows(create, OPERATOR_NAMESPACE) for rule in rules)
+    assert not any(rule.allows(create, "kube-system") for rule in rules)

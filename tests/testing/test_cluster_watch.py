@@ -61,6 +61,22 @@ async def test_watch_from_a_trimmed_resource_version_gets_410_gone(api: LocalClu
     assert [(e["type"], e["object"]["code"], e["object"]["reason"]) for e in events] == [("ERROR", 410, "Expired")]
 
 
+async def test_each_resource_keeps_its_own_events_as_a_watch_cache_does(api: LocalCluster) -> None:
+    """Events of another resource (the Events an operator posts) never push a Services position out."""
+    api.emulator.store.log_limit = 3
+    first = await api.create("v1", "services", {"metadata": {"name": "a"}}, "default")
+    await api.create("v1", "services", {"metadata": {"name": "b"}}, "default")
+    for index in range(5):
+        await api.create("v1", "configmaps", {"metadata": {"name": f"c{index}"}}, "default")
+    since = first["metadata"]["resourceVersion"]
+    assert await collect(api, SERVICES, 1, resourceVersion=since) == [("ADDED", "b")]
+
+    for name in ("c", "d", "e"):
+        await api.create("v1", "services", {"metadata": {"name": name}}, "default")
+    events = [e async for e in watch_events(api, SERVICES, resourceVersion=since)]  # b was pushed out by c, d, e
+    assert [(e["type"], e["object"]["code"]) for e in events] == [("ERROR", 410)]
+
+
 async def test_watch_ends_after_timeout_seconds(api: LocalCluster) -> None:
     loop = asyncio.get_running_loop()
     started = loop.time()

@@ -16,10 +16,12 @@ import pytest
 import yaml
 
 from external_dns.cli import parse_args
+from external_dns.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 CRDS = ROOT / "crds"
 MANIFESTS = ROOT / "manifests" / "base"
+DEFAULT_POSITION = Settings.model_fields["watch_position_configmap"].default
 EXAMPLES = ROOT / "manifests" / "examples"
 NAMESPACE = "external-dns"
 #: Not ExternalDNS's chart's (app.kubernetes.io/name: external-dns), so the two never select each other's pods.
@@ -270,6 +272,8 @@ def test_kubectl_kustomize_renders_everything_without_the_prometheus_operator() 
             "ServiceAccount",
             "ClusterRole",
             "ClusterRoleBinding",
+            "Role",
+            "RoleBinding",
             "Deployment",
             "PodDisruptionBudget",
             "Service",
@@ -306,8 +310,9 @@ def test_deployment_flags_are_accepted_by_the_operators_cli_and_name_no_provider
 
 def test_the_peer_id_comes_from_the_pod_name_and_no_secret_is_required() -> None:
     env = {var["name"]: var for var in container()["env"]}
-    assert set(env) == {"POD_ID"}
+    assert set(env) == {"POD_ID", "POD_NAMESPACE"}
     assert env["POD_ID"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"
+    assert env["POD_NAMESPACE"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.namespace"  # watchpoint.py
     assert container()["envFrom"] == [{"secretRef": {"name": "external-dns-env", "optional": True}}]
 
 
@@ -411,6 +416,25 @@ def test_cluster_role_binding_grants_the_role_to_the_service_account() -> None:
     assert binding["subjects"] == [
         {"kind": "ServiceAccount", "name": account["metadata"]["name"], "namespace": account["metadata"]["namespace"]}
     ]
+
+
+def test_the_role_grants_only_the_watch_position_configmap_in_the_operators_namespace() -> None:
+    role, binding, account = find("Role", "external-dns-kopf"), find("RoleBinding"), find("ServiceAccount")
+    namespace = account["metadata"]["namespace"]
+    assert role["metadata"]["namespace"] == binding["metadata"]["namespace"] == namespace
+    named = {"apiGroups": [""], "resources": ["configmaps"], "resourceNames": [DEFAULT_POSITION]}
+    assert role["rules"] == [
+        {**named, "verbs": ["get", "patch"]},
+        {**without(named, "resourceNames"), "verbs": ["create"]},
+    ]
+    assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "external-dns-kopf"}
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": account["metadata"]["name"], "namespace": namespace}
+    ]
+
+
+def without(mapping: dict[str, Any], key: str) -> dict[str, Any]:
+    return {k: v for k, v in mapping.items() if k != key}
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------

@@ -32,6 +32,8 @@ def operator_settings(kubeconfig: Path, **flags: Any) -> Settings:
         "debounce": 0.05,
         "interval": 3600.0,
         "metrics_address": "127.0.0.1:0",
+        # Off unless a test asks: on a machine that is itself a pod, the default would find the pod's namespace.
+        "watch_position_configmap": "",
     }
     return Settings.load({**base, **flags}, env={})
 

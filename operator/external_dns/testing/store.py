@@ -50,15 +50,17 @@ _GENERATE_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # what the real server 
 
 
 class ObjectStore:
-    """All objects of all resources, the global resourceVersion counter and the event log."""
+    """All objects of all resources, the global resourceVersion counter and each resource's event log."""
 
     def __init__(self, *, log_limit: int = 20_000) -> None:
         self._types: dict[tuple[str, str, str], ResourceType] = {}
         self._objects: dict[StorageKey, dict[ObjectKey, JsonObject]] = collections.defaultdict(dict)
         self._resource_version = 0
-        self._log: collections.deque[WatchEvent] = collections.deque()
-        self._log_limit = log_limit
-        self._log_floor = 0  # the newest evicted resourceVersion: watches from before it get 410
+        # Per resource, as a real API server's watch cache: posted Events never push a Services position out.
+        self._logs: dict[StorageKey, collections.deque[WatchEvent]] = collections.defaultdict(collections.deque)
+        self.log_limit = log_limit  # events kept per resource
+        self._log_floors: dict[StorageKey, int] = {}  # the newest evicted resourceVersion: watches before it get 410
+        self._log_floor = 0  # trim_log(keep=0)'s: every resource
         self._watchers: dict[StorageKey, set[Subscription]] = collections.defaultdict(set)
         self._has_owner_references = False  # garbage collection scans only once someone has owners
 
@@ -236,10 +238,10 @@ class ObjectStore:
             initial = [
                 WatchEvent(self._resource_version, key, "ADDED", obj, None) for obj in self._objects[key].values()
             ]
-        elif since < self._log_floor:
-            raise Gone(f"too old resource version: {since} ({self._log_floor + 1})")
+        elif since < (floor := max(self._log_floor, self._log_floors.get(key, 0))):
+            raise Gone(f"too old resource version: {since} ({floor + 1})")
         else:
-            initial = [event for event in self._log if event.storage_key == key and event.resource_version > since]
+            initial = [event for event in self._logs[key] if event.resource_version > since]
         subscription = Subscription(key, initial)
         self._watchers[key].add(subscription)
         return subscription
@@ -265,9 +267,10 @@ class ObjectStore:
         return dropped
 
     def trim_log(self, keep: int = 0) -> None:
-        """Forget all but the newest `keep` events: older watch positions then get 410 Gone."""
-        while len(self._log) > keep:
-            self._log_floor = self._log.popleft().resource_version
+        """Forget all but the newest `keep` events of each resource: older watch positions then get 410 Gone."""
+        for key, log in self._logs.items():
+            while len(log) > keep:
+                self._log_floors[key] = log.popleft().resource_version
         if keep == 0:
             self._log_floor = self._resource_version
 
@@ -375,9 +378,10 @@ class ObjectStore:
         return self._as_version(rtype, obj)
 
     def _emit(self, event: WatchEvent) -> None:
-        self._log.append(event)
-        while len(self._log) > self._log_limit:
-            self._log_floor = self._log.popleft().resource_version
+        log = self._logs[event.storage_key]
+        log.append(event)
+        while len(log) > self.log_limit:
+            self._log_floors[event.storage_key] = log.popleft().resource_version
         for subscription in self._watchers.get(event.storage_key, ()):
             subscription.queue.put_nowait(event)
 

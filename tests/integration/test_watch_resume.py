@@ -1,0 +1,123 @@
+"""A change made while no operator ran reaches DNS before the start-up LIST is done (watchpoint.py).
+
+The first run writes how far its watches got into a ConfigMap when it stops. Services are changed while no
+operator runs, on the page the next run's LIST holds (so neither a watch from the LIST nor the objects' own times
+can find them before the LIST ends). The next run resumes its watch from the position and plans them while its
+LIST is held. A position that expired meanwhile costs nothing but the speed-up: those changes wait for the first
+whole-zone sync, as they did before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterator
+
+import kmock
+import pytest
+from tests.harness import OperatorThread, operator_settings, wait_for
+from tests.integration.test_start_changes import ListHold
+from tests.integration.test_start_changes_early import COUNT, PAGE, ZONE, Starting, create_services, move_service
+
+from external_dns import handlers, kube
+from external_dns.config import Settings
+from external_dns.testing.cluster import ClusterRequestError, LocalCluster
+
+NAMESPACE, NAME = "default", "external-dns-watch-position"
+
+
+@pytest.fixture(autouse=True)
+def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(kube, "LIST_PAGE_SIZE", PAGE)
+
+
+@pytest.fixture
+def hold() -> Iterator[ListHold]:
+    hold = ListHold()
+    try:
+        yield hold
+    finally:
+        hold.released.set()
+
+
+def settings_for(cluster: LocalCluster, **flags: object) -> Settings:
+    return operator_settings(
+        cluster.kubeconfig, source=["service"], provider="inmemory", inmemory_zone=[ZONE], txt_owner_id="start",
+        watch_position_configmap=f"{NAMESPACE}/{NAME}", **flags,
+    )  # fmt: skip
+
+
+def stored_positions(cluster: LocalCluster) -> dict[str, str]:
+    try:
+        configmap = asyncio.run(cluster.get("v1", "configmaps", NAME, NAMESPACE))
+    except ClusterRequestError:
+        return {}
+    return dict(configmap.get("data") or {})
+
+
+def first_run(cluster: LocalCluster) -> str:
+    """A run to its first whole-zone sync, stopped cleanly: the Services' position it wrote when it stopped."""
+    create_services(cluster)
+    with OperatorThread(settings_for(cluster)) as op:
+        wait_for(lambda: len(op.provider_records()) == 2 * COUNT, 30, "the first run's first sync")
+        assert "services" not in stored_positions(cluster)  # nothing moved since the sync: written at the stop
+    position = stored_positions(cluster).get("services", "")
+    assert position.isdigit()
+    return position
+
+
+def hold_second_page(cluster: LocalCluster, hold: ListHold) -> None:
+    """The next LIST of Services is held after its first page (the reaction counts from now on)."""
+    cluster.emulator["list", kmock.resource("v1", "services")][1:2] << hold
+
+
+def test_changes_made_while_no_operator_ran_are_planned_while_the_list_runs(
+    cluster: LocalCluster, hold: ListHold
+) -> None:
+    position = first_run(cluster)
+    move_service(cluster, "s-012", "192.0.2.62")  # on the page the next LIST holds
+    move_service(cluster, "s-014", "192.0.2.64")
+    hold_second_page(cluster, hold)
+
+    with Starting(settings_for(cluster), hold) as op:
+        wait_for(hold.held.is_set, 30, "the operator's LIST, held after its first page")
+        early = {(f"s-012.{ZONE}", "A"), (f"s-014.{ZONE}", "A")}
+        wait_for(lambda: early <= op.provider_records().keys(), 30, "both changes in the zone, LIST held")
+        records = op.provider_records()
+        assert records[(f"s-012.{ZONE}", "A")] == ("192.0.2.62",)
+        assert records[(f"s-014.{ZONE}", "A")] == ("192.0.2.64",)
+        assert len(records) == 4  # each with its ownership TXT, and nothing else before the LIST is done
+        catch_up = handlers.running(op.memo).catch_up
+        assert catch_up is not None and catch_up.resumed_from["services"] == position
+        assert not hold.released.is_set()
+
+        hold.released.set()
+        wait_for(lambda: len(op.provider_records()) == 2 * COUNT, 60, "the first sync")
+        assert op.provider_records()[(f"s-012.{ZONE}", "A")] == ("192.0.2.62",)
+        assert op.provider_records()[(f"s-005.{ZONE}", "A")] == ("192.0.2.1",)
+    assert int(stored_positions(cluster)["services"]) > int(position)
+
+
+def test_an_expired_position_leaves_those_changes_to_the_first_sync(
+    cluster: LocalCluster, hold: ListHold, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="external_dns.catchup")
+    first_run(cluster)
+    move_service(cluster, "s-012", "192.0.2.62")
+    cluster.in_server(lambda: cluster.emulator.store.trim_log(keep=0))  # the server kept no event that old
+    hold_second_page(cluster, hold)
+
+    with Starting(settings_for(cluster), hold) as op:
+        wait_for(hold.held.is_set, 30, "the operator's LIST, held after its first page")
+        wait_for(lambda: "has expired" in caplog.text, 30, "the resumed watch's 410")
+        catch_up = handlers.running(op.memo).catch_up
+        assert catch_up is not None
+        # On from the LIST's first page, as without a position (the 410 may come before that page or after it).
+        wait_for(lambda: "services" in catch_up.listed_at and catch_up.watching("services"), 30, "the watch")
+        move_service(cluster, "s-013", "192.0.2.63")  # during the LIST: the watch from its first page has it
+        wait_for(lambda: (f"s-013.{ZONE}", "A") in op.provider_records(), 30, "the change made during the LIST")
+        assert (f"s-012.{ZONE}", "A") not in op.provider_records()  # known only when its page is listed
+
+        hold.released.set()
+        wait_for(lambda: len(op.provider_records()) == 2 * COUNT, 60, "the first sync")
+        assert op.provider_records()[(f"s-012.{ZONE}", "A")] == ("192.0.2.62",)
