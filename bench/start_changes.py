@@ -48,6 +48,7 @@ import dns.exception
 import dns.message
 import dns.rdatatype
 from _common import api_server_process, percentile
+from phasewatch import PhaseWatch
 from reconcile import ZONE, name_of, seed_services
 from stalls import StallSampler
 
@@ -259,41 +260,6 @@ class FrozenGarbage:
         gcpolicy.StartCollection.end = self._end  # type: ignore[method-assign]
 
 
-class PhaseWatch:
-    """``--clients-apart``: the operator's phase sampled every 5 ms from a thread here, each change filed afterwards
-    by the moment it was made (perf_counter is the system's monotonic clock, the same in the clients' process)."""
-
-    def __init__(self, phase: Any, after_from: Any) -> None:
-        self._phase = phase
-        self._after_from = after_from  # shared with the clients: when "after" began (0.0: not yet)
-        self.transitions: list[tuple[float, str]] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(5)
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.005):
-            now, phase = time.perf_counter(), self._phase()
-            if not self.transitions or self.transitions[-1][1] != phase:
-                self.transitions.append((now, phase))
-                if phase == PHASES[3]:
-                    self._after_from.value = now
-
-    def phase_at(self, moment: float) -> str:
-        found = PHASES[4]  # before the first sample: Kopf had not called the startup handler yet
-        for began, phase in self.transitions:
-            if began > moment:
-                break
-            found = phase
-        return found
-
-
 def clients_apart(url: str, bind: BindInfo, count: int, every: float, after: int, while_down: int,
                   down_made: Any, done: Any, after_from: Any, results: Any) -> None:  # fmt: skip
     """The changes and BIND's pollers in a process of their own (they then share no GIL with the operator); done
@@ -353,7 +319,7 @@ def measure(count: int, every: float, after: int, cold: bool, kopf: tuple[int | 
 
             fork = multiprocessing.get_context("fork")  # before the operator starts: no thread of it is copied
             apart_done, after_from, results = fork.Event(), fork.Value("d", 0.0), fork.Queue()
-            watch = PhaseWatch(phase, after_from)
+            watch = PhaseWatch(phase, after_from, after=PHASES[3], first=PHASES[4])
             if apart:
                 down_made = fork.Event()  # type: ignore[assignment]
                 arguments = (api.url, info, count, every, after, while_down, down_made, apart_done, after_from, results)
