@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Iterator
 
 import kmock
@@ -56,11 +57,11 @@ def stored_positions(cluster: LocalCluster) -> dict[str, str]:
 
 
 def first_run(cluster: LocalCluster) -> str:
-    """A run to its first whole-zone sync, stopped cleanly: the Services' position it wrote when it stopped."""
+    """A run to its first whole-zone sync, stopped cleanly: the Services' position it wrote (at the latest when it
+    stopped)."""
     create_services(cluster)
     with OperatorThread(settings_for(cluster)) as op:
         wait_for(lambda: len(op.provider_records()) == 2 * COUNT, 30, "the first run's first sync")
-        assert "services" not in stored_positions(cluster)  # nothing moved since the sync: written at the stop
     position = stored_positions(cluster).get("services", "")
     assert position.isdigit()
     return position
@@ -121,3 +122,29 @@ def test_an_expired_position_leaves_those_changes_to_the_first_sync(
         hold.released.set()
         wait_for(lambda: len(op.provider_records()) == 2 * COUNT, 60, "the first sync")
         assert op.provider_records()[(f"s-012.{ZONE}", "A")] == ("192.0.2.62",)
+
+
+def test_a_run_stopped_before_its_first_sync_moves_no_position(cluster: LocalCluster, hold: ListHold) -> None:
+    """What it saw during its LIST was not planned yet: the next start must still resume from before it."""
+    position = first_run(cluster)
+    move_service(cluster, "s-012", "192.0.2.62")
+    hold_second_page(cluster, hold)
+    op = OperatorThread(settings_for(cluster))
+    failures: list[str] = []
+
+    def start() -> None:
+        try:
+            op.start(timeout=60)
+        except RuntimeError as error:
+            failures.append(str(error))
+
+    starting = threading.Thread(target=start, daemon=True)
+    starting.start()
+    wait_for(hold.held.is_set, 30, "the operator's LIST, held after its first page")
+    catch_up = handlers.running(op.memo).catch_up
+    assert catch_up is not None
+    wait_for(lambda: catch_up.fed.get("services", 0) >= 1, 30, "the change made while down, watched")
+    op.stop()  # before its first sync: the LIST is still held
+    starting.join(30)
+    assert failures == ["the operator stopped before it had started"]
+    assert stored_positions(cluster)["services"] == position
