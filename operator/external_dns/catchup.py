@@ -21,6 +21,12 @@ worker runs after theirs. With resourceVersions that are not integers, Kopf's fi
 A 410 Gone (our LIST's resourceVersion expired) lists the resource again, which reports what went missing, and
 watches on from the new LIST; a broken stream is resumed from the last resourceVersion seen.
 
+After a restart the watch starts earlier: from where the last run's watches had got to (watchpoint.py), as the
+resource's LIST begins, so the changes made while no operator ran come at once rather than with their page. It
+then goes on through the LIST; its events up to the LIST's snapshot are in Kopf's LIST too, so they do not count
+as changes since it for the quiet resource's rule. Expired (410) before the first page, it ends and the first page
+starts one as usual; after it, it goes on from the first page's resourceVersion.
+
 Until the hand-over the collector runs under the start's policy (gcpolicy.py: no full pass): Kopf's replay
 allocates for every object it hands out, and at 50,000 Services the default thresholds ran 24 full passes during
 it, 5.5 s in all and up to 0.46 s each, each one a stall for the changes this watch carries (bench/stalls.py).
@@ -253,13 +259,12 @@ class CatchUpWatch:
             self.app.on_object(resource, str(event_type), obj)
         return self._caught_up(resource.plural)
 
-
     def _place(self, plural: str, rv: str) -> None:
         """Count an event fed that is newer than the LIST's snapshot; before the LIST's first page came (a
         resumed watch), keep the newest one seen, placed when it comes (follow)."""
         listed_at = self.listed_at.get(plural)
         if listed_at is not None:
-            self._after_list[plural] += _newer(rv, listed_at)
+            self._after_list[plural] += int(_newer(rv, listed_at))
         elif rv and not is_older(rv, self._fed_before_list.get(plural, rv)):
             self._fed_before_list[plural] = rv
 
