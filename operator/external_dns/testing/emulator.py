@@ -215,7 +215,8 @@ class ApiServerEmulator:
         metadata: JsonObject = {"resourceVersion": str(page.resource_version)}
         if page.continue_token:
             metadata["continue"] = page.continue_token
-            metadata["remainingItemCount"] = page.remaining
+            if page.remaining is not None:
+                metadata["remainingItemCount"] = page.remaining
         return {"kind": rtype.list_kind, "apiVersion": rtype.api_version, "metadata": metadata, "items": page.items}
 
     def _columns(self, rtype: ResourceType) -> list[tables.Column]:

@@ -133,7 +133,7 @@ class ListPage:
     items: list[JsonObject]
     resource_version: int
     continue_token: str | None
-    remaining: int
+    remaining: int | None  # objects after the page; None when not counted (the LIST had a selector)
 
 
 @dataclass(slots=True, eq=False)  # identity equality: subscriptions live in sets

@@ -20,6 +20,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from external_dns.testing import servermeta
+from external_dns.testing.keyindex import KeyIndex
 from external_dns.testing.model import (
     ApiError,
     Gone,
@@ -55,6 +56,7 @@ class ObjectStore:
     def __init__(self, *, log_limit: int = 20_000) -> None:
         self._types: dict[tuple[str, str, str], ResourceType] = {}
         self._objects: dict[StorageKey, dict[ObjectKey, JsonObject]] = collections.defaultdict(dict)
+        self._keys: dict[StorageKey, KeyIndex] = collections.defaultdict(KeyIndex)  # _objects' keys, sorted
         self._resource_version = 0
         # Per resource, as a real API server's watch cache: posted Events never push a Services position out.
         self._logs: dict[StorageKey, collections.deque[WatchEvent]] = collections.defaultdict(collections.deque)
@@ -115,26 +117,22 @@ class ObjectStore:
         limit: int = 0,
         continue_token: str | None = None,
     ) -> ListPage:
-        """A page of matching objects ordered by namespace and name, as etcd keys are ordered."""
+        """A page of matching objects in etcd's key order (namespace, name), read by bisection from the continue key.
+
+        The remaining count is the keys after the page; None with a selector (the real server gives none then)."""
         start = decode_continue(continue_token) if continue_token else None
-        bucket = self._objects[rtype.storage_key]
-        keys = sorted(
-            key for key in bucket if (namespace is None or key[0] == namespace) and (start is None or key > start)
-        )
+        keys, bucket = self._keys[rtype.storage_key], self._objects[rtype.storage_key]
         items: list[JsonObject] = []
-        last: ObjectKey | None = None
-        remaining = 0
-        for key in keys:
-            obj = bucket[key]
-            if not selector.matches(obj):
-                continue
-            if limit and len(items) >= limit:
-                remaining += 1
-                continue
-            items.append(self._as_version(rtype, obj))
-            last = key
-        token = encode_continue(last) if remaining and last is not None else None
-        return ListPage(items, self._resource_version, token, remaining)
+        for key in keys.iter_after(namespace, start):
+            if selector.matches(bucket[key]):
+                if limit and len(items) >= limit:
+                    break  # a match past the limit: the next page starts after this one's last item
+                items.append(self._as_version(rtype, bucket[key]))
+        else:
+            return ListPage(items, self._resource_version, None, 0)
+        last = self._key_of(rtype, items[-1])
+        remaining = keys.count_after(namespace, last) if selector.empty else None
+        return ListPage(items, self._resource_version, encode_continue(last), remaining)
 
     # Writes.
 
@@ -335,7 +333,9 @@ class ObjectStore:
     def _remove(self, rtype: ResourceType, final: JsonObject, previous: JsonObject) -> JsonObject:
         self._resource_version += 1
         gone = {**final, "metadata": {**final["metadata"], "resourceVersion": str(self._resource_version)}}
-        del self._objects[rtype.storage_key][self._key_of(rtype, previous)]
+        key = self._key_of(rtype, previous)
+        del self._objects[rtype.storage_key][key]
+        self._keys[rtype.storage_key].discard(key)
         self._emit(WatchEvent(self._resource_version, rtype.storage_key, "DELETED", gone, previous))
         if self._has_owner_references or (rtype.plural == "namespaces" and not rtype.group):
             self._collect_garbage(rtype, gone)
@@ -370,7 +370,10 @@ class ObjectStore:
     ) -> JsonObject:
         self._resource_version += 1
         obj = {**obj, "metadata": {**obj["metadata"], "resourceVersion": str(self._resource_version)}}
-        self._objects[rtype.storage_key][key] = obj
+        bucket = self._objects[rtype.storage_key]
+        if key not in bucket:
+            self._keys[rtype.storage_key].add(key)
+        bucket[key] = obj
         self._has_owner_references = self._has_owner_references or bool(obj["metadata"].get("ownerReferences"))
         self._emit(WatchEvent(self._resource_version, rtype.storage_key, event_type, obj, old))
         if rtype.group == "apiextensions.k8s.io" and rtype.plural == "customresourcedefinitions":
