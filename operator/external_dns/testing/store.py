@@ -58,7 +58,7 @@ class ObjectStore:
         self._objects: dict[StorageKey, dict[ObjectKey, JsonObject]] = collections.defaultdict(dict)
         self._keys: dict[StorageKey, KeyIndex] = collections.defaultdict(KeyIndex)  # _objects' keys, sorted
         self._resource_version = 0
-        # Per resource, as a real API server's watch cache: posted Events never push a Services position out.
+        # Per resource, as a watch cache: posted Events never push a Services position out.
         self._logs: dict[StorageKey, collections.deque[WatchEvent]] = collections.defaultdict(collections.deque)
         self.log_limit = log_limit  # events kept per resource
         self._log_floors: dict[StorageKey, int] = {}  # the newest evicted resourceVersion: watches before it get 410
@@ -117,9 +117,8 @@ class ObjectStore:
         limit: int = 0,
         continue_token: str | None = None,
     ) -> ListPage:
-        """A page of matching objects in etcd's key order (namespace, name), read by bisection from the continue key.
-
-        The remaining count is the keys after the page; None with a selector (the real server gives none then)."""
+        """A page of matching objects in etcd's key order (namespace, name), read by bisection from the continue key;
+        the remaining count is the keys after the page, None with a selector (the real server gives none then)."""
         start = decode_continue(continue_token) if continue_token else None
         keys, bucket = self._keys[rtype.storage_key], self._objects[rtype.storage_key]
         items: list[JsonObject] = []
@@ -333,8 +332,7 @@ class ObjectStore:
     def _remove(self, rtype: ResourceType, final: JsonObject, previous: JsonObject) -> JsonObject:
         self._resource_version += 1
         gone = {**final, "metadata": {**final["metadata"], "resourceVersion": str(self._resource_version)}}
-        key = self._key_of(rtype, previous)
-        del self._objects[rtype.storage_key][key]
+        del self._objects[rtype.storage_key][key := self._key_of(rtype, previous)]
         self._keys[rtype.storage_key].discard(key)
         self._emit(WatchEvent(self._resource_version, rtype.storage_key, "DELETED", gone, previous))
         if self._has_owner_references or (rtype.plural == "namespaces" and not rtype.group):
@@ -370,8 +368,7 @@ class ObjectStore:
     ) -> JsonObject:
         self._resource_version += 1
         obj = {**obj, "metadata": {**obj["metadata"], "resourceVersion": str(self._resource_version)}}
-        bucket = self._objects[rtype.storage_key]
-        if key not in bucket:
+        if key not in (bucket := self._objects[rtype.storage_key]):
             self._keys[rtype.storage_key].add(key)
         bucket[key] = obj
         self._has_owner_references = self._has_owner_references or bool(obj["metadata"].get("ownerReferences"))
