@@ -288,8 +288,8 @@ async def list_resuming(
             catch_up.resume(resource, since)
 
     await app.list_all(kube, first_page=catch_up.follow, resume=resume)
-    for plural, listed_at in app.listed_from.items():
-        if positions is not None:
+    if positions is not None:
+        for plural, listed_at in app.listed_from.items():
             positions.note(plural, listed_at)
 
 
