@@ -75,7 +75,7 @@ bench: system-packages venv
 	$(BIN)/python bench/records_at.py --names 5000 --changes 20 --paced 3
 	$(BIN)/python bench/route53.py --objects 10000 --sink
 	$(BIN)/python bench/kopf_replay.py --objects 10000
-	$(BIN)/python bench/start_changes.py --objects 10000 50000
+	$(BIN)/python bench/start_changes.py --objects 10000 50000 --while-down 50
 	$(BIN)/python bench/failover.py --objects 10000 50000
 	$(BIN)/python bench/zone_read.py --names 9999 --changes 10 100 1000
 	$(BIN)/python bench/point_reads.py --names 10000 --rounds 5

@@ -24,8 +24,10 @@ watches on from the new LIST; a broken stream is resumed from the last resourceV
 After a restart the watch starts earlier: from where the last run's watches had got to (watchpoint.py), as the
 resource's LIST begins, so the changes made while no operator ran come at once rather than with their page. It
 then goes on through the LIST; its events up to the LIST's snapshot are in Kopf's LIST too, so they do not count
-as changes since it for the quiet resource's rule. Expired (410) before the first page, it ends and the first page
-starts one as usual; after it, it goes on from the first page's resourceVersion.
+as changes since it for the quiet resource's rule. Refused (410: expired; or any error answer before its first
+event) before the first page, it ends and the first page starts one as usual; after it, it goes on from the first
+page's resourceVersion. A position ahead of the LIST's snapshot is not from this cluster's history (a namespace
+restored from another cluster's backup): a server waits for it and sends nothing, so the first page replaces it.
 
 Until the hand-over the collector runs under the start's policy (gcpolicy.py: no full pass): Kopf's replay
 allocates for every object it hands out, and at 50,000 Services the default thresholds ran 24 full passes during
@@ -87,7 +89,7 @@ class CatchUpWatch:
         self._after_list: dict[str, int] = {}
         #: Per resource plural: the newest resourceVersion a resumed watch fed before the LIST's first page came.
         self._fed_before_list: dict[str, str] = {}
-        self._resuming: set[str] = set()  # resumed, and no 410 yet: an expiry goes on from the LIST's first page
+        self._resuming: set[str] = set()  # resumed, and the server has neither answered with an event nor refused
         self._stopped: set[str] = set()
         self._started = 0.0
         self._collection = gcpolicy.StartCollection()
@@ -100,6 +102,16 @@ class CatchUpWatch:
         plural = resource.plural
         self.listed_at[plural] = since
         if self.watching(plural):
+            if is_older(since, self.resumed_from.get(plural, since)):
+                # Not from this cluster's history (a namespace restored from another cluster's backup): such a
+                # watch waits for that resourceVersion and carries nothing meanwhile.
+                logger.warning("The last run's position of %s (resourceVersion %s) is ahead of this LIST's (%s): "
+                               "watching from the LIST", plural, self.resumed_from[plural], since)  # fmt: skip
+                self._tasks.pop(plural).cancel()
+                self._resuming.discard(plural)
+                self._fed_before_list.pop(plural, None)
+                self._start(resource, since)
+                return
             fed_before = self._fed_before_list.pop(plural, "")
             if fed_before and _newer(fed_before, since):
                 self._after_list[plural] += 1
@@ -215,30 +227,31 @@ class CatchUpWatch:
                         self._stop(plural)
                         return
             except (_Gone, KubeAPIError, aiohttp.ClientError, OSError, TimeoutError, ValueError) as error:
-                if isinstance(error, _Gone) or (isinstance(error, KubeAPIError) and error.status == 410):
-                    if not self._expired(plural):
+                expired = isinstance(error, _Gone) or (isinstance(error, KubeAPIError) and error.status == 410)
+                if plural in self._resuming and (expired or isinstance(error, KubeAPIError)):
+                    if not self._resume_refused(plural, "has expired" if expired else f"was refused ({error})"):
                         return
+                    continue
+                if expired:
+                    logger.info("Catch-up watch of %s: resourceVersion %s expired; listing again", plural,
+                                self.position[plural])  # fmt: skip
+                    self.position[plural] = ""
                     continue
                 logger.warning("Catch-up watch of %s failed (%s); resuming in %.0fs", plural, error, self.retry_delay)
                 await asyncio.sleep(self.retry_delay)
 
-    def _expired(self, plural: str) -> bool:
-        """The watch's resourceVersion is too old (410 Gone): False when this watch ends, True to go on from the
-        new position. A resumed watch goes on from the LIST's first page, or ends before it (follow starts one
-        there); any other lists again, which reports what went missing meanwhile."""
-        expired = self.position[plural]
-        if plural in self._resuming:
-            self._resuming.discard(plural)
-            logger.info("The last run's position of %s (resourceVersion %s) has expired: changes made while no "
-                        "operator ran are found when their page is listed", plural, expired)  # fmt: skip
-            listed_at = self.listed_at.get(plural)
-            if listed_at is None:
-                del self._tasks[plural]
-                return False
-            self.position[plural] = listed_at
-            return True
-        logger.info("Catch-up watch of %s: resourceVersion %s expired; listing again", plural, expired)
-        self.position[plural] = ""
+    def _resume_refused(self, plural: str, why: str) -> bool:
+        """The server refused to resume from the last run's position (410 Gone: expired; or any other answer, e.g.
+        a resourceVersion it cannot read): False when this watch ends, True to go on from the LIST's first page.
+        Before that page this watch ends, and follow starts one there."""
+        self._resuming.discard(plural)
+        logger.info("The last run's position of %s (resourceVersion %s) %s: changes made while no operator ran are "
+                    "found when their page is listed", plural, self.position[plural], why)  # fmt: skip
+        listed_at = self.listed_at.get(plural)
+        if listed_at is None:
+            del self._tasks[plural]
+            return False
+        self.position[plural] = listed_at
         return True
 
     def _feed(self, resource: Resource, event: Mapping[str, object]) -> bool:
@@ -250,6 +263,7 @@ class CatchUpWatch:
             if obj.get("code") == 410:
                 raise _Gone
             raise KubeAPIError(int(str(obj.get("code") or 500)), str(obj.get("message") or obj))
+        self._resuming.discard(resource.plural)  # the server answers from the last run's position
         self.position[resource.plural] = resource_version(obj) or self.position[resource.plural]
         if self.positions is not None:
             self.positions.note(resource.plural, self.position[resource.plural])

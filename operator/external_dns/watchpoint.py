@@ -170,7 +170,7 @@ class WatchPositions:
         self._broken = True
         logger.warning(
             "Cannot %s the watch positions in %s (%s): restarts will not resume their watches (grant get, create "
-            "and patch on it: manifests/base/watch-positions-role.yaml, or set --watch-position-configmap=)",
+            "and patch on it: manifests/base/role.yaml, or set --watch-position-configmap=)",
             what,
             self,
             error,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import kmock
 import pytest
@@ -125,6 +125,44 @@ def test_an_expired_position_leaves_those_changes_to_the_first_sync(
         hold.released.set()
         wait_for(lambda: len(op.provider_records()) == 2 * COUNT, 60, "the first sync")
         assert op.provider_records()[(f"s-012.{ZONE}", "A")] == ("192.0.2.62",)
+
+
+@pytest.mark.parametrize(
+    ("stored", "logged"),
+    [
+        # A namespace restored from another cluster's backup: the server would wait for that resourceVersion.
+        (lambda position: str(int(position) + 1_000_000), "is ahead of this LIST's"),
+        # Not a resourceVersion this server can read: it answers 400.
+        (lambda position: f"v{position}", "was refused"),
+    ],
+    ids=["ahead", "unreadable"],
+)
+def test_a_position_this_server_cannot_resume_from_leaves_the_watch_from_the_list(
+    cluster: LocalCluster,
+    hold: ListHold,
+    caplog: pytest.LogCaptureFixture,
+    stored: Callable[[str], str],
+    logged: str,
+) -> None:
+    caplog.set_level(logging.INFO, logger="external_dns.catchup")
+    position = first_run(cluster)
+    bogus = stored(position)
+    asyncio.run(cluster.patch("v1", "configmaps", NAME, {"data": {"services": bogus}}, NAMESPACE))
+    hold_second_page(cluster, hold)
+
+    with Starting(settings_for(cluster), hold) as op:
+        wait_for(hold.held.is_set, 30, "the operator's LIST, held after its first page")
+        catch_up = handlers.running(op.memo).catch_up
+        assert catch_up is not None and catch_up.resumed_from["services"] == bogus
+        move_service(cluster, "s-013", "192.0.2.63")  # during the LIST: the watch from its first page has it
+        wait_for(lambda: (f"s-013.{ZONE}", "A") in op.provider_records(), 30, "the change made during the LIST")
+        assert logged in caplog.text
+        assert not hold.released.is_set()
+
+        hold.released.set()
+        wait_for(lambda: len(op.provider_records()) == 2 * COUNT, 60, "the first sync")
+    healed = stored_positions(cluster)["services"]
+    assert healed.isdigit() and int(position) < int(healed) < 1_000_000  # this cluster's own, written at the stop
 
 
 def test_a_run_stopped_before_its_first_sync_moves_no_position(cluster: LocalCluster, hold: ListHold) -> None:
