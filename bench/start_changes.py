@@ -368,7 +368,8 @@ def measure(count: int, every: float, after: int, cold: bool, kopf: tuple[int | 
     figures["names_planned_during_the_list"] = planned_early  # startchanges.py: before the LIST and zone read ended
     # recentlychanged.py: listed objects that changed just before the LIST (during the start, in the window before)
     if recent is not None:
-        taken = {"during": recent.taken_during_start, "before": recent.taken_before_start}
+        taken = {"during": recent.taken_during_start, "before": recent.taken_before_start,
+                 "since_last_run": getattr(recent, "taken_since_last_run", None)}  # fmt: skip
         figures["listed_objects_taken_as_changed"] = taken
     figures["watches_resumed_from"] = resumed  # watchpoint.py: the last run's positions
     figures["phase_began_s"] = timeline  # seconds after the operator was started, as the changes saw it

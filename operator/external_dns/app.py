@@ -143,8 +143,10 @@ class Application:
         for obj in self.stores[resource.plural].forget_unlisted(listed, list_rv):
             self._follow(resource.plural, obj, deleted=True)
 
-    def _take_listed(self, resource: Resource, objects: Iterable[Obj], listed: set[tuple[str, str]]) -> Keys:
-        """Store listed objects (keys added to ``listed``, returned); derive each new one from its slimmed form."""
+    def _take_listed(self, resource: Resource, objects: Iterable[Obj], listed: set[tuple[str, str]],
+                     changed_after: str = "") -> Keys:  # fmt: skip
+        """Store listed objects (keys added to ``listed``, returned); derive each new one from its slimmed form;
+        ``changed_after``: the resourceVersion its watch resumed from (recentlychanged.py)."""
         store = self.stores[resource.plural]
         recent = self.start_changes.recent if resource.plural in self._source_by_plural else None
         for obj in objects:
@@ -152,9 +154,9 @@ class Application:
             listed.add(packed.key)
             previous = self._previous(store, packed)
             if store.upsert(packed):
-                # Changed just before the start-up LIST (its times are in what slimming drops): planned first.
-                changed = recent is not None and recent.classify(obj) is not None
-                self._changing = self._listed_as_changed = changed
+                # Changed since the last run or just before the LIST (its times are dropped by slimming): first.
+                recency = recent.classify(obj, changed_after) if recent is not None else None
+                self._changing, self._listed_as_changed = recency is not None, recency is not None and recency.later
                 self._follow(resource.plural, slimmed, deleted=False, previous=previous)
                 self._changing = self._listed_as_changed = False
         return listed
@@ -174,12 +176,13 @@ class Application:
         self._rederive_dependents(plural, obj, previous)
 
     async def list_all(self, kube: KubeClient, first_page: Callable[[Resource, str], None] | None = None,
-                       resume: Callable[[Resource], None] = lambda _: None) -> None:  # fmt: skip
+                       resume: Callable[[Resource], str] = lambda _: "") -> None:  # fmt: skip
         """The initial (or a safety) paged LIST of every watched resource; ``first_page`` as in list_resource;
-        ``resume(resource)`` as each one's LIST begins (after the resources its objects look up are listed)."""
+        ``resume(resource)`` as each one's LIST begins (after the resources its objects look up are listed): the
+        resourceVersion its watch resumed from, if any (a listed object newer than that changed since)."""
         for resource in self.resources():
-            resume(resource)
-            self.listed_from[resource.plural] = await self.list_resource(kube, resource, first_page)
+            since = resume(resource)
+            self.listed_from[resource.plural] = await self.list_resource(kube, resource, first_page, since)
         self.listed.set()
 
     def resources(self) -> list[Resource]:
@@ -187,8 +190,9 @@ class Application:
         return [*self.auxiliary.values(), *(kind.resource for kind in self.sources.values())]
 
     async def list_resource(
-        self, kube: KubeClient, resource: Resource, first_page: Callable[[Resource, str], None] | None = None
-    ) -> str:
+        self, kube: KubeClient, resource: Resource, first_page: Callable[[Resource, str], None] | None = None,
+        changed_after: str = "",
+    ) -> str:  # fmt: skip
         """A paged LIST of one resource into its store; returns the resourceVersion a watch may resume from.
 
         That is the first page's: a real API server serves every page of one LIST from the first page's snapshot,
@@ -198,7 +202,7 @@ class Application:
         listed: set[tuple[str, str]] = set()
         since = list_rv = ""
         async for page in kube.list_pages(self.list_path(resource), query=self.list_query(resource)):
-            self._take_listed(resource, page.get("items") or [], listed)  # while the next page comes: list_pages
+            self._take_listed(resource, page.get("items") or [], listed, changed_after)  # the next page is coming
             list_rv = str((page.get("metadata") or {}).get("resourceVersion") or "")
             if not since and first_page is not None:
                 first_page(resource, list_rv)

@@ -283,9 +283,10 @@ async def list_resuming(
     """The start-up LIST, each resource's catch-up watch resumed first from where the last run had got to."""
     resume_from = await positions.load() if positions is not None else {}
 
-    def resume(resource: Resource) -> None:
-        if since := resume_from.get(resource.plural):
+    def resume(resource: Resource) -> str:
+        if since := resume_from.get(resource.plural, ""):
             catch_up.resume(resource, since)
+        return since
 
     await app.list_all(kube, first_page=catch_up.follow, resume=resume)
     if positions is not None:

@@ -16,6 +16,12 @@ The first listed ones are taken: a restart right after a mass change must not tu
 whole read. They are planned a few names at a time, after the changes the catch-up watch brings (startchanges.py),
 so that they never hold those back by more than one small pass.
 
+After a restart that resumed its watches (watchpoint.py) there is an exact rule first: a listed object whose
+resourceVersion is newer than the last run's position changed since that run last looked, whatever the clocks
+say. The resumed watch brings the same change, but its page may come first, and the watch's event is then a
+repeat of what the store holds. Such objects are planned like watched changes (up to ``SINCE_LAST_RUN_AT_MOST``:
+an expired position after a long gap must not turn the early pass into a second whole read either).
+
 Safety does not depend on any of this: the names are planned from a point read under the same guard as a
 watched change (guards/before_listed.py) and planned whole again by the first sync. A wrong clock, or an object
 without times, only moves work between the early pass and the first sync.
@@ -29,6 +35,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from external_dns.store import is_older, resource_version
+
 #: Seconds before the LIST began that still count as during the start.
 MARGIN = 5.0
 #: Seconds before that in which a change counts as made during the restart's gap.
@@ -37,6 +45,8 @@ WINDOW = 60.0
 DURING_START_AT_MOST = 500
 #: Objects planned early because they changed in the window before the start.
 BEFORE_START_AT_MOST = 100
+#: Objects planned early because their resourceVersion is newer than the last run's watch position.
+SINCE_LAST_RUN_AT_MOST = 500
 #: A time as the API server writes it (metav1.Time, or MicroTime with a fraction), in UTC.
 _SERVER_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z")
 
@@ -46,6 +56,12 @@ class Recency(enum.Enum):
 
     DURING_START = "during the start"
     BEFORE_START = "before the start"
+    SINCE_LAST_RUN = "since the last run's watch position"
+
+    @property
+    def later(self) -> bool:
+        """Planned a few names a pass after the watched changes (by times), rather than as one (exact)."""
+        return self is not Recency.SINCE_LAST_RUN
 
 
 class RecentlyChanged:
@@ -57,10 +73,21 @@ class RecentlyChanged:
         #: Listed objects taken as changed so far (the bench, the log).
         self.taken_during_start = 0
         self.taken_before_start = 0
+        self.taken_since_last_run = 0
 
-    def classify(self, obj: Mapping[str, Any]) -> Recency | None:
+    @property
+    def taken(self) -> int:
+        """Listed objects taken as changed, by any rule."""
+        return self.taken_during_start + self.taken_before_start + self.taken_since_last_run
+
+    def classify(self, obj: Mapping[str, Any], changed_after: str = "") -> Recency | None:
         """When the listed object changed, if recently enough to be planned at once (counted against its bound);
-        None: it waits for the first sync."""
+        None: it waits for the first sync. ``changed_after``: the resourceVersion the resource's watch resumed from."""
+        if changed_after and self.taken_since_last_run < SINCE_LAST_RUN_AT_MOST:
+            version = resource_version(obj)
+            if version and is_older(changed_after, version):
+                self.taken_since_last_run += 1
+                return Recency.SINCE_LAST_RUN
         last = last_change(obj)
         if last is None or last < self._before_start:
             return None

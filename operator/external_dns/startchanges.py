@@ -92,11 +92,11 @@ class StartChanges:
         if task is None:
             return
         recent = self.recently_changed
-        if recent is not None and (recent.taken_during_start or recent.taken_before_start):
+        if recent is not None and recent.taken:
             logger.info(
-                "Listed objects taken as changed just before the start-up LIST: %d during the start, %d before it "
-                "(%d of their names left for the first sync)", recent.taken_during_start, recent.taken_before_start,
-                len(self._later),
+                "Listed objects taken as changed: %d since the last run's watch position; just before the start-up "
+                "LIST, %d during the start and %d before it (%d of their names left for the first sync)",
+                recent.taken_since_last_run, recent.taken_during_start, recent.taken_before_start, len(self._later),
             )  # fmt: skip
         async with self._writing:
             task.cancel()

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 
 import kmock
 import pytest
-from tests.harness import OperatorThread, operator_settings, wait_for
+from tests.harness import OperatorThread, operator_settings, wait_for, written_ago
 from tests.integration.test_start_changes import ListHold
 from tests.integration.test_start_changes_early import COUNT, PAGE, ZONE, Starting, create_services, move_service
 
@@ -125,6 +125,35 @@ def test_an_expired_position_leaves_those_changes_to_the_first_sync(
         hold.released.set()
         wait_for(lambda: len(op.provider_records()) == 2 * COUNT, 60, "the first sync")
         assert op.provider_records()[(f"s-012.{ZONE}", "A")] == ("192.0.2.62",)
+
+
+def test_a_change_listed_before_its_resumed_watch_brings_it_is_planned_while_the_list_runs(
+    cluster: LocalCluster, hold: ListHold
+) -> None:
+    """The LIST's page may bring a change made while down before the resumed watch does; the watch's event is then a
+    repeat of what the store holds. The object's resourceVersion, newer than the last run's position, marks it. It
+    was made ten minutes back by the server's clock, so its times alone would leave it to the first sync."""
+    first_run(cluster)
+    with written_ago(600):
+        move_service(cluster, "s-003", "192.0.2.53")  # on the first page
+    watch_hold = ListHold()
+    cluster.emulator["watch", kmock.resource("v1", "services")][0:1] << watch_hold  # the resumed watch
+    hold_second_page(cluster, hold)
+    try:
+        with Starting(settings_for(cluster), hold) as op:
+            wait_for(hold.held.is_set, 30, "the operator's LIST, held after its first page")  # page 1 is taken
+            wait_for(watch_hold.held.is_set, 30, "the resumed watch, held")
+            watch_hold.released.set()
+            wait_for(
+                lambda: "192.0.2.53" in op.provider_records().get((f"s-003.{ZONE}", "A"), ()), 30, "the change, early"
+            )
+            catch_up = handlers.running(op.memo).catch_up
+            assert catch_up is not None and catch_up.watching("services")
+            recent = op.app.start_changes.recently_changed
+            assert recent is not None and recent.taken_since_last_run == 1
+            assert not hold.released.is_set()
+    finally:
+        watch_hold.released.set()
 
 
 @pytest.mark.parametrize(

@@ -86,3 +86,35 @@ def test_an_object_without_times_is_not_taken() -> None:
     recent = RecentlyChanged(BEGAN)
     assert recent.classify(obj(None)) is None
     assert (recent.taken_during_start, recent.taken_before_start) == (0, 0)
+
+
+def versioned(resource_version: Any, *times: Any) -> dict[str, Any]:
+    listed = obj("2026-12-02T14:00:00Z", *times)  # an hour old by its times
+    listed["metadata"]["resourceVersion"] = resource_version
+    return listed
+
+
+def test_an_object_newer_than_the_last_runs_position_changed_since_whatever_its_times() -> None:
+    recent = RecentlyChanged(BEGAN)
+    assert recent.classify(versioned("1201"), changed_after="1200") is Recency.SINCE_LAST_RUN
+    assert not Recency.SINCE_LAST_RUN.later  # planned like a watched change, not a few names a pass
+    assert recent.classify(versioned("1200"), changed_after="1200") is None  # seen by the last run
+    assert recent.classify(versioned("900"), changed_after="1200") is None
+    assert recent.classify(versioned("1201")) is None  # no position: the times decide
+    assert (recent.taken_since_last_run, recent.taken) == (1, 1)
+
+
+@pytest.mark.parametrize("resource_version", ["", None, "opaque-7", ["1300"]])
+def test_an_object_whose_version_cannot_be_compared_falls_back_to_its_times(resource_version: Any) -> None:
+    recent = RecentlyChanged(BEGAN)
+    assert recent.classify(versioned(resource_version), changed_after="1200") is None
+    assert recent.classify(versioned(resource_version, "2026-12-02T14:59:58Z"), "1200") is Recency.DURING_START
+    assert recent.taken_since_last_run == 0
+
+
+def test_at_most_a_bound_of_objects_are_taken_as_changed_since_the_last_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(recentlychanged, "SINCE_LAST_RUN_AT_MOST", 2)
+    recent = RecentlyChanged(BEGAN)
+    taken = [recent.classify(versioned(str(1201 + i), "2026-12-02T14:59:58Z"), "1200") for i in range(4)]
+    # Past the bound, the times still count (against their own bound).
+    assert taken == [Recency.SINCE_LAST_RUN, Recency.SINCE_LAST_RUN, Recency.DURING_START, Recency.DURING_START]
