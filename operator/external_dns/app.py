@@ -128,14 +128,18 @@ class Application:
 
     # --- input: objects ------------------------------------------------------------------------------------------
 
-    def on_object(self, resource: Resource, event_type: str | None, obj: Obj) -> None:
-        """One watch event (or one listed object): update the store, re-derive what depends on it."""
+    def on_object(self, resource: Resource, event_type: str | None, obj: Obj, *, missed: bool = False) -> None:
+        """One watch event (or one listed object): update the store, re-derive what depends on it. ``missed``: a
+        resumed watch's change from before the start-up LIST's snapshot (planned as recentlychanged.py says)."""
         store = self.stores[resource.plural]
         previous = self._previous(store, obj)
         changed = self._changing = store.delete(obj) if event_type == "DELETED" else store.upsert(obj)
+        if changed and missed and (recent := self.start_changes.recent) is not None:
+            recency = recent.since_last_run()
+            self._changing, self._listed_as_changed = recency is not None, recency is not None and recency.later
         if changed:
             self._follow(resource.plural, obj, deleted=event_type == "DELETED", previous=previous)
-        self._changing = False  # while set, names changed before the workers exist go first (see _mark)
+        self._changing = self._listed_as_changed = False  # while set, names changed before the workers exist go first
 
     def on_listing(self, resource: Resource, objects: Iterable[Obj], list_rv: str, listed: Keys = frozenset()) -> None:
         """A complete LIST of the resource (``listed``: keys of the objects taken page by page): the rest is gone."""
@@ -381,12 +385,7 @@ class Application:
         if self.wiring.status is not None:
             kind = next(kind for kind in self.sources.values() if kind.spec.writes_status)
             self.status_refresher = StatusRefresher(
-                self.wiring.status,
-                kind.name,
-                self.stores[kind.resource.plural],
-                self.desired,
-                self.states,
-                self.router,
+                self.wiring.status, kind.name, self.stores[kind.resource.plural], self.desired, self.states, self.router
             )
             self._tasks.append(asyncio.create_task(self.status_refresher.run(), name="status-refresher"))
 

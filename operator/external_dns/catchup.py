@@ -269,18 +269,21 @@ class CatchUpWatch:
             self.positions.note(resource.plural, self.position[resource.plural])
         if event_type in CHANGES:
             self.fed[resource.plural] += 1
-            self._place(resource.plural, resource_version(obj))
-            self.app.on_object(resource, str(event_type), obj)
+            after_list = self._place(resource.plural, resource_version(obj))
+            self.app.on_object(resource, str(event_type), obj, missed=not after_list)
         return self._caught_up(resource.plural)
 
-    def _place(self, plural: str, rv: str) -> None:
-        """Count an event fed that is newer than the LIST's snapshot; before the LIST's first page came (a
-        resumed watch), keep the newest one seen, placed when it comes (follow)."""
+    def _place(self, plural: str, rv: str) -> bool:
+        """Whether an event fed is newer than the LIST's snapshot (counted); before the LIST's first page came (a
+        resumed watch), it is not: the newest one seen is kept, and placed when that page comes (follow)."""
         listed_at = self.listed_at.get(plural)
         if listed_at is not None:
-            self._after_list[plural] += int(_newer(rv, listed_at))
-        elif rv and not is_older(rv, self._fed_before_list.get(plural, rv)):
+            after_list = _newer(rv, listed_at)
+            self._after_list[plural] += int(after_list)
+            return after_list
+        if rv and not is_older(rv, self._fed_before_list.get(plural, rv)):
             self._fed_before_list[plural] = rv
+        return False
 
 
 class _Gone(Exception):

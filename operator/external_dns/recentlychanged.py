@@ -19,8 +19,11 @@ so that they never hold those back by more than one small pass.
 After a restart that resumed its watches (watchpoint.py) there is an exact rule first: a listed object whose
 resourceVersion is newer than the last run's position changed since that run last looked, whatever the clocks
 say. The resumed watch brings the same change, but its page may come first, and the watch's event is then a
-repeat of what the store holds. Such objects are planned like watched changes (up to ``SINCE_LAST_RUN_AT_MOST``:
-an expired position after a long gap must not turn the early pass into a second whole read either).
+repeat of what the store holds. The resumed watch's own events from before the LIST's snapshot count here too:
+the first ``SINCE_LAST_RUN_AT_ONCE`` of them are planned like watched changes (a restart's usual gap, in one
+pass), the rest like the objects changed just before the start, a few names a pass after the watched changes (a
+mass change while no operator ran planned 1,921 names in one 7.7 s pass at a restart of 10,000, holding every
+change watched meanwhile back that long), and past ``SINCE_LAST_RUN_AT_MOST`` they wait for the first sync.
 
 Safety does not depend on any of this: the names are planned from a point read under the same guard as a
 watched change (guards/before_listed.py) and planned whole again by the first sync. A wrong clock, or an object
@@ -45,7 +48,9 @@ WINDOW = 60.0
 DURING_START_AT_MOST = 500
 #: Objects planned early because they changed in the window before the start.
 BEFORE_START_AT_MOST = 100
-#: Objects planned early because their resourceVersion is newer than the last run's watch position.
+#: Objects changed since the last run's watch position that are planned at once, like watched changes.
+SINCE_LAST_RUN_AT_ONCE = 64
+#: Objects changed since the last run's watch position that are planned early in all.
 SINCE_LAST_RUN_AT_MOST = 500
 #: A time as the API server writes it (metav1.Time, or MicroTime with a fraction), in UTC.
 _SERVER_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z")
@@ -57,10 +62,11 @@ class Recency(enum.Enum):
     DURING_START = "during the start"
     BEFORE_START = "before the start"
     SINCE_LAST_RUN = "since the last run's watch position"
+    SINCE_LAST_RUN_MANY = "since the last run's watch position, past the ones planned at once"
 
     @property
     def later(self) -> bool:
-        """Planned a few names a pass after the watched changes (by times), rather than as one (exact)."""
+        """Planned a few names a pass after the watched changes, rather than as one of them."""
         return self is not Recency.SINCE_LAST_RUN
 
 
@@ -80,14 +86,21 @@ class RecentlyChanged:
         """Listed objects taken as changed, by any rule."""
         return self.taken_during_start + self.taken_before_start + self.taken_since_last_run
 
+    def since_last_run(self) -> Recency | None:
+        """One more object changed since the last run's watch position (listed newer than it, or replayed by the
+        resumed watch): how it is planned (counted against the bounds); None: it waits for the first sync."""
+        if self.taken_since_last_run >= SINCE_LAST_RUN_AT_MOST:
+            return None
+        self.taken_since_last_run += 1
+        at_once = self.taken_since_last_run <= SINCE_LAST_RUN_AT_ONCE
+        return Recency.SINCE_LAST_RUN if at_once else Recency.SINCE_LAST_RUN_MANY
+
     def classify(self, obj: Mapping[str, Any], changed_after: str = "") -> Recency | None:
         """When the listed object changed, if recently enough to be planned at once (counted against its bound);
         None: it waits for the first sync. ``changed_after``: the resourceVersion the resource's watch resumed from."""
-        if changed_after and self.taken_since_last_run < SINCE_LAST_RUN_AT_MOST:
-            version = resource_version(obj)
-            if version and is_older(changed_after, version):
-                self.taken_since_last_run += 1
-                return Recency.SINCE_LAST_RUN
+        version = resource_version(obj) if changed_after else ""
+        if version and is_older(changed_after, version) and (recency := self.since_last_run()) is not None:
+            return recency
         last = last_change(obj)
         if last is None or last < self._before_start:
             return None

@@ -16,11 +16,11 @@ from collections.abc import Callable, Iterator
 
 import kmock
 import pytest
-from tests.harness import OperatorThread, operator_settings, wait_for, written_ago
+from tests.harness import OperatorThread, operator_settings, syncs_recorded, wait_for, written_ago
 from tests.integration.test_start_changes import ListHold
 from tests.integration.test_start_changes_early import COUNT, PAGE, ZONE, Starting, create_services, move_service
 
-from external_dns import handlers, kube
+from external_dns import handlers, kube, recentlychanged, startchanges
 from external_dns.config import Settings
 from external_dns.testing.cluster import ClusterRequestError, LocalCluster
 
@@ -154,6 +154,32 @@ def test_a_change_listed_before_its_resumed_watch_brings_it_is_planned_while_the
             assert not hold.released.is_set()
     finally:
         watch_hold.released.set()
+
+
+def test_a_mass_change_while_down_does_not_hold_back_the_changes_made_during_the_list(
+    cluster: LocalCluster, hold: ListHold, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past a few, what a resumed watch replays goes a few names a pass after the changes watched meanwhile (at a
+    restart of 10,000, 1,921 names changed while down went in one 7.7 s pass, and every change made during the
+    LIST waited that long). Here: one at once, then one a pass (the order is startchanges' own tests')."""
+    monkeypatch.setattr(recentlychanged, "SINCE_LAST_RUN_AT_ONCE", 1)
+    monkeypatch.setattr(startchanges, "LATER_PER_PASS", 1)
+    passes = syncs_recorded(monkeypatch, "sync_before_listed")
+    first_run(cluster)
+    gap = {f"s-{index:03d}.{ZONE}" for index in (11, 12, 13, 14)}
+    for index, name in enumerate(sorted(gap)):
+        move_service(cluster, name.split(".")[0], f"192.0.2.{70 + index}")  # on the page the LIST holds
+    hold_second_page(cluster, hold)
+
+    with Starting(settings_for(cluster), hold) as op:
+        wait_for(hold.held.is_set, 30, "the operator's LIST, held after its first page")
+        wait_for(lambda: passes, 30, "the first early pass")
+        move_service(cluster, "s-010", "192.0.2.60")  # during the LIST, watched
+        wait_for(lambda: any(f"s-010.{ZONE}" in names for names in passes), 30, "the change made during the LIST")
+        wait_for(lambda: set().union(*passes) >= gap, 30, "every change made while down, early")
+        assert op.provider_records()[(f"s-010.{ZONE}", "A")] == ("192.0.2.60",)
+        assert not hold.released.is_set()
+    assert len(passes[0]) == 1 and passes[0] <= gap  # one at once, the rest one a pass
 
 
 @pytest.mark.parametrize(

@@ -112,9 +112,14 @@ def test_an_object_whose_version_cannot_be_compared_falls_back_to_its_times(reso
     assert recent.taken_since_last_run == 0
 
 
-def test_at_most_a_bound_of_objects_are_taken_as_changed_since_the_last_run(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(recentlychanged, "SINCE_LAST_RUN_AT_MOST", 2)
+def test_a_few_are_planned_at_once_the_rest_a_few_a_pass_up_to_a_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(recentlychanged, "SINCE_LAST_RUN_AT_ONCE", 1)
+    monkeypatch.setattr(recentlychanged, "SINCE_LAST_RUN_AT_MOST", 3)
     recent = RecentlyChanged(BEGAN)
-    taken = [recent.classify(versioned(str(1201 + i), "2026-12-02T14:59:58Z"), "1200") for i in range(4)]
-    # Past the bound, the times still count (against their own bound).
-    assert taken == [Recency.SINCE_LAST_RUN, Recency.SINCE_LAST_RUN, Recency.DURING_START, Recency.DURING_START]
+    assert recent.since_last_run() is Recency.SINCE_LAST_RUN  # a resumed watch's event
+    taken = [recent.classify(versioned(str(1201 + i), "2026-12-02T14:59:58Z"), "1200") for i in range(3)]
+    # The same count for listed objects; past the bound, the times still count (against their own bound).
+    assert taken == [Recency.SINCE_LAST_RUN_MANY, Recency.SINCE_LAST_RUN_MANY, Recency.DURING_START]
+    assert Recency.SINCE_LAST_RUN_MANY.later
+    assert recent.since_last_run() is None
+    assert (recent.taken_since_last_run, recent.taken_during_start) == (3, 1)
