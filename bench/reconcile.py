@@ -174,10 +174,10 @@ class DeliveryCounter:
     def install(self) -> None:
         original = Application.on_object
 
-        def counted(self_: Application, resource: Resource, event_type: str | None, obj: Obj) -> None:
+        def counted(self_: Application, resource: Resource, event_type: str | None, obj: Obj, **flags: Any) -> None:
             self.by_plural[resource.plural] += 1
             self.last_at = time.perf_counter()
-            original(self_, resource, event_type, obj)
+            original(self_, resource, event_type, obj, **flags)
 
         Application.on_object = counted  # type: ignore[method-assign,assignment]
 

@@ -83,10 +83,10 @@ class ReplayCounter:
     def install(self) -> None:
         original = Application.on_object
 
-        def counted(app: Application, resource: Resource, event_type: str | None, obj: Obj) -> None:
+        def counted(app: Application, resource: Resource, event_type: str | None, obj: Obj, **flags: Any) -> None:
             if event_type is None:
                 self.replayed += 1
-            original(app, resource, event_type, obj)
+            original(app, resource, event_type, obj, **flags)
 
         Application.on_object = counted  # type: ignore[method-assign,assignment]
 
