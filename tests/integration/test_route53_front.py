@@ -94,11 +94,13 @@ ZONE = "example.com"
 
 class Neighbour:
     """Another client of the same AWS account spending its whole request budget (as a second ExternalDNS in the
-    account would, Route 53 #1293): while it runs, nearly every other request is answered Throttling."""
+    account would, Route 53 #1293): until it is stopped (the end of the ``with``), nearly every other request is
+    answered Throttling. It stops at the latest after ``seconds``, should a test forget to."""
 
-    def __init__(self, url: str, seconds: float) -> None:
+    def __init__(self, url: str, seconds: float = 120.0) -> None:
         self.url = f"{url}/2013-04-01/hostedzone"
         self.seconds = seconds
+        self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="route53-neighbour", daemon=True)
 
     def __enter__(self) -> Neighbour:
@@ -106,11 +108,12 @@ class Neighbour:
         return self
 
     def __exit__(self, *_: object) -> None:
+        self._stop.set()
         self._thread.join()
 
     def _run(self) -> None:
         deadline = time.monotonic() + self.seconds
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not self._stop.is_set():
             try:
                 with urllib.request.urlopen(self.url, timeout=5) as answer:
                     answer.read()
@@ -142,7 +145,7 @@ def test_a_throttled_burst_ends_with_every_record_written_and_no_record_error(
         )
         with OperatorThread(settings) as operator:
             operator.wait_idle()
-            with Neighbour(front.url, seconds=6.0):
+            with Neighbour(front.url):  # until a write of the operator's was throttled (a fixed time was flaky)
                 wait_for(lambda: front.calls[("ListHostedZones", "throttled")] > 0, what="the neighbour's throttling")
                 for index in range(20):
                     service = lb_service(f"web{index}", f"web{index}.{ZONE}", f"203.0.113.{index + 1}")
