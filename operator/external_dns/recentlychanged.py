@@ -1,4 +1,4 @@
-"""Which objects of the start-up LIST changed just before it: those are planned at once, like watched changes.
+"""Which objects of the start-up LIST changed just before it, or since the last run looked: planned early.
 
 A change made while the operator was down or starting, before its LIST's first page was served, is in the LIST's
 snapshot and in no watch event: nothing told it from the objects that did not change, so it waited for the whole
@@ -76,14 +76,14 @@ class RecentlyChanged:
     def __init__(self, began: float) -> None:
         self._during_start = _second(began - MARGIN)
         self._before_start = _second(began - MARGIN - WINDOW)
-        #: Listed objects taken as changed so far (the bench, the log).
+        #: Objects taken as changed so far (the bench, the log); since the last run also counts the resumed watch's.
         self.taken_during_start = 0
         self.taken_before_start = 0
         self.taken_since_last_run = 0
 
     @property
     def taken(self) -> int:
-        """Listed objects taken as changed, by any rule."""
+        """Objects taken as changed, by any rule (listed, or replayed by a resumed watch)."""
         return self.taken_during_start + self.taken_before_start + self.taken_since_last_run
 
     def since_last_run(self) -> Recency | None:

@@ -94,8 +94,9 @@ class StartChanges:
         recent = self.recently_changed
         if recent is not None and recent.taken:
             logger.info(
-                "Listed objects taken as changed: %d since the last run's watch position; just before the start-up "
-                "LIST, %d during the start and %d before it (%d of their names left for the first sync)",
+                "Objects taken as changed: %d since the last run's watch position (listed or replayed); listed as "
+                "changed just before the start-up LIST, %d during the start and %d before it (%d of their names "
+                "left for the first sync)",
                 recent.taken_since_last_run, recent.taken_during_start, recent.taken_before_start, len(self._later),
             )  # fmt: skip
         async with self._writing:
