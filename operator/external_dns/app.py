@@ -26,6 +26,7 @@ from external_dns.kube import KubeClient
 from external_dns.model import Zone, ZoneRouter
 from external_dns.plan import PlanSettings
 from external_dns.providers.base import DomainFiltering, FollowingChanges, Provider, ReadingNames
+from external_dns.recentlychanged import planned_as
 from external_dns.reconciler import ZoneWorker
 from external_dns.recordstate import RecordStates
 from external_dns.registry import Registry
@@ -136,7 +137,7 @@ class Application:
         changed = self._changing = store.delete(obj) if event_type == "DELETED" else store.upsert(obj)
         if changed and missed and (recent := self.start_changes.recent) is not None:
             recency = recent.since_last_run()
-            self._changing, self._listed_as_changed = recency is not None, recency is not None and recency.later
+            self._changing, self._listed_as_changed = planned_as(recency)
         if changed:
             self._follow(resource.plural, obj, deleted=event_type == "DELETED", previous=previous)
         self._changing = self._listed_as_changed = False  # while set, names changed before the workers exist go first
@@ -160,7 +161,7 @@ class Application:
             if store.upsert(packed):
                 # Changed since the last run or just before the LIST (its times are dropped by slimming): first.
                 recency = recent.classify(obj, changed_after) if recent is not None else None
-                self._changing, self._listed_as_changed = recency is not None, recency is not None and recency.later
+                self._changing, self._listed_as_changed = planned_as(recency)
                 self._follow(resource.plural, slimmed, deleted=False, previous=previous)
                 self._changing = self._listed_as_changed = False
         return listed

@@ -115,6 +115,11 @@ class RecentlyChanged:
         return Recency.BEFORE_START
 
 
+def planned_as(recency: Recency | None) -> tuple[bool, bool]:
+    """How a change of this recency is planned during the start: (early at all, after the watched changes)."""
+    return recency is not None, recency is not None and recency.later
+
+
 def last_change(obj: Mapping[str, Any]) -> str | None:
     """The object's latest change time as the API server wrote it, cut to the second ("YYYY-MM-DDTHH:MM:SS", UTC,
     which orders as text); None when it carries none that can be read."""
